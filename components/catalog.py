@@ -1,0 +1,118 @@
+"""Facts about Fly.io and WebHost's tiers, each stated once.
+
+Everything that validates a size, a region or a tier reads it from here: the
+config model, the components and the policy pack. Sources: Fly's machine sizing
+guide (fly.io/docs/machines/guides-examples/machine-sizing), `fly platform
+regions`, and the runbook this program replaces.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+CpuKind = Literal["shared", "performance"]
+Tier = Literal["starter", "professional", "business"]
+DeployStrategy = Literal["rolling", "bluegreen", "canary", "immediate"]
+
+# Fly's public regions after the 2025 consolidation. A retired code (sea, mia,
+# ...) is rejected: Fly no longer places new machines there.
+REGIONS: Final[dict[str, str]] = {
+    "ams": "Amsterdam, Netherlands",
+    "arn": "Stockholm, Sweden",
+    "bom": "Mumbai, India",
+    "cdg": "Paris, France",
+    "dfw": "Dallas, Texas (US)",
+    "ewr": "Secaucus, NJ (US)",
+    "fra": "Frankfurt, Germany",
+    "gru": "Sao Paulo, Brazil",
+    "iad": "Ashburn, Virginia (US)",
+    "jnb": "Johannesburg, South Africa",
+    "lax": "Los Angeles, California (US)",
+    "lhr": "London, United Kingdom",
+    "nrt": "Tokyo, Japan",
+    "ord": "Chicago, Illinois (US)",
+    "sin": "Singapore",
+    "sjc": "San Jose, California (US)",
+    "syd": "Sydney, Australia",
+    "yyz": "Toronto, Canada",
+}
+
+# CPU counts Fly offers per kind (the shared-cpu-Nx / performance-Nx presets).
+CPU_COUNTS: Final[dict[CpuKind, tuple[int, ...]]] = {
+    "shared": (1, 2, 4, 8),
+    "performance": (1, 2, 4, 8, 16),
+}
+
+MEMORY_STEP_MB: Final = 256
+
+# Memory allowed per CPU, in MB, inclusive.
+MEMORY_PER_CPU_MB: Final[dict[CpuKind, tuple[int, int]]] = {
+    "shared": (256, 2048),
+    "performance": (2048, 8192),
+}
+
+DEPLOY_STRATEGIES: Final[tuple[DeployStrategy, ...]] = (
+    "rolling",
+    "bluegreen",
+    "canary",
+    "immediate",
+)
+
+# Secrets the program generates for the Phoenix app, with the lengths the
+# runbook asked `mix phx.gen.secret` for.
+GENERATED_SECRETS: Final[dict[str, int]] = {
+    "SECRET_KEY_BASE": 64,
+    "LIVE_VIEW_SIGNING_SALT": 32,
+    "TOKEN_SIGNING_SECRET": 64,
+}
+
+# Operator-provided secrets: stack config key -> app environment name.
+OPERATOR_SECRETS: Final[dict[str, str]] = {
+    "stripeSecretKey": "STRIPE_SECRET_KEY",
+    "stripeWebhookSecret": "STRIPE_WEBHOOK_SECRET",
+}
+
+# Names the data tier wires in as secrets.
+DATA_SECRETS: Final[tuple[str, ...]] = ("DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL")
+
+# Environment names that only ever reach the app as Fly secrets; putting one in
+# plain `webhost:env` (as the runbook's fly.toml did) would publish it.
+SECRET_ENV_NAMES: Final[frozenset[str]] = frozenset(
+    [*GENERATED_SECRETS, *OPERATOR_SECRETS.values(), *DATA_SECRETS]
+)
+
+# The app's Prometheus endpoint, scraped by Fly's managed Prometheus.
+DEFAULT_METRICS_PORT: Final = 9091
+DEFAULT_METRICS_PATH: Final = "/metrics"
+
+
+def cpu_count_problem(kind: CpuKind, cpus: int) -> str | None:
+    """Why `cpus` is not a CPU count Fly offers for `kind`, or None."""
+    allowed = CPU_COUNTS[kind]
+    if cpus in allowed:
+        return None
+    return f"{kind} VMs come with {', '.join(map(str, allowed))} CPUs"
+
+
+def memory_problem(kind: CpuKind, cpus: int, memory_mb: int) -> str | None:
+    """Why `memory_mb` is not valid for `cpus` CPUs of `kind`, or None."""
+    if memory_mb % MEMORY_STEP_MB:
+        return f"memory must be a multiple of {MEMORY_STEP_MB} MB"
+    low, high = MEMORY_PER_CPU_MB[kind]
+    if low * cpus <= memory_mb <= high * cpus:
+        return None
+    return (
+        f"{kind} VMs take {low}..{high} MB per CPU, "
+        f"so {low * cpus}..{high * cpus} MB for {cpus} CPU{'s' if cpus > 1 else ''}"
+    )
+
+
+def vm_problems(kind: CpuKind, cpus: int, memory_mb: int) -> dict[str, str]:
+    """Every rule a VM size breaks, keyed by the field at fault (cpus, memoryMb)."""
+    problems: dict[str, str] = {}
+    if (cpu := cpu_count_problem(kind, cpus)) is not None:
+        problems["cpus"] = cpu
+        return problems
+    if (mem := memory_problem(kind, cpus, memory_mb)) is not None:
+        problems["memoryMb"] = mem
+    return problems

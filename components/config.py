@@ -1,0 +1,355 @@
+"""The stack config contract: raw `webhost:*` values in, one frozen model out.
+
+Config is parsed once, at the edge, before any resource is registered. Every
+problem is reported at once, one line each, naming the key path, the value and
+the rule (`webhost:vm.memoryMb = 4096: performance VMs take ...`). Nothing
+deeper in the program touches a raw config dict.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components import catalog
+
+NAMESPACE = "webhost"
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config. Pulumi prints a RunError without a traceback."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        hide_input_in_errors=True,
+    )
+
+
+def _region(code: str) -> str:
+    if code not in catalog.REGIONS:
+        hint = difflib.get_close_matches(code, catalog.REGIONS, n=1)
+        suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+        raise ValueError(
+            f"not a Fly region{suggestion}; regions: {', '.join(sorted(catalog.REGIONS))}"
+        )
+    return code
+
+
+def _matches(pattern: str, rule: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return AfterValidator(check)
+
+
+def _auto_stop(value: object) -> object:
+    # fly.toml used to take a bool here; Fly maps false -> "off", true -> "stop".
+    if isinstance(value, bool):
+        return "stop" if value else "off"
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+Slug = Annotated[
+    str, _matches(r"[a-z0-9][a-z0-9-]*", "lowercase letters, digits and dashes")
+]
+AppName = Annotated[
+    str,
+    _matches(
+        r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
+        "1..63 lowercase letters, digits and dashes, not starting or ending with a dash",
+    ),
+]
+ImageRef = Annotated[
+    str,
+    _matches(
+        r"[a-z0-9][a-z0-9._/:-]*(?:@sha256:[0-9a-f]{64})?",
+        "an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>",
+    ),
+]
+Duration = Annotated[str, _matches(r"[1-9][0-9]*(?:ms|s|m|h)", "a duration such as 15s or 2m")]
+UrlPath = Annotated[str, _matches(r"/[A-Za-z0-9._~/-]*", "an absolute URL path such as /health")]
+EnvName = Annotated[
+    str, _matches(r"[A-Z_][A-Z0-9_]*", "an environment name such as PHX_HOST (A-Z, 0-9, _)")
+]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _seconds(duration: str) -> float:
+    number = int(re.sub(r"\D", "", duration))
+    unit = re.sub(r"\d", "", duration)
+    return number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+class VmSpec(_Model):
+    """One machine's size. Field order matters: each check reads the ones above."""
+
+    cpu_kind: catalog.CpuKind
+    cpus: PositiveInt
+    memory_mb: PositiveInt
+
+    @field_validator("cpus")
+    @classmethod
+    def _cpus_offered(cls, cpus: int, info: ValidationInfo) -> int:
+        kind = info.data.get("cpu_kind")
+        if kind is not None and (problem := catalog.cpu_count_problem(kind, cpus)):
+            raise ValueError(problem)
+        return cpus
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _memory_fits(cls, memory_mb: int, info: ValidationInfo) -> int:
+        kind, cpus = info.data.get("cpu_kind"), info.data.get("cpus")
+        if kind is not None and cpus is not None:
+            if problem := catalog.memory_problem(kind, cpus, memory_mb):
+                raise ValueError(problem)
+        return memory_mb
+
+
+class Concurrency(_Model):
+    type: Literal["connections", "requests"] = "connections"
+    soft_limit: PositiveInt = 750
+    hard_limit: PositiveInt = 1000
+
+    @field_validator("hard_limit")
+    @classmethod
+    def _hard_above_soft(cls, hard: int, info: ValidationInfo) -> int:
+        soft = info.data.get("soft_limit")
+        if soft is not None and hard < soft:
+            raise ValueError(f"must be at least softLimit ({soft})")
+        return hard
+
+
+class HealthCheck(_Model):
+    path: UrlPath = "/api/health"
+    method: Literal["GET", "HEAD"] = "GET"
+    interval: Duration = "15s"
+    timeout: Duration = "2s"
+    grace_period: Duration = "5s"
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_below_interval(cls, timeout: str, info: ValidationInfo) -> str:
+        interval = info.data.get("interval")
+        if interval is not None and _seconds(timeout) >= _seconds(interval):
+            raise ValueError(f"must be shorter than interval ({interval})")
+        return timeout
+
+
+class HttpService(_Model):
+    """Overrides of the runbook's [http_service]; the defaults are the runbook's."""
+
+    internal_port: Port = 4000
+    force_https: bool = True
+    auto_stop_machines: Annotated[
+        Literal["off", "stop", "suspend"], BeforeValidator(_auto_stop)
+    ] = "off"
+    auto_start_machines: bool = True
+    min_machines_running: NonNegativeInt = 1
+    concurrency: Concurrency = Concurrency()
+    health_check: HealthCheck = HealthCheck()
+
+
+class Metrics(_Model):
+    port: Port = catalog.DEFAULT_METRICS_PORT
+    path: UrlPath = catalog.DEFAULT_METRICS_PATH
+
+
+def _plain_env_name(name: str) -> str:
+    if name in catalog.SECRET_ENV_NAMES:
+        raise ValueError("is a secret: the program sets it through Fly secrets, never plain env")
+    if name in {"PORT", "REGIONS"}:
+        raise ValueError("is derived (PORT from http.internalPort, REGIONS from regions)")
+    return name
+
+
+class StackConfig(_Model):
+    """Everything one stack (staging, prod) declares. Field order matters for checks."""
+
+    org: Slug
+    app_name: AppName
+    image: ImageRef
+    tier: catalog.Tier
+    customers: NonNegativeInt
+    regions: Annotated[dict[Region, NonNegativeInt], Field(min_length=1)]
+    primary_region: Region
+    vm: VmSpec
+    deploy_strategy: catalog.DeployStrategy = "rolling"
+    http: HttpService = HttpService()
+    metrics: Metrics = Metrics()
+    env: dict[Annotated[EnvName, AfterValidator(_plain_env_name)], str] = {}
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+
+    @field_validator("primary_region")
+    @classmethod
+    def _primary_has_machines(cls, primary: str, info: ValidationInfo) -> str:
+        regions: dict[str, int] | None = info.data.get("regions")
+        if regions is not None and regions.get(primary, 0) < 1:
+            raise ValueError("must be one of `regions` with at least one machine")
+        return primary
+
+    @field_validator("http")
+    @classmethod
+    def _min_running_fits(cls, http: HttpService, info: ValidationInfo) -> HttpService:
+        regions, primary = info.data.get("regions"), info.data.get("primary_region")
+        if regions is not None and primary is not None:
+            count = regions[primary]
+            if http.min_machines_running > count:
+                raise ValueError(
+                    f"minMachinesRunning ({http.min_machines_running}) exceeds the "
+                    f"{count} machine(s) in the primary region {primary}"
+                )
+        return http
+
+    @property
+    def active_regions(self) -> list[str]:
+        """Regions with at least one machine, primary first."""
+        rest = sorted(r for r, n in self.regions.items() if n > 0 and r != self.primary_region)
+        return [self.primary_region, *rest]
+
+    @property
+    def machine_count(self) -> int:
+        return sum(self.regions.values())
+
+    def operator_secrets(self) -> dict[str, SecretStr]:
+        """App environment name -> value, for the operator secrets that are set."""
+        values = {"stripeSecretKey": self.stripe_secret_key,
+                  "stripeWebhookSecret": self.stripe_webhook_secret}
+        return {
+            catalog.OPERATOR_SECRETS[key]: value
+            for key, value in values.items()
+            if value is not None
+        }
+
+    def with_derived_env(self) -> dict[str, str]:
+        """The plain environment the app gets: the stack's env plus what is derived."""
+        return {
+            "PHX_HOST": f"{self.app_name}.fly.dev",
+            **self.env,
+            "PORT": str(self.http.internal_port),
+            "REGIONS": ",".join(self.active_regions),
+        }
+
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        return {
+            (f.alias or name)
+            for name, f in cls.model_fields.items()
+            if f.annotation == (SecretStr | None)
+        }
+
+
+def _decode(raw: str) -> Any:
+    # Pulumi hands structured values to programs as JSON text, scalars as text.
+    if raw[:1] in "{[":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The camelCase keys valid at `loc` (the path of an unknown key's parent)."""
+    model: type[BaseModel] = StackConfig
+    for part in loc:
+        field = next(
+            (f for n, f in model.model_fields.items() if (f.alias or n) == part), None
+        )
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _render_value(key: str, value: Any) -> str:
+    if key in StackConfig.secret_fields():
+        return SECRET_PLACEHOLDER
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    loc = tuple(part for part in error["loc"] if part != "[key]")
+    path = f"{NAMESPACE}:{'.'.join(str(p) for p in loc)}"
+    kind = error["type"]
+    if kind == "missing":
+        return f"{path}: required, not set"
+    value: Any = raw
+    for part in loc:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if error["loc"][-1:] == ("[key]",):
+        value = loc[-1]
+    shown = _render_value(str(loc[0]), value)
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1)
+        rule = f"unknown key (did you mean {hint[0]}?)" if hint else "unknown key"
+        return f"{path} = {shown}: {rule}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{path} = {shown}: {message}"
+
+
+def parse(raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackConfig:
+    """Parse `webhost:*` config as Pulumi passes it to programs (text values).
+
+    Keys of other namespaces belong to providers and are ignored here.
+    Raises ConfigError listing every problem.
+    """
+    prefix = f"{NAMESPACE}:"
+    values = {k.removeprefix(prefix): _decode(v) for k, v in raw.items() if k.startswith(prefix)}
+    problems = [
+        f"{prefix}{key}: is a secret; set it with `pulumi config set --secret {key}`"
+        for key in sorted(StackConfig.secret_fields())
+        if key in values and f"{prefix}{key}" not in secret_keys
+    ]
+    try:
+        config = StackConfig.model_validate(values)
+    except ValidationError as exc:
+        problems += [_problem(e, values) for e in exc.errors()]
+    if problems:
+        raise ConfigError(sorted(problems))
+    return config
+
+
+def from_pulumi() -> StackConfig:
+    """Parse the running stack's config (the real engine or the offline plan)."""
+    settings = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    secret_keys = set(pulumi.runtime.get_config_secret_keys_env()) | {
+        k for k in settings if pulumi.runtime.is_config_secret(k)
+    }
+    return parse({k: str(v) for k, v in settings.items()}, secret_keys)
+

@@ -1,0 +1,181 @@
+"""Pulumi dynamic providers over the Fly Machines API: App and AppSecrets.
+
+Providers are pickled (dill) into the state and re-loaded by the engine in a
+fresh process, so they hold no client, no token and no config: every call makes
+its own FlyClient, which reads FLY_API_HOSTNAME / FLY_API_TOKEN from the
+environment of `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from components.fly.api import FlyClient, FlyConflict, FlyNotFound
+
+
+class _FlyProvider(ResourceProvider):
+    # The provider captures no secret, so its serialized form need not be one
+    # (it stays readable in state and in the plan).
+    serialize_as_secret_always = False
+
+    def _client(self) -> FlyClient:
+        return FlyClient()
+
+
+def _replace_on(keys: tuple[str, ...], olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    return [k for k in keys if olds.get(k) != news.get(k)]
+
+
+# -- App -------------------------------------------------------------------------
+
+
+class AppProvider(_FlyProvider):
+    """A Fly app: POST/GET/DELETE /v1/apps. Name and org are immutable."""
+
+    def _outs(self, name: str, org: str, status: str) -> dict[str, Any]:
+        return {"name": name, "org": org, "status": status, "hostname": f"{name}.fly.dev"}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self._client()
+        name, org = props["name"], props["org"]
+        try:
+            client.create_app(name, org)
+        except FlyConflict:
+            # The name exists. Adopt it only if it is ours (a retried create whose
+            # first attempt landed); another org's app is a hard error.
+            existing = client.get_app(name)
+            owner = existing.get("organization", {}).get("slug")
+            if owner != org:
+                raise RuntimeError(
+                    f"Fly app name {name!r} is taken by another organization; choose another appName"
+                ) from None
+        app = client.get_app(name)
+        return CreateResult(name, self._outs(name, org, app.get("status", "pending")))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            app = self._client().get_app(id_)
+        except FlyNotFound:
+            return ReadResult("", {})
+        org = app.get("organization", {}).get("slug", props.get("org", ""))
+        outs = self._outs(id_, org, app.get("status", ""))
+        return ReadResult(id_, outs, inputs={"name": id_, "org": org})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = _replace_on(("name", "org"), olds, news)
+        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=True)
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        try:
+            self._client().delete_app(id_)
+        except FlyNotFound:
+            pass
+
+
+class App(Resource, module="fly", name="App"):
+    """The Fly app itself (`pulumi-python:dynamic/fly:App`)."""
+
+    name: pulumi.Output[str]
+    org: pulumi.Output[str]
+    status: pulumi.Output[str]
+    hostname: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        org: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"name": name, "org": org, "status": None, "hostname": None}
+        super().__init__(AppProvider(), resource_name, props, opts)
+
+
+# -- AppSecrets ------------------------------------------------------------------
+
+
+class AppSecretsProvider(_FlyProvider):
+    """The subset of an app's secrets this stack owns.
+
+    Keys it does not own are never read, changed or removed. `version` is Fly's
+    secrets version after the last write: a deploy trigger that changes when a
+    value does, without exposing any value.
+    """
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        app, values = props["app"], dict(props["values"])
+        version = self._client().update_secrets(app, values)
+        return CreateResult(app, {"app": app, "values": values, "keys": sorted(values), "version": version})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            present = self._client().list_secret_names(id_)
+        except FlyNotFound:
+            return ReadResult("", {})
+        owned = {k: v for k, v in dict(props.get("values", {})).items() if k in present}
+        if not owned:
+            return ReadResult("", {})
+        # A key removed out of band drops out of `values`, so the next diff sets it again.
+        outs = {**props, "values": owned, "keys": sorted(owned)}
+        return ReadResult(id_, outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = _replace_on(("app",), olds, news)
+        changed = bool(replaces) or dict(olds.get("values", {})) != dict(news.get("values", {}))
+        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        app, values = news["app"], dict(news["values"])
+        old_values = dict(olds.get("values", {}))
+        delta: dict[str, str | None] = {k: None for k in old_values if k not in values}
+        delta.update({k: v for k, v in values.items() if old_values.get(k) != v})
+        version = self._client().update_secrets(app, delta) if delta else olds.get("version", 0)
+        return UpdateResult({"app": app, "values": values, "keys": sorted(values), "version": version})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        keys = list(props.get("keys", []))
+        if not keys:
+            return
+        try:
+            self._client().update_secrets(id_, dict.fromkeys(keys))
+        except FlyNotFound:
+            pass  # the app is gone, and its secrets with it
+
+
+class AppSecrets(Resource, module="fly", name="AppSecrets"):
+    """Secrets this stack sets on a Fly app (`pulumi-python:dynamic/fly:AppSecrets`)."""
+
+    app: pulumi.Output[str]
+    keys: pulumi.Output[list[str]]
+    version: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        app: pulumi.Input[str],
+        values: pulumi.Input[Mapping[str, pulumi.Input[str]]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "app": app,
+            "values": pulumi.Output.secret(values),
+            "keys": None,
+            "version": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["values"])
+        )
+        super().__init__(AppSecretsProvider(), resource_name, props, opts)
