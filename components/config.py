@@ -33,7 +33,7 @@ from pydantic.alias_generators import to_camel
 from components import catalog
 
 NAMESPACE = "webhost"
-SECRET_PLACEHOLDER = "[secret]"
+SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a mask, not a credential
 
 
 class ConfigError(pulumi.RunError):
@@ -83,9 +83,7 @@ def _auto_stop(value: object) -> object:
 
 
 Region = Annotated[str, AfterValidator(_region)]
-Slug = Annotated[
-    str, _matches(r"[a-z0-9][a-z0-9-]*", "lowercase letters, digits and dashes")
-]
+Slug = Annotated[str, _matches(r"[a-z0-9][a-z0-9-]*", "lowercase letters, digits and dashes")]
 AppName = Annotated[
     str,
     _matches(
@@ -133,9 +131,12 @@ class VmSpec(_Model):
     @classmethod
     def _memory_fits(cls, memory_mb: int, info: ValidationInfo) -> int:
         kind, cpus = info.data.get("cpu_kind"), info.data.get("cpus")
-        if kind is not None and cpus is not None:
-            if problem := catalog.memory_problem(kind, cpus, memory_mb):
-                raise ValueError(problem)
+        if (
+            kind is not None
+            and cpus is not None
+            and (problem := catalog.memory_problem(kind, cpus, memory_mb))
+        ):
+            raise ValueError(problem)
         return memory_mb
 
 
@@ -208,6 +209,7 @@ class StackConfig(_Model):
     primary_region: Region
     vm: VmSpec
     deploy_strategy: catalog.DeployStrategy = "rolling"
+    protect: bool = False
     http: HttpService = HttpService()
     metrics: Metrics = Metrics()
     env: dict[Annotated[EnvName, AfterValidator(_plain_env_name)], str] = {}
@@ -247,8 +249,10 @@ class StackConfig(_Model):
 
     def operator_secrets(self) -> dict[str, SecretStr]:
         """App environment name -> value, for the operator secrets that are set."""
-        values = {"stripeSecretKey": self.stripe_secret_key,
-                  "stripeWebhookSecret": self.stripe_webhook_secret}
+        values = {
+            "stripeSecretKey": self.stripe_secret_key,
+            "stripeWebhookSecret": self.stripe_webhook_secret,
+        }
         return {
             catalog.OPERATOR_SECRETS[key]: value
             for key, value in values.items()
@@ -287,9 +291,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     """The camelCase keys valid at `loc` (the path of an unknown key's parent)."""
     model: type[BaseModel] = StackConfig
     for part in loc:
-        field = next(
-            (f for n, f in model.model_fields.items() if (f.alias or n) == part), None
-        )
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         annotation = field.annotation if field else None
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
@@ -347,9 +349,8 @@ def parse(raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackCon
 
 def from_pulumi() -> StackConfig:
     """Parse the running stack's config (the real engine or the offline plan)."""
-    settings = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    settings = {**(pulumi.runtime.get_config_env() or {}), **pulumi.runtime.config.CONFIG.get()}
     secret_keys = set(pulumi.runtime.get_config_secret_keys_env()) | {
         k for k in settings if pulumi.runtime.is_config_secret(k)
     }
     return parse({k: str(v) for k, v in settings.items()}, secret_keys)
-

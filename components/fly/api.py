@@ -27,7 +27,11 @@ class FlyApiError(Exception):
     """A failed call, carrying Fly's own message."""
 
     def __init__(
-        self, method: str, path: str, status: int | None, message: str,
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        message: str,
         retry_after: float | None = None,
     ) -> None:
         self.status = status
@@ -35,7 +39,9 @@ class FlyApiError(Exception):
         self.retry_after = retry_after
         where = f"{method} {path}"
         super().__init__(
-            f"Fly API {where} failed: {status} {message}" if status else f"Fly API {where}: {message}"
+            f"Fly API {where} failed: {status} {message}"
+            if status
+            else f"Fly API {where}: {message}"
         )
 
 
@@ -104,7 +110,9 @@ class FlyClient:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("FLY_API_HOSTNAME") or DEFAULT_HOSTNAME).rstrip("/")
+        self.base_url = (base_url or os.environ.get("FLY_API_HOSTNAME") or DEFAULT_HOSTNAME).rstrip(
+            "/"
+        )
         self.timeout = timeout
         self.retry = retry
         self._sleep = sleep
@@ -116,7 +124,9 @@ class FlyClient:
     def _token() -> str:
         token = os.environ.get("FLY_API_TOKEN", "").strip()
         if not token:
-            raise FlyApiError("-", "-", None, "FLY_API_TOKEN is not set (create one with `fly tokens create org`)")
+            raise FlyApiError(
+                "-", "-", None, "FLY_API_TOKEN is not set (create one with `fly tokens create org`)"
+            )
         return token
 
     def _wait(self, state: RetryCallState) -> float:
@@ -170,5 +180,7 @@ class FlyClient:
 
     def update_secrets(self, app: str, values: Mapping[str, str | None]) -> int:
         """Set (str) and unset (None) secrets in one call; returns Fly's secrets version."""
-        body = self.request("POST", f"/v1/apps/{quote(app, safe='')}/secrets", {"values": dict(values)})
+        body = self.request(
+            "POST", f"/v1/apps/{quote(app, safe='')}/secrets", {"values": dict(values)}
+        )
         return int((body or {}).get("version", 0))

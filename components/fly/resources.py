@@ -8,6 +8,7 @@ environment of `pulumi up`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,9 @@ class _FlyProvider(ResourceProvider):
         return FlyClient()
 
 
-def _replace_on(keys: tuple[str, ...], olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+def _replace_on(
+    keys: tuple[str, ...], olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> list[str]:
     return [k for k in keys if olds.get(k) != news.get(k)]
 
 
@@ -58,7 +61,8 @@ class AppProvider(_FlyProvider):
             owner = existing.get("organization", {}).get("slug")
             if owner != org:
                 raise RuntimeError(
-                    f"Fly app name {name!r} is taken by another organization; choose another appName"
+                    f"Fly app name {name!r} is taken by another organization; "
+                    "choose another appName"
                 ) from None
         app = client.get_app(name)
         return CreateResult(name, self._outs(name, org, app.get("status", "pending")))
@@ -77,10 +81,8 @@ class AppProvider(_FlyProvider):
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=True)
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(FlyNotFound):  # already gone is what delete wants
             self._client().delete_app(id_)
-        except FlyNotFound:
-            pass
 
 
 class App(Resource, module="fly", name="App"):
@@ -117,7 +119,9 @@ class AppSecretsProvider(_FlyProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, values = props["app"], dict(props["values"])
         version = self._client().update_secrets(app, values)
-        return CreateResult(app, {"app": app, "values": values, "keys": sorted(values), "version": version})
+        return CreateResult(
+            app, {"app": app, "values": values, "keys": sorted(values), "version": version}
+        )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -142,16 +146,16 @@ class AppSecretsProvider(_FlyProvider):
         delta: dict[str, str | None] = {k: None for k in old_values if k not in values}
         delta.update({k: v for k, v in values.items() if old_values.get(k) != v})
         version = self._client().update_secrets(app, delta) if delta else olds.get("version", 0)
-        return UpdateResult({"app": app, "values": values, "keys": sorted(values), "version": version})
+        return UpdateResult(
+            {"app": app, "values": values, "keys": sorted(values), "version": version}
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         keys = list(props.get("keys", []))
         if not keys:
             return
-        try:
+        with contextlib.suppress(FlyNotFound):  # the app is gone, and its secrets with it
             self._client().update_secrets(id_, dict.fromkeys(keys))
-        except FlyNotFound:
-            pass  # the app is gone, and its secrets with it
 
 
 class AppSecrets(Resource, module="fly", name="AppSecrets"):

@@ -1,0 +1,230 @@
+"""Run the Pulumi program in-process under Pulumi's mock engine and record the graph.
+
+Nothing leaves the process: no engine, no providers, no credentials. Each
+registration is recorded as the engine would receive it (type, name, parent,
+dependencies, protect, inputs with secrets still marked), which is what the
+offline plan prints and what the tests assert on.
+
+With `preview=True` (the plan) a mock returns only the inputs it was given, so
+every value a provider would compute stays unknown, exactly as in
+`pulumi preview`. With `preview=False` (tests) values resolve, so `apply`
+callbacks run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.config import SECRET_PLACEHOLDER
+
+SECRET = SECRET_PLACEHOLDER
+COMPUTED = "[computed]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_KEY = "__provider"  # a dynamic resource's pickled provider: code, not config
+
+
+@dataclass(frozen=True)
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    dependencies: tuple[str, ...]
+    protect: bool
+    retain_on_delete: bool
+    inputs: Mapping[str, Any]  # as deserialized: secrets wrapped, unknowns as Unknown
+
+    def rendered_inputs(self) -> tuple[dict[str, Any], list[str]]:
+        """Inputs safe to print (secrets masked, unknowns marked) and the keys holding secrets."""
+        shown: dict[str, Any] = {}
+        secret_keys: list[str] = []
+        for key, value in sorted(self.inputs.items()):
+            if key == PROVIDER_KEY:
+                continue
+            shown[key], secret = render(value)
+            if secret:
+                secret_keys.append(key)
+        return shown, secret_keys
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return COMPUTED
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {type(value).__name__}>"
+    return value
+
+
+def render(value: Any) -> tuple[Any, bool]:
+    """A deserialized value made printable, and whether it held a secret."""
+    if rpc.is_rpc_secret(value):
+        return SECRET, True
+    if isinstance(value, Mapping):
+        pairs = {str(k): render(v) for k, v in sorted(value.items())}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list | tuple):
+        items = [render(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return _scalar(value), False
+
+
+@dataclass
+class Evaluation:
+    project: str
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.by_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+    def rendered_outputs(self) -> dict[str, Any]:
+        return {k: render(v)[0] for k, v in sorted(self.outputs.items())}
+
+
+class PlanMocks(pulumi_mocks.Mocks):
+    """A provider that computes nothing: state is the inputs, ids are unknown in preview."""
+
+    def __init__(self, preview: bool) -> None:
+        self.preview = preview
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        resource_id = "" if self.preview else f"{args.name}-id"
+        return resource_id, dict(args.inputs)
+
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping every registration the way the engine sees it."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_urn: str | None = None
+
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        response = super().RegisterResource(request)
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+        dependencies = set(request.dependencies)
+        for deps in request.propertyDependencies.values():
+            dependencies.update(deps.urns)
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                dependencies=tuple(sorted(dependencies)),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                inputs=inputs if isinstance(inputs, dict) else {},
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # gRPC method name
+        if request.urn == self.stack_urn:
+            outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+            self.stack_outputs = dict(outputs) if isinstance(outputs, dict) else {}
+        return super().RegisterResourceOutputs(request)
+
+
+def _run(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str],
+    preview: bool,
+    mocks: pulumi_mocks.Mocks | None,
+) -> Evaluation:
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    monitor = RecordingMonitor(mocks or PlanMocks(preview))
+    # What `pulumi.runtime.set_mocks` does, minus the stack it registers eagerly:
+    # `run_in_stack` makes the stack as a real run does, so exports land on it
+    # and its outputs are registered once, at the end.
+    features = monitor.GetDeploymentInfo(None).supportedFeatures
+    configure(
+        pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(features),
+            engine=pulumi_mocks.MockEngine(None),
+            project=project,
+            stack=stack,
+            dry_run=preview,
+            organization=None,
+            callbacks=None,
+        )
+    )
+    _sync_await(run_in_stack(program))
+    return Evaluation(project, stack, list(monitor.registrations), monitor.stack_outputs)
+
+
+def evaluate(
+    program: Path | Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    preview: bool = True,
+    mocks: pulumi_mocks.Mocks | None = None,
+) -> Evaluation:
+    """Run `program` (a `__main__.py` path or a function) once, in isolation.
+
+    Pulumi keeps its runtime state in context variables: each evaluation runs
+    in a fresh copy of the context, so evaluations never see each other.
+    """
+    if isinstance(program, Path):
+        path = program
+
+        def body() -> None:
+            runpy.run_path(str(path), run_name="__main__")
+
+        func: Callable[[], None] = body
+    else:
+        func = program
+    context = contextvars.copy_context()
+    return context.run(
+        _run,
+        func,
+        project=project,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        preview=preview,
+        mocks=mocks,
+    )

@@ -1,0 +1,81 @@
+"""The offline plan's two formats: a resource tree for people, JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from cli.engine import Evaluation, Registration
+
+MAX_VALUE = 72
+
+
+def as_json(evaluation: Evaluation) -> str:
+    resources = []
+    for r in evaluation.resources:
+        inputs, secret_inputs = r.rendered_inputs()
+        resources.append(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "custom": r.custom,
+                "dependencies": list(r.dependencies),
+                "protect": r.protect,
+                "inputs": inputs,
+                "secretInputs": secret_inputs,
+            }
+        )
+    document = {
+        "project": evaluation.project,
+        "stack": evaluation.stack,
+        "resources": resources,
+        "outputs": evaluation.rendered_outputs(),
+    }
+    return json.dumps(document, indent=2, sort_keys=False)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value.strip():
+        return f"<{len(value.strip().splitlines())} lines>"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _line(r: Registration) -> str:
+    inputs, _ = r.rendered_inputs()
+    shown = " ".join(f"{k}={_short(v)}" for k, v in inputs.items())
+    flags = " [protected]" if r.protect else ""
+    return f"{r.type}  {r.name}{flags}" + (f"\n{shown}" if shown else "")
+
+
+def as_text(evaluation: Evaluation) -> str:
+    children: dict[str | None, list[Registration]] = defaultdict(list)
+    for r in evaluation.resources:
+        children[r.parent].append(r)
+    lines = [
+        f"Offline plan of {evaluation.project}/{evaluation.stack} "
+        "(no credentials; [computed] is known only after `pulumi up`)",
+        "",
+    ]
+
+    def walk(r: Registration, prefix: str, last: bool, root: bool) -> None:
+        head, *rest = _line(r).split("\n")
+        branch = "" if root else ("└─ " if last else "├─ ")
+        lines.append(f" +  {prefix}{branch}{head}")
+        inner = prefix + ("" if root else ("   " if last else "│  "))
+        kids = children.get(r.urn, [])
+        for detail in rest:
+            lines.append(f"    {inner}{'│  ' if kids else '   '}  {detail}")
+        for i, kid in enumerate(kids):
+            walk(kid, inner, i == len(kids) - 1, False)
+
+    for root in children.get(None, []):
+        walk(root, "", True, True)
+    lines += ["", "Outputs:"]
+    lines += [f"    {k}: {_short(v)}" for k, v in evaluation.rendered_outputs().items()]
+    custom = sum(r.custom for r in evaluation.resources)
+    lines += ["", f"Resources: {len(evaluation.resources)} to create ({custom} custom)"]
+    return "\n".join(lines)
