@@ -299,9 +299,14 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
+_SCALAR_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|true|false")
+
+
 def _render_value(key: str, value: Any) -> str:
     if key in StackConfig.secret_fields():
         return SECRET_PLACEHOLDER
+    if isinstance(value, str) and _SCALAR_TEXT.fullmatch(value):
+        return value  # a number or boolean as Pulumi passes it: text, shown as written
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -334,7 +339,7 @@ def parse(raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackCon
     prefix = f"{NAMESPACE}:"
     values = {k.removeprefix(prefix): _decode(v) for k, v in raw.items() if k.startswith(prefix)}
     problems = [
-        f"{prefix}{key}: is a secret; set it with `pulumi config set --secret {key}`"
+        f"{prefix}{key}: is a secret; set it with `pulumi config set --secret {prefix}{key} <value>`"
         for key in sorted(StackConfig.secret_fields())
         if key in values and f"{prefix}{key}" not in secret_keys
     ]

@@ -116,7 +116,7 @@ class FlyClient:
         self.timeout = timeout
         self.retry = retry
         self._sleep = sleep
-        self._backoff = wait_exponential_jitter(initial=retry.initial_delay, max=retry.max_delay)
+        self._backoff = wait_exponential_jitter(multiplier=retry.initial_delay, max=retry.max_delay)
 
     # -- transport -----------------------------------------------------------------
 

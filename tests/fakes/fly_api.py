@@ -1,0 +1,175 @@
+"""A stateful fake of the Fly Machines REST endpoints this program uses, over real HTTP.
+
+Served on 127.0.0.1 from a thread. Keeps apps and secrets like Fly does, checks
+the bearer token, logs every request, and can be told to answer the next
+matching requests with a failure (status, headers) before behaving again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "fake-fly-token"  # noqa: S105 - the fake's own test token
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str  # regex, full match
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=lambda: {"error": "injected failure"})
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: Any
+    authorization: str | None
+
+
+class FlyState:
+    def __init__(self) -> None:
+        self.apps: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[str, dict[str, str]] = {}
+        self.secrets_version: dict[str, int] = {}
+        self.faults: list[Fault] = []
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+
+    def fail_next(self, method: str, path: str, status: int, times: int = 1, **headers: str) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(method, path, status, dict(headers)))
+
+    def calls(self, method: str, path: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(path, r.path)]
+
+
+def _secret_list(values: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        {"name": name, "digest": hashlib.sha256(value.encode()).hexdigest()[:16]}
+        for name, value in sorted(values.items())
+    ]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else None
+        state = self.server.state
+        with state.lock:
+            state.requests.append(
+                Request(method, self.path, body, self.headers.get("Authorization"))
+            )
+            for fault in state.faults:
+                if fault.method == method and re.fullmatch(fault.path, self.path):
+                    state.faults.remove(fault)
+                    self._send(fault.status, fault.body, fault.headers)
+                    return
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._send(401, {"error": "unauthorized"})
+                return
+            status, answer = self._route(method, self.path, body or {})
+        self._send(status, answer)
+
+    def _route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        state = self.server.state
+        if path == "/v1/apps" and method == "POST":
+            name, org = body["app_name"], body["org_slug"]
+            if name in state.apps:
+                return 409, {"error": f"app {name} already exists"}
+            state.apps[name] = {
+                "id": f"id-{name}",
+                "name": name,
+                "status": "pending",
+                "organization": {"slug": org, "name": org},
+            }
+            return 201, None
+        if m := re.fullmatch(r"/v1/apps/([^/]+)", path):
+            app = state.apps.get(m[1])
+            if app is None:
+                return 404, {"error": "app not found"}
+            if method == "GET":
+                return 200, app
+            if method == "DELETE":
+                del state.apps[m[1]]
+                state.secrets.pop(m[1], None)
+                return 202, None
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/secrets", path):
+            if m[1] not in state.apps:
+                return 404, {"error": "app not found"}
+            values = state.secrets.setdefault(m[1], {})
+            if method == "GET":
+                return 200, {"secrets": _secret_list(values)}
+            if method == "POST":
+                for name, value in body["values"].items():
+                    if value is None:
+                        values.pop(name, None)
+                    else:
+                        values[name] = value
+                version = state.secrets_version.get(m[1], 0) + 1
+                state.secrets_version[m[1]] = version
+                return 200, {"secrets": _secret_list(values), "version": version}
+        return 404, {"error": f"no route {method} {path}"}
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: FlyState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+class FakeFlyApi:
+    def __init__(self) -> None:
+        self.state = FlyState()
+        self._server = _Server(self.state)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> FakeFlyApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

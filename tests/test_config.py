@@ -1,0 +1,244 @@
+"""The stack config contract: every rule, with the line an operator sees."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cli import stackfile
+from components import config
+from components.config import ConfigError
+from tests.conftest import PROJECT_FILE, ROOT
+
+
+def base() -> dict[str, str]:
+    return dict(stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE).config)
+
+
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def problems(secret_keys: tuple[str, ...] = (), **overrides: Any) -> list[str]:
+    raw = base()
+    for key, value in overrides.items():
+        if value is None:
+            raw.pop(f"webhost:{key}", None)
+        else:
+            raw[f"webhost:{key}"] = text(value)
+    with pytest.raises(ConfigError) as caught:
+        config.parse(raw, secret_keys)
+    return caught.value.problems
+
+
+def only(**overrides: Any) -> str:
+    found = problems(**overrides)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_real_stack_files_parse() -> None:
+    for stack in ("staging", "prod"):
+        loaded = stackfile.load(ROOT / f"Pulumi.{stack}.yaml", PROJECT_FILE)
+        parsed = config.parse(loaded.config, loaded.secret_keys)
+        assert parsed.primary_region == "iad"
+        assert parsed.http.health_check.path == "/api/health"
+
+
+def test_prod_keeps_the_runbook_regions_and_limits() -> None:
+    parsed = config.parse(base())
+    assert parsed.regions == {"iad": 3, "fra": 2, "sin": 1}
+    assert parsed.active_regions == ["iad", "fra", "sin"]
+    assert (parsed.http.concurrency.soft_limit, parsed.http.concurrency.hard_limit) == (750, 1000)
+    assert parsed.http.internal_port == 4000
+    assert parsed.protect is True
+
+
+def test_runbook_professional_sizing_is_rejected_on_memory() -> None:
+    line = only(vm={"cpuKind": "performance", "cpus": 4, "memoryMb": 4096})
+    assert line == (
+        "webhost:vm.memoryMb = 4096: performance VMs take 2048..8192 MB per CPU, "
+        "so 8192..32768 MB for 4 CPUs"
+    )
+
+
+def test_runbook_business_sizing_is_rejected_on_memory() -> None:
+    line = only(vm={"cpuKind": "performance", "cpus": 8, "memoryMb": 8192})
+    assert line.startswith("webhost:vm.memoryMb = 8192: performance VMs take 2048..8192 MB")
+    assert "16384..65536 MB for 8 CPUs" in line
+
+
+def test_memory_must_be_a_multiple_of_256() -> None:
+    line = only(vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 1000})
+    assert line == "webhost:vm.memoryMb = 1000: memory must be a multiple of 256 MB"
+
+
+def test_shared_cpu_memory_ceiling() -> None:
+    line = only(vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 4096})
+    assert line == (
+        "webhost:vm.memoryMb = 4096: shared VMs take 256..2048 MB per CPU, "
+        "so 256..2048 MB for 1 CPU"
+    )
+
+
+def test_cpu_count_must_be_offered() -> None:
+    line = only(vm={"cpuKind": "shared", "cpus": 3, "memoryMb": 1024})
+    assert line == "webhost:vm.cpus = 3: shared VMs come with 1, 2, 4, 8 CPUs"
+
+
+def test_cpu_kind_must_be_known() -> None:
+    line = only(vm={"cpuKind": "dedicated", "cpus": 1, "memoryMb": 1024})
+    assert line.startswith('webhost:vm.cpuKind = "dedicated": Input should be')
+    assert "'shared' or 'performance'" in line
+
+
+def test_unknown_region_suggests_the_nearest() -> None:
+    line = only(regions={"iad": 3, "fr": 2, "sin": 1})
+    assert line.startswith('webhost:regions.fr = "fr": not a Fly region (did you mean fra?)')
+
+
+def test_retired_region_is_rejected() -> None:
+    assert "not a Fly region" in only(regions={"iad": 3, "sea": 1})
+
+
+def test_negative_machine_count_is_rejected() -> None:
+    line = only(regions={"iad": 3, "fra": -1})
+    assert line == "webhost:regions.fra = -1: Input should be greater than or equal to 0"
+
+
+def test_regions_must_not_be_empty() -> None:
+    found = problems(regions={})
+    assert any(p.startswith("webhost:regions = {}: Dictionary should have at least 1") for p in found)
+
+
+def test_primary_region_needs_machines() -> None:
+    line = only(regions={"iad": 0, "fra": 2})
+    assert line == (
+        'webhost:primaryRegion = "iad": must be one of `regions` with at least one machine'
+    )
+
+
+def test_min_machines_running_fits_the_primary_region() -> None:
+    line = only(http={"minMachinesRunning": 4})
+    assert line.startswith("webhost:http = ")
+    assert line.endswith("minMachinesRunning (4) exceeds the 3 machine(s) in the primary region iad")
+
+
+def test_hard_limit_at_least_soft_limit() -> None:
+    line = only(http={"concurrency": {"softLimit": 900, "hardLimit": 800}})
+    assert line == "webhost:http.concurrency.hardLimit = 800: must be at least softLimit (900)"
+
+
+def test_health_check_timeout_below_interval() -> None:
+    line = only(http={"healthCheck": {"interval": "5s", "timeout": "10s"}})
+    assert line == 'webhost:http.healthCheck.timeout = "10s": must be shorter than interval (5s)'
+
+
+def test_health_check_duration_format() -> None:
+    line = only(http={"healthCheck": {"interval": "fifteen"}})
+    assert line == 'webhost:http.healthCheck.interval = "fifteen": a duration such as 15s or 2m'
+
+
+def test_health_check_path_is_absolute() -> None:
+    line = only(http={"healthCheck": {"path": "api/health"}})
+    assert line.endswith("an absolute URL path such as /health")
+
+
+def test_port_range() -> None:
+    line = only(http={"internalPort": 70000})
+    assert line == "webhost:http.internalPort = 70000: Input should be less than or equal to 65535"
+
+
+def test_auto_stop_accepts_the_legacy_boolean() -> None:
+    raw = base()
+    raw["webhost:http"] = json.dumps({"autoStopMachines": True, "minMachinesRunning": 1})
+    assert config.parse(raw).http.auto_stop_machines == "stop"
+
+
+def test_app_name_rule() -> None:
+    line = only(appName="WebHost_Prod")
+    assert line == (
+        'webhost:appName = "WebHost_Prod": 1..63 lowercase letters, digits and dashes, '
+        "not starting or ending with a dash"
+    )
+
+
+def test_image_rule() -> None:
+    assert only(image="not an image").endswith("an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>")
+
+
+def test_tier_and_strategy_are_closed_sets() -> None:
+    assert only(tier="enterprise").startswith('webhost:tier = "enterprise": Input should be')
+    assert only(deployStrategy="yolo").startswith('webhost:deployStrategy = "yolo": Input should be')
+
+
+def test_customers_not_negative() -> None:
+    assert only(customers=-5) == "webhost:customers = -5: Input should be greater than or equal to 0"
+
+
+def test_secret_names_are_refused_in_plain_env() -> None:
+    line = only(env={"DATABASE_URL": "postgres://u:p@h/db"})
+    assert line == (
+        'webhost:env.DATABASE_URL = "DATABASE_URL": is a secret: the program sets it '
+        "through Fly secrets, never plain env"
+    )
+    assert "u:p@h" not in line
+
+
+def test_derived_env_names_are_refused() -> None:
+    assert "is derived" in only(env={"PORT": "8080"})
+
+
+def test_env_name_format() -> None:
+    assert only(env={"phx-host": "x"}).endswith("an environment name such as PHX_HOST (A-Z, 0-9, _)")
+
+
+def test_unknown_top_level_key_suggests() -> None:
+    assert only(regoins={"iad": 1}) == 'webhost:regoins = {"iad": 1}: unknown key (did you mean regions?)'
+
+
+def test_unknown_nested_key_suggests() -> None:
+    found = problems(vm={"cpuKind": "shared", "cpus": 1, "memoryMB": 1024})
+    assert "webhost:vm.memoryMB = 1024: unknown key (did you mean memoryMb?)" in found
+    assert "webhost:vm.memoryMb: required, not set" in found
+
+
+def test_missing_required_key() -> None:
+    assert only(org=None) == "webhost:org: required, not set"
+
+
+def test_plain_text_secret_is_refused_without_echoing_it() -> None:
+    line = only(stripeSecretKey="sk_live_123")
+    assert line == (
+        "webhost:stripeSecretKey: is a secret; set it with "
+        "`pulumi config set --secret webhost:stripeSecretKey <value>`"
+    )
+
+
+def test_secure_secret_is_accepted_and_kept_secret() -> None:
+    raw = base() | {"webhost:stripeSecretKey": "sk_live_123"}
+    parsed = config.parse(raw, {"webhost:stripeSecretKey"})
+    assert parsed.operator_secrets()["STRIPE_SECRET_KEY"].get_secret_value() == "sk_live_123"
+    assert "sk_live_123" not in repr(parsed)
+
+
+def test_every_problem_is_reported_at_once_one_line_each() -> None:
+    found = problems(
+        appName="Bad_Name",
+        vm={"cpuKind": "performance", "cpus": 4, "memoryMb": 4096},
+        regions={"iad": 3, "xyz": 1},
+    )
+    assert len(found) == 3
+    assert [p.split(" ")[0] for p in found] == [
+        "webhost:appName",
+        "webhost:regions.xyz",
+        "webhost:vm.memoryMb",
+    ]
+    assert all("\n" not in p for p in found)
+
+
+def test_other_namespaces_are_left_to_their_providers() -> None:
+    raw = base() | {"cloudflare:apiToken": "x", "fly:region": "iad"}
+    assert config.parse(raw).app_name == "webhost-prod"

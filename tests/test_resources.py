@@ -1,0 +1,212 @@
+"""The dynamic providers, called as the engine calls them, against the fake Fly API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.fly.resources import AppProvider, AppSecretsProvider
+from tests.fakes.fly_api import TOKEN, FakeFlyApi
+
+# -- App -------------------------------------------------------------------------
+
+
+def test_app_create_makes_the_app(fly_api: FakeFlyApi) -> None:
+    result = AppProvider().create({"name": "webhost-staging", "org": "webhost-systems"})
+    assert result.id == "webhost-staging"
+    assert result.outs == {
+        "name": "webhost-staging",
+        "org": "webhost-systems",
+        "status": "pending",
+        "hostname": "webhost-staging.fly.dev",
+    }
+    assert fly_api.state.apps["webhost-staging"]["organization"]["slug"] == "webhost-systems"
+
+
+def test_app_create_adopts_its_own_half_finished_create(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "w", "org": "o"})
+    assert AppProvider().create({"name": "w", "org": "o"}).id == "w"
+
+
+def test_app_create_refuses_another_orgs_app(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "w", "org": "someone-else"})
+    with pytest.raises(RuntimeError, match="taken by another organization"):
+        AppProvider().create({"name": "w", "org": "o"})
+
+
+def test_app_read_sees_it_and_its_org(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "w", "org": "o"})
+    fly_api.state.apps["w"]["status"] = "deployed"
+    read = AppProvider().read("w", {"name": "w", "org": "o"})
+    assert read.id == "w"
+    assert read.outs is not None
+    assert read.outs["status"] == "deployed"
+    assert read.inputs == {"name": "w", "org": "o"}
+
+
+def test_app_read_reports_gone_after_out_of_band_delete(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "w", "org": "o"})
+    del fly_api.state.apps["w"]
+    assert AppProvider().read("w", {"name": "w", "org": "o"}).id == ""
+
+
+def test_app_diff_replaces_on_name_or_org() -> None:
+    olds = {"name": "w", "org": "o", "status": "deployed", "hostname": "w.fly.dev"}
+    same = AppProvider().diff("w", olds, {"name": "w", "org": "o"})
+    assert same.changes is False
+    renamed = AppProvider().diff("w", olds, {"name": "w2", "org": "o2"})
+    assert renamed.changes is True
+    assert renamed.replaces == ["name", "org"]
+    assert renamed.delete_before_replace is True  # the name is unique at Fly
+
+
+def test_app_delete_is_idempotent(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "w", "org": "o"})
+    AppProvider().delete("w", {})
+    AppProvider().delete("w", {})
+    assert fly_api.state.apps == {}
+
+
+def test_app_create_retries_through_a_rate_limit(fly_api: FakeFlyApi) -> None:
+    fly_api.state.fail_next("POST", "/v1/apps", 429, **{"Retry-After": "0"})
+    assert AppProvider().create({"name": "w", "org": "o"}).id == "w"
+
+
+# -- AppSecrets ------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(fly_api: FakeFlyApi) -> str:
+    AppProvider().create({"name": "w", "org": "o"})
+    fly_api.state.secrets["w"] = {"OPERATOR_SET": "by hand"}
+    return "w"
+
+
+def test_secrets_create_sets_values_and_reports_a_version(app: str, fly_api: FakeFlyApi) -> None:
+    result = AppSecretsProvider().create({"app": app, "values": {"A": "1", "B": "2"}})
+    assert result.id == app
+    assert result.outs is not None
+    assert result.outs["keys"] == ["A", "B"]
+    assert result.outs["version"] == 1
+    assert fly_api.state.secrets[app] == {"OPERATOR_SET": "by hand", "A": "1", "B": "2"}
+
+
+def test_secrets_update_sends_only_the_delta(app: str, fly_api: FakeFlyApi) -> None:
+    provider = AppSecretsProvider()
+    created = provider.create({"app": app, "values": {"A": "1", "B": "2"}})
+    olds = dict(created.outs or {})
+    updated = provider.update(app, olds, {"app": app, "values": {"A": "1", "C": "3"}})
+    assert fly_api.state.calls("POST", "/v1/apps/w/secrets")[-1].body == {
+        "values": {"B": None, "C": "3"}
+    }
+    assert fly_api.state.secrets[app] == {"OPERATOR_SET": "by hand", "A": "1", "C": "3"}
+    assert updated.outs is not None
+    assert updated.outs["version"] == 2
+
+
+def test_secrets_update_without_change_makes_no_call(app: str, fly_api: FakeFlyApi) -> None:
+    provider = AppSecretsProvider()
+    olds = dict(provider.create({"app": app, "values": {"A": "1"}}).outs or {})
+    before = len(fly_api.state.requests)
+    assert provider.update(app, olds, {"app": app, "values": {"A": "1"}}).outs == olds
+    assert len(fly_api.state.requests) == before
+
+
+def test_secrets_diff_sees_value_changes_and_replaces_on_app() -> None:
+    olds = {"app": "w", "values": {"A": "1"}, "keys": ["A"], "version": 1}
+    assert AppSecretsProvider().diff("w", olds, {"app": "w", "values": {"A": "1"}}).changes is False
+    assert AppSecretsProvider().diff("w", olds, {"app": "w", "values": {"A": "2"}}).changes is True
+    moved = AppSecretsProvider().diff("w", olds, {"app": "w2", "values": {"A": "1"}})
+    assert moved.replaces == ["app"]
+
+
+def test_secrets_read_drops_keys_removed_out_of_band(app: str, fly_api: FakeFlyApi) -> None:
+    provider = AppSecretsProvider()
+    olds = dict(provider.create({"app": app, "values": {"A": "1", "B": "2"}}).outs or {})
+    del fly_api.state.secrets[app]["B"]
+    read = provider.read(app, olds)
+    assert read.outs is not None
+    assert read.outs["values"] == {"A": "1"}
+    # so the next diff against the program's values sets B again
+    assert provider.diff(app, read.outs, {"app": app, "values": {"A": "1", "B": "2"}}).changes
+
+
+def test_secrets_read_gone_with_the_app(app: str, fly_api: FakeFlyApi) -> None:
+    olds = dict(AppSecretsProvider().create({"app": app, "values": {"A": "1"}}).outs or {})
+    del fly_api.state.apps[app]
+    assert AppSecretsProvider().read(app, olds).id == ""
+
+
+def test_secrets_delete_unsets_only_owned_keys(app: str, fly_api: FakeFlyApi) -> None:
+    provider = AppSecretsProvider()
+    olds = dict(provider.create({"app": app, "values": {"A": "1"}}).outs or {})
+    provider.delete(app, olds)
+    assert fly_api.state.secrets[app] == {"OPERATOR_SET": "by hand"}
+
+
+def test_secrets_delete_after_the_app_is_gone(app: str, fly_api: FakeFlyApi) -> None:
+    olds = dict(AppSecretsProvider().create({"app": app, "values": {"A": "1"}}).outs or {})
+    del fly_api.state.apps[app]
+    AppSecretsProvider().delete(app, olds)  # nothing left to unset, and no error
+
+
+# -- serialization: the engine pickles providers into state and loads them fresh ---
+
+FRESH_PROCESS = """
+import base64, json, sys
+import dill
+request = json.loads(sys.stdin.read())
+provider = dill.loads(base64.b64decode(request["provider"]))
+result = getattr(provider, request["method"])(*request["args"])
+print(json.dumps({"id": result.id, "outs": result.outs}))
+"""
+
+
+def _in_fresh_process(provider: Any, method: str, *args: Any) -> dict[str, Any]:
+    pickled = serialize_provider(provider)
+    request = json.dumps({"provider": pickled, "method": method, "args": list(args)})
+    env = {
+        "PATH": os.environ["PATH"],
+        "FLY_API_HOSTNAME": os.environ["FLY_API_HOSTNAME"],
+        "FLY_API_TOKEN": os.environ["FLY_API_TOKEN"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS],
+        input=request,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+@pytest.mark.parametrize("provider", [AppProvider(), AppSecretsProvider()])
+def test_serialized_provider_carries_no_token(provider: Any, fly_api: FakeFlyApi) -> None:
+    pickled = base64.b64decode(serialize_provider(provider))
+    assert TOKEN.encode() not in pickled
+    assert fly_api.url.encode() not in pickled
+
+
+def test_app_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
+    answer = _in_fresh_process(AppProvider(), "create", {"name": "fresh", "org": "o"})
+    assert answer["id"] == "fresh"
+    assert "fresh" in fly_api.state.apps
+
+
+def test_secrets_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "fresh", "org": "o"})
+    answer = _in_fresh_process(
+        AppSecretsProvider(), "create", {"app": "fresh", "values": {"K": "v"}}
+    )
+    assert answer["outs"]["keys"] == ["K"]
+    assert fly_api.state.secrets["fresh"] == {"K": "v"}
