@@ -1,0 +1,137 @@
+"""The deploy command the program declares, run for real against a fake `fly` on PATH."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from tests.conftest import FakeFly, run, stack_doc
+from tests.test_program import COMMAND, KnownMocks
+
+
+def deploy_inputs(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    evaluation = run(
+        stack_doc("prod") | overrides, tmp_path, stack="prod", preview=False, mocks=KnownMocks()
+    )
+    inputs = dict(evaluation.one(COMMAND, "webhost-deploy").inputs)
+    assert not any(rpc.is_rpc_secret(v) for v in inputs.values())
+    return inputs
+
+
+def run_deploy(
+    inputs: dict[str, Any], fly: FakeFly, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """What local.Command does: interpreter + script, the inputs' environment on top."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return subprocess.run(
+        [*inputs["interpreter"], inputs["create"]],
+        env={**fly.env(TMPDIR=str(scratch), **env), **inputs["environment"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def commands(fly: FakeFly) -> list[list[str]]:
+    return [call["argv"] for call in fly.calls()]
+
+
+def test_deploys_the_image_with_the_rendered_config_and_strategy(
+    tmp_path: Path, fake_fly: FakeFly
+) -> None:
+    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    assert done.returncode == 0, done.stderr
+    deploy = commands(fake_fly)[0]
+    assert deploy[0] == "deploy"
+    flags = dict(zip(deploy[1::2], deploy[2::2], strict=False))
+    assert flags["--app"] == "webhost-prod"
+    assert flags["--image"] == "registry.fly.io/webhost:1.0.0"
+    assert flags["--strategy"] == "rolling"
+    assert "--no-public-ips" in deploy
+    assert fake_fly.deploys() == [
+        {"app": "webhost-prod", "image": "registry.fly.io/webhost:1.0.0", "strategy": "rolling"}
+    ]
+
+
+def test_scales_each_region_to_its_count(tmp_path: Path, fake_fly: FakeFly) -> None:
+    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    scales = [argv for argv in commands(fake_fly) if argv[:2] == ["scale", "count"]]
+    assert [(argv[2], argv[argv.index("--region") + 1]) for argv in scales] == [
+        ("2", "fra"),
+        ("3", "iad"),
+        ("1", "sin"),
+    ]
+    assert all("--yes" in argv for argv in scales)
+    assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2, "sin": 1}
+
+
+def test_no_secret_in_argv_and_the_token_comes_from_the_environment(
+    tmp_path: Path, fake_fly: FakeFly
+) -> None:
+    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    calls = fake_fly.calls()
+    assert calls
+    for call in calls:
+        assert "fly-token-that-must-not-leak" not in " ".join(call["argv"])
+        assert "FLY_API_TOKEN" in call["env"]
+
+
+def test_rerun_after_success_converges(tmp_path: Path, fake_fly: FakeFly) -> None:
+    inputs = deploy_inputs(tmp_path)
+    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    first = fake_fly.machines("webhost-prod")
+    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    assert fake_fly.machines("webhost-prod") == first
+    assert len(fake_fly.deploys()) == 2  # a second rolling deploy of the same image is harmless
+
+
+def test_region_dropped_from_config_is_scaled_to_zero(tmp_path: Path, fake_fly: FakeFly) -> None:
+    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    smaller = deploy_inputs(tmp_path, **{"webhost:regions": {"iad": 3, "fra": 2}})
+    assert run_deploy(smaller, fake_fly, tmp_path).returncode == 0
+    assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2}
+    assert ["scale", "count", "0", "--region", "sin"] == commands(fake_fly)[-1][:5]
+
+
+def test_deploy_failure_surfaces_flyctls_error_and_stops(tmp_path: Path, fake_fly: FakeFly) -> None:
+    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path, FAKE_FLY_FAIL="deploy")
+    assert done.returncode != 0
+    assert "Error: failed to deploy: simulated failure (status 503)" in done.stderr
+    assert [argv[0] for argv in commands(fake_fly)] == ["deploy"]
+
+
+def test_scale_failure_midway_then_rerun_converges(tmp_path: Path, fake_fly: FakeFly) -> None:
+    inputs = deploy_inputs(tmp_path)
+    failed = run_deploy(inputs, fake_fly, tmp_path, FAKE_FLY_FAIL="scale")
+    assert failed.returncode != 0
+    assert "Error: failed to scale" in failed.stderr
+    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2, "sin": 1}
+
+
+def test_missing_token_fails_with_flyctls_message(tmp_path: Path, fake_fly: FakeFly) -> None:
+    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path, FLY_API_TOKEN="")
+    assert done.returncode != 0
+    assert "no access token available" in done.stderr
+
+
+def test_rendered_config_file_is_removed(tmp_path: Path, fake_fly: FakeFly) -> None:
+    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    deploy = commands(fake_fly)[0]
+    config = Path(deploy[deploy.index("--config") + 1])
+    assert config.parent == tmp_path / "scratch"
+    assert not config.exists()
+
+
+@pytest.mark.parametrize("strategy", ["bluegreen", "canary", "immediate"])
+def test_strategy_from_config(tmp_path: Path, fake_fly: FakeFly, strategy: str) -> None:
+    inputs = deploy_inputs(tmp_path, **{"webhost:deployStrategy": strategy})
+    run_deploy(inputs, fake_fly, tmp_path)
+    assert fake_fly.deploys()[0]["strategy"] == strategy
+    assert inputs["environment"]["WEBHOST_STRATEGY"] == strategy

@@ -1,0 +1,219 @@
+"""The whole program under Pulumi's mocks: the graph, options, secrets and fly.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from cli import engine, plan, stackfile
+from components import catalog, config
+from components.app import FlyApp, FlyAppArgs
+from tests.conftest import PROGRAM, PROJECT_FILE, run, stack_doc, write_stack
+
+APP = "pulumi-python:dynamic/fly:App"
+SECRETS = "pulumi-python:dynamic/fly:AppSecrets"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+COMMAND = "command:local:Command"
+SENSITIVE = "SENSITIVE-VALUE"
+
+
+class KnownMocks(engine.PlanMocks):
+    """What providers would answer after `up`: every computed output gets a value."""
+
+    def __init__(self) -> None:
+        super().__init__(preview=False)
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == PASSWORD:
+            state["result"] = f"{SENSITIVE}-{args.name}"
+        if args.typ == SECRETS:
+            state["version"] = 7
+        if args.typ == APP:
+            state["hostname"] = f"{args.inputs['name']}.fly.dev"
+        return resource_id, state
+
+
+@pytest.fixture
+def prod(tmp_path: Path) -> engine.Evaluation:
+    return run(stack_doc("prod"), tmp_path, stack="prod")
+
+
+@pytest.fixture
+def staging(tmp_path: Path) -> engine.Evaluation:
+    return run(stack_doc("staging"), tmp_path, stack="staging")
+
+
+def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
+    stack = prod.one("pulumi:pulumi:Stack")
+    platform = prod.one("webhost:index:Platform")
+    app = prod.one("webhost:fly:App")
+    assert platform.parent == stack.urn
+    assert app.parent == platform.urn
+    children = [r for r in prod.resources if r.custom]
+    assert {r.type for r in children} == {APP, SECRETS, PASSWORD, COMMAND}
+    assert all(r.parent == app.urn for r in children)
+
+
+def test_deploy_waits_for_the_app_and_its_secrets(prod: engine.Evaluation) -> None:
+    deploy = prod.one(COMMAND, "webhost-deploy")
+    assert set(deploy.dependencies) == {prod.one(APP).urn, prod.one(SECRETS).urn}
+
+
+def test_secrets_wait_for_the_app_and_the_generated_passwords(prod: engine.Evaluation) -> None:
+    secrets = prod.one(SECRETS)
+    passwords = {r.urn for r in prod.by_type(PASSWORD)}
+    assert set(secrets.dependencies) == {prod.one(APP).urn, *passwords}
+
+
+def test_generated_secrets_have_the_runbook_lengths(prod: engine.Evaluation) -> None:
+    lengths = {r.name: r.inputs["length"] for r in prod.by_type(PASSWORD)}
+    assert lengths == {
+        "webhost-secret-key-base": 64,
+        "webhost-live-view-signing-salt": 32,
+        "webhost-token-signing-secret": 64,
+    }
+
+
+def test_prod_protects_the_app_and_generated_secrets(prod: engine.Evaluation) -> None:
+    assert prod.one(APP).protect
+    assert all(r.protect for r in prod.by_type(PASSWORD))
+
+
+def test_staging_protects_nothing(staging: engine.Evaluation) -> None:
+    assert not any(r.protect for r in staging.resources)
+
+
+def test_app_is_named_and_placed_from_config(staging: engine.Evaluation) -> None:
+    inputs = staging.one(APP).inputs
+    assert (inputs["name"], inputs["org"]) == ("webhost-staging", "webhost-systems")
+
+
+def test_secret_values_are_secret_inputs(tmp_path: Path) -> None:
+    evaluation = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    values = evaluation.one(SECRETS).inputs["values"]
+    assert rpc.is_rpc_secret(values)
+    assert set(rpc.unwrap_rpc_secret(values)) == set(catalog.GENERATED_SECRETS)
+
+
+def test_operator_secrets_reach_the_app_as_secrets(tmp_path: Path) -> None:
+    doc = stack_doc("prod") | {"webhost:stripeSecretKey": {"secure": "v1:ciphertext"}}
+    evaluation = run(doc, tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    values = rpc.unwrap_rpc_secret(evaluation.one(SECRETS).inputs["values"])
+    assert values["STRIPE_SECRET_KEY"] == config.SECRET_PLACEHOLDER  # never decrypted offline
+    assert "STRIPE_SECRET_KEY" in evaluation.rendered_outputs()["secretNames"]
+
+
+def test_no_secret_value_reaches_the_plan(tmp_path: Path) -> None:
+    """Real values (as after `up`): generated passwords and a decrypted Stripe key."""
+    loaded = stackfile.load(write_stack(tmp_path, stack_doc("prod"), "prod"), PROJECT_FILE)
+    evaluation = engine.evaluate(
+        PROGRAM,
+        project=loaded.project,
+        stack=loaded.stack,
+        config=loaded.config | {"webhost:stripeSecretKey": f"sk_live_{SENSITIVE}"},
+        secret_keys=["webhost:stripeSecretKey"],
+        preview=False,
+        mocks=KnownMocks(),
+    )
+    assert SENSITIVE in repr(evaluation.one(SECRETS).inputs)  # the values were there
+    document = plan.as_json(evaluation)
+    assert SENSITIVE not in document
+    assert SENSITIVE not in plan.as_text(evaluation)
+    assert '"secretInputs": [\n        "values"\n      ]' in document
+
+
+def test_fly_toml_is_the_runbooks_service(tmp_path: Path) -> None:
+    evaluation = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    toml = tomllib.loads(evaluation.rendered_outputs()["flyToml"])
+    assert toml["app"] == "webhost-prod"
+    assert toml["primary_region"] == "iad"
+    service = toml["http_service"]
+    assert service["internal_port"] == 4000
+    assert service["force_https"] is True
+    assert service["concurrency"] == {"type": "connections", "soft_limit": 750, "hard_limit": 1000}
+    assert service["checks"] == [
+        {"interval": "15s", "timeout": "2s", "grace_period": "5s", "method": "GET", "path": "/api/health"}
+    ]
+    assert toml["vm"] == [{"cpu_kind": "performance", "cpus": 2, "memory": "4096mb"}]
+    assert toml["deploy"] == {"strategy": "rolling"}
+    assert toml["metrics"] == {"port": 9091, "path": "/metrics"}
+    assert toml["env"]["PORT"] == "4000"
+    assert toml["env"]["REGIONS"] == "iad,fra,sin"
+    assert toml["env"]["PHX_HOST"] == "webhost-prod.fly.dev"
+    assert not set(toml["env"]) & catalog.SECRET_ENV_NAMES
+
+
+def test_deploy_is_triggered_by_the_secrets_version_not_values(tmp_path: Path) -> None:
+    evaluation = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    deploy = evaluation.one(COMMAND)
+    environment = deploy.inputs["environment"]
+    assert not rpc.is_rpc_secret(environment)
+    assert environment["WEBHOST_SECRETS_VERSION"] == "7"
+    assert environment["WEBHOST_REGION_COUNTS"] == "fra=2 iad=3 sin=1"
+    assert environment["WEBHOST_IMAGE"] == "registry.fly.io/webhost:1.0.0"
+    assert SENSITIVE not in repr(deploy.inputs)
+
+
+def test_outputs_are_computed_in_preview(staging: engine.Evaluation) -> None:
+    outputs = staging.rendered_outputs()
+    assert outputs["url"] == engine.COMPUTED
+    assert outputs["appName"] == "webhost-staging"
+
+
+def test_outputs_after_up(tmp_path: Path) -> None:
+    evaluation = run(stack_doc("staging"), tmp_path, stack="staging", preview=False, mocks=KnownMocks())
+    assert evaluation.rendered_outputs()["url"] == "https://webhost-staging.fly.dev"
+
+
+def test_invalid_config_registers_nothing(tmp_path: Path) -> None:
+    doc = stack_doc("prod") | {"webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}}
+    with pytest.raises(config.ConfigError):
+        run(doc, tmp_path, stack="prod")
+
+
+def test_fly_app_rejects_bad_args_before_any_child() -> None:
+    parsed = config.parse(
+        {
+            "webhost:org": "o",
+            "webhost:appName": "a",
+            "webhost:image": "registry.fly.io/a:1",
+            "webhost:tier": "starter",
+            "webhost:customers": "1",
+            "webhost:primaryRegion": "iad",
+            "webhost:regions": '{"iad": 1}',
+            "webhost:vm": '{"cpuKind": "shared", "cpus": 1, "memoryMb": 256}',
+        }
+    )
+    args = FlyAppArgs(config=parsed, data_secrets={"MYSTERY_URL": "x"})
+    assert args.problems() == [
+        "data secret MYSTERY_URL: not one the data tier provides "
+        "(DATABASE_URL, DATABASE_READ_URL, REDIS_URL)"
+    ]
+
+    def program() -> None:
+        FlyApp("w", args)
+
+    registered: list[str] = []
+
+    class Recording(engine.PlanMocks):
+        def new_resource(self, a: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            registered.append(a.typ)
+            return super().new_resource(a)
+
+    with pytest.raises(ValueError, match="MYSTERY_URL"):
+        engine.evaluate(program, project="p", stack="s", config={}, mocks=Recording(True))
+    assert registered == []
+
+
+def test_evaluations_are_isolated(tmp_path: Path) -> None:
+    first = run(stack_doc("prod"), tmp_path, stack="prod")
+    second = run(stack_doc("staging"), tmp_path, stack="staging")
+    assert len(first.resources) == len(second.resources)
+    assert all(":staging::" in r.urn for r in second.resources)
+    assert all(":prod::" in r.urn for r in first.resources)
