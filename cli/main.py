@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import engine, plan, stackfile
+from cli import engine, plan, reference, stackfile
 from components.config import ConfigError
 
 EXIT_OK = 0
@@ -50,6 +50,11 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reference(_args: argparse.Namespace) -> int:
+    print(reference.block())
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="webhost-infra", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -64,6 +69,10 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--stack-file", metavar="PATH", help="a stack file anywhere")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=_plan)
+    r = commands.add_parser(
+        "config-reference", help="print the stack config reference (the README's table)"
+    )
+    r.set_defaults(run=_reference)
     return top
 
 

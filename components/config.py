@@ -51,6 +51,7 @@ class _Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         hide_input_in_errors=True,
+        use_attribute_docstrings=True,
     )
 
 
@@ -116,8 +117,11 @@ class VmSpec(_Model):
     """One machine's size. Field order matters: each check reads the ones above."""
 
     cpu_kind: catalog.CpuKind
+    """CPU class of the machines."""
     cpus: PositiveInt
+    """CPUs per machine: a count Fly offers for the kind."""
     memory_mb: PositiveInt
+    """Memory per machine in MB: a multiple of 256, within the per-CPU range of the kind."""
 
     @field_validator("cpus")
     @classmethod
@@ -142,8 +146,11 @@ class VmSpec(_Model):
 
 class Concurrency(_Model):
     type: Literal["connections", "requests"] = "connections"
+    """What the limits count: `connections` or `requests`."""
     soft_limit: PositiveInt = 750
+    """Load at which Fly's proxy prefers other machines."""
     hard_limit: PositiveInt = 1000
+    """Load at which the machine takes no more; at least softLimit."""
 
     @field_validator("hard_limit")
     @classmethod
@@ -156,10 +163,15 @@ class Concurrency(_Model):
 
 class HealthCheck(_Model):
     path: UrlPath = "/api/health"
+    """Health check path."""
     method: Literal["GET", "HEAD"] = "GET"
+    """Health check method."""
     interval: Duration = "15s"
+    """Time between checks."""
     timeout: Duration = "2s"
+    """Time a check may take; shorter than interval."""
     grace_period: Duration = "5s"
+    """Time after start before checks count."""
 
     @field_validator("timeout")
     @classmethod
@@ -174,19 +186,28 @@ class HttpService(_Model):
     """Overrides of the runbook's [http_service]; the defaults are the runbook's."""
 
     internal_port: Port = 4000
+    """Port the Phoenix endpoint listens on (also PORT in the env)."""
     force_https: bool = True
+    """Redirect HTTP to HTTPS at the edge."""
     auto_stop_machines: Annotated[
         Literal["off", "stop", "suspend"], BeforeValidator(_auto_stop)
     ] = "off"
+    """`off`, `stop` or `suspend` idle machines (a boolean maps to off/stop)."""
     auto_start_machines: bool = True
+    """Start stopped machines on demand."""
     min_machines_running: NonNegativeInt = 1
+    """Machines kept running in the primary region; at most its count."""
     concurrency: Concurrency = Concurrency()
+    """Fly proxy's load limits per machine."""
     health_check: HealthCheck = HealthCheck()
+    """The HTTP check that gates deploys and routing."""
 
 
 class Metrics(_Model):
     port: Port = catalog.DEFAULT_METRICS_PORT
+    """Port of the Prometheus endpoint Fly scrapes."""
     path: UrlPath = catalog.DEFAULT_METRICS_PATH
+    """Path of the Prometheus endpoint."""
 
 
 def _plain_env_name(name: str) -> str:
@@ -201,20 +222,35 @@ class StackConfig(_Model):
     """Everything one stack (staging, prod) declares. Field order matters for checks."""
 
     org: Slug
+    """Fly organization slug."""
     app_name: AppName
+    """Fly app name (`webhost-staging`, `webhost-prod`)."""
     image: ImageRef
+    """Image to deploy, built by the app's own CI; a change triggers a deploy."""
     tier: catalog.Tier
+    """Customer tier this stack serves; sets sizing floors and prices."""
     customers: NonNegativeInt
+    """Expected number of customers on this stack."""
     regions: Annotated[dict[Region, NonNegativeInt], Field(min_length=1)]
+    """Fly region code to machine count (`{iad: 3, fra: 2}`); 0 or absent removes a region."""
     primary_region: Region
+    """Region of the primary; one of `regions` with at least one machine."""
     vm: VmSpec
+    """Every app machine's size."""
     deploy_strategy: catalog.DeployStrategy = "rolling"
+    """How `fly deploy` replaces running machines."""
     protect: bool = False
+    """Protect the app and its generated secrets from deletion (prod)."""
     http: HttpService = HttpService()
+    """Overrides of the runbook's http_service; defaults are the runbook's."""
     metrics: Metrics = Metrics()
+    """Where Fly scrapes app metrics."""
     env: dict[Annotated[EnvName, AfterValidator(_plain_env_name)], str] = {}
+    """Plain environment (feature flags, PHX_HOST); never a secret name."""
     stripe_secret_key: SecretStr | None = None
+    """STRIPE_SECRET_KEY for the app; set with `--secret`."""
     stripe_webhook_secret: SecretStr | None = None
+    """STRIPE_WEBHOOK_SECRET for the app; set with `--secret`."""
 
     @field_validator("primary_region")
     @classmethod
@@ -339,7 +375,8 @@ def parse(raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackCon
     prefix = f"{NAMESPACE}:"
     values = {k.removeprefix(prefix): _decode(v) for k, v in raw.items() if k.startswith(prefix)}
     problems = [
-        f"{prefix}{key}: is a secret; set it with `pulumi config set --secret {prefix}{key} <value>`"
+        f"{prefix}{key}: is a secret; "
+        f"set it with `pulumi config set --secret {prefix}{key} <value>`"
         for key in sorted(StackConfig.secret_fields())
         if key in values and f"{prefix}{key}" not in secret_keys
     ]

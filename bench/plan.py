@@ -1,0 +1,62 @@
+"""How long the offline plan of the prod stack takes, against the floor it cannot beat.
+
+The floor is a fresh interpreter importing pulumi, pulumi_command and
+pulumi_cloudflare; the plan is a fresh `webhost-infra plan --stack prod`. Also
+prints the warm in-process evaluation alone. Median of several runs each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 5
+FLOOR = "import pulumi, pulumi_command, pulumi_cloudflare"
+
+
+def wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def median(argv: list[str]) -> float:
+    return statistics.median(wall(argv) for _ in range(RUNS))
+
+
+def warm_evaluation() -> float:
+    from cli import engine, stackfile
+
+    stack = stackfile.load(ROOT / "Pulumi.prod.yaml")
+
+    def once() -> float:
+        start = time.perf_counter()
+        engine.evaluate(
+            ROOT / "__main__.py",
+            project=stack.project,
+            stack=stack.stack,
+            config=stack.config,
+            secret_keys=sorted(stack.secret_keys),
+        )
+        return time.perf_counter() - start
+
+    once()  # imports and first-run caches
+    return statistics.median(once() for _ in range(RUNS))
+
+
+def main() -> None:
+    cli = str(Path(sys.executable).parent / "webhost-infra")
+    floor = median([sys.executable, "-c", FLOOR])
+    plan = median([cli, "plan", "--stack", "prod", "--format", "json"])
+    print(f"floor (python + pulumi imports):      {floor * 1000:8.1f} ms")
+    print(f"plan --stack prod (fresh process):    {plan * 1000:8.1f} ms")
+    print(f"ratio plan / floor:                   {plan / floor:8.2f}")
+    print(f"prod evaluation alone (warm, in-proc): {warm_evaluation() * 1000:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""`webhost-infra plan`: formats, exit codes, and what never appears in its output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+from tests.conftest import ROOT, stack_doc, write_stack
+
+SECRET_STRIPE = {"secure": "v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+
+
+def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["plan", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    code, out, err = plan(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    document = plan_json(capsys, "--stack", "prod")
+    assert (document["project"], document["stack"]) == ("webhost", "prod")
+    keys = {"urn", "type", "name", "parent", "custom", "dependencies", "protect", "inputs", "secretInputs"}
+    assert all(set(r) == keys for r in document["resources"])
+    urns = {r["urn"] for r in document["resources"]}
+    for r in document["resources"]:
+        assert r["parent"] is None or r["parent"] in urns
+        assert set(r["dependencies"]) <= urns
+    assert set(document["outputs"]) == {"appName", "url", "flyToml", "secretNames"}
+
+
+def test_json_prod_shows_app_secrets_passwords_and_deploy(capsys: pytest.CaptureFixture[str]) -> None:
+    resources = {r["name"]: r for r in plan_json(capsys, "--stack", "prod")["resources"]}
+    app, secrets, deploy = resources["webhost-app"], resources["webhost-secrets"], resources["webhost-deploy"]
+    component = next(r for r in resources.values() if r["type"] == "webhost:fly:App")
+    for child in (app, secrets, deploy, resources["webhost-secret-key-base"]):
+        assert child["parent"] == component["urn"]
+    assert set(deploy["dependencies"]) == {app["urn"], secrets["urn"]}
+    assert app["protect"] is True
+    assert secrets["inputs"]["values"] == "[secret]"
+    assert secrets["secretInputs"] == ["values"]
+
+
+def test_secure_values_are_never_decrypted_or_shown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    doc = stack_doc("prod") | {"webhost:stripeSecretKey": SECRET_STRIPE}
+    path = write_stack(tmp_path, doc, "prod")
+    code, out, err = plan(capsys, "--stack-file", str(path), "--format", "json")
+    assert code == 0, err
+    assert "v1:AAAA" not in out
+    document = json.loads(out)
+    assert "STRIPE_SECRET_KEY" in document["outputs"]["secretNames"]
+
+
+def test_computed_values_are_marked_computed(capsys: pytest.CaptureFixture[str]) -> None:
+    document = plan_json(capsys, "--stack", "staging")
+    assert document["outputs"]["url"] == "[computed]"
+    deploy = next(r for r in document["resources"] if r["name"] == "webhost-deploy")
+    assert deploy["inputs"]["environment"]["WEBHOST_SECRETS_VERSION"] == "[computed]"
+
+
+def test_text_is_a_resource_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = plan(capsys)  # staging is the default
+    assert code == 0
+    assert out.startswith("Offline plan of webhost/staging")
+    assert " +  pulumi:pulumi:Stack  webhost-staging" in out
+    assert "└─ webhost:index:Platform  webhost" in out
+    assert "pulumi-python:dynamic/fly:App  webhost-app" in out
+    assert "values=[secret]" in out
+    assert "url: [computed]" in out
+    assert "Resources: 9 to create (6 custom)" in out
+
+
+def test_text_marks_protected_resources(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = plan(capsys, "--stack", "prod")
+    assert "pulumi-python:dynamic/fly:App  webhost-app [protected]" in out
+
+
+def test_runbook_sizing_exits_2_naming_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    doc = stack_doc("prod") | {"webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}}
+    code, out, err = plan(capsys, "--stack-file", str(write_stack(tmp_path, doc)))
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("error: invalid config in ")
+    assert lines[1].startswith("  webhost:vm.memoryMb = 4096: performance VMs take 2048..8192 MB")
+    assert "Traceback" not in err
+
+
+def test_every_problem_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    doc = stack_doc("staging") | {"webhost:primaryRegion": "xyz", "webhost:tier": "gold"}
+    code, _, err = plan(capsys, "--stack-file", str(write_stack(tmp_path, doc)))
+    assert code == 2
+    problems = err.splitlines()[1:]
+    assert [p.split()[0] for p in problems] == ["webhost:primaryRegion", "webhost:tier"]
+
+
+def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = plan(capsys, "--stack-file", str(tmp_path / "Pulumi.nope.yaml"))
+    assert code == 2
+    assert err.strip() == f"error: {tmp_path / 'Pulumi.nope.yaml'}: no such file"
+
+
+def test_broken_yaml_exits_2_with_the_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n  webhost:org: [unclosed\n")
+    code, _, err = plan(capsys, "--stack-file", str(path))
+    assert code == 2
+    assert err.startswith(f"error: {path}:3:")
+    assert "Traceback" not in err
+
+
+def test_unknown_stack_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan(capsys, "--stack", "qa")
+    assert code == 2
+    assert "Pulumi.qa.yaml: no such file" in err
+
+
+def test_console_script_runs_in_a_fresh_process() -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "webhost-infra"), "plan", "--stack", "prod", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd="/",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == "prod"
+    assert done.stderr == ""
+
+
+def test_stack_files_hold_no_plain_secrets() -> None:
+    for stack in ("staging", "prod"):
+        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        assert "sk_live" not in text.replace("sk_live_...", "")
+        assert "whsec_" not in text.replace("whsec_...", "")
