@@ -32,7 +32,17 @@ def plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
 def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
     document = plan_json(capsys, "--stack", "prod")
     assert (document["project"], document["stack"]) == ("webhost", "prod")
-    keys = {"urn", "type", "name", "parent", "custom", "dependencies", "protect", "inputs", "secretInputs"}
+    keys = {
+        "urn",
+        "type",
+        "name",
+        "parent",
+        "custom",
+        "dependencies",
+        "protect",
+        "inputs",
+        "secretInputs",
+    }
     assert all(set(r) == keys for r in document["resources"])
     urns = {r["urn"] for r in document["resources"]}
     for r in document["resources"]:
@@ -41,9 +51,15 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
     assert set(document["outputs"]) == {"appName", "url", "flyToml", "secretNames"}
 
 
-def test_json_prod_shows_app_secrets_passwords_and_deploy(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_prod_shows_app_secrets_passwords_and_deploy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     resources = {r["name"]: r for r in plan_json(capsys, "--stack", "prod")["resources"]}
-    app, secrets, deploy = resources["webhost-app"], resources["webhost-secrets"], resources["webhost-deploy"]
+    app, secrets, deploy = (
+        resources["webhost-app"],
+        resources["webhost-secrets"],
+        resources["webhost-deploy"],
+    )
     component = next(r for r in resources.values() if r["type"] == "webhost:fly:App")
     for child in (app, secrets, deploy, resources["webhost-secret-key-base"]):
         assert child["parent"] == component["urn"]
@@ -92,7 +108,9 @@ def test_text_marks_protected_resources(capsys: pytest.CaptureFixture[str]) -> N
 def test_runbook_sizing_exits_2_naming_the_key(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    doc = stack_doc("prod") | {"webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}}
+    doc = stack_doc("prod") | {
+        "webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}
+    }
     code, out, err = plan(capsys, "--stack-file", str(write_stack(tmp_path, doc)))
     assert code == 2
     assert out == ""
@@ -116,7 +134,9 @@ def test_missing_stack_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path
     assert err.strip() == f"error: {tmp_path / 'Pulumi.nope.yaml'}: no such file"
 
 
-def test_broken_yaml_exits_2_with_the_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_broken_yaml_exits_2_with_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "Pulumi.bad.yaml"
     path.write_text("config:\n  webhost:org: [unclosed\n")
     code, _, err = plan(capsys, "--stack-file", str(path))
@@ -133,7 +153,14 @@ def test_unknown_stack_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_console_script_runs_in_a_fresh_process() -> None:
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "webhost-infra"), "plan", "--stack", "prod", "--format", "json"],
+        [
+            str(Path(sys.executable).parent / "webhost-infra"),
+            "plan",
+            "--stack",
+            "prod",
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -110,7 +110,9 @@ def test_negative_machine_count_is_rejected() -> None:
 
 def test_regions_must_not_be_empty() -> None:
     found = problems(regions={})
-    assert any(p.startswith("webhost:regions = {}: Dictionary should have at least 1") for p in found)
+    assert any(
+        p.startswith("webhost:regions = {}: Dictionary should have at least 1") for p in found
+    )
 
 
 def test_primary_region_needs_machines() -> None:
@@ -123,7 +125,9 @@ def test_primary_region_needs_machines() -> None:
 def test_min_machines_running_fits_the_primary_region() -> None:
     line = only(http={"minMachinesRunning": 4})
     assert line.startswith("webhost:http = ")
-    assert line.endswith("minMachinesRunning (4) exceeds the 3 machine(s) in the primary region iad")
+    assert line.endswith(
+        "minMachinesRunning (4) exceeds the 3 machine(s) in the primary region iad"
+    )
 
 
 def test_hard_limit_at_least_soft_limit() -> None:
@@ -166,16 +170,22 @@ def test_app_name_rule() -> None:
 
 
 def test_image_rule() -> None:
-    assert only(image="not an image").endswith("an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>")
+    assert only(image="not an image").endswith(
+        "an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>"
+    )
 
 
 def test_tier_and_strategy_are_closed_sets() -> None:
     assert only(tier="enterprise").startswith('webhost:tier = "enterprise": Input should be')
-    assert only(deployStrategy="yolo").startswith('webhost:deployStrategy = "yolo": Input should be')
+    assert only(deployStrategy="yolo").startswith(
+        'webhost:deployStrategy = "yolo": Input should be'
+    )
 
 
 def test_customers_not_negative() -> None:
-    assert only(customers=-5) == "webhost:customers = -5: Input should be greater than or equal to 0"
+    assert (
+        only(customers=-5) == "webhost:customers = -5: Input should be greater than or equal to 0"
+    )
 
 
 def test_secret_names_are_refused_in_plain_env() -> None:
@@ -192,11 +202,16 @@ def test_derived_env_names_are_refused() -> None:
 
 
 def test_env_name_format() -> None:
-    assert only(env={"phx-host": "x"}).endswith("an environment name such as PHX_HOST (A-Z, 0-9, _)")
+    assert only(env={"phx-host": "x"}).endswith(
+        "an environment name such as PHX_HOST (A-Z, 0-9, _)"
+    )
 
 
 def test_unknown_top_level_key_suggests() -> None:
-    assert only(regoins={"iad": 1}) == 'webhost:regoins = {"iad": 1}: unknown key (did you mean regions?)'
+    assert (
+        only(regoins={"iad": 1})
+        == 'webhost:regoins = {"iad": 1}: unknown key (did you mean regions?)'
+    )
 
 
 def test_unknown_nested_key_suggests() -> None:

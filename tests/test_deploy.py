@@ -96,7 +96,7 @@ def test_region_dropped_from_config_is_scaled_to_zero(tmp_path: Path, fake_fly: 
     smaller = deploy_inputs(tmp_path, **{"webhost:regions": {"iad": 3, "fra": 2}})
     assert run_deploy(smaller, fake_fly, tmp_path).returncode == 0
     assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2}
-    assert ["scale", "count", "0", "--region", "sin"] == commands(fake_fly)[-1][:5]
+    assert commands(fake_fly)[-1][:5] == ["scale", "count", "0", "--region", "sin"]
 
 
 def test_deploy_failure_surfaces_flyctls_error_and_stops(tmp_path: Path, fake_fly: FakeFly) -> None:

@@ -6,7 +6,14 @@ import socket
 
 import pytest
 
-from components.fly.api import FlyApiError, FlyClient, FlyConflict, FlyNotFound, RetryPolicy
+from components.fly.api import (
+    FlyApiError,
+    FlyClient,
+    FlyConflict,
+    FlyNotFound,
+    RetryPolicy,
+    authorization,
+)
 from tests.fakes.fly_api import FakeFlyApi
 
 
@@ -133,3 +140,25 @@ def test_secrets_set_and_unset_in_one_call(client: FlyClient, fly_api: FakeFlyAp
     assert client.update_secrets("s", {"A": None, "C": "3"}) == 2
     assert client.list_secret_names("s") == {"B", "C"}
     assert fly_api.state.secrets["s"] == {"B": "2", "C": "3"}
+
+
+@pytest.mark.parametrize(
+    ("token", "header"),
+    [
+        ("FlyV1 fm2_abc,fm2_def", "FlyV1 fm2_abc,fm2_def"),  # `fly tokens create` output
+        ("fm2_abc", "FlyV1 fm2_abc"),
+        ("user-token-123", "Bearer user-token-123"),  # `fly auth token` output
+        ("Bearer user-token-123", "Bearer user-token-123"),
+    ],
+)
+def test_authorization_scheme_follows_the_token_kind(token: str, header: str) -> None:
+    assert authorization(token) == header
+
+
+def test_macaroon_token_is_sent_with_the_flyv1_scheme(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", "FlyV1 fm2_org_token")
+    with pytest.raises(FlyApiError):
+        FlyClient(retry=RetryPolicy(attempts=1)).get_app("x")
+    assert fly_api.state.requests[-1].authorization == "FlyV1 fm2_org_token"

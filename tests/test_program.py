@@ -28,7 +28,9 @@ class KnownMocks(engine.PlanMocks):
     def __init__(self) -> None:
         super().__init__(preview=False)
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
         if args.typ == PASSWORD:
             state["result"] = f"{SENSITIVE}-{args.name}"
@@ -138,7 +140,13 @@ def test_fly_toml_is_the_runbooks_service(tmp_path: Path) -> None:
     assert service["force_https"] is True
     assert service["concurrency"] == {"type": "connections", "soft_limit": 750, "hard_limit": 1000}
     assert service["checks"] == [
-        {"interval": "15s", "timeout": "2s", "grace_period": "5s", "method": "GET", "path": "/api/health"}
+        {
+            "interval": "15s",
+            "timeout": "2s",
+            "grace_period": "5s",
+            "method": "GET",
+            "path": "/api/health",
+        }
     ]
     assert toml["vm"] == [{"cpu_kind": "performance", "cpus": 2, "memory": "4096mb"}]
     assert toml["deploy"] == {"strategy": "rolling"}
@@ -167,12 +175,16 @@ def test_outputs_are_computed_in_preview(staging: engine.Evaluation) -> None:
 
 
 def test_outputs_after_up(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("staging"), tmp_path, stack="staging", preview=False, mocks=KnownMocks())
+    evaluation = run(
+        stack_doc("staging"), tmp_path, stack="staging", preview=False, mocks=KnownMocks()
+    )
     assert evaluation.rendered_outputs()["url"] == "https://webhost-staging.fly.dev"
 
 
 def test_invalid_config_registers_nothing(tmp_path: Path) -> None:
-    doc = stack_doc("prod") | {"webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}}
+    doc = stack_doc("prod") | {
+        "webhost:vm": {"cpuKind": "performance", "cpus": 4, "memoryMb": 4096}
+    }
     with pytest.raises(config.ConfigError):
         run(doc, tmp_path, stack="prod")
 
@@ -202,7 +214,9 @@ def test_fly_app_rejects_bad_args_before_any_child() -> None:
     registered: list[str] = []
 
     class Recording(engine.PlanMocks):
-        def new_resource(self, a: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        def new_resource(
+            self, a: pulumi_mocks.MockResourceArgs
+        ) -> tuple[str | None, dict[str, Any]]:
             registered.append(a.typ)
             return super().new_resource(a)
 

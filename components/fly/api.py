@@ -99,6 +99,19 @@ def _message(response: httpx.Response) -> str:
     return response.text.strip()
 
 
+def authorization(token: str) -> str:
+    """The Authorization header for a token as `fly tokens create` or `fly auth token` prints it.
+
+    Org and deploy tokens are macaroons (`FlyV1 fm2_...`, or bare `fm2_...`) and
+    use the FlyV1 scheme; a user token is a bearer token.
+    """
+    if token.startswith(("FlyV1 ", "Bearer ")):
+        return token
+    if token.startswith(("fm1r_", "fm1a_", "fm2_")):
+        return f"FlyV1 {token}"
+    return f"Bearer {token}"
+
+
 class FlyClient:
     """The Machines API. One instance per operation; cheap to make."""
 
@@ -136,7 +149,7 @@ class FlyClient:
         return self._backoff(state)
 
     def _once(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        headers = {"Authorization": authorization(self._token()), "Accept": "application/json"}
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout) as http:
                 response = http.request(method, path, json=body, headers=headers)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-TOKEN = "fake-fly-token"  # noqa: S105 - the fake's own test token
+TOKEN = "fake-fly-token"
 
 
 @dataclass
@@ -44,7 +44,9 @@ class FlyState:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
 
-    def fail_next(self, method: str, path: str, status: int, times: int = 1, **headers: str) -> None:
+    def fail_next(
+        self, method: str, path: str, status: int, times: int = 1, **headers: str
+    ) -> None:
         for _ in range(times):
             self.faults.append(Fault(method, path, status, dict(headers)))
 

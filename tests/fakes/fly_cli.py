@@ -67,7 +67,9 @@ def main(argv: list[str]) -> int:
         if not machines:  # Fly's first deploy: two machines in the primary region
             machines[config["primary_region"]] = 2
         state["deploys"].append({"app": args.app, "image": args.image, "strategy": args.strategy})
-        print(f"==> Verifying app config\n--> Verified app config\nVisit your newly deployed app at https://{args.app}.fly.dev/")
+        print(
+            f"==> Verifying app config\n--> Verified app config\nVisit your newly deployed app at https://{args.app}.fly.dev/"
+        )
     elif args.words[:2] == ["scale", "count"]:
         if not args.yes:
             return _fail("yes flag must be specified when not running interactively")
