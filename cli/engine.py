@@ -13,6 +13,7 @@ callbacks run.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import runpy
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -84,12 +86,21 @@ def render(value: Any) -> tuple[Any, bool]:
     return _scalar(value), False
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """A provider function the program called (a data source such as a zone lookup)."""
+
+    token: str
+    args: Mapping[str, Any]
+
+
 @dataclass
 class Evaluation:
     project: str
     stack: str
     resources: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[Invocation] = field(default_factory=list)
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -119,14 +130,16 @@ class PlanMocks(pulumi_mocks.Mocks):
     def call(
         self, args: pulumi_mocks.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        return {}, []  # the mock monitor iterates the failures: never None
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, also keeping every registration the way the engine sees it."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, preview: bool) -> None:
         super().__init__(mocks)
+        self.preview = preview
+        self.invokes: list[Invocation] = []
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn: str | None = None
@@ -154,6 +167,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+    def Invoke(self, request: Any) -> Any:  # gRPC method name
+        args = rpc.deserialize_properties(request.args, keep_unknowns=True)
+        self.invokes.append(Invocation(request.tok, args if isinstance(args, dict) else {}))
+        if self.preview:
+            # Offline nothing can answer a data source: its result is unknown, as
+            # the engine reports an invoke it cannot serve yet.
+            return resource_pb2.ResourceInvokeResponse(unknown=True)
+        return super().Invoke(request)
+
     def RegisterResourceOutputs(self, request: Any) -> Any:  # gRPC method name
         if request.urn == self.stack_urn:
             outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
@@ -172,7 +194,7 @@ def _run(
     mocks: pulumi_mocks.Mocks | None,
 ) -> Evaluation:
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-    monitor = RecordingMonitor(mocks or PlanMocks(preview))
+    monitor = RecordingMonitor(mocks or PlanMocks(preview), preview)
     # What `pulumi.runtime.set_mocks` does, minus the stack it registers eagerly:
     # `run_in_stack` makes the stack as a real run does, so exports land on it
     # and its outputs are registered once, at the end.
@@ -189,8 +211,19 @@ def _run(
             callbacks=None,
         )
     )
-    _sync_await(run_in_stack(program))
-    return Evaluation(project, stack, list(monitor.registrations), monitor.stack_outputs)
+    # A loop of its own, closed at the end with the executor threads the mock
+    # monitor runs in, so nothing is left for the interpreter to reap at exit.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
+        loop.close()
+    return Evaluation(
+        project, stack, list(monitor.registrations), monitor.stack_outputs, monitor.invokes
+    )
 
 
 def evaluate(

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from cli.engine import Evaluation, Registration
+from cli.engine import Evaluation, Registration, render
 
 MAX_VALUE = 72
 
@@ -33,6 +33,9 @@ def as_json(evaluation: Evaluation) -> str:
         "stack": evaluation.stack,
         "resources": resources,
         "outputs": evaluation.rendered_outputs(),
+        "invokes": [
+            {"token": i.token, "args": render(dict(i.args))[0]} for i in evaluation.invokes
+        ],
     }
     return json.dumps(document, indent=2, sort_keys=False)
 
@@ -74,6 +77,9 @@ def as_text(evaluation: Evaluation) -> str:
 
     for root in children.get(None, []):
         walk(root, "", True, True)
+    if evaluation.invokes:
+        lines += ["", "Reads (answered by providers at `pulumi preview`; [computed] here):"]
+        lines += [f"    {i.token}  {_short(render(dict(i.args))[0])}" for i in evaluation.invokes]
     lines += ["", "Outputs:"]
     lines += [f"    {k}: {_short(v)}" for k, v in evaluation.rendered_outputs().items()]
     custom = sum(r.custom for r in evaluation.resources)

@@ -6,7 +6,7 @@ fly.toml, `fly deploy` and `fly scale count` steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -23,6 +23,9 @@ class FlyAppArgs:
     config: StackConfig
     # DATABASE_URL, DATABASE_READ_URL, REDIS_URL from the data tier.
     data_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # What the deploy must wait for beyond the app and its secrets (the edge's IPs:
+    # flyctl's DNS checks look the app's addresses up). May resolve later.
+    deploy_after: pulumi.Input[Sequence[pulumi.Resource]] = ()
 
     def problems(self) -> list[str]:
         vm = self.config.vm
@@ -87,7 +90,12 @@ class FlyApp(pulumi.ComponentResource):
             fly_toml=fly_toml,
             regions=config.regions,
             secrets_version=secrets.version,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[app, secrets]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=pulumi.Output.from_input(args.deploy_after).apply(
+                    lambda extra: [app, secrets, *extra]
+                ),
+            ),
         )
 
         self.fly_toml = pulumi.Output.from_input(fly_toml)

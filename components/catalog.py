@@ -116,3 +116,33 @@ def vm_problems(kind: CpuKind, cpus: int, memory_mb: int) -> dict[str, str]:
     if (mem := memory_problem(kind, cpus, memory_mb)) is not None:
         problems["memoryMb"] = mem
     return problems
+
+
+# -- the edge: Cloudflare in front of Fly ------------------------------------------
+
+Ipv4Kind = Literal["shared", "dedicated", "none"]
+
+# Fly's IP assignment types (Machines API `ip_assignments`).
+IP_TYPES: Final[dict[str, str]] = {"v6": "v6", "shared": "shared_v4", "dedicated": "v4"}
+
+# Zone-wide settings an owned zone gets, per Fly's Cloudflare guidance: Cloudflare
+# verifies Fly's certificate (Full strict), and never serves plain HTTP.
+ZONE_SETTINGS: Final[dict[str, str]] = {
+    "ssl": "strict",
+    "always_use_https": "on",
+    "min_tls_version": "1.2",
+}
+
+# Fly issues certificates with Let's Encrypt; a CAA record must allow it.
+CAA_ISSUER: Final = "letsencrypt.org"
+
+# Phoenix serves these from priv/static; `mix phx.digest` fingerprints what is under
+# /assets, so a long edge TTL is safe. `*` at the end matches a prefix.
+STATIC_PATHS: Final[tuple[str, ...]] = (
+    "/assets/*",
+    "/images/*",
+    "/fonts/*",
+    "/favicon.ico",
+    "/robots.txt",
+)
+STATIC_EDGE_TTL_SECONDS: Final = 31_536_000  # one year

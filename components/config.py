@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import typing
 from collections.abc import Collection, Mapping
 from typing import Annotated, Any, Literal
 
@@ -105,6 +106,24 @@ EnvName = Annotated[
     str, _matches(r"[A-Z_][A-Z0-9_]*", "an environment name such as PHX_HOST (A-Z, 0-9, _)")
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+DnsName = Annotated[
+    str,
+    _matches(rf"(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]", "a domain name such as webhost.example"),
+]
+HostName = Annotated[
+    str,
+    _matches(
+        rf"@|(?:{_LABEL}\.)*{_LABEL}\.?",
+        "a name relative to the zone (www, api.eu, @ for the apex) "
+        "or a fully qualified name ending in a dot",
+    ),
+]
+ZoneId = Annotated[str, _matches(r"[0-9a-f]{32}", "a Cloudflare zone id: 32 hex digits")]
+PathPattern = Annotated[
+    str,
+    _matches(r"/[A-Za-z0-9._~/-]*\*?", "a URL path, `*` at the end for a prefix (/assets/*)"),
+]
 
 
 def _seconds(duration: str) -> float:
@@ -210,6 +229,74 @@ class Metrics(_Model):
     """Path of the Prometheus endpoint."""
 
 
+class CacheRules(_Model):
+    """Cloudflare caching of Phoenix's static files (proxied mode only)."""
+
+    enabled: bool = True
+    """Make the cache rule (it only acts on proxied traffic)."""
+    paths: Annotated[list[PathPattern], Field(min_length=1)] = list(catalog.STATIC_PATHS)
+    """Paths cached at the edge; `*` at the end matches a prefix."""
+    edge_ttl_seconds: Annotated[int, Field(ge=60, le=catalog.STATIC_EDGE_TTL_SECONDS)] = (
+        catalog.STATIC_EDGE_TTL_SECONDS
+    )
+    """How long Cloudflare keeps them, ignoring the origin's headers."""
+
+
+class Domain(_Model):
+    """The app's public names, on a Cloudflare zone. Field order matters for checks."""
+
+    zone: DnsName
+    """Cloudflare zone name (`webhost.example`)."""
+    zone_id: ZoneId | None = None
+    """Cloudflare zone id; looked up by name when absent."""
+    hosts: Annotated[list[HostName], Field(min_length=1)]
+    """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate."""
+    proxied: bool
+    """Cloudflare's proxy in front (AAAA only, proxied) or DNS only (A and AAAA)."""
+    ipv4: catalog.Ipv4Kind | None = None
+    """IPv4 to allocate: `shared`, `dedicated` or `none`; default shared DNS-only, none proxied."""
+    owns_zone: bool = True
+    """This stack manages zone-wide SSL/TLS settings, CAA and cache rule (one stack per zone)."""
+    cache_rules: CacheRules = CacheRules()
+    """Edge caching of static assets."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts_in_zone(cls, hosts: list[str], info: ValidationInfo) -> list[str]:
+        zone = info.data.get("zone")
+        if zone is None:
+            return hosts
+        seen: dict[str, str] = {}
+        for host in hosts:
+            name = _fqdn(zone, host)
+            if name != zone and not name.endswith(f".{zone}"):
+                raise ValueError(f"{host} is outside the zone {zone}")
+            if name in seen:
+                raise ValueError(f"{host} names {name}, as {seen[name]} does")
+            seen[name] = host
+        return hosts
+
+    @property
+    def fqdns(self) -> list[str]:
+        """Each host's fully qualified name (no trailing dot), in config order."""
+        return [_fqdn(self.zone, host) for host in self.hosts]
+
+    @property
+    def ipv4_kind(self) -> catalog.Ipv4Kind:
+        """Fly's guidance: DNS-only needs an A record; behind the proxy only AAAA."""
+        if self.ipv4 is not None:
+            return self.ipv4
+        return "none" if self.proxied else "shared"
+
+
+def _fqdn(zone: str, host: str) -> str:
+    if host == "@":
+        return zone
+    if host.endswith("."):
+        return host.removesuffix(".")
+    return f"{host}.{zone}"
+
+
 def _plain_env_name(name: str) -> str:
     if name in catalog.SECRET_ENV_NAMES:
         raise ValueError("is a secret: the program sets it through Fly secrets, never plain env")
@@ -247,6 +334,8 @@ class StackConfig(_Model):
     """Where Fly scrapes app metrics."""
     env: dict[Annotated[EnvName, AfterValidator(_plain_env_name)], str] = {}
     """Plain environment (feature flags, PHX_HOST); never a secret name."""
+    domain: Domain | None = None
+    """Custom domain on Cloudflare; without it the app is only at <appName>.fly.dev."""
     stripe_secret_key: SecretStr | None = None
     """STRIPE_SECRET_KEY for the app; set with `--secret`."""
     stripe_webhook_secret: SecretStr | None = None
@@ -298,7 +387,7 @@ class StackConfig(_Model):
     def with_derived_env(self) -> dict[str, str]:
         """The plain environment the app gets: the stack's env plus what is derived."""
         return {
-            "PHX_HOST": f"{self.app_name}.fly.dev",
+            "PHX_HOST": self.domain.fqdns[0] if self.domain else f"{self.app_name}.fly.dev",
             **self.env,
             "PORT": str(self.http.internal_port),
             "REGIONS": ",".join(self.active_regions),
@@ -329,6 +418,10 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     for part in loc:
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         annotation = field.annotation if field else None
+        # An optional section (`Domain | None`) is the model inside.
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            annotation = members[0]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
@@ -354,7 +447,12 @@ def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
         return f"{path}: required, not set"
     value: Any = raw
     for part in loc:
-        value = value.get(part) if isinstance(value, Mapping) else None
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            value = None
     if error["loc"][-1:] == ("[key]",):
         value = loc[-1]
     shown = _render_value(str(loc[0]), value)

@@ -48,7 +48,8 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
     for r in document["resources"]:
         assert r["parent"] is None or r["parent"] in urns
         assert set(r["dependencies"]) <= urns
-    assert set(document["outputs"]) == {"appName", "url", "flyToml", "secretNames"}
+    assert set(document["outputs"]) == {"appName", "url", "flyToml", "secretNames", "edge"}
+    assert set(document) == {"project", "stack", "resources", "outputs", "invokes"}
 
 
 def test_json_prod_shows_app_secrets_passwords_and_deploy(
@@ -63,7 +64,7 @@ def test_json_prod_shows_app_secrets_passwords_and_deploy(
     component = next(r for r in resources.values() if r["type"] == "webhost:fly:App")
     for child in (app, secrets, deploy, resources["webhost-secret-key-base"]):
         assert child["parent"] == component["urn"]
-    assert set(deploy["dependencies"]) == {app["urn"], secrets["urn"]}
+    assert set(deploy["dependencies"]) == {app["urn"], secrets["urn"], resources["webhost-v6"]["urn"]}
     assert app["protect"] is True
     assert secrets["inputs"]["values"] == "[secret]"
     assert secrets["secretInputs"] == ["values"]
@@ -83,7 +84,8 @@ def test_secure_values_are_never_decrypted_or_shown(
 
 def test_computed_values_are_marked_computed(capsys: pytest.CaptureFixture[str]) -> None:
     document = plan_json(capsys, "--stack", "staging")
-    assert document["outputs"]["url"] == "[computed]"
+    assert document["outputs"]["url"] == "https://webhost-staging.example"
+    assert document["outputs"]["edge"] == "[computed]"  # certificate status comes from Fly
     deploy = next(r for r in document["resources"] if r["name"] == "webhost-deploy")
     assert deploy["inputs"]["environment"]["WEBHOST_SECRETS_VERSION"] == "[computed]"
 
@@ -96,8 +98,9 @@ def test_text_is_a_resource_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert "└─ webhost:index:Platform  webhost" in out
     assert "pulumi-python:dynamic/fly:App  webhost-app" in out
     assert "values=[secret]" in out
-    assert "url: [computed]" in out
-    assert "Resources: 9 to create (6 custom)" in out
+    assert "edge: [computed]" in out
+    assert "cloudflare:index/getZone:getZone" in out
+    assert "Resources: 24 to create (20 custom)" in out
 
 
 def test_text_marks_protected_resources(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from tests.conftest import FakeFly, run, stack_doc
-from tests.test_program import COMMAND, KnownMocks
+from tests.known import COMMAND, KnownMocks
 
 
 def deploy_inputs(tmp_path: Path, **overrides: Any) -> dict[str, Any]:

@@ -15,30 +15,19 @@ from components import catalog, config
 from components.app import FlyApp, FlyAppArgs
 from tests.conftest import PROGRAM, PROJECT_FILE, run, stack_doc, write_stack
 
-APP = "pulumi-python:dynamic/fly:App"
-SECRETS = "pulumi-python:dynamic/fly:AppSecrets"
-PASSWORD = "random:index/randomPassword:RandomPassword"
-COMMAND = "command:local:Command"
-SENSITIVE = "SENSITIVE-VALUE"
-
-
-class KnownMocks(engine.PlanMocks):
-    """What providers would answer after `up`: every computed output gets a value."""
-
-    def __init__(self) -> None:
-        super().__init__(preview=False)
-
-    def new_resource(
-        self, args: pulumi_mocks.MockResourceArgs
-    ) -> tuple[str | None, dict[str, Any]]:
-        resource_id, state = super().new_resource(args)
-        if args.typ == PASSWORD:
-            state["result"] = f"{SENSITIVE}-{args.name}"
-        if args.typ == SECRETS:
-            state["version"] = 7
-        if args.typ == APP:
-            state["hostname"] = f"{args.inputs['name']}.fly.dev"
-        return resource_id, state
+from tests.known import (
+    APP,
+    CERT,
+    COMMAND,
+    IP,
+    PASSWORD,
+    RECORD,
+    RULESET,
+    SECRETS,
+    SENSITIVE,
+    ZONE_SETTING,
+    KnownMocks,
+)
 
 
 @pytest.fixture
@@ -55,16 +44,36 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     stack = prod.one("pulumi:pulumi:Stack")
     platform = prod.one("webhost:index:Platform")
     app = prod.one("webhost:fly:App")
+    edge = prod.one("webhost:edge:Edge")
     assert platform.parent == stack.urn
-    assert app.parent == platform.urn
-    children = [r for r in prod.resources if r.custom]
-    assert {r.type for r in children} == {APP, SECRETS, PASSWORD, COMMAND}
-    assert all(r.parent == app.urn for r in children)
+    assert app.parent == edge.parent == platform.urn
+    custom = [r for r in prod.resources if r.custom]
+    assert {r.type for r in custom if r.parent == app.urn} == {APP, SECRETS, PASSWORD, COMMAND}
+    assert {r.type for r in custom if r.parent == edge.urn} == {
+        IP,
+        CERT,
+        RECORD,
+        ZONE_SETTING,
+        RULESET,
+    }
+    assert all(r.parent in {app.urn, edge.urn} for r in custom)
 
 
-def test_deploy_waits_for_the_app_and_its_secrets(prod: engine.Evaluation) -> None:
+def test_deploy_waits_for_the_app_its_secrets_and_its_addresses(prod: engine.Evaluation) -> None:
     deploy = prod.one(COMMAND, "webhost-deploy")
-    assert set(deploy.dependencies) == {prod.one(APP).urn, prod.one(SECRETS).urn}
+    assert set(deploy.dependencies) == {
+        prod.one(APP).urn,
+        prod.one(SECRETS).urn,
+        prod.one(IP, "webhost-v6").urn,
+    }
+
+
+def test_deploy_without_a_domain_waits_for_the_app_and_secrets(tmp_path: Path) -> None:
+    doc = {k: v for k, v in stack_doc("prod").items() if k != "webhost:domain"}
+    evaluation = run(doc, tmp_path, stack="prod")
+    deploy = evaluation.one(COMMAND, "webhost-deploy")
+    assert set(deploy.dependencies) == {evaluation.one(APP).urn, evaluation.one(SECRETS).urn}
+    assert evaluation.by_type("webhost:edge:Edge") == []
 
 
 def test_secrets_wait_for_the_app_and_the_generated_passwords(prod: engine.Evaluation) -> None:
@@ -153,7 +162,7 @@ def test_fly_toml_is_the_runbooks_service(tmp_path: Path) -> None:
     assert toml["metrics"] == {"port": 9091, "path": "/metrics"}
     assert toml["env"]["PORT"] == "4000"
     assert toml["env"]["REGIONS"] == "iad,fra,sin"
-    assert toml["env"]["PHX_HOST"] == "webhost-prod.fly.dev"
+    assert toml["env"]["PHX_HOST"] == "webhost.example"  # the first of webhost:domain.hosts
     assert not set(toml["env"]) & catalog.SECRET_ENV_NAMES
 
 
@@ -170,15 +179,16 @@ def test_deploy_is_triggered_by_the_secrets_version_not_values(tmp_path: Path) -
 
 def test_outputs_are_computed_in_preview(staging: engine.Evaluation) -> None:
     outputs = staging.rendered_outputs()
-    assert outputs["url"] == engine.COMPUTED
+    assert outputs["edge"] == engine.COMPUTED  # certificate status comes from Fly
     assert outputs["appName"] == "webhost-staging"
+    assert outputs["url"] == "https://webhost-staging.example"
 
 
-def test_outputs_after_up(tmp_path: Path) -> None:
-    evaluation = run(
-        stack_doc("staging"), tmp_path, stack="staging", preview=False, mocks=KnownMocks()
-    )
+def test_url_without_a_domain_is_the_fly_dev_name(tmp_path: Path) -> None:
+    doc = {k: v for k, v in stack_doc("staging").items() if k != "webhost:domain"}
+    evaluation = run(doc, tmp_path, stack="staging", preview=False, mocks=KnownMocks())
     assert evaluation.rendered_outputs()["url"] == "https://webhost-staging.fly.dev"
+    assert evaluation.rendered_outputs()["edge"] == {}
 
 
 def test_invalid_config_registers_nothing(tmp_path: Path) -> None:
@@ -227,7 +237,9 @@ def test_fly_app_rejects_bad_args_before_any_child() -> None:
 
 def test_evaluations_are_isolated(tmp_path: Path) -> None:
     first = run(stack_doc("prod"), tmp_path, stack="prod")
-    second = run(stack_doc("staging"), tmp_path, stack="staging")
-    assert len(first.resources) == len(second.resources)
-    assert all(":staging::" in r.urn for r in second.resources)
-    assert all(":prod::" in r.urn for r in first.resources)
+    between = run(stack_doc("staging"), tmp_path, stack="staging")
+    again = run(stack_doc("prod"), tmp_path, stack="prod")
+    assert all(":staging::" in r.urn for r in between.resources)
+    assert {r.urn: r.dependencies for r in again.resources} == {
+        r.urn: r.dependencies for r in first.resources
+    }

@@ -64,6 +64,35 @@ class App(TypedDict, total=False):
     organization: AppOrganization
 
 
+class IpAssignment(TypedDict, total=False):
+    ip: str
+    region: str
+    shared: bool
+    service_name: str
+
+
+class AcmeChallenge(TypedDict):
+    name: str
+    target: str
+
+
+class DnsRequirements(TypedDict, total=False):
+    a: list[str]
+    aaaa: list[str]
+    cname: str
+    acme_challenge: AcmeChallenge
+    ownership: dict[str, str]
+
+
+class Certificate(TypedDict, total=False):
+    hostname: str
+    status: str
+    configured: bool
+    acme_requested: bool
+    dns_requirements: DnsRequirements
+    validation_errors: list[Any]
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 5
@@ -197,3 +226,38 @@ class FlyClient:
             "POST", f"/v1/apps/{quote(app, safe='')}/secrets", {"values": dict(values)}
         )
         return int((body or {}).get("version", 0))
+
+    # -- IP addresses ------------------------------------------------------------
+
+    def assign_ip(self, app: str, ip_type: str) -> IpAssignment:
+        """Allocate an address of `ip_type` (v6, v4, shared_v4) to the app; returns it."""
+        body = self.request(
+            "POST", f"/v1/apps/{quote(app, safe='')}/ip_assignments", {"type": ip_type}
+        )
+        return cast(IpAssignment, body)
+
+    def list_ips(self, app: str) -> list[IpAssignment]:
+        body = self.request("GET", f"/v1/apps/{quote(app, safe='')}/ip_assignments")
+        return cast(list[IpAssignment], (body or {}).get("ips", []))
+
+    def release_ip(self, app: str, ip: str) -> None:
+        self.request(
+            "DELETE", f"/v1/apps/{quote(app, safe='')}/ip_assignments/{quote(ip, safe='')}"
+        )
+
+    # -- certificates ------------------------------------------------------------
+
+    def request_certificate(self, app: str, hostname: str) -> Certificate:
+        """Add `hostname` to the app with a Let's Encrypt certificate (ACME)."""
+        body = self.request(
+            "POST", f"/v1/apps/{quote(app, safe='')}/certificates/acme", {"hostname": hostname}
+        )
+        return cast(Certificate, body)
+
+    def get_certificate(self, app: str, hostname: str) -> Certificate:
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
+        return cast(Certificate, self.request("GET", path))
+
+    def delete_certificate(self, app: str, hostname: str) -> None:
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
+        self.request("DELETE", path)

@@ -1,4 +1,4 @@
-"""Pulumi dynamic providers over the Fly Machines API: App and AppSecrets.
+"""Pulumi dynamic providers over the Fly Machines API: App, AppSecrets, IpAddress, Certificate.
 
 Providers are pickled (dill) into the state and re-loaded by the engine in a
 fresh process, so they hold no client, no token and no config: every call makes
@@ -183,3 +183,151 @@ class AppSecrets(Resource, module="fly", name="AppSecrets"):
             opts, pulumi.ResourceOptions(additional_secret_outputs=["values"])
         )
         super().__init__(AppSecretsProvider(), resource_name, props, opts)
+
+
+# -- IpAddress -------------------------------------------------------------------
+
+
+def _ip_type(assignment: Mapping[str, Any]) -> str:
+    """Fly's type of a listed address (the list does not say it outright)."""
+    address = str(assignment.get("ip", ""))
+    if assignment.get("shared"):
+        return "shared_v4"
+    return "v6" if ":" in address else "v4"
+
+
+class IpAddressProvider(_FlyProvider):
+    """A public address of an app: /v1/apps/{app}/ip_assignments. Replaced, never changed."""
+
+    def _outs(self, app: str, ip_type: str, address: str) -> dict[str, Any]:
+        return {"app": app, "type": ip_type, "address": address}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self._client()
+        app, ip_type = props["app"], props["type"]
+        try:
+            address = client.assign_ip(app, ip_type)["ip"]
+        except FlyConflict:
+            # An app has one shared IPv4: a retried create finds the one it made.
+            existing = [a for a in client.list_ips(app) if _ip_type(a) == ip_type]
+            if not existing:
+                raise
+            address = existing[0]["ip"]
+        return CreateResult(f"{app}/{address}", self._outs(app, ip_type, address))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        app, address = id_.split("/", 1)
+        try:
+            listed = self._client().list_ips(app)
+        except FlyNotFound:
+            return ReadResult("", {})
+        found = next((a for a in listed if a.get("ip") == address), None)
+        if found is None:
+            return ReadResult("", {})
+        outs = self._outs(app, _ip_type(found), address)
+        return ReadResult(id_, outs, inputs={"app": app, "type": outs["type"]})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = _replace_on(("app", "type"), olds, news)
+        # The new address exists before the old is released, so DNS never points nowhere.
+        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        app, address = id_.split("/", 1)
+        with contextlib.suppress(FlyNotFound):  # released already, or the app is gone
+            self._client().release_ip(app, address)
+
+
+class IpAddress(Resource, module="fly", name="IpAddress"):
+    """A public IP of a Fly app (`pulumi-python:dynamic/fly:IpAddress`)."""
+
+    app: pulumi.Output[str]
+    type: pulumi.Output[str]
+    address: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        app: pulumi.Input[str],
+        type: pulumi.Input[str],  # Fly's own name for it
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"app": app, "type": type, "address": None}
+        super().__init__(IpAddressProvider(), resource_name, props, opts)
+
+
+# -- Certificate -----------------------------------------------------------------
+
+
+class CertificateProvider(_FlyProvider):
+    """A hostname on an app with a Let's Encrypt certificate: /v1/apps/{app}/certificates.
+
+    Outputs what Fly reports: `status`, `configured`, and `dns_requirements`, the
+    records Fly wants (the ACME challenge CNAME among them).
+    """
+
+    def _outs(self, app: str, cert: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "app": app,
+            "hostname": cert["hostname"],
+            "status": cert.get("status", ""),
+            "configured": bool(cert.get("configured", False)),
+            "dns_requirements": dict(cert.get("dns_requirements") or {}),
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self._client()
+        app, hostname = props["app"], props["hostname"]
+        try:
+            cert = client.request_certificate(app, hostname)
+        except FlyConflict:
+            cert = client.get_certificate(app, hostname)  # a retried create that landed
+        return CreateResult(f"{app}/{hostname}", self._outs(app, cert))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        app, hostname = id_.split("/", 1)
+        try:
+            cert = self._client().get_certificate(app, hostname)
+        except FlyNotFound:
+            return ReadResult("", {})
+        return ReadResult(id_, self._outs(app, cert), inputs={"app": app, "hostname": hostname})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = _replace_on(("app", "hostname"), olds, news)
+        # A hostname belongs to one app at a time: moving it must remove it first.
+        return DiffResult(
+            changes=bool(replaces), replaces=replaces, delete_before_replace="app" in replaces
+        )
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        app, hostname = id_.split("/", 1)
+        with contextlib.suppress(FlyNotFound):
+            self._client().delete_certificate(app, hostname)
+
+
+class Certificate(Resource, module="fly", name="Certificate"):
+    """A hostname and its ACME certificate (`pulumi-python:dynamic/fly:Certificate`)."""
+
+    app: pulumi.Output[str]
+    hostname: pulumi.Output[str]
+    status: pulumi.Output[str]
+    configured: pulumi.Output[bool]
+    dns_requirements: pulumi.Output[dict[str, Any]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        app: pulumi.Input[str],
+        hostname: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "app": app,
+            "hostname": hostname,
+            "status": None,
+            "configured": None,
+            "dns_requirements": None,
+        }
+        super().__init__(CertificateProvider(), resource_name, props, opts)
