@@ -32,7 +32,9 @@ class KnownMocks(engine.PlanMocks):
     def __init__(self) -> None:
         super().__init__(preview=False)
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
         if args.typ == PASSWORD:
             state["result"] = f"{SENSITIVE}-{args.name}"

@@ -64,7 +64,11 @@ def test_json_prod_shows_app_secrets_passwords_and_deploy(
     component = next(r for r in resources.values() if r["type"] == "webhost:fly:App")
     for child in (app, secrets, deploy, resources["webhost-secret-key-base"]):
         assert child["parent"] == component["urn"]
-    assert set(deploy["dependencies"]) == {app["urn"], secrets["urn"], resources["webhost-v6"]["urn"]}
+    assert set(deploy["dependencies"]) == {
+        app["urn"],
+        secrets["urn"],
+        resources["webhost-v6"]["urn"],
+    }
     assert app["protect"] is True
     assert secrets["inputs"]["values"] == "[secret]"
     assert secrets["secretInputs"] == ["values"]

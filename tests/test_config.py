@@ -257,3 +257,103 @@ def test_every_problem_is_reported_at_once_one_line_each() -> None:
 def test_other_namespaces_are_left_to_their_providers() -> None:
     raw = base() | {"cloudflare:apiToken": "x", "fly:region": "iad"}
     assert config.parse(raw).app_name == "webhost-prod"
+
+
+# -- webhost:domain ------------------------------------------------------------------
+
+
+def domain(**fields: Any) -> dict[str, Any]:
+    return {"zone": "webhost.example", "hosts": ["@", "www"], "proxied": True, **fields}
+
+
+def test_domain_hosts_resolve_against_the_zone() -> None:
+    raw = base() | {
+        "webhost:domain": text(domain(hosts=["@", "www", "api.eu", "x.webhost.example."]))
+    }
+    parsed = config.parse(raw).domain
+    assert parsed is not None
+    assert parsed.fqdns == [
+        "webhost.example",
+        "www.webhost.example",
+        "api.eu.webhost.example",
+        "x.webhost.example",
+    ]
+
+
+def test_ipv4_default_follows_the_mode() -> None:
+    proxied = config.parse(base() | {"webhost:domain": text(domain(proxied=True))}).domain
+    dns_only = config.parse(base() | {"webhost:domain": text(domain(proxied=False))}).domain
+    assert proxied is not None and dns_only is not None
+    assert (proxied.ipv4_kind, dns_only.ipv4_kind) == ("none", "shared")
+
+
+def test_host_outside_the_zone_is_rejected() -> None:
+    line = only(domain=domain(hosts=["www", "api.other.org."]))
+    assert line == (
+        'webhost:domain.hosts = ["www", "api.other.org."]: '
+        "api.other.org. is outside the zone webhost.example"
+    )
+
+
+def test_duplicate_hosts_are_rejected() -> None:
+    line = only(domain=domain(hosts=["@", "webhost.example."]))
+    assert line.endswith("webhost.example. names webhost.example, as @ does")
+
+
+def test_invalid_host_name_is_rejected_with_its_index() -> None:
+    line = only(domain=domain(hosts=["www", "Bad_Host"]))
+    assert line.startswith('webhost:domain.hosts.1 = "Bad_Host": a name relative to the zone')
+
+
+def test_wildcard_host_is_rejected() -> None:
+    assert only(domain=domain(hosts=["*"])).startswith('webhost:domain.hosts.0 = "*": a name')
+
+
+def test_hosts_must_not_be_empty() -> None:
+    assert only(domain=domain(hosts=[])).startswith(
+        "webhost:domain.hosts = []: List should have at least 1"
+    )
+
+
+def test_zone_must_be_a_domain_name() -> None:
+    line = only(domain=domain(zone="localhost"))
+    assert line == 'webhost:domain.zone = "localhost": a domain name such as webhost.example'
+
+
+def test_zone_id_format() -> None:
+    line = only(domain=domain(zoneId="abc"))
+    assert line == 'webhost:domain.zoneId = "abc": a Cloudflare zone id: 32 hex digits'
+
+
+def test_proxied_is_required() -> None:
+    fields = domain()
+    del fields["proxied"]
+    assert only(domain=fields) == "webhost:domain.proxied: required, not set"
+
+
+def test_unknown_domain_key_suggests() -> None:
+    assert (
+        only(domain=domain(proxy=True))
+        == "webhost:domain.proxy = true: unknown key (did you mean proxied?)"
+    )
+
+
+def test_ipv4_kind_is_a_closed_set() -> None:
+    assert only(domain=domain(ipv4="anycast")).startswith(
+        'webhost:domain.ipv4 = "anycast": Input should be'
+    )
+
+
+def test_cache_path_must_be_a_path() -> None:
+    line = only(domain=domain(cacheRules={"paths": ["assets"]}))
+    assert line == (
+        'webhost:domain.cacheRules.paths.0 = "assets": '
+        "a URL path, `*` at the end for a prefix (/assets/*)"
+    )
+
+
+def test_cache_ttl_bounds() -> None:
+    line = only(domain=domain(cacheRules={"edgeTtlSeconds": 10}))
+    assert line == (
+        "webhost:domain.cacheRules.edgeTtlSeconds = 10: Input should be greater than or equal to 60"
+    )

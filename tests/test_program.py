@@ -14,7 +14,6 @@ from cli import engine, plan, stackfile
 from components import catalog, config
 from components.app import FlyApp, FlyAppArgs
 from tests.conftest import PROGRAM, PROJECT_FILE, run, stack_doc, write_stack
-
 from tests.known import (
     APP,
     CERT,

@@ -8,11 +8,17 @@ import os
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.fly.resources import AppProvider, AppSecretsProvider
+from components.fly.resources import (
+    AppProvider,
+    AppSecretsProvider,
+    CertificateProvider,
+    IpAddressProvider,
+)
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 # -- App -------------------------------------------------------------------------
@@ -157,6 +163,128 @@ def test_secrets_delete_after_the_app_is_gone(app: str, fly_api: FakeFlyApi) -> 
     AppSecretsProvider().delete(app, olds)  # nothing left to unset, and no error
 
 
+# -- IpAddress -------------------------------------------------------------------
+
+
+def test_ip_create_allocates_and_reports_the_address(app: str, fly_api: FakeFlyApi) -> None:
+    result = IpAddressProvider().create({"app": app, "type": "v6"})
+    assert result.outs is not None
+    address = result.outs["address"]
+    assert result.id == f"{app}/{address}"
+    assert result.outs == {"app": app, "type": "v6", "address": address}
+    assert [a["ip"] for a in fly_api.state.ips[app]] == [address]
+    assert fly_api.state.calls("POST", "/v1/apps/w/ip_assignments")[-1].body == {"type": "v6"}
+
+
+def test_shared_v4_create_adopts_the_one_the_app_has(app: str, fly_api: FakeFlyApi) -> None:
+    first = IpAddressProvider().create({"app": app, "type": "shared_v4"})
+    again = IpAddressProvider().create({"app": app, "type": "shared_v4"})  # 409 from Fly
+    assert again.id == first.id
+    assert len(fly_api.state.ips[app]) == 1
+
+
+def test_ip_read_sees_it_and_its_type(app: str) -> None:
+    created = IpAddressProvider().create({"app": app, "type": "shared_v4"})
+    read = IpAddressProvider().read(created.id, dict(created.outs or {}))
+    assert read.id == created.id
+    assert read.inputs == {"app": app, "type": "shared_v4"}
+
+
+def test_ip_read_reports_gone_when_released_out_of_band(app: str, fly_api: FakeFlyApi) -> None:
+    created = IpAddressProvider().create({"app": app, "type": "v6"})
+    fly_api.state.ips[app].clear()
+    assert IpAddressProvider().read(created.id, dict(created.outs or {})).id == ""
+
+
+def test_ip_read_reports_gone_with_the_app(app: str, fly_api: FakeFlyApi) -> None:
+    created = IpAddressProvider().create({"app": app, "type": "v6"})
+    del fly_api.state.apps[app]
+    assert IpAddressProvider().read(created.id, dict(created.outs or {})).id == ""
+
+
+def test_ip_diff_replaces_on_type_creating_the_new_one_first() -> None:
+    olds = {"app": "w", "type": "shared_v4", "address": "66.241.124.17"}
+    assert IpAddressProvider().diff("w/x", olds, {"app": "w", "type": "shared_v4"}).changes is False
+    to_dedicated = IpAddressProvider().diff("w/x", olds, {"app": "w", "type": "v4"})
+    assert to_dedicated.replaces == ["type"]
+    assert to_dedicated.delete_before_replace is False
+
+
+def test_ip_delete_releases_it_once(app: str, fly_api: FakeFlyApi) -> None:
+    created = IpAddressProvider().create({"app": app, "type": "v6"})
+    IpAddressProvider().delete(created.id, dict(created.outs or {}))
+    IpAddressProvider().delete(created.id, dict(created.outs or {}))  # 404: already released
+    assert fly_api.state.ips[app] == []
+    address = quote(created.id.split("/", 1)[1], safe="")
+    assert len(fly_api.state.calls("DELETE", f"/v1/apps/w/ip_assignments/{address}")) == 2
+
+
+def test_ip_create_retries_through_a_server_error(app: str, fly_api: FakeFlyApi) -> None:
+    fly_api.state.fail_next("POST", "/v1/apps/w/ip_assignments", 503)
+    assert IpAddressProvider().create({"app": app, "type": "v6"}).outs is not None
+    assert len(fly_api.state.ips[app]) == 1
+
+
+# -- Certificate -----------------------------------------------------------------
+
+
+def test_certificate_create_reports_what_fly_needs(app: str, fly_api: FakeFlyApi) -> None:
+    result = CertificateProvider().create({"app": app, "hostname": "www.webhost.example"})
+    assert result.id == "w/www.webhost.example"
+    outs = dict(result.outs or {})
+    assert outs["status"] == "pending_validation"
+    assert outs["configured"] is False
+    assert outs["dns_requirements"]["acme_challenge"] == {
+        "name": "_acme-challenge.www.webhost.example",
+        "target": "www.webhost.example.k3v9x.flydns.net",
+    }
+    assert fly_api.state.calls("POST", "/v1/apps/w/certificates/acme")[-1].body == {
+        "hostname": "www.webhost.example"
+    }
+
+
+def test_certificate_create_adopts_its_own_earlier_create(app: str) -> None:
+    CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    again = CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    assert again.id == "w/webhost.example"
+
+
+def test_certificate_read_refreshes_status(app: str, fly_api: FakeFlyApi) -> None:
+    created = CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    fly_api.state.certificates[app]["webhost.example"] |= {"status": "active", "configured": True}
+    read = CertificateProvider().read(created.id, dict(created.outs or {}))
+    assert read.outs is not None
+    assert (read.outs["status"], read.outs["configured"]) == ("active", True)
+
+
+def test_certificate_read_reports_gone_on_404(app: str, fly_api: FakeFlyApi) -> None:
+    created = CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    fly_api.state.certificates[app].clear()
+    assert CertificateProvider().read(created.id, dict(created.outs or {})).id == ""
+
+
+def test_certificate_diff_replaces_on_hostname_and_moves_apps_delete_first() -> None:
+    olds = {"app": "w", "hostname": "a.example", "status": "active"}
+    same = CertificateProvider().diff("w/a.example", olds, {"app": "w", "hostname": "a.example"})
+    assert same.changes is False
+    renamed = CertificateProvider().diff("w/a.example", olds, {"app": "w", "hostname": "b.example"})
+    assert (renamed.replaces, renamed.delete_before_replace) == (["hostname"], False)
+    moved = CertificateProvider().diff("w/a.example", olds, {"app": "w2", "hostname": "a.example"})
+    assert (moved.replaces, moved.delete_before_replace) == (["app"], True)
+
+
+def test_certificate_delete_removes_the_hostname(app: str, fly_api: FakeFlyApi) -> None:
+    created = CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    CertificateProvider().delete(created.id, dict(created.outs or {}))
+    CertificateProvider().delete(created.id, dict(created.outs or {}))
+    assert fly_api.state.certificates[app] == {}
+
+
+def test_certificate_create_waits_out_a_rate_limit(app: str, fly_api: FakeFlyApi) -> None:
+    fly_api.state.fail_next("POST", "/v1/apps/w/certificates/acme", 429, **{"Retry-After": "0"})
+    assert CertificateProvider().create({"app": app, "hostname": "webhost.example"}).outs
+
+
 # -- serialization: the engine pickles providers into state and loads them fresh ---
 
 FRESH_PROCESS = """
@@ -190,7 +318,11 @@ def _in_fresh_process(provider: Any, method: str, *args: Any) -> dict[str, Any]:
     return answer
 
 
-@pytest.mark.parametrize("provider", [AppProvider(), AppSecretsProvider()])
+@pytest.mark.parametrize(
+    "provider",
+    [AppProvider(), AppSecretsProvider(), IpAddressProvider(), CertificateProvider()],
+    ids=lambda p: type(p).__name__,
+)
 def test_serialized_provider_carries_no_token(provider: Any, fly_api: FakeFlyApi) -> None:
     pickled = base64.b64decode(serialize_provider(provider))
     assert TOKEN.encode() not in pickled
@@ -210,3 +342,16 @@ def test_secrets_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None
     )
     assert answer["outs"]["keys"] == ["K"]
     assert fly_api.state.secrets["fresh"] == {"K": "v"}
+
+
+def test_edge_providers_run_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
+    AppProvider().create({"name": "fresh", "org": "o"})
+    ip = _in_fresh_process(IpAddressProvider(), "create", {"app": "fresh", "type": "v6"})
+    cert = _in_fresh_process(
+        CertificateProvider(), "create", {"app": "fresh", "hostname": "fresh.example"}
+    )
+    assert ip["outs"]["address"] == fly_api.state.ips["fresh"][0]["ip"]
+    assert (
+        cert["outs"]["dns_requirements"]["acme_challenge"]["name"]
+        == "_acme-challenge.fresh.example"
+    )

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 TOKEN = "fake-fly-token"
 
@@ -40,6 +41,9 @@ class FlyState:
         self.apps: dict[str, dict[str, Any]] = {}
         self.secrets: dict[str, dict[str, str]] = {}
         self.secrets_version: dict[str, int] = {}
+        self.ips: dict[str, list[dict[str, Any]]] = {}
+        self.certificates: dict[str, dict[str, dict[str, Any]]] = {}
+        self._next_ip = 1
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
         self.lock = threading.Lock()
@@ -135,7 +139,77 @@ class _Handler(BaseHTTPRequestHandler):
                 version = state.secrets_version.get(m[1], 0) + 1
                 state.secrets_version[m[1]] = version
                 return 200, {"secrets": _secret_list(values), "version": version}
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/ip_assignments(?:/([^/]+))?", path):
+            return self._ips(method, m[1], m[2], body)
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates(?:/acme|/([^/]+))", path):
+            return self._certificates(method, m[1], m[2], body)
         return 404, {"error": f"no route {method} {path}"}
+
+    def _ips(self, method: str, app: str, ip: str | None, body: dict[str, Any]) -> tuple[int, Any]:
+        state = self.server.state
+        if app not in state.apps:
+            return 404, {"error": "app not found"}
+        listed = state.ips.setdefault(app, [])
+        if method == "GET" and ip is None:
+            return 200, {"ips": listed}
+        if method == "POST" and ip is None:
+            kind = body["type"]
+            if kind == "shared_v4":
+                if any(a["shared"] for a in listed):
+                    return 409, {"error": "app already has a shared ipv4"}
+                address, shared = "66.241.124.17", True
+            else:
+                n = state._next_ip
+                state._next_ip += 1
+                address = f"2a09:8280:1::{n:x}" if kind == "v6" else f"137.66.0.{n}"
+                shared = False
+            assignment = {"ip": address, "region": "global", "shared": shared, "service_name": ""}
+            listed.append(assignment)
+            return 200, assignment
+        if method == "DELETE" and ip is not None:
+            before = len(listed)
+            listed[:] = [a for a in listed if a["ip"] != unquote(ip)]
+            return (204, None) if len(listed) < before else (404, {"error": "ip not found"})
+        return 405, {"error": "method not allowed"}
+
+    def _certificates(
+        self, method: str, app: str, hostname: str | None, body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        state = self.server.state
+        if app not in state.apps:
+            return 404, {"error": "app not found"}
+        certs = state.certificates.setdefault(app, {})
+        if method == "POST" and hostname is None:
+            name = body["hostname"]
+            if name in certs:
+                return 409, {"error": f"hostname {name} already exists on this app"}
+            certs[name] = {
+                "hostname": name,
+                "configured": False,
+                "acme_requested": True,
+                "status": "pending_validation",
+                "dns_requirements": {
+                    "a": [],
+                    "aaaa": [a["ip"] for a in state.ips.get(app, []) if ":" in a["ip"]],
+                    "cname": f"{app}.fly.dev",
+                    "acme_challenge": {
+                        "name": f"_acme-challenge.{name}",
+                        "target": f"{name}.k3v9x.flydns.net",
+                    },
+                    "ownership": {"name": f"_fly-ownership.{name}", "app_value": f"app-{app}"},
+                },
+                "validation_errors": [],
+            }
+            return 201, certs[name]
+        name = unquote(hostname or "")
+        if name not in certs:
+            return 404, {"error": "certificate not found"}
+        if method == "GET":
+            return 200, certs[name]
+        if method == "DELETE":
+            del certs[name]
+            return 204, None
+        return 405, {"error": "method not allowed"}
 
     def do_GET(self) -> None:
         self._handle("GET")
