@@ -28,7 +28,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.config import SECRET_PLACEHOLDER
 
@@ -143,9 +143,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn: str | None = None
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _track_loop(self) -> None:
+        # The base class gives each executor thread it runs in a loop of its own.
+        self.thread_loops.add(_ensure_event_loop())
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         response = super().RegisterResource(request)
+        self._track_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
@@ -170,6 +176,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def Invoke(self, request: Any) -> Any:  # gRPC method name
         args = rpc.deserialize_properties(request.args, keep_unknowns=True)
         self.invokes.append(Invocation(request.tok, args if isinstance(args, dict) else {}))
+        self._track_loop()
         if self.preview:
             # Offline nothing can answer a data source: its result is unknown, as
             # the engine reports an invoke it cannot serve yet.
@@ -209,6 +216,8 @@ def _run(
             dry_run=preview,
             organization=None,
             callbacks=None,
+            # Fresh per evaluation: the default is one set shared by every context.
+            outputs=set(),
         )
     )
     # A loop of its own, closed at the end with the executor threads the mock
@@ -218,9 +227,18 @@ def _run(
     try:
         _sync_await(run_in_stack(program))
     finally:
+        # A program that failed leaves registrations in flight: end them here.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
+        # The mock monitor leaves a loop in each executor thread it ran in; close
+        # them now rather than leave them to the interpreter's exit.
+        for thread_loop in monitor.thread_loops:
+            thread_loop.close()
     return Evaluation(
         project, stack, list(monitor.registrations), monitor.stack_outputs, monitor.invokes
     )

@@ -50,7 +50,7 @@ def _short(value: Any) -> str:
 def _line(r: Registration) -> str:
     inputs, _ = r.rendered_inputs()
     shown = " ".join(f"{k}={_short(v)}" for k, v in inputs.items())
-    flags = " [protected]" if r.protect else ""
+    flags = (" [protected]" if r.protect else "") + (" [retained]" if r.retain_on_delete else "")
     return f"{r.type}  {r.name}{flags}" + (f"\n{shown}" if shown else "")
 
 

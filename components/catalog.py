@@ -146,3 +146,27 @@ STATIC_PATHS: Final[tuple[str, ...]] = (
     "/robots.txt",
 )
 STATIC_EDGE_TTL_SECONDS: Final = 31_536_000  # one year
+
+
+# -- the data tier -----------------------------------------------------------------
+
+# Unmanaged Postgres Flex with TimescaleDB (and PostGIS): Fly's own image, built
+# from fly-apps/postgres-flex's Dockerfile-timescaledb.
+POSTGRES_IMAGE: Final = "flyio/postgres-flex-timescaledb:16"
+POSTGRES_EXTENSIONS: Final[tuple[str, ...]] = ("timescaledb", "postgis", "uuid-ossp")
+# Writes go through the cluster's proxy to the primary; reads go straight to the
+# nearest member (a replica in a replica region).
+POSTGRES_WRITE_PORT: Final = 5432
+POSTGRES_READ_PORT: Final = 5433
+# The runbook's `ALTER SYSTEM SET max_connections = 200` and POOL_SIZE 10.
+POSTGRES_MAX_CONNECTIONS: Final = 200
+POSTGRES_POOL_SIZE: Final = 10
+# Connections the app may not take: superuser slots, repmgr, monitoring, humans.
+POSTGRES_RESERVED_CONNECTIONS: Final = 10
+# flyctl refuses to enable or take backups on smaller members.
+BACKUP_MIN_MEMORY_MB: Final = 512
+# Postgres Flex keeps its WAL archive settings in this app secret (flyctl's
+# `postgres backup enable` sets it); its presence means backups are on.
+BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"  # noqa: S105 - a name, not a value
+
+REDIS_DEFAULT_PLAN: Final = "Pay-as-you-go"

@@ -297,11 +297,108 @@ def _fqdn(zone: str, host: str) -> str:
     return f"{host}.{zone}"
 
 
+Period = Annotated[str, _matches(r"[1-9][0-9]*[hd]", "a period in hours or days such as 24h or 7d")]
+SqlName = Annotated[
+    str, _matches(r"[a-z][a-z0-9_-]{0,62}", "a lowercase Postgres name such as uuid-ossp")
+]
+DatabaseName = Annotated[
+    str, _matches(r"[a-z_][a-z0-9_]{0,62}", "a lowercase Postgres identifier such as webhost")
+]
+PlanName = Annotated[str, _matches(r"[A-Za-z0-9][A-Za-z0-9 .-]{0,62}", "an Upstash plan name")]
+
+
+def _hours(period: str) -> int:
+    return int(period[:-1]) * (24 if period.endswith("d") else 1)
+
+
+def _unique_regions(regions: list[str]) -> list[str]:
+    if duplicated := sorted({r for r in regions if regions.count(r) > 1}):
+        raise ValueError(f"{', '.join(duplicated)} listed twice")
+    return regions
+
+
+class Backups(_Model):
+    """WAL archiving and base backups to Tigris (flyctl's `postgres backup`)."""
+
+    enabled: bool = True
+    """Archive WAL and take base backups."""
+    recovery_window: Period = "7d"
+    """How far back a point-in-time restore can go."""
+    full_backup_frequency: Period = "24h"
+    """Time between base backups."""
+    recovery_point_objective: Period = "26h"
+    """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
+
+    @field_validator("recovery_point_objective")
+    @classmethod
+    def _rpo_covers_a_cycle(cls, rpo: str, info: ValidationInfo) -> str:
+        frequency = info.data.get("full_backup_frequency")
+        if frequency is not None and _hours(rpo) < _hours(frequency):
+            raise ValueError(f"must be at least fullBackupFrequency ({frequency})")
+        return rpo
+
+
+class Postgres(_Model):
+    """Postgres Flex: a cluster in the primary region, read replicas elsewhere."""
+
+    name: AppName | None = None
+    """Fly app name of the cluster; `<appName>-db` when absent."""
+    image: ImageRef = catalog.POSTGRES_IMAGE
+    """Postgres Flex image (TimescaleDB and PostGIS by default)."""
+    vm: VmSpec
+    """Size of every cluster member and replica."""
+    volume_gb: Annotated[int, Field(ge=1, le=500)]
+    """Volume per member, in GB."""
+    cluster_size: Annotated[int, Field(ge=1, le=9)] = 1
+    """Members in the primary region (2+ for failover)."""
+    replica_regions: Annotated[list[Region], AfterValidator(_unique_regions)] = []
+    """Regions that get one read replica each."""
+    database: DatabaseName | None = None
+    """Database the app uses; its name with `_` when absent."""
+    extensions: list[SqlName] = list(catalog.POSTGRES_EXTENSIONS)
+    """Extensions created in the app's database."""
+    max_connections: Annotated[int, Field(ge=25, le=10_000)] = catalog.POSTGRES_MAX_CONNECTIONS
+    """Postgres `max_connections` on every member."""
+    pool_size: Annotated[int, Field(ge=1, le=500)] = catalog.POSTGRES_POOL_SIZE
+    """Ecto pool per app machine (POOL_SIZE)."""
+    backups: Backups = Backups()
+    """Backups to object storage."""
+
+    @field_validator("backups")
+    @classmethod
+    def _memory_for_backups(cls, backups: Backups, info: ValidationInfo) -> Backups:
+        vm: VmSpec | None = info.data.get("vm")
+        if backups.enabled and vm is not None and vm.memory_mb < catalog.BACKUP_MIN_MEMORY_MB:
+            raise ValueError(
+                f"backups need members with at least {catalog.BACKUP_MIN_MEMORY_MB} MB "
+                f"(vm.memoryMb is {vm.memory_mb})"
+            )
+        return backups
+
+
+class Redis(_Model):
+    """Upstash Redis with replica regions."""
+
+    name: AppName | None = None
+    """Upstash database name; `<appName>-redis` when absent."""
+    primary_region: Region | None = None
+    """Primary region; the stack's primaryRegion when absent (fixed after creation)."""
+    replica_regions: Annotated[list[Region], AfterValidator(_unique_regions)] = []
+    """Read replica regions."""
+    eviction: bool = False
+    """Evict keys when memory is full, instead of refusing writes."""
+    plan: PlanName = catalog.REDIS_DEFAULT_PLAN
+    """Upstash plan, as `fly redis plans` names it."""
+
+
 def _plain_env_name(name: str) -> str:
     if name in catalog.SECRET_ENV_NAMES:
         raise ValueError("is a secret: the program sets it through Fly secrets, never plain env")
-    if name in {"PORT", "REGIONS"}:
-        raise ValueError("is derived (PORT from http.internalPort, REGIONS from regions)")
+    if name in {"PORT", "REGIONS", "POOL_SIZE"}:
+        raise ValueError(
+            "is derived (PORT from http.internalPort, REGIONS from regions, "
+            "POOL_SIZE from postgres.poolSize)"
+        )
     return name
 
 
@@ -336,6 +433,10 @@ class StackConfig(_Model):
     """Plain environment (feature flags, PHX_HOST); never a secret name."""
     domain: Domain | None = None
     """Custom domain on Cloudflare; without it the app is only at <appName>.fly.dev."""
+    postgres: Postgres | None = None
+    """Postgres cluster and read replicas; sets DATABASE_URL and DATABASE_READ_URL."""
+    redis: Redis | None = None
+    """Upstash Redis; sets REDIS_URL."""
     stripe_secret_key: SecretStr | None = None
     """STRIPE_SECRET_KEY for the app; set with `--secret`."""
     stripe_webhook_secret: SecretStr | None = None
@@ -361,6 +462,57 @@ class StackConfig(_Model):
                     f"{count} machine(s) in the primary region {primary}"
                 )
         return http
+
+    @field_validator("postgres")
+    @classmethod
+    def _postgres_fits(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
+        regions, primary = info.data.get("regions"), info.data.get("primary_region")
+        if pg is None or regions is None or primary is None:
+            return pg
+        if primary in pg.replica_regions:
+            raise ValueError(f"replicaRegions: {primary} is the primary region, not a replica")
+        machines = sum(regions.values())
+        budget = pg.max_connections - catalog.POSTGRES_RESERVED_CONNECTIONS
+        if pg.pool_size * machines > budget:
+            raise ValueError(
+                f"poolSize {pg.pool_size} x {machines} app machines = "
+                f"{pg.pool_size * machines} connections, over the {budget} that "
+                f"maxConnections {pg.max_connections} leaves after "
+                f"{catalog.POSTGRES_RESERVED_CONNECTIONS} reserved"
+            )
+        return pg
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_regions(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
+        primary = info.data.get("primary_region")
+        if redis is not None and (redis.primary_region or primary) in redis.replica_regions:
+            raise ValueError("replicaRegions: the primary region is not a replica")
+        return redis
+
+    @property
+    def postgres_name(self) -> str | None:
+        if self.postgres is None:
+            return None
+        return self.postgres.name or f"{self.app_name}-db"
+
+    @property
+    def database_name(self) -> str | None:
+        if self.postgres is None:
+            return None
+        return self.postgres.database or self.app_name.replace("-", "_")
+
+    @property
+    def redis_name(self) -> str | None:
+        if self.redis is None:
+            return None
+        return self.redis.name or f"{self.app_name}-redis"
+
+    @property
+    def data_secret_names(self) -> list[str]:
+        """The data-tier secrets this stack's app gets."""
+        names = ["DATABASE_URL", "DATABASE_READ_URL"] if self.postgres else []
+        return [*names, "REDIS_URL"] if self.redis else names
 
     @property
     def active_regions(self) -> list[str]:
@@ -391,6 +543,7 @@ class StackConfig(_Model):
             **self.env,
             "PORT": str(self.http.internal_port),
             "REGIONS": ",".join(self.active_regions),
+            **({"POOL_SIZE": str(self.postgres.pool_size)} if self.postgres else {}),
         }
 
     @classmethod

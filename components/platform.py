@@ -1,7 +1,7 @@
 """Platform (`webhost:index:Platform`): the whole stack as one graph.
 
-The only thing `__main__` builds. It wires the components together; each
-component owns its own resources. Later layers (edge, data tier) plug in here.
+The only thing `__main__` builds. It wires the components together (the app,
+its edge, its data tier); each component owns its own resources.
 """
 
 from __future__ import annotations
@@ -15,11 +15,20 @@ import pulumi
 from components.app import FlyApp, FlyAppArgs
 from components.config import StackConfig
 from components.edge import Edge, EdgeArgs
+from components.postgres import Postgres, PostgresArgs
+from components.redis import Redis, RedisArgs
 
 
 @dataclass(frozen=True)
 class PlatformArgs:
     config: StackConfig
+
+
+def _deferred_str() -> tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]]:
+    out: pulumi.Output[str]
+    resolve: Callable[[pulumi.Output[str]], None]
+    out, resolve = pulumi.deferred_output()
+    return out, resolve
 
 
 class Platform(pulumi.ComponentResource):
@@ -41,12 +50,27 @@ class Platform(pulumi.ComponentResource):
         super().__init__("webhost:index:Platform", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        # The deploy waits for the edge's addresses, and the edge needs the app:
-        # the deploy's extra dependencies are filled in once the edge exists.
+        # The app's secrets and deploy wait for the edge and the data tier, which
+        # need the app to exist: those inputs are filled in once they are built.
         deploy_after: pulumi.Output[Sequence[pulumi.Resource]]
         resolve_deploy_after: Callable[[pulumi.Output[Sequence[pulumi.Resource]]], None]
         deploy_after, resolve_deploy_after = pulumi.deferred_output()
-        app = FlyApp(name, FlyAppArgs(config=config, deploy_after=deploy_after), child)
+        data_secrets = {name: _deferred_str() for name in config.data_secret_names}
+        app = FlyApp(
+            name,
+            FlyAppArgs(
+                config=config,
+                data_secrets={key: out for key, (out, _) in data_secrets.items()},
+                deploy_after=deploy_after,
+            ),
+            child,
+        )
+        postgres = (
+            Postgres(name, PostgresArgs(config=config, app=app.app_name), child)
+            if config.postgres is not None
+            else None
+        )
+        redis = Redis(name, RedisArgs(config=config), child) if config.redis is not None else None
         edge = (
             Edge(
                 name,
@@ -56,7 +80,20 @@ class Platform(pulumi.ComponentResource):
             if config.domain is not None
             else None
         )
-        resolve_deploy_after(pulumi.Output.from_input(edge.ips if edge else []))
+        values: dict[str, pulumi.Output[str]] = {}
+        if postgres is not None:
+            values |= {
+                "DATABASE_URL": postgres.database_url,
+                "DATABASE_READ_URL": postgres.read_url,
+            }
+        if redis is not None:
+            values["REDIS_URL"] = redis.url
+        for key, (_, resolve) in data_secrets.items():
+            resolve(values[key])
+        waits: list[pulumi.Resource] = [*(edge.ips if edge else [])]
+        waits += [postgres.attach] if postgres else []
+        waits += [redis.database] if redis else []
+        resolve_deploy_after(pulumi.Output.from_input(waits))
 
         self.edge = edge.hosts if edge else pulumi.Output.from_input({})
         self.app_name = app.app_name

@@ -18,10 +18,33 @@ RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 RULESET = "cloudflare:index/ruleset:Ruleset"
 GET_ZONE = "cloudflare:index/getZone:getZone"
+REDIS = "pulumi-python:dynamic/fly:UpstashRedis"
 
 SENSITIVE = "SENSITIVE-VALUE"
 LOOKED_UP_ZONE_ID = "0123456789abcdef0123456789abcdef"
 ADDRESSES = {"v6": "2a09:8280:1::4e:1f2", "v4": "137.66.9.9", "shared_v4": "66.241.124.17"}
+
+
+def attach_output(app: str, cluster: str, database: str) -> str:
+    """What `fly postgres attach` prints (flyctl's format), with a known password."""
+    return (
+        "Checking for existing attachments\nRegistering attachment\nCreating database\n"
+        f"Creating user\n\nPostgres cluster {cluster} is now attached to {app}\n"
+        f"The following secret was added to {app}:\n"
+        f"  WEBHOST_ATTACH_DATABASE_URL=postgres://{database}:{SENSITIVE}@{cluster}.flycast:5432/"
+        f"{database}?sslmode=disable\n"
+    )
+
+
+def create_output(cluster: str) -> str:
+    """What `fly postgres create` prints (flyctl's format), with a known password."""
+    return (
+        f"Postgres cluster {cluster} created\n  Username:    postgres\n"
+        f"  Password:    {SENSITIVE}\n  Hostname:    {cluster}.internal\n"
+        "  Flycast:     fdaa:2:7ab8:0:1::2\n  Proxy port:  5432\n  Postgres port:  5433\n"
+        f"  Connection string: postgres://postgres:{SENSITIVE}@{cluster}.flycast:5432\n\n"
+        "Save your credentials in a secure place -- you won't be able to see them again!\n"
+    )
 
 
 def acme_target(hostname: str) -> str:
@@ -44,6 +67,18 @@ class KnownMocks(engine.PlanMocks):
             state["hostname"] = f"{args.inputs['name']}.fly.dev"
         if args.typ == IP:
             state["address"] = ADDRESSES[args.inputs["type"]]
+        if args.typ == COMMAND:
+            env = args.inputs.get("environment", {})
+            if args.name.endswith("-db-attach"):
+                state["stdout"] = attach_output(
+                    env["WEBHOST_APP"], env["WEBHOST_PG_APP"], env["WEBHOST_DB_NAME"]
+                )
+            elif args.name.endswith("-db"):
+                state["stdout"] = create_output(env["WEBHOST_PG_APP"])
+            else:
+                state["stdout"] = ""
+        if args.typ == REDIS:
+            state["url"] = f"redis://default:{SENSITIVE}@fly-{args.inputs['name']}.upstash.io:6379"
         if args.typ == CERT:
             hostname = args.inputs["hostname"]
             state["status"] = "pending_validation"

@@ -55,19 +55,22 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
 def test_json_prod_shows_app_secrets_passwords_and_deploy(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    resources = {r["name"]: r for r in plan_json(capsys, "--stack", "prod")["resources"]}
+    everything = plan_json(capsys, "--stack", "prod")["resources"]
+    resources = {r["name"]: r for r in everything if r["custom"]}
     app, secrets, deploy = (
         resources["webhost-app"],
         resources["webhost-secrets"],
         resources["webhost-deploy"],
     )
-    component = next(r for r in resources.values() if r["type"] == "webhost:fly:App")
+    component = next(r for r in everything if r["type"] == "webhost:fly:App")
     for child in (app, secrets, deploy, resources["webhost-secret-key-base"]):
         assert child["parent"] == component["urn"]
     assert set(deploy["dependencies"]) == {
         app["urn"],
         secrets["urn"],
         resources["webhost-v6"]["urn"],
+        resources["webhost-db-attach"]["urn"],
+        resources["webhost-redis"]["urn"],
     }
     assert app["protect"] is True
     assert secrets["inputs"]["values"] == "[secret]"
@@ -104,7 +107,7 @@ def test_text_is_a_resource_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert "values=[secret]" in out
     assert "edge: [computed]" in out
     assert "cloudflare:index/getZone:getZone" in out
-    assert "Resources: 24 to create (20 custom)" in out
+    assert "Resources: 31 to create (25 custom)" in out
 
 
 def test_text_marks_protected_resources(capsys: pytest.CaptureFixture[str]) -> None:

@@ -229,7 +229,7 @@ def test_zone_lookup_is_computed_offline(tmp_path: Path) -> None:
 
 def test_deploy_waits_for_the_addresses(tmp_path: Path) -> None:
     evaluation = run(stack_doc("staging"), tmp_path, stack="staging")
-    deploy = evaluation.one(COMMAND)
+    deploy = evaluation.one(COMMAND, "webhost-deploy")
     assert {ip.urn for ip in evaluation.by_type(IP)} <= set(deploy.dependencies)
     assert not any(r.urn in deploy.dependencies for r in evaluation.by_type(RECORD))
 

@@ -21,6 +21,7 @@ from tests.known import (
     IP,
     PASSWORD,
     RECORD,
+    REDIS,
     RULESET,
     SECRETS,
     SENSITIVE,
@@ -45,8 +46,12 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     app = prod.one("webhost:fly:App")
     edge = prod.one("webhost:edge:Edge")
     assert platform.parent == stack.urn
-    assert app.parent == edge.parent == platform.urn
+    postgres = prod.one("webhost:data:Postgres")
+    redis = prod.one("webhost:data:Redis")
+    assert app.parent == edge.parent == postgres.parent == redis.parent == platform.urn
     custom = [r for r in prod.resources if r.custom]
+    assert {r.type for r in custom if r.parent == postgres.urn} == {COMMAND}
+    assert {r.type for r in custom if r.parent == redis.urn} == {REDIS}
     assert {r.type for r in custom if r.parent == app.urn} == {APP, SECRETS, PASSWORD, COMMAND}
     assert {r.type for r in custom if r.parent == edge.urn} == {
         IP,
@@ -55,20 +60,26 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
         ZONE_SETTING,
         RULESET,
     }
-    assert all(r.parent in {app.urn, edge.urn} for r in custom)
+    assert all(r.parent in {app.urn, edge.urn, postgres.urn, redis.urn} for r in custom)
 
 
-def test_deploy_waits_for_the_app_its_secrets_and_its_addresses(prod: engine.Evaluation) -> None:
+def test_deploy_waits_for_app_secrets_addresses_and_data(prod: engine.Evaluation) -> None:
     deploy = prod.one(COMMAND, "webhost-deploy")
     assert set(deploy.dependencies) == {
         prod.one(APP).urn,
         prod.one(SECRETS).urn,
         prod.one(IP, "webhost-v6").urn,
+        prod.one(COMMAND, "webhost-db-attach").urn,
+        prod.one(REDIS).urn,
     }
 
 
-def test_deploy_without_a_domain_waits_for_the_app_and_secrets(tmp_path: Path) -> None:
-    doc = {k: v for k, v in stack_doc("prod").items() if k != "webhost:domain"}
+def test_deploy_without_domain_or_data_waits_for_the_app_and_secrets(tmp_path: Path) -> None:
+    doc = {
+        k: v
+        for k, v in stack_doc("prod").items()
+        if k not in {"webhost:domain", "webhost:postgres", "webhost:redis"}
+    }
     evaluation = run(doc, tmp_path, stack="prod")
     deploy = evaluation.one(COMMAND, "webhost-deploy")
     assert set(deploy.dependencies) == {evaluation.one(APP).urn, evaluation.one(SECRETS).urn}
@@ -78,7 +89,8 @@ def test_deploy_without_a_domain_waits_for_the_app_and_secrets(tmp_path: Path) -
 def test_secrets_wait_for_the_app_and_the_generated_passwords(prod: engine.Evaluation) -> None:
     secrets = prod.one(SECRETS)
     passwords = {r.urn for r in prod.by_type(PASSWORD)}
-    assert set(secrets.dependencies) == {prod.one(APP).urn, *passwords}
+    data = {prod.one(COMMAND, "webhost-db-attach").urn, prod.one(REDIS).urn}
+    assert set(secrets.dependencies) == {prod.one(APP).urn, *passwords, *data}
 
 
 def test_generated_secrets_have_the_runbook_lengths(prod: engine.Evaluation) -> None:
@@ -108,7 +120,10 @@ def test_secret_values_are_secret_inputs(tmp_path: Path) -> None:
     evaluation = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
     values = evaluation.one(SECRETS).inputs["values"]
     assert rpc.is_rpc_secret(values)
-    assert set(rpc.unwrap_rpc_secret(values)) == set(catalog.GENERATED_SECRETS)
+    assert set(rpc.unwrap_rpc_secret(values)) == {
+        *catalog.GENERATED_SECRETS,
+        *catalog.DATA_SECRETS,
+    }
 
 
 def test_operator_secrets_reach_the_app_as_secrets(tmp_path: Path) -> None:
@@ -167,7 +182,7 @@ def test_fly_toml_is_the_runbooks_service(tmp_path: Path) -> None:
 
 def test_deploy_is_triggered_by_the_secrets_version_not_values(tmp_path: Path) -> None:
     evaluation = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
-    deploy = evaluation.one(COMMAND)
+    deploy = evaluation.one(COMMAND, "webhost-deploy")
     environment = deploy.inputs["environment"]
     assert not rpc.is_rpc_secret(environment)
     assert environment["WEBHOST_SECRETS_VERSION"] == "7"

@@ -1,4 +1,4 @@
-"""A typed client for the Fly Machines REST API (the endpoints this program manages).
+"""Typed clients for the Fly Machines REST API and Fly's GraphQL API.
 
 The token is read from FLY_API_TOKEN on every request and never stored, so a
 client (and a dynamic provider that makes one) can be pickled into Pulumi state
@@ -261,3 +261,30 @@ class FlyClient:
     def delete_certificate(self, app: str, hostname: str) -> None:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
         self.request("DELETE", path)
+
+
+# -- GraphQL ---------------------------------------------------------------------------
+
+DEFAULT_GRAPHQL_BASE: Final = "https://api.fly.io"
+
+
+class FlyGraphQL:
+    """Fly's GraphQL API (add-ons such as Upstash Redis live only there).
+
+    Same token, timeouts and retries as the Machines API client. A GraphQL error
+    is raised with Fly's message; "not found" as FlyNotFound.
+    """
+
+    def __init__(self, base_url: str | None = None, **client: Any) -> None:
+        base = base_url or os.environ.get("FLY_API_BASE_URL") or DEFAULT_GRAPHQL_BASE
+        self._http = FlyClient(base, **client)
+
+    def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = self._http.request("POST", "/graphql", {"query": query, "variables": variables})
+        errors = (body or {}).get("errors") or []
+        if errors:
+            message = "; ".join(str(e.get("message", e)) for e in errors)
+            codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
+            missing = "NOT_FOUND" in codes or "not found" in message.lower()
+            raise (FlyNotFound if missing else FlyApiError)("POST", "/graphql", None, message)
+        return cast(dict[str, Any], body["data"])

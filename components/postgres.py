@@ -1,0 +1,183 @@
+"""Postgres (`webhost:data:Postgres`): a Postgres Flex cluster, replicas, attach, backups.
+
+Replaces the runbook's "Database Setup", "Read Replicas Setup", "Database
+Scaling" and "Backup and Recovery" steps. Unmanaged Postgres Flex, because
+TimescaleDB and cross-region read replicas rule out Fly Managed Postgres; flyctl
+orchestrates it (repmgr, volumes, users), so every step is a flyctl script.
+
+The graph: cluster -> each replica (in parallel); cluster -> attach (needs the
+app) -> setup (extensions in the app's database, max_connections); cluster ->
+backups. The attach's URL becomes DATABASE_URL; DATABASE_READ_URL is the same
+user on the nearest member's direct port.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import pulumi
+from pulumi_command import local
+
+from components import catalog
+from components.config import StackConfig
+from components.fly import flyctl
+
+_ATTACH_LINE = re.compile(rf"^\s*{flyctl.ATTACH_VARIABLE}=(\S+)\s*$", re.MULTILINE)
+_OPERATOR_LINE = re.compile(r"^\s*Connection string:\s*(\S+)\s*$", re.MULTILINE)
+
+
+def attached_url(stdout: str) -> str:
+    """The URL `fly postgres attach` printed for the new user (never echoed in errors)."""
+    found = _ATTACH_LINE.search(stdout)
+    if found is None:
+        raise ValueError(
+            f"`fly postgres attach` printed no {flyctl.ATTACH_VARIABLE}=... line; "
+            "see the command's stderr for what flyctl said"
+        )
+    return found.group(1)
+
+
+def operator_url(stdout: str) -> str | None:
+    """The operator connection string `fly postgres create` printed, if it ran this time."""
+    found = _OPERATOR_LINE.search(stdout)
+    return found.group(1) if found else None
+
+
+def read_url(write_url: str, cluster: str) -> str:
+    """The same user and database on the nearest member's Postgres port (reads)."""
+    parts = urlsplit(write_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    host = f"top1.nearest.of.{cluster}.internal:{catalog.POSTGRES_READ_PORT}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    config: StackConfig
+    app: pulumi.Input[str]  # the consuming Fly app's name, as an output of the app
+
+
+class Postgres(pulumi.ComponentResource):
+    """The app's database: cluster, read replicas, its own user, extensions, backups."""
+
+    cluster: pulumi.Output[str]
+    database_url: pulumi.Output[str]
+    read_url: pulumi.Output[str]
+    operator_url: pulumi.Output[str | None]
+    attach: local.Command
+
+    def __init__(
+        self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        config = args.config
+        pg, cluster, database = config.postgres, config.postgres_name, config.database_name
+        if pg is None or cluster is None or database is None:
+            raise ValueError(f"Postgres {name}: the stack config has no webhost:postgres")
+        super().__init__("webhost:data:Postgres", name, None, opts)
+        kept = pulumi.ResourceOptions(parent=self, protect=config.protect)
+        base = {"WEBHOST_PG_APP": cluster}
+
+        # The cluster outlives this program in prod: deleting the resource (or the
+        # stack) leaves the database to a human.
+        members = flyctl.command(
+            f"{name}-db",
+            create=flyctl.POSTGRES_CLUSTER_SCRIPT,
+            delete=flyctl.POSTGRES_CLUSTER_DELETE,
+            environment={
+                **base,
+                "WEBHOST_ORG": config.org,
+                "WEBHOST_REGION": config.primary_region,
+                "WEBHOST_IMAGE": pg.image,
+                "WEBHOST_CLUSTER_SIZE": str(pg.cluster_size),
+                "WEBHOST_VM_CPU_KIND": pg.vm.cpu_kind,
+                "WEBHOST_VM_CPUS": str(pg.vm.cpus),
+                "WEBHOST_VM_MEMORY": str(pg.vm.memory_mb),
+                "WEBHOST_VOLUME_GB": str(pg.volume_gb),
+            },
+            secret_stdout=True,
+            opts=pulumi.ResourceOptions.merge(
+                kept, pulumi.ResourceOptions(retain_on_delete=config.protect)
+            ),
+        )
+        after_cluster = pulumi.ResourceOptions.merge(
+            kept, pulumi.ResourceOptions(depends_on=[members])
+        )
+
+        for region in pg.replica_regions:
+            flyctl.command(
+                f"{name}-db-replica-{region}",
+                create=flyctl.POSTGRES_REPLICA_SCRIPT,
+                delete=flyctl.POSTGRES_REPLICA_DELETE,
+                environment={
+                    **base,
+                    "WEBHOST_PRIMARY_REGION": config.primary_region,
+                    "WEBHOST_REGION": region,
+                },
+                opts=after_cluster,
+            )
+
+        # Another database, user or app is another attachment: replace it (the old
+        # one detached first), never re-run the attach in place.
+        attach_inputs = {
+            **base,
+            "WEBHOST_APP": args.app,
+            "WEBHOST_DB_NAME": database,
+            "WEBHOST_DB_USER": database,
+        }
+        self.attach = flyctl.command(
+            f"{name}-db-attach",
+            create=flyctl.POSTGRES_ATTACH_SCRIPT,
+            update=":",
+            delete=flyctl.POSTGRES_DETACH_SCRIPT,
+            environment=attach_inputs,
+            secret_stdout=True,
+            opts=pulumi.ResourceOptions.merge(
+                after_cluster,
+                pulumi.ResourceOptions(
+                    replace_on_changes=["environment"], delete_before_replace=True
+                ),
+            ),
+        )
+
+        flyctl.command(
+            f"{name}-db-setup",
+            create=flyctl.POSTGRES_SETUP_SCRIPT,
+            environment={
+                **base,
+                "WEBHOST_DB_NAME": database,
+                "WEBHOST_EXTENSIONS": " ".join(pg.extensions),
+                "WEBHOST_MAX_CONNECTIONS": str(pg.max_connections),
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.attach]),
+        )
+
+        if pg.backups.enabled:
+            flyctl.command(
+                f"{name}-db-backups",
+                create=flyctl.POSTGRES_BACKUPS_SCRIPT,
+                delete=flyctl.POSTGRES_BACKUPS_DELETE,
+                environment={
+                    **base,
+                    "WEBHOST_BACKUP_SECRET": catalog.BACKUP_SECRET,
+                    "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
+                    "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[members]),
+            )
+
+        self.cluster = pulumi.Output.from_input(cluster)
+        self.database_url = pulumi.Output.secret(self.attach.stdout.apply(attached_url))
+        self.read_url = pulumi.Output.secret(
+            self.database_url.apply(lambda url: read_url(url, cluster))
+        )
+        self.operator_url = pulumi.Output.secret(members.stdout.apply(operator_url))
+        self.register_outputs(
+            {
+                "cluster": self.cluster,
+                "database_url": self.database_url,
+                "read_url": self.read_url,
+                "operator_url": self.operator_url,
+            }
+        )
