@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,15 +86,55 @@ class FakeFly:
             return []
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
-    def machines(self, app: str) -> dict[str, int]:
+    def snapshot(self) -> dict[str, Any]:
         if not self.state.exists():
-            return {}
-        apps: dict[str, dict[str, int]] = json.loads(self.state.read_text())["apps"]
-        return apps.get(app, {})
+            return {"apps": {}, "deploys": [], "pg": {}}
+        state: dict[str, Any] = json.loads(self.state.read_text())
+        return state
+
+    def machines(self, app: str) -> dict[str, int]:
+        """Machines per region."""
+        counts: dict[str, int] = {}
+        for machine in self.snapshot()["apps"].get(app, {}).get("machines", []):
+            counts[machine["region"]] = counts.get(machine["region"], 0) + 1
+        return counts
+
+    def guests(self, app: str) -> list[dict[str, Any]]:
+        return [m["guest"] for m in self.snapshot()["apps"][app]["machines"]]
+
+    def secrets(self, app: str) -> dict[str, str]:
+        values: dict[str, str] = self.snapshot()["apps"].get(app, {}).get("secrets", {})
+        return values
+
+    def cluster(self, name: str) -> dict[str, Any]:
+        cluster: dict[str, Any] = self.snapshot()["pg"][name]
+        return cluster
+
+    def seed_app(self, name: str, **secrets: str) -> None:
+        """An app as `pulumi up` would have made it before the scripts run."""
+        state = self.snapshot()
+        state["apps"].setdefault(name, {"machines": [], "secrets": {}})["secrets"].update(secrets)
+        self.state.write_text(json.dumps(state))
 
     def deploys(self) -> list[dict[str, Any]]:
-        deploys: list[dict[str, Any]] = json.loads(self.state.read_text())["deploys"]
+        deploys: list[dict[str, Any]] = self.snapshot()["deploys"]
         return deploys
+
+
+def run_command(
+    inputs: Mapping[str, Any], fly: FakeFly, tmp_path: Path, script: str = "create", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """What local.Command does: interpreter + script, the inputs' environment on top."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return subprocess.run(
+        [*inputs["interpreter"], inputs[script]],
+        env={**fly.env(TMPDIR=str(scratch), **env), **inputs["environment"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from tests.conftest import FakeFly, run, stack_doc
+from tests.conftest import FakeFly, run, run_command, stack_doc
 from tests.known import COMMAND, KnownMocks
 
 
@@ -25,17 +25,7 @@ def deploy_inputs(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
 def run_deploy(
     inputs: dict[str, Any], fly: FakeFly, tmp_path: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """What local.Command does: interpreter + script, the inputs' environment on top."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir(exist_ok=True)
-    return subprocess.run(
-        [*inputs["interpreter"], inputs["create"]],
-        env={**fly.env(TMPDIR=str(scratch), **env), **inputs["environment"]},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(inputs, fly, tmp_path, **env)
 
 
 def commands(fly: FakeFly) -> list[list[str]]:
