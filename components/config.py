@@ -339,12 +339,17 @@ class Backups(_Model):
 
 
 class Postgres(_Model):
-    """Postgres Flex: a cluster in the primary region, read replicas elsewhere."""
+    """Postgres Flex: a cluster in the primary region, read replicas elsewhere.
+
+    Field order matters: the vm check reads backups.
+    """
 
     name: AppName | None = None
     """Fly app name of the cluster; `<appName>-db` when absent."""
     image: ImageRef = catalog.POSTGRES_IMAGE
     """Postgres Flex image (TimescaleDB and PostGIS by default)."""
+    backups: Backups = Backups()
+    """Backups to object storage."""
     vm: VmSpec
     """Size of every cluster member and replica."""
     volume_gb: Annotated[int, Field(ge=1, le=500)]
@@ -361,19 +366,17 @@ class Postgres(_Model):
     """Postgres `max_connections` on every member."""
     pool_size: Annotated[int, Field(ge=1, le=500)] = catalog.POSTGRES_POOL_SIZE
     """Ecto pool per app machine (POOL_SIZE)."""
-    backups: Backups = Backups()
-    """Backups to object storage."""
 
-    @field_validator("backups")
+    @field_validator("vm")
     @classmethod
-    def _memory_for_backups(cls, backups: Backups, info: ValidationInfo) -> Backups:
-        vm: VmSpec | None = info.data.get("vm")
-        if backups.enabled and vm is not None and vm.memory_mb < catalog.BACKUP_MIN_MEMORY_MB:
+    def _memory_for_backups(cls, vm: VmSpec, info: ValidationInfo) -> VmSpec:
+        backups: Backups | None = info.data.get("backups")
+        if backups is not None and backups.enabled and vm.memory_mb < catalog.BACKUP_MIN_MEMORY_MB:
             raise ValueError(
                 f"backups need members with at least {catalog.BACKUP_MIN_MEMORY_MB} MB "
-                f"(vm.memoryMb is {vm.memory_mb})"
+                "(or backups.enabled: false)"
             )
-        return backups
+        return vm
 
 
 class Redis(_Model):

@@ -62,6 +62,7 @@ def run(
 def fly_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlyApi]:
     with FakeFlyApi() as api:
         monkeypatch.setenv("FLY_API_HOSTNAME", api.url)
+        monkeypatch.setenv("FLY_API_BASE_URL", api.url)
         monkeypatch.setenv("FLY_API_TOKEN", TOKEN)
         yield api
 

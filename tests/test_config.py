@@ -357,3 +357,106 @@ def test_cache_ttl_bounds() -> None:
     assert line == (
         "webhost:domain.cacheRules.edgeTtlSeconds = 10: Input should be greater than or equal to 60"
     )
+
+
+# -- webhost:postgres / webhost:redis -------------------------------------------------
+
+
+def postgres_doc(**fields: Any) -> dict[str, Any]:
+    return {
+        "vm": {"cpuKind": "shared", "cpus": 1, "memoryMb": 1024},
+        "volumeGb": 10,
+        **fields,
+    }
+
+
+def test_postgres_defaults_follow_the_runbook() -> None:
+    parsed = config.parse(base() | {"webhost:postgres": text(postgres_doc())})
+    pg = parsed.postgres
+    assert pg is not None
+    assert pg.extensions == ["timescaledb", "postgis", "uuid-ossp"]
+    assert (pg.max_connections, pg.pool_size) == (200, 10)
+    assert pg.image == "flyio/postgres-flex-timescaledb:16"
+    assert (parsed.postgres_name, parsed.database_name) == ("webhost-prod-db", "webhost_prod")
+    assert parsed.data_secret_names == ["DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL"]
+
+
+def test_postgres_vm_obeys_flys_size_rules() -> None:
+    line = only(postgres=postgres_doc(vm={"cpuKind": "performance", "cpus": 2, "memoryMb": 2048}))
+    assert line.startswith(
+        "webhost:postgres.vm.memoryMb = 2048: performance VMs take 2048..8192 MB"
+    )
+
+
+def test_postgres_volume_bounds() -> None:
+    assert only(postgres=postgres_doc(volumeGb=0)) == (
+        "webhost:postgres.volumeGb = 0: Input should be greater than or equal to 1"
+    )
+
+
+def test_postgres_replica_in_the_primary_region_is_rejected() -> None:
+    line = only(postgres=postgres_doc(replicaRegions=["fra", "iad"]))
+    assert line.endswith("replicaRegions: iad is the primary region, not a replica")
+
+
+def test_postgres_replica_regions_unique_and_real() -> None:
+    assert only(postgres=postgres_doc(replicaRegions=["fra", "fra"])).endswith("fra listed twice")
+    assert "not a Fly region" in only(postgres=postgres_doc(replicaRegions=["mars"]))
+
+
+def test_postgres_pool_must_fit_max_connections() -> None:
+    line = only(postgres=postgres_doc(poolSize=40, maxConnections=200))
+    assert line.endswith(
+        "poolSize 40 x 6 app machines = 240 connections, over the 190 that "
+        "maxConnections 200 leaves after 10 reserved"
+    )
+
+
+def test_backups_need_members_with_512_mb() -> None:
+    line = only(postgres=postgres_doc(vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 256}))
+    assert line == (
+        'webhost:postgres.vm = {"cpuKind": "shared", "cpus": 1, "memoryMb": 256}: '
+        "backups need members with at least 512 MB (or backups.enabled: false)"
+    )
+    small = postgres_doc(
+        vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 256}, backups={"enabled": False}
+    )
+    assert config.parse(base() | {"webhost:postgres": text(small)}).postgres is not None
+
+
+def test_backup_periods() -> None:
+    assert only(postgres=postgres_doc(backups={"recoveryWindow": "1 week"})).endswith(
+        "a period in hours or days such as 24h or 7d"
+    )
+    line = only(
+        postgres=postgres_doc(
+            backups={"fullBackupFrequency": "48h", "recoveryPointObjective": "24h"}
+        )
+    )
+    assert line.endswith("must be at least fullBackupFrequency (48h)")
+
+
+def test_extension_names() -> None:
+    assert only(postgres=postgres_doc(extensions=["PostGIS; DROP"])).startswith(
+        'webhost:postgres.extensions.0 = "PostGIS; DROP": a lowercase Postgres name'
+    )
+
+
+def test_redis_replica_in_its_primary_is_rejected() -> None:
+    assert only(redis={"replicaRegions": ["iad"]}).endswith(
+        "replicaRegions: the primary region is not a replica"
+    )
+    assert only(redis={"primaryRegion": "fra", "replicaRegions": ["fra"]}).endswith(
+        "replicaRegions: the primary region is not a replica"
+    )
+
+
+def test_redis_unknown_key_suggests() -> None:
+    assert (
+        only(redis={"evict": True})
+        == "webhost:redis.evict = true: unknown key (did you mean eviction?)"
+    )
+
+
+def test_pool_size_is_derived_not_set() -> None:
+    assert "POOL_SIZE from postgres.poolSize" in only(env={"POOL_SIZE": "5"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,13 @@ class FlyState:
         self.secrets_version: dict[str, int] = {}
         self.ips: dict[str, list[dict[str, Any]]] = {}
         self.certificates: dict[str, dict[str, dict[str, Any]]] = {}
+        # GraphQL add-ons (Upstash Redis), organizations and plans
+        self.add_ons: dict[str, dict[str, Any]] = {}
+        self.organizations = {"webhost-systems": "org_WebHost1", "other-org": "org_Other2"}
+        self.plans = [
+            {"id": "plan_payg", "displayName": "Pay-as-you-go"},
+            {"id": "plan_250", "displayName": "Fixed 250MB"},
+        ]
         self._next_ip = 1
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
@@ -139,11 +147,59 @@ class _Handler(BaseHTTPRequestHandler):
                 version = state.secrets_version.get(m[1], 0) + 1
                 state.secrets_version[m[1]] = version
                 return 200, {"secrets": _secret_list(values), "version": version}
+        if path == "/graphql" and method == "POST":
+            return 200, self._graphql(body["query"], body.get("variables") or {})
         if m := re.fullmatch(r"/v1/apps/([^/]+)/ip_assignments(?:/([^/]+))?", path):
             return self._ips(method, m[1], m[2], body)
         if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates(?:/acme|/([^/]+))", path):
             return self._certificates(method, m[1], m[2], body)
         return 404, {"error": f"no route {method} {path}"}
+
+    def _graphql(self, query: str, v: dict[str, Any]) -> dict[str, Any]:
+        """The add-on operations flyctl's `fly redis` commands send, as Fly answers them."""
+        state = self.server.state
+
+        def error(message: str, code: str = "") -> dict[str, Any]:
+            return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+        plan_of = {p["id"]: p for p in state.plans}
+        if "createAddOn" in query:
+            if v["name"] in state.add_ons:
+                return error("createAddOn Validation failed: Name has already been taken")
+            org = next(s for s, i in state.organizations.items() if i == v["organizationId"])
+            state.add_ons[v["name"]] = {
+                "id": f"addon_{v['name']}",
+                "name": v["name"],
+                "publicUrl": f"redis://default:{secrets.token_hex(8)}@fly-{v['name']}.upstash.io:6379",
+                "primaryRegion": v["primaryRegion"],
+                "readRegions": list(v["readRegions"]),
+                "options": dict(v["options"]),
+                "addOnPlan": plan_of[v["planId"]],
+                "organization": {"slug": org},
+            }
+            return {"data": {"createAddOn": {"addOn": {"id": f"addon_{v['name']}"}}}}
+        if "updateAddOn" in query:
+            add_on = next(a for a in state.add_ons.values() if a["id"] == v["addOnId"])
+            add_on |= {
+                "readRegions": list(v["readRegions"]),
+                "options": dict(v["options"]),
+                "addOnPlan": plan_of[v["planId"]],
+            }
+            return {"data": {"updateAddOn": {"addOn": {"id": add_on["id"]}}}}
+        if "deleteAddOn" in query:
+            if v["name"] not in state.add_ons:
+                return error("Could not find AddOn", "NOT_FOUND")
+            del state.add_ons[v["name"]]
+            return {"data": {"deleteAddOn": {"deletedAddOnName": v["name"]}}}
+        if "addOnPlans" in query:
+            return {"data": {"addOnPlans": {"nodes": state.plans}}}
+        if "organization(" in query:
+            return {"data": {"organization": {"id": state.organizations[v["slug"]]}}}
+        if "addOn(" in query:
+            if v["name"] not in state.add_ons:
+                return error("Could not find AddOn", "NOT_FOUND")
+            return {"data": {"addOn": state.add_ons[v["name"]]}}
+        return error(f"the fake does not know this query: {query[:40]}")
 
     def _ips(self, method: str, app: str, ip: str | None, body: dict[str, Any]) -> tuple[int, Any]:
         state = self.server.state
