@@ -1,7 +1,7 @@
 """`webhost-infra`: the offline tools around the Pulumi program.
 
-Exit codes: 0 success, 2 invalid input (stack file or config; one line per
-problem on stderr).
+Exit codes: 0 success; 1 a check failed (a stale or missing backup); 2 invalid
+input (stack file or config; one line per problem on stderr).
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import engine, plan, reference, stackfile
-from components.config import ConfigError
+from cli import backups, engine, plan, reference, stackfile
+from components import config
+from components.config import ConfigError, StackConfig
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_INVALID = 2
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
 
 
 def _stack_path(args: argparse.Namespace) -> Path:
@@ -29,10 +32,9 @@ def _stack_path(args: argparse.Namespace) -> Path:
 
 def _plan(args: argparse.Namespace) -> int:
     try:
-        stack = stackfile.load(_stack_path(args), project_file=PROJECT_DIR / "Pulumi.yaml")
+        stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
     except stackfile.StackFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(args, exc)
     try:
         evaluation = engine.evaluate(
             PROJECT_DIR / "__main__.py",
@@ -42,18 +44,54 @@ def _plan(args: argparse.Namespace) -> int:
             secret_keys=sorted(stack.secret_keys),
         )
     except ConfigError as exc:
-        print(f"error: invalid config in {_stack_path(args)}:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(args, exc)
     render = plan.as_json if args.format == "json" else plan.as_text
     print(render(evaluation))
     return EXIT_OK
 
 
+def _load_config(args: argparse.Namespace) -> tuple[stackfile.StackFile, StackConfig]:
+    stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
+    return stack, config.parse(stack.config, stack.secret_keys)
+
+
+def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileError) -> int:
+    if isinstance(exc, stackfile.StackFileError):
+        print(f"error: {exc}", file=sys.stderr)
+    else:
+        print(f"error: invalid config in {_stack_path(args)}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _backups_check(args: argparse.Namespace) -> int:
+    try:
+        stack, parsed = _load_config(args)
+    except (ConfigError, stackfile.StackFileError) as exc:
+        return _invalid(args, exc)
+    pg, cluster = parsed.postgres, parsed.postgres_name
+    if pg is None or cluster is None or not pg.backups.enabled:
+        print(f"error: stack {stack.stack} has no webhost:postgres with backups", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        fresh, line = backups.check(cluster, pg.backups.objective, args.bucket)
+    except backups.BackupCheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(line, file=sys.stdout if fresh else sys.stderr)
+    return EXIT_OK if fresh else EXIT_FAILED
+
+
 def _reference(_args: argparse.Namespace) -> int:
     print(reference.block())
     return EXIT_OK
+
+
+def _stack_options(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--stack", default="staging", help="stack name (Pulumi.<NAME>.yaml)")
+    where.add_argument("--stack-file", metavar="PATH", help="a stack file anywhere")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,11 +103,22 @@ def parser() -> argparse.ArgumentParser:
         description="Run the Pulumi program in-process against mocks: no credentials, "
         "no network, no Pulumi CLI. Secrets are never decrypted.",
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--stack", default="staging", help="stack name (Pulumi.<NAME>.yaml)")
-    where.add_argument("--stack-file", metavar="PATH", help="a stack file anywhere")
+    _stack_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=_plan)
+    b = commands.add_parser("backups", help="Postgres backup checks")
+    checks = b.add_subparsers(dest="check", required=True)
+    c = checks.add_parser(
+        "check",
+        help="fail when the newest base backup is older than the recovery point objective",
+        description="Lists the base backups in the stack's backup bucket (S3-compatible: "
+        "AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the environment) "
+        "and exits 1 when the newest is older than webhost:postgres.backups."
+        "recoveryPointObjective, or when there is none.",
+    )
+    _stack_options(c)
+    c.add_argument("--bucket", help="bucket name (default: $BUCKET_NAME or $AWS_BUCKET_NAME)")
+    c.set_defaults(run=_backups_check)
     r = commands.add_parser(
         "config-reference", help="print the stack config reference (the README's table)"
     )

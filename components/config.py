@@ -13,6 +13,7 @@ import json
 import re
 import typing
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -328,6 +329,10 @@ class Backups(_Model):
     """Time between base backups."""
     recovery_point_objective: Period = "26h"
     """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
+
+    @property
+    def objective(self) -> timedelta:
+        return timedelta(hours=_hours(self.recovery_point_objective))
 
     @field_validator("recovery_point_objective")
     @classmethod
