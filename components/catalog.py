@@ -8,6 +8,7 @@ regions`, and the runbook this program replaces.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final, Literal
 
 CpuKind = Literal["shared", "performance"]
@@ -170,3 +171,87 @@ BACKUP_MIN_MEMORY_MB: Final = 512
 BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"  # noqa: S105 - a name, not a value
 
 REDIS_DEFAULT_PLAN: Final = "Pay-as-you-go"
+
+
+# -- tiers: sizing, capacity, prices -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierSizing:
+    """What an app machine of a tier must be, and how many a stack needs."""
+
+    cpu_kind: CpuKind
+    min_cpus: int
+    min_memory_mb: int
+    min_machines: int  # across all regions
+    min_primary_machines: int  # in the primary region
+
+
+# The runbook's scaling section, translated into sizes Fly offers.
+TIER_SIZING: Final[dict[Tier, TierSizing]] = {
+    "starter": TierSizing("shared", 1, 256, 1, 1),
+    "professional": TierSizing("performance", 2, 4096, 2, 1),
+    "business": TierSizing("performance", 4, 8192, 3, 3),
+}
+
+# Customers one app machine hosts, from the runbook's benchmarks.
+CUSTOMERS_PER_MACHINE: Final[dict[Tier, int]] = {
+    "starter": 50,
+    "professional": 100,
+    "business": 25,
+}
+
+# Monthly price per customer.
+TIER_PRICE_USD: Final[dict[Tier, float]] = {
+    "starter": 49.0,
+    "professional": 149.0,
+    "business": 399.0,
+}
+
+# The runbook promises 85-92% margins: the floor.
+MIN_MARGIN: Final = 0.85
+
+# Fly list prices per month (fly.io/docs/about/pricing, as read 2026-11): a CPU
+# comes with some memory, more memory is billed per GB. Region surcharges and
+# bandwidth are left out: an estimate, not an invoice.
+CPU_PRICE_USD: Final[dict[CpuKind, float]] = {"shared": 1.94, "performance": 31.00}
+INCLUDED_MEMORY_MB: Final[dict[CpuKind, int]] = {"shared": 256, "performance": 2048}
+MEMORY_PRICE_USD_PER_GB: Final = 5.00
+VOLUME_PRICE_USD_PER_GB: Final = 0.15
+IPV4_PRICE_USD: Final[dict[str, float]] = {"shared": 0.0, "dedicated": 2.00, "none": 0.0}
+# Upstash Redis through Fly, per region; pay-as-you-go is billed per request.
+REDIS_PLAN_PRICE_USD: Final[dict[str, float]] = {
+    "Pay-as-you-go": 0.0,
+    "Fixed 250MB": 10.0,
+    "Fixed 1GB": 20.0,
+}
+
+
+def machine_price(kind: CpuKind, cpus: int, memory_mb: int) -> float:
+    """Monthly list price of one machine of this size."""
+    extra_mb = max(0, memory_mb - INCLUDED_MEMORY_MB[kind] * cpus)
+    return CPU_PRICE_USD[kind] * cpus + MEMORY_PRICE_USD_PER_GB * extra_mb / 1024
+
+
+def tier_sizing_problems(
+    tier: Tier, *, kind: CpuKind, cpus: int, memory_mb: int, machines: int, primary_machines: int
+) -> list[str]:
+    """Every way an app's size falls short of its tier."""
+    rule = TIER_SIZING[tier]
+    problems = []
+    if kind != rule.cpu_kind:
+        problems.append(f"{tier} runs on {rule.cpu_kind} CPUs, not {kind}")
+    if cpus < rule.min_cpus:
+        problems.append(f"{tier} needs at least {rule.min_cpus} CPUs per machine, not {cpus}")
+    if memory_mb < rule.min_memory_mb:
+        problems.append(
+            f"{tier} needs at least {rule.min_memory_mb} MB per machine, not {memory_mb}"
+        )
+    if machines < rule.min_machines:
+        problems.append(f"{tier} needs at least {rule.min_machines} machines, not {machines}")
+    if primary_machines < rule.min_primary_machines:
+        problems.append(
+            f"{tier} needs at least {rule.min_primary_machines} machines in the primary "
+            f"region, not {primary_machines}"
+        )
+    return problems

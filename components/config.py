@@ -555,12 +555,14 @@ class StackConfig(_Model):
         }
 
     @classmethod
+    def secret_field_names(cls) -> set[str]:
+        """Field names (not aliases) of the operator secrets."""
+        return {name for name, f in cls.model_fields.items() if f.annotation == (SecretStr | None)}
+
+    @classmethod
     def secret_fields(cls) -> set[str]:
-        return {
-            (f.alias or name)
-            for name, f in cls.model_fields.items()
-            if f.annotation == (SecretStr | None)
-        }
+        """Config keys (aliases) of the operator secrets."""
+        return {cls.model_fields[n].alias or n for n in cls.secret_field_names()}
 
 
 def _decode(raw: str) -> Any:

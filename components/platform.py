@@ -47,8 +47,10 @@ class Platform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webhost:index:Platform", name, None, opts)
         config = args.config
+        # The stack's declared shape, for the policy pack (secrets left out).
+        spec = config.model_dump(mode="json", by_alias=True, exclude=config.secret_field_names())
+        super().__init__("webhost:index:Platform", name, {"spec": spec}, opts)
         child = pulumi.ResourceOptions(parent=self)
         # The app's secrets and deploy wait for the edge and the data tier, which
         # need the app to exist: those inputs are filled in once they are built.
@@ -111,5 +113,6 @@ class Platform(pulumi.ComponentResource):
                 "fly_toml": self.fly_toml,
                 "secret_names": self.secret_names,
                 "edge": self.edge,
+                "spec": spec,
             }
         )

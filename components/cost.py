@@ -1,0 +1,106 @@
+"""What a stack costs a month on Fly, what its customers pay, and the margin between.
+
+Catalog list prices times what the config declares: app machines, Postgres
+members and replicas with their volumes, a dedicated IPv4, Redis per region.
+An estimate for planning and for the margin policy, not an invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components import catalog
+from components.config import StackConfig
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    quantity: float
+    unit: str
+    unit_price: float
+
+    @property
+    def monthly(self) -> float:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Estimate:
+    items: tuple[LineItem, ...]
+    customers: int
+    price_per_customer: float
+
+    @property
+    def cost(self) -> float:
+        return sum(item.monthly for item in self.items)
+
+    @property
+    def revenue(self) -> float:
+        return self.customers * self.price_per_customer
+
+    @property
+    def margin(self) -> float | None:
+        """(revenue - cost) / revenue; None without revenue."""
+        return (self.revenue - self.cost) / self.revenue if self.revenue else None
+
+
+def _size(kind: str, cpus: int, memory_mb: int) -> str:
+    return (
+        f"{kind}-cpu-{cpus}x {memory_mb} MB"
+        if kind == "shared"
+        else f"{kind}-{cpus}x {memory_mb} MB"
+    )
+
+
+def estimate(config: StackConfig) -> Estimate:
+    vm = config.vm
+    items = [
+        LineItem(
+            f"app machines ({_size(vm.cpu_kind, vm.cpus, vm.memory_mb)})",
+            config.machine_count,
+            "machine",
+            catalog.machine_price(vm.cpu_kind, vm.cpus, vm.memory_mb),
+        )
+    ]
+    if (pg := config.postgres) is not None:
+        members = pg.cluster_size + len(pg.replica_regions)
+        items += [
+            LineItem(
+                f"postgres machines ({_size(pg.vm.cpu_kind, pg.vm.cpus, pg.vm.memory_mb)})",
+                members,
+                "machine",
+                catalog.machine_price(pg.vm.cpu_kind, pg.vm.cpus, pg.vm.memory_mb),
+            ),
+            LineItem(
+                "postgres volumes", members * pg.volume_gb, "GB", catalog.VOLUME_PRICE_USD_PER_GB
+            ),
+        ]
+    if config.domain is not None and config.domain.ipv4_kind == "dedicated":
+        items.append(LineItem("dedicated IPv4", 1, "address", catalog.IPV4_PRICE_USD["dedicated"]))
+    if (redis := config.redis) is not None:
+        items.append(
+            LineItem(
+                f"redis ({redis.plan})",
+                1 + len(redis.replica_regions),
+                "region",
+                catalog.REDIS_PLAN_PRICE_USD.get(redis.plan, 0.0),
+            )
+        )
+    return Estimate(tuple(items), config.customers, catalog.TIER_PRICE_USD[config.tier])
+
+
+def report(estimate: Estimate, tier: str) -> str:
+    """The breakdown as `webhost-infra cost` prints it."""
+    lines = [f"{'item':<52} {'qty':>6} {'unit':<8} {'each':>9} {'monthly':>10}"]
+    for item in estimate.items:
+        lines.append(
+            f"{item.name:<52} {item.quantity:>6g} {item.unit:<8} "
+            f"{item.unit_price:>9.2f} {item.monthly:>10.2f}"
+        )
+    lines.append(f"{'cost':<78} {estimate.cost:>10.2f}")
+    revenue = f"revenue ({estimate.customers} {tier} customers x ${estimate.price_per_customer:g})"
+    lines.append(f"{revenue:<78} {estimate.revenue:>10.2f}")
+    margin = estimate.margin
+    lines.append(f"{'margin':<78} {'n/a' if margin is None else f'{margin:.1%}':>10}")
+    return "\n".join(lines)

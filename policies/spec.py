@@ -1,0 +1,96 @@
+"""What the policies read: the Platform's declared spec and the resources around it.
+
+The Platform component registers the stack's parsed config as `spec` (inputs
+and outputs alike), so a stack policy reads the same model the program was
+built from and checks it with the same catalog functions the config uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from components.config import StackConfig
+
+PLATFORM = "webhost:index:Platform"
+POSTGRES = "webhost:data:Postgres"
+REDIS = "webhost:data:Redis"
+COMMAND = "command:local:Command"
+DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+ACME_PREFIX = "_acme-challenge."
+
+
+class Options(Protocol):
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def parent(self) -> str | None: ...
+
+
+class Resource(Protocol):
+    """What pulumi_policy's PolicyResource gives (and the offline plan builds)."""
+
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def props(self) -> Mapping[str, Any]: ...
+    @property
+    def urn(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def opts(self) -> Options: ...
+
+
+class SpecError(Exception):
+    pass
+
+
+def platform(resources: Iterable[Resource]) -> Resource | None:
+    return next((r for r in resources if r.resource_type == PLATFORM), None)
+
+
+def stack_config(resource: Resource) -> StackConfig:
+    """The Platform's spec as the config model; SpecError when it is not one."""
+    spec = resource.props.get("spec")
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"{resource.name} declares no spec")
+    try:
+        return StackConfig.model_validate(spec)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SpecError(
+            f"{resource.name} spec is not valid config: {where}: {first['msg']}"
+        ) from None
+
+
+def parent_urn(resource: Resource) -> str | None:
+    # A stack policy's resource links its parent; a resource policy has the URN in opts.
+    parent = getattr(resource, "parent", None)
+    return getattr(parent, "urn", None) or resource.opts.parent
+
+
+def children_of(resources: Iterable[Resource], parent_type: str) -> list[Resource]:
+    """Resources whose parent is a component of `parent_type`."""
+    resources = list(resources)
+    parents = {r.urn for r in resources if r.resource_type == parent_type}
+    return [r for r in resources if parent_urn(r) in parents]
+
+
+def declared(args: Any, report: Any) -> tuple[StackConfig, str] | None:
+    """The stack's config and the Platform's URN; reports a spec that is not config.
+
+    Marks the policy not applicable to a stack without a Platform.
+    """
+    found = platform(args.resources)
+    if found is None:
+        args.not_applicable("no webhost:index:Platform in this stack")
+        return None
+    try:
+        return stack_config(found), found.urn
+    except SpecError as exc:
+        report(str(exc), found.urn)
+        return None
