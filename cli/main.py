@@ -1,7 +1,8 @@
 """`webhost-infra`: the offline tools around the Pulumi program.
 
 Exit codes: 0 success; 1 a check failed (a stale or missing backup); 2 invalid
-input (stack file or config; one line per problem on stderr).
+input (stack file or config; one line per problem on stderr); 3 a mandatory
+policy is violated.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import backups, engine, plan, reference, stackfile
-from components import config
+from cli import backups, checks, engine, plan, reference, stackfile
+from components import config, cost
 from components.config import ConfigError, StackConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+EXIT_POLICY = 3
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
@@ -45,8 +47,31 @@ def _plan(args: argparse.Namespace) -> int:
         )
     except ConfigError as exc:
         return _invalid(args, exc)
+    policy_config = (
+        Path(args.policy_config)
+        if args.policy_config
+        else (PROJECT_DIR / "policies" / "config" / f"{stack.stack}.json")
+    )
+    try:
+        violations = checks.run(evaluation, checks.load_config(policy_config))
+    except checks.PolicyConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     render = plan.as_json if args.format == "json" else plan.as_text
-    print(render(evaluation))
+    print(render(evaluation, violations))
+    if any(v.blocking for v in violations):
+        names = sorted({v.policy for v in violations if v.blocking})
+        print(f"error: mandatory policies violated: {', '.join(names)}", file=sys.stderr)
+        return EXIT_POLICY
+    return EXIT_OK
+
+
+def _cost(args: argparse.Namespace) -> int:
+    try:
+        _, parsed = _load_config(args)
+    except (ConfigError, stackfile.StackFileError) as exc:
+        return _invalid(args, exc)
+    print(cost.report(cost.estimate(parsed), parsed.tier))
     return EXIT_OK
 
 
@@ -105,7 +130,17 @@ def parser() -> argparse.ArgumentParser:
     )
     _stack_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--policy-config",
+        metavar="PATH",
+        help="policy pack config (default: policies/config/<stack>.json)",
+    )
     p.set_defaults(run=_plan)
+    m = commands.add_parser(
+        "cost", help="print the stack's estimated monthly cost, revenue and margin"
+    )
+    _stack_options(m)
+    m.set_defaults(run=_cost)
     b = commands.add_parser("backups", help="Postgres backup checks")
     checks = b.add_subparsers(dest="check", required=True)
     c = checks.add_parser(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from cli.checks import Violation
 from cli.engine import Evaluation, Registration, render
 
 MAX_VALUE = 72
 
 
-def as_json(evaluation: Evaluation) -> str:
+def as_json(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str:
     resources = []
     for r in evaluation.resources:
         inputs, secret_inputs = r.rendered_inputs()
@@ -36,6 +38,15 @@ def as_json(evaluation: Evaluation) -> str:
         "invokes": [
             {"token": i.token, "args": render(dict(i.args))[0]} for i in evaluation.invokes
         ],
+        "policyViolations": [
+            {
+                "policy": v.policy,
+                "enforcementLevel": v.level.value,
+                "message": v.message,
+                "urn": v.urn,
+            }
+            for v in violations
+        ],
     }
     return json.dumps(document, indent=2, sort_keys=False)
 
@@ -54,7 +65,7 @@ def _line(r: Registration) -> str:
     return f"{r.type}  {r.name}{flags}" + (f"\n{shown}" if shown else "")
 
 
-def as_text(evaluation: Evaluation) -> str:
+def as_text(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str:
     children: dict[str | None, list[Registration]] = defaultdict(list)
     for r in evaluation.resources:
         children[r.parent].append(r)
@@ -82,6 +93,10 @@ def as_text(evaluation: Evaluation) -> str:
         lines += [f"    {i.token}  {_short(render(dict(i.args))[0])}" for i in evaluation.invokes]
     lines += ["", "Outputs:"]
     lines += [f"    {k}: {_short(v)}" for k, v in evaluation.rendered_outputs().items()]
+    lines += ["", "Policies:"]
+    lines += [f"    [{v.level.value}] {v.policy}: {v.message}" for v in violations] or [
+        "    no violations"
+    ]
     custom = sum(r.custom for r in evaluation.resources)
     lines += ["", f"Resources: {len(evaluation.resources)} to create ({custom} custom)"]
     return "\n".join(lines)

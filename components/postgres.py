@@ -150,7 +150,9 @@ class Postgres(pulumi.ComponentResource):
                 "WEBHOST_EXTENSIONS": " ".join(pg.extensions),
                 "WEBHOST_MAX_CONNECTIONS": str(pg.max_connections),
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.attach]),
+            opts=pulumi.ResourceOptions.merge(
+                kept, pulumi.ResourceOptions(depends_on=[self.attach])
+            ),
         )
 
         if pg.backups.enabled:
@@ -164,7 +166,7 @@ class Postgres(pulumi.ComponentResource):
                     "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
                     "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[members]),
+                opts=after_cluster,
             )
 
         self.cluster = pulumi.Output.from_input(cluster)

@@ -49,7 +49,15 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
         assert r["parent"] is None or r["parent"] in urns
         assert set(r["dependencies"]) <= urns
     assert set(document["outputs"]) == {"appName", "url", "flyToml", "secretNames", "edge"}
-    assert set(document) == {"project", "stack", "resources", "outputs", "invokes"}
+    assert set(document) == {
+        "project",
+        "stack",
+        "resources",
+        "outputs",
+        "invokes",
+        "policyViolations",
+    }
+    assert document["policyViolations"] == []
 
 
 def test_json_prod_shows_app_secrets_passwords_and_deploy(
