@@ -1,0 +1,395 @@
+"""Each policy, called the way pulumi_policy calls it, with a compliant case and each violation.
+
+Arguments are built with ResourceValidationArgs / StackValidationArgs; the pack
+itself (PolicyPack starts a gRPC server) is never instantiated.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.policy import _NotApplicableError
+
+from cli import stackfile
+from components import config
+from policies import ALL
+from tests.conftest import PROJECT_FILE, ROOT
+
+POLICIES = {p.name: p for p in ALL}
+STACK = "urn:pulumi:prod::webhost::pulumi:pulumi:Stack::webhost-prod"
+
+
+def spec(stack: str = "prod", **changes: Any) -> dict[str, Any]:
+    """A real stack's config as the Platform declares it, with `changes` applied."""
+    loaded = stackfile.load(ROOT / f"Pulumi.{stack}.yaml", PROJECT_FILE)
+    parsed = config.parse(loaded.config, loaded.secret_keys)
+    document = parsed.model_dump(mode="json", by_alias=True, exclude=parsed.secret_field_names())
+    for path, value in changes.items():
+        node = document
+        *parents, last = path.split("__")
+        for key in parents:
+            node = node[key]
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = copy.deepcopy(value)
+    return document
+
+
+def resource(
+    type_: str,
+    name: str,
+    props: dict[str, Any],
+    *,
+    protect: bool = False,
+    parent: PolicyResource | None = None,
+) -> PolicyResource:
+    urn = f"urn:pulumi:prod::webhost::{type_}::{name}"
+    options = PolicyResourceOptions(
+        protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent.urn if parent else None
+    )
+    return PolicyResource(type_, props, urn, name, options, None, parent, [], {})
+
+
+def platform(**changes: Any) -> PolicyResource:
+    return resource("webhost:index:Platform", "webhost", {"spec": spec(**changes)})
+
+
+class Reports(list[str]):
+    def __call__(self, message: str, urn: str | None = None) -> None:
+        self.append(message)
+
+
+def stack_violations(name: str, resources: list[PolicyResource], **cfg: Any) -> list[str]:
+    found = Reports()
+    policy: Any = POLICIES[name]
+    policy.validate(StackValidationArgs(resources, cfg), found)
+    return list(found)
+
+
+def resource_violations(name: str, r: PolicyResource, **cfg: Any) -> list[str]:
+    found = Reports()
+    policy: Any = POLICIES[name]
+    policy.validate(
+        ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, cfg), found
+    )
+    return list(found)
+
+
+def test_the_pack_has_the_policies_the_issue_names() -> None:
+    assert set(POLICIES) == {
+        "fly-vm-valid",
+        "tier-sizing",
+        "capacity",
+        "production-safety",
+        "regions",
+        "edge-records",
+        "margin",
+    }
+    assert POLICIES["margin"].enforcement_level is not None
+    assert POLICIES["margin"].enforcement_level.value == "advisory"
+    assert all(
+        p.enforcement_level is not None and p.enforcement_level.value == "mandatory"
+        for name, p in POLICIES.items()
+        if name != "margin"
+    )
+
+
+def test_pack_entry_point_builds_from_the_same_list() -> None:
+    source = (ROOT / "policies" / "__main__.py").read_text()
+    assert "PolicyPack(name=PACK_NAME, policies=ALL" in source
+    assert "virtualenv: ../.venv" in (ROOT / "policies" / "PulumiPolicy.yaml").read_text()
+
+
+# -- fly-vm-valid ------------------------------------------------------------------------
+
+
+def command(env: dict[str, str], name: str = "webhost-deploy") -> PolicyResource:
+    return resource("command:local:Command", name, {"environment": env})
+
+
+def fly_toml(kind: str, cpus: int, memory: str) -> str:
+    return f'app = "a"\n[[vm]]\ncpu_kind = "{kind}"\ncpus = {cpus}\nmemory = "{memory}"\n'
+
+
+def test_valid_app_vm_passes() -> None:
+    assert (
+        resource_violations(
+            "fly-vm-valid", command({"WEBHOST_FLY_TOML": fly_toml("performance", 2, "4096mb")})
+        )
+        == []
+    )
+
+
+def test_app_vm_off_flys_rules() -> None:
+    found = resource_violations(
+        "fly-vm-valid", command({"WEBHOST_FLY_TOML": fly_toml("performance", 4, "4096mb")})
+    )
+    assert found == [
+        "webhost-deploy: app VM performance 4 CPUs 4096 MB (memoryMb): performance VMs take "
+        "2048..8192 MB per CPU, so 8192..32768 MB for 4 CPUs"
+    ]
+
+
+def test_postgres_vm_off_flys_rules() -> None:
+    env = {"WEBHOST_VM_CPU_KIND": "shared", "WEBHOST_VM_CPUS": "3", "WEBHOST_VM_MEMORY": "1024"}
+    assert resource_violations("fly-vm-valid", command(env, "webhost-db")) == [
+        "webhost-db: postgres VM shared 3 CPUs 1024 MB (cpus): shared VMs come with 1, 2, 4, 8 CPUs"
+    ]
+
+
+def test_unknown_cpu_kind() -> None:
+    env = {"WEBHOST_VM_CPU_KIND": "gpu", "WEBHOST_VM_CPUS": "1", "WEBHOST_VM_MEMORY": "1024"}
+    assert resource_violations("fly-vm-valid", command(env, "webhost-db")) == [
+        "webhost-db: postgres VM cpu kind 'gpu' is not one Fly offers"
+    ]
+
+
+def test_other_resources_are_not_vms() -> None:
+    record = resource(
+        "cloudflare:index/dnsRecord:DnsRecord", "r", {"environment": {"WEBHOST_VM_CPU_KIND": "x"}}
+    )
+    assert resource_violations("fly-vm-valid", record) == []
+
+
+# -- tier-sizing and capacity -------------------------------------------------------------
+
+
+def test_real_stacks_meet_their_tiers() -> None:
+    assert stack_violations("tier-sizing", [platform()]) == []
+    staging = resource("webhost:index:Platform", "webhost", {"spec": spec("staging")})
+    assert stack_violations("tier-sizing", [staging]) == []
+
+
+def test_professional_on_small_shared_machines() -> None:
+    found = stack_violations(
+        "tier-sizing",
+        [
+            platform(
+                vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 1024},
+                regions={"iad": 1},
+                http__minMachinesRunning=1,
+            )
+        ],
+    )
+    assert found == [
+        "app webhost-prod: professional runs on performance CPUs, not shared",
+        "app webhost-prod: professional needs at least 2 CPUs per machine, not 1",
+        "app webhost-prod: professional needs at least 4096 MB per machine, not 1024",
+        "app webhost-prod: professional needs at least 2 machines, not 1",
+    ]
+
+
+def test_business_needs_three_in_the_primary_region() -> None:
+    found = stack_violations(
+        "tier-sizing",
+        [
+            platform(
+                tier="business",
+                vm={"cpuKind": "performance", "cpus": 4, "memoryMb": 8192},
+                regions={"iad": 2, "fra": 2},
+            )
+        ],
+    )
+    assert found == [
+        "app webhost-prod: business needs at least 3 machines in the primary region, not 2"
+    ]
+
+
+def test_starter_stays_on_shared_cpus() -> None:
+    found = stack_violations("tier-sizing", [platform(tier="starter")])
+    assert found == ["app webhost-prod: starter runs on shared CPUs, not performance"]
+
+
+def test_capacity_fits() -> None:
+    assert stack_violations("capacity", [platform()]) == []
+
+
+def test_capacity_short_of_customers() -> None:
+    assert stack_violations("capacity", [platform(customers=700)]) == [
+        "app webhost-prod: 6 machines host 600 professional customers (100 each), not 700: "
+        "run at least 7"
+    ]
+
+
+def test_business_density_is_25_per_machine() -> None:
+    found = stack_violations("capacity", [platform(tier="business", customers=151)])
+    assert found[0].endswith("host 150 business customers (25 each), not 151: run at least 7")
+
+
+# -- margin ------------------------------------------------------------------------------
+
+
+def test_prod_margin_clears_the_floor() -> None:
+    assert stack_violations("margin", [platform()], minimumMargin=0.85) == []
+
+
+def test_margin_under_the_floor() -> None:
+    assert stack_violations("margin", [platform(customers=4)], minimumMargin=0.85) == [
+        "app webhost-prod: margin 6.0% (cost $560.00, revenue $596.00) is under the 85% floor"
+    ]
+
+
+def test_margin_floor_is_configurable() -> None:
+    assert stack_violations("margin", [platform()], minimumMargin=0.95) == [
+        "app webhost-prod: margin 92.5% (cost $560.00, revenue $7450.00) is under the 95% floor"
+    ]
+
+
+def test_no_customers_no_revenue() -> None:
+    assert stack_violations("margin", [platform(customers=0)]) == [
+        "app webhost-prod: no revenue (0 customers) to cover $560.00"
+    ]
+
+
+# -- production-safety ---------------------------------------------------------------------
+
+
+def data_resources(protect: bool = True) -> list[PolicyResource]:
+    pg = resource("webhost:data:Postgres", "webhost", {})
+    redis = resource("webhost:data:Redis", "webhost", {})
+    return [
+        pg,
+        redis,
+        resource("command:local:Command", "webhost-db", {}, protect=protect, parent=pg),
+        resource(
+            "pulumi-python:dynamic/fly:UpstashRedis",
+            "webhost-redis",
+            {},
+            protect=True,
+            parent=redis,
+        ),
+    ]
+
+
+def test_prod_is_production_safe() -> None:
+    assert stack_violations("production-safety", [platform(), *data_resources()]) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"regions": {"iad": 1, "fra": 2}, "http__minMachinesRunning": 1},
+            "app webhost-prod: 1 machine(s) in the primary region iad; production needs at least 2",
+        ),
+        ({"http__forceHttps": False}, "app webhost-prod: HTTPS is not forced (http.forceHttps)"),
+        ({"protect": False}, "app webhost-prod: not protected (webhost:protect)"),
+        ({"postgres": None}, "app webhost-prod: no Postgres cluster (webhost:postgres)"),
+        (
+            {"postgres__clusterSize": 1},
+            "postgres webhost-prod-db: 1 member(s); production needs at least 2 for failover",
+        ),
+        (
+            {"postgres__replicaRegions": []},
+            "postgres webhost-prod-db: 0 read replica(s); production needs at least 1",
+        ),
+        ({"postgres__backups__enabled": False}, "postgres webhost-prod-db: backups are off"),
+    ],
+)
+def test_production_safety_violations(changes: dict[str, Any], message: str) -> None:
+    assert stack_violations("production-safety", [platform(**changes), *data_resources()]) == [
+        message
+    ]
+
+
+def test_unprotected_data_resource() -> None:
+    found = stack_violations("production-safety", [platform(), *data_resources(protect=False)])
+    assert found == ["webhost-db: a data resource that is not protected"]
+
+
+def test_production_limits_are_configurable() -> None:
+    found = stack_violations(
+        "production-safety", [platform(), *data_resources()], minReadReplicas=3
+    )
+    assert found == ["postgres webhost-prod-db: 2 read replica(s); production needs at least 3"]
+
+
+# -- regions -----------------------------------------------------------------------------
+
+
+def test_every_region_allowed_by_default() -> None:
+    assert stack_violations("regions", [platform()]) == []
+
+
+def test_regions_outside_the_allow_list() -> None:
+    found = stack_violations("regions", [platform()], allowedRegions=["iad", "fra"])
+    assert found == [
+        "app webhost-prod: region(s) sin outside the allowed fra, iad",
+        "postgres webhost-prod-db: region(s) sin outside the allowed fra, iad",
+        "redis webhost-prod-redis: region(s) sin outside the allowed fra, iad",
+    ]
+
+
+# -- edge-records --------------------------------------------------------------------------
+
+
+def record(name: str, type_: str, proxied: bool) -> PolicyResource:
+    return resource(
+        "cloudflare:index/dnsRecord:DnsRecord",
+        f"webhost-{type_.lower()}-{name}",
+        {"name": name, "type": type_, "proxied": proxied},
+    )
+
+
+def test_proxied_mode_as_fly_prescribes() -> None:
+    records = [
+        record("webhost.example", "AAAA", True),
+        record("_acme-challenge.webhost.example", "CNAME", False),
+    ]
+    assert stack_violations("edge-records", records) == []
+
+
+def test_dns_only_mode_passes() -> None:
+    records = [
+        record("webhost.example", "AAAA", False),
+        record("webhost.example", "A", False),
+        record("_acme-challenge.webhost.example", "CNAME", False),
+    ]
+    assert stack_violations("edge-records", records) == []
+
+
+def test_proxied_validation_record() -> None:
+    assert stack_violations(
+        "edge-records", [record("_acme-challenge.webhost.example", "CNAME", True)]
+    ) == [
+        "webhost-cname-_acme-challenge.webhost.example: CNAME _acme-challenge.webhost.example "
+        "validates a certificate and must not be proxied"
+    ]
+
+
+def test_a_record_beside_a_proxied_aaaa() -> None:
+    records = [record("webhost.example", "AAAA", True), record("webhost.example", "A", True)]
+    assert stack_violations("edge-records", records) == [
+        "webhost-a-webhost.example: A webhost.example beside a proxied AAAA; Fly's guidance for "
+        "the proxied mode is the AAAA record only"
+    ]
+
+
+def test_edge_records_not_applicable_without_records() -> None:
+    with pytest.raises(_NotApplicableError):
+        stack_violations("edge-records", [platform()])
+
+
+# -- the spec itself -------------------------------------------------------------------------
+
+
+def test_stack_policies_not_applicable_without_a_platform() -> None:
+    with pytest.raises(_NotApplicableError):
+        stack_violations("tier-sizing", [record("a.example", "AAAA", True)])
+
+
+def test_a_spec_that_is_not_config_is_reported() -> None:
+    broken = resource("webhost:index:Platform", "webhost", {"spec": {"tier": "gold"}})
+    found = stack_violations("capacity", [broken])
+    assert len(found) == 1
+    assert found[0].startswith("webhost spec is not valid config: ")
