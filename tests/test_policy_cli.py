@@ -62,9 +62,7 @@ def test_a_mandatory_violation_exits_3_naming_the_policy(
     assert message in out
 
 
-def test_production_safety_is_off_for_staging(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_production_safety_is_off_for_staging(capsys: pytest.CaptureFixture[str]) -> None:
     # one machine in the primary region: fine for staging, whose config disables the policy
     code, _, err = plan(capsys, "--stack", "staging")
     assert code == 0, err
