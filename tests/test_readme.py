@@ -41,3 +41,20 @@ def test_ci_runs_only_make_test() -> None:
         if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
     assert commands == ["make test"]
+
+
+def test_delivery_workflow_runs_ci_and_every_pulumi_command_with_the_pack() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "infrastructure.yml").read_text()
+    assert "run: bash .ci/run" in workflow
+    commands = re.findall(
+        r"pulumi (preview|up) --stack (\S+)[^\n]*\n\s*--policy-pack policies "
+        r"--policy-pack-config policies/config/(\S+)\.json",
+        workflow,
+    )
+    assert len(commands) == 3
+    for _, stack, config in commands:
+        assert stack.replace("${{ matrix.stack }}", "matrix") == config.replace(
+            "${{ matrix.stack }}", "matrix"
+        )
+    for stack in ("staging", "prod"):
+        assert (ROOT / "policies" / "config" / f"{stack}.json").exists()
