@@ -75,7 +75,27 @@ def test_newest_of_several_ignoring_wal_and_other_clusters(s3: Any) -> None:
     assert newest.key == f"{CLUSTER}/base/20261124T020000/backup.info"
 
 
-def test_stale_backup_fails_with_its_age() -> None:
+def age(key: str, hours: float) -> None:
+    """Make a stored object `hours` old, in moto's own store (the fake S3's clock)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    stored = s3_backends[DEFAULT_ACCOUNT_ID]["global"].buckets[BUCKET].keys[key]
+    stored.last_modified = stored.last_modified - timedelta(hours=hours)
+
+
+def test_stale_backup_fails_the_check(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    s3.create_bucket(Bucket=BUCKET)
+    put_backup(s3, "20261123T020000")
+    age(f"{CLUSTER}/base/20261123T020000/backup.info", 30)
+    code, out, err = check(capsys, "--stack", "prod", "--bucket", BUCKET)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("stale: newest base backup 20261123T020000 (")
+    assert err.rstrip().endswith("h old, over the 26h recovery point objective")
+
+
+def test_stale_verdict_states_the_age() -> None:
     taken = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
     backup = backups.BaseBackup("20261124T020000", "k", taken)
     ok, line = backups.verdict(
