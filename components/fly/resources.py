@@ -335,7 +335,9 @@ class Certificate(Resource, module="fly", name="Certificate"):
 
 # -- UpstashRedis ------------------------------------------------------------------
 
-_ADD_ON = """query($name: String) { addOn(name: $name) {
+# Add-ons share one namespace of operations; `provider` says which kind is meant.
+_PROVIDER = "upstash_redis"
+_ADD_ON = """query($name: String, $provider: String) { addOn(name: $name, provider: $provider) {
   id name publicUrl primaryRegion readRegions options
   addOnPlan { id displayName } organization { slug } } }"""
 _ORGANIZATION = "query($slug: String!) { organization(slug: $slug) { id } }"
@@ -348,7 +350,8 @@ _CREATE = """mutation($organizationId: ID!, $name: String, $primaryRegion: Strin
 _UPDATE = """mutation($addOnId: ID!, $planId: ID!, $readRegions: [String!], $options: JSON!) {
   updateAddOn(input: {addOnId: $addOnId, planId: $planId, readRegions: $readRegions,
     options: $options}) { addOn { id } } }"""
-_DELETE = """mutation($name: String) { deleteAddOn(input: {name: $name}) { deletedAddOnName } }"""
+_DELETE = """mutation($name: String, $provider: String) {
+  deleteAddOn(input: {name: $name, provider: $provider}) { deletedAddOnName } }"""
 
 
 class UpstashRedisProvider(_FlyProvider):
@@ -391,13 +394,23 @@ class UpstashRedisProvider(_FlyProvider):
             options={"eviction": bool(props["eviction"])},
         )
 
+    @staticmethod
+    def _find(api: FlyGraphQL, name: str) -> dict[str, Any] | None:
+        try:
+            add_on: dict[str, Any] | None = api(_ADD_ON, name=name, provider=_PROVIDER)["addOn"]
+        except FlyNotFound:
+            return None
+        return add_on
+
+    def _get(self, api: FlyGraphQL, name: str) -> dict[str, Any]:
+        if (add_on := self._find(api, name)) is None:
+            raise RuntimeError(f"Redis database {name!r} is gone")
+        return add_on
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._graphql()
         name = props["name"]
-        try:
-            existing = api(_ADD_ON, name=name)["addOn"]
-        except FlyNotFound:
-            existing = None
+        existing = self._find(api, name)
         if existing is None:
             api(
                 _CREATE,
@@ -413,14 +426,10 @@ class UpstashRedisProvider(_FlyProvider):
         else:
             # A retried create whose first attempt landed: converge it.
             self._update(api, existing["id"], props)
-        add_on = api(_ADD_ON, name=name)["addOn"]
-        return CreateResult(name, self._outs(props, add_on))
+        return CreateResult(name, self._outs(props, self._get(api, name)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            add_on = self._graphql()(_ADD_ON, name=id_)["addOn"]
-        except FlyNotFound:
-            return ReadResult("", {})
+        add_on = self._find(self._graphql(), id_)
         if add_on is None:
             return ReadResult("", {})
         outs = self._outs(props, add_on)
@@ -436,12 +445,12 @@ class UpstashRedisProvider(_FlyProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         api = self._graphql()
-        self._update(api, api(_ADD_ON, name=id_)["addOn"]["id"], news)
-        return UpdateResult(self._outs(news, api(_ADD_ON, name=id_)["addOn"]))
+        self._update(api, self._get(api, id_)["id"], news)
+        return UpdateResult(self._outs(news, self._get(api, id_)))
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         with contextlib.suppress(FlyNotFound):
-            self._graphql()(_DELETE, name=id_)
+            self._graphql()(_DELETE, name=id_, provider=_PROVIDER)
 
 
 _REDIS_INPUTS = ("name", "org", "primary_region", "replica_regions", "eviction", "plan")

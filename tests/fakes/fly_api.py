@@ -186,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "addOnPlan": plan_of[v["planId"]],
             }
             return {"data": {"updateAddOn": {"addOn": {"id": add_on["id"]}}}}
+        if ("addOn(" in query or "deleteAddOn" in query) and v.get("provider") != "upstash_redis":
+            return error("provider must name the add-on kind")
         if "deleteAddOn" in query:
             if v["name"] not in state.add_ons:
                 return error("Could not find AddOn", "NOT_FOUND")
