@@ -2,8 +2,8 @@
 
 Providers are pickled (dill) into the state and re-loaded by the engine in a
 fresh process, so they hold no client, no token and no config: every call makes
-its own FlyClient, which reads FLY_API_HOSTNAME / FLY_API_TOKEN from the
-environment of `pulumi up`.
+its own client, which reads FLY_API_HOSTNAME (Machines API), FLY_API_BASE_URL
+(GraphQL) and FLY_API_TOKEN from the environment of `pulumi up`.
 """
 
 from __future__ import annotations
