@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -31,7 +29,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError  # what `not_applicable()` raises
 
-from cli.engine import SECRET, Evaluation
+from cli.engine import PROVIDER_KEY, Evaluation, render
 from policies import ALL
 
 PACK_DEFAULT = EnforcementLevel.MANDATORY  # as policies/__main__.py builds the pack
@@ -85,21 +83,6 @@ def settings(
     return level, defaults
 
 
-def _props(value: Any) -> Any:
-    # What a policy sees in a preview: secrets stay hidden, unknowns are absent.
-    if rpc.is_rpc_secret(value):
-        return SECRET
-    if isinstance(value, Unknown):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _props(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_props(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def resources(evaluation: Evaluation) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     for r in evaluation.resources:
@@ -112,7 +95,8 @@ def resources(evaluation: Evaluation) -> list[PolicyResource]:
             additional_secret_outputs=[],
             parent=r.parent,
         )
-        props = {k: _props(v) for k, v in r.inputs.items() if k != "__provider"}
+        # What a policy sees in a preview: secrets stay hidden, unknowns are absent.
+        props = {k: render(v, None)[0] for k, v in r.inputs.items() if k != PROVIDER_KEY}
         by_urn[r.urn] = PolicyResource(r.type, props, r.urn, r.name, options, None, None, [], {})
     for r in evaluation.resources:
         resource = by_urn[r.urn]

@@ -63,9 +63,9 @@ class Registration:
         return shown, secret_keys
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: Any, unknown: Any) -> Any:
     if isinstance(value, Unknown):
-        return COMPUTED
+        return unknown
     if isinstance(value, float) and value.is_integer():
         return int(value)  # protobuf carries every number as a double
     if isinstance(value, pulumi.Resource):
@@ -73,17 +73,21 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def render(value: Any) -> tuple[Any, bool]:
-    """A deserialized value made printable, and whether it held a secret."""
+def render(value: Any, unknown: Any = COMPUTED) -> tuple[Any, bool]:
+    """A deserialized value made printable, and whether it held a secret.
+
+    Secrets become the placeholder; unknowns become `unknown` (shown as
+    computed in a plan, absent for a policy, as in a preview).
+    """
     if rpc.is_rpc_secret(value):
         return SECRET, True
     if isinstance(value, Mapping):
-        pairs = {str(k): render(v) for k, v in sorted(value.items())}
+        pairs = {str(k): render(v, unknown) for k, v in sorted(value.items())}
         return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
     if isinstance(value, list | tuple):
-        items = [render(v) for v in value]
+        items = [render(v, unknown) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
-    return _scalar(value), False
+    return _scalar(value, unknown), False
 
 
 @dataclass(frozen=True)
