@@ -44,7 +44,7 @@ sys.exit(0 if sys.argv[1] in names else 1)
 """
 
 DEPLOY_SCRIPT: Final = (
-    _PRELUDE
+    "set -euo pipefail\n"
     + r"""config="$(mktemp)"
 trap 'rm -f "$config"' EXIT
 printf '%s\n' "$WEBHOST_FLY_TOML" > "$config"
