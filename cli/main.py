@@ -142,8 +142,8 @@ def parser() -> argparse.ArgumentParser:
     _stack_options(m)
     m.set_defaults(run=_cost)
     b = commands.add_parser("backups", help="Postgres backup checks")
-    checks = b.add_subparsers(dest="check", required=True)
-    c = checks.add_parser(
+    backup_commands = b.add_subparsers(dest="check", required=True)
+    c = backup_commands.add_parser(
         "check",
         help="fail when the newest base backup is older than the recovery point objective",
         description="Lists the base backups in the stack's backup bucket (S3-compatible: "

@@ -52,12 +52,6 @@ MEMORY_PER_CPU_MB: Final[dict[CpuKind, tuple[int, int]]] = {
     "performance": (2048, 8192),
 }
 
-DEPLOY_STRATEGIES: Final[tuple[DeployStrategy, ...]] = (
-    "rolling",
-    "bluegreen",
-    "canary",
-    "immediate",
-)
 
 # Secrets the program generates for the Phoenix app, with the lengths the
 # runbook asked `mix phx.gen.secret` for.
@@ -155,9 +149,8 @@ STATIC_EDGE_TTL_SECONDS: Final = 31_536_000  # one year
 # from fly-apps/postgres-flex's Dockerfile-timescaledb.
 POSTGRES_IMAGE: Final = "flyio/postgres-flex-timescaledb:16"
 POSTGRES_EXTENSIONS: Final[tuple[str, ...]] = ("timescaledb", "postgis", "uuid-ossp")
-# Writes go through the cluster's proxy to the primary; reads go straight to the
-# nearest member (a replica in a replica region).
-POSTGRES_WRITE_PORT: Final = 5432
+# Writes go through the cluster's proxy to the primary (the attach's URL, 5432);
+# reads go straight to the nearest member (a replica in a replica region).
 POSTGRES_READ_PORT: Final = 5433
 # The runbook's `ALTER SYSTEM SET max_connections = 200` and POOL_SIZE 10.
 POSTGRES_MAX_CONNECTIONS: Final = 200
@@ -218,7 +211,7 @@ CPU_PRICE_USD: Final[dict[CpuKind, float]] = {"shared": 1.94, "performance": 31.
 INCLUDED_MEMORY_MB: Final[dict[CpuKind, int]] = {"shared": 256, "performance": 2048}
 MEMORY_PRICE_USD_PER_GB: Final = 5.00
 VOLUME_PRICE_USD_PER_GB: Final = 0.15
-IPV4_PRICE_USD: Final[dict[str, float]] = {"shared": 0.0, "dedicated": 2.00, "none": 0.0}
+DEDICATED_IPV4_PRICE_USD: Final = 2.00  # a shared IPv4 and IPv6 are free
 # Upstash Redis through Fly, per region; pay-as-you-go is billed per request.
 REDIS_PLAN_PRICE_USD: Final[dict[str, float]] = {
     "Pay-as-you-go": 0.0,

@@ -77,7 +77,7 @@ def estimate(config: StackConfig) -> Estimate:
             ),
         ]
     if config.domain is not None and config.domain.ipv4_kind == "dedicated":
-        items.append(LineItem("dedicated IPv4", 1, "address", catalog.IPV4_PRICE_USD["dedicated"]))
+        items.append(LineItem("dedicated IPv4", 1, "address", catalog.DEDICATED_IPV4_PRICE_USD))
     if (redis := config.redis) is not None:
         items.append(
             LineItem(
