@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,6 @@ def deploy_inputs(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     return inputs
 
 
-def run_deploy(
-    inputs: dict[str, Any], fly: FakeFly, tmp_path: Path, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return run_command(inputs, fly, tmp_path, **env)
-
-
 def commands(fly: FakeFly) -> list[list[str]]:
     return [call["argv"] for call in fly.calls()]
 
@@ -35,7 +28,7 @@ def commands(fly: FakeFly) -> list[list[str]]:
 def test_deploys_the_image_with_the_rendered_config_and_strategy(
     tmp_path: Path, fake_fly: FakeFly
 ) -> None:
-    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    done = run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     assert done.returncode == 0, done.stderr
     deploy = commands(fake_fly)[0]
     assert deploy[0] == "deploy"
@@ -50,7 +43,7 @@ def test_deploys_the_image_with_the_rendered_config_and_strategy(
 
 
 def test_scales_each_region_to_its_count(tmp_path: Path, fake_fly: FakeFly) -> None:
-    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     scales = [argv for argv in commands(fake_fly) if argv[:2] == ["scale", "count"]]
     assert [(argv[2], argv[argv.index("--region") + 1]) for argv in scales] == [
         ("2", "fra"),
@@ -64,7 +57,7 @@ def test_scales_each_region_to_its_count(tmp_path: Path, fake_fly: FakeFly) -> N
 def test_no_secret_in_argv_and_the_token_comes_from_the_environment(
     tmp_path: Path, fake_fly: FakeFly
 ) -> None:
-    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     calls = fake_fly.calls()
     assert calls
     for call in calls:
@@ -74,23 +67,23 @@ def test_no_secret_in_argv_and_the_token_comes_from_the_environment(
 
 def test_rerun_after_success_converges(tmp_path: Path, fake_fly: FakeFly) -> None:
     inputs = deploy_inputs(tmp_path)
-    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    assert run_command(inputs, fake_fly, tmp_path).returncode == 0
     first = fake_fly.machines("webhost-prod")
-    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    assert run_command(inputs, fake_fly, tmp_path).returncode == 0
     assert fake_fly.machines("webhost-prod") == first
     assert len(fake_fly.deploys()) == 2  # a second rolling deploy of the same image is harmless
 
 
 def test_region_dropped_from_config_is_scaled_to_zero(tmp_path: Path, fake_fly: FakeFly) -> None:
-    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     smaller = deploy_inputs(tmp_path, **{"webhost:regions": {"iad": 3, "fra": 2}})
-    assert run_deploy(smaller, fake_fly, tmp_path).returncode == 0
+    assert run_command(smaller, fake_fly, tmp_path).returncode == 0
     assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2}
     assert commands(fake_fly)[-1][:5] == ["scale", "count", "0", "--region", "sin"]
 
 
 def test_deploy_failure_surfaces_flyctls_error_and_stops(tmp_path: Path, fake_fly: FakeFly) -> None:
-    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path, FAKE_FLY_FAIL="deploy")
+    done = run_command(deploy_inputs(tmp_path), fake_fly, tmp_path, FAKE_FLY_FAIL="deploy")
     assert done.returncode != 0
     assert "Error: failed to deploy: simulated failure (status 503)" in done.stderr
     assert [argv[0] for argv in commands(fake_fly)] == ["deploy"]
@@ -98,21 +91,21 @@ def test_deploy_failure_surfaces_flyctls_error_and_stops(tmp_path: Path, fake_fl
 
 def test_scale_failure_midway_then_rerun_converges(tmp_path: Path, fake_fly: FakeFly) -> None:
     inputs = deploy_inputs(tmp_path)
-    failed = run_deploy(inputs, fake_fly, tmp_path, FAKE_FLY_FAIL="scale")
+    failed = run_command(inputs, fake_fly, tmp_path, FAKE_FLY_FAIL="scale")
     assert failed.returncode != 0
     assert "Error: failed to scale" in failed.stderr
-    assert run_deploy(inputs, fake_fly, tmp_path).returncode == 0
+    assert run_command(inputs, fake_fly, tmp_path).returncode == 0
     assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2, "sin": 1}
 
 
 def test_missing_token_fails_with_flyctls_message(tmp_path: Path, fake_fly: FakeFly) -> None:
-    done = run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path, FLY_API_TOKEN="")
+    done = run_command(deploy_inputs(tmp_path), fake_fly, tmp_path, FLY_API_TOKEN="")
     assert done.returncode != 0
     assert "no access token available" in done.stderr
 
 
 def test_rendered_config_file_is_removed(tmp_path: Path, fake_fly: FakeFly) -> None:
-    run_deploy(deploy_inputs(tmp_path), fake_fly, tmp_path)
+    run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     deploy = commands(fake_fly)[0]
     config = Path(deploy[deploy.index("--config") + 1])
     assert config.parent == tmp_path / "scratch"
@@ -122,6 +115,6 @@ def test_rendered_config_file_is_removed(tmp_path: Path, fake_fly: FakeFly) -> N
 @pytest.mark.parametrize("strategy", ["bluegreen", "canary", "immediate"])
 def test_strategy_from_config(tmp_path: Path, fake_fly: FakeFly, strategy: str) -> None:
     inputs = deploy_inputs(tmp_path, **{"webhost:deployStrategy": strategy})
-    run_deploy(inputs, fake_fly, tmp_path)
+    run_command(inputs, fake_fly, tmp_path)
     assert fake_fly.deploys()[0]["strategy"] == strategy
     assert inputs["environment"]["WEBHOST_STRATEGY"] == strategy
