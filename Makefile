@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?= staging
 
-.PHONY: plan test lint typecheck unit bench lock clean
+.PHONY: plan test lint typecheck shellcheck unit bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
@@ -25,10 +25,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every shell script in the tree (the flyctl scripts, CI's entry point), with
+# the rules in .shellcheckrc.
+SHELL_SCRIPTS = $(shell git ls-files --cached --others --exclude-standard '*.sh' .ci/run 2>/dev/null || find . -name '*.sh' -not -path './.venv/*')
+shellcheck: $(STAMP)
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck shellcheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
