@@ -38,15 +38,28 @@ REGIONS: Final[dict[str, str]] = {
     "yyz": "Toronto, Canada",
 }
 
-# CPU counts Fly offers per kind (the shared-cpu-Nx / performance-Nx presets).
+# Fly's VM size rules. fly-go's presets are the sizes Fly names (`shared-cpu-Nx`,
+# `performance-Nx`); flyctl's machine update checks memory against them.
+#   fly-go: superfly/fly-go machine_types.go @ 22d6e518f42d (MachinePresets,
+#     MIN_/MAX_MEMORY_MB_PER_SHARED_CPU, MIN_/MAX_MEMORY_MB_PER_CPU)
+#   flyctl: superfly/flyctl internal/machine/update.go @ ad0172face30 (cpusPerKind,
+#     the memory increment per kind, the per-CPU min/max)
+# flyctl's update also accepts performance 32/64/128 CPUs, but fly-go has no preset
+# for them (fly.toml's `size` cannot name them): we offer what the presets offer.
 CPU_COUNTS: Final[dict[CpuKind, tuple[int, ...]]] = {
-    "shared": (1, 2, 4, 8),
-    "performance": (1, 2, 4, 8, 16),
+    # fly-go MachinePresets: shared-cpu-1x, -2x, -4x, -6x, -8x
+    "shared": (1, 2, 4, 6, 8),
+    # fly-go MachinePresets: performance-1x .. -16x in even steps after 2
+    "performance": (1, 2, 4, 6, 8, 10, 12, 14, 16),
 }
 
-MEMORY_STEP_MB: Final = 256
+# Memory increment per kind (flyctl update.go: `MemoryMB%256` for shared,
+# `MemoryMB%1024` for performance; its suggestion text says "MiB increment").
+MEMORY_STEP_MB: Final[dict[CpuKind, int]] = {"shared": 256, "performance": 1024}
 
-# Memory allowed per CPU, in MB, inclusive.
+# Memory allowed per CPU, in MB, inclusive (fly-go machine_types.go constants:
+# MIN_MEMORY_MB_PER_SHARED_CPU 256, MAX_MEMORY_MB_PER_SHARED_CPU 2048,
+# MIN_MEMORY_MB_PER_CPU 2048, MAX_MEMORY_MB_PER_CPU 8192).
 MEMORY_PER_CPU_MB: Final[dict[CpuKind, tuple[int, int]]] = {
     "shared": (256, 2048),
     "performance": (2048, 8192),
@@ -91,8 +104,9 @@ def cpu_count_problem(kind: CpuKind, cpus: int) -> str | None:
 
 def memory_problem(kind: CpuKind, cpus: int, memory_mb: int) -> str | None:
     """Why `memory_mb` is not valid for `cpus` CPUs of `kind`, or None."""
-    if memory_mb % MEMORY_STEP_MB:
-        return f"memory must be a multiple of {MEMORY_STEP_MB} MB"
+    step = MEMORY_STEP_MB[kind]
+    if memory_mb % step:
+        return f"{kind} VMs take memory in multiples of {step} MB"
     low, high = MEMORY_PER_CPU_MB[kind]
     if low * cpus <= memory_mb <= high * cpus:
         return None

@@ -14,6 +14,7 @@ import re
 import typing
 from collections.abc import Collection, Mapping
 from datetime import timedelta
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -101,16 +102,76 @@ ImageRef = Annotated[
         "an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>",
     ),
 ]
-Duration = Annotated[str, _matches(r"[1-9][0-9]*(?:ms|s|m|h)", "a duration such as 15s or 2m")]
+# fly.toml's check durations are read by fly-go's Duration (superfly/fly-go duration.go
+# @ 22d6e518f42d), which hands strings to Go's time.ParseDuration: decimal numbers with
+# the units ns, us (or µs, μs), ms, s, m, h, summed ("1m30s"), and an error past
+# 1<<63-1 nanoseconds (go/src/time/format.go, "invalid duration"): about 2562047h.
+_GO_UNIT_NS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,  # micro sign
+    "\u03bcs": 1_000,  # Greek mu
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_GO_MAX_NS = (1 << 63) - 1
+_GO_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_DURATION_RULE = "a duration such as 15s, 1m30s or 500ms (units ns, us, ms, s, m, h)"
+
+
+def _duration_ns(text: str) -> Fraction:
+    """Nanoseconds in a Go duration; ValueError naming the rule when Go would refuse it."""
+    # Go's parser overflows long before 64 characters; the cap keeps int() cheap.
+    if len(text) > 64 or not text:
+        raise ValueError(_DURATION_RULE)
+    total, at = Fraction(0), 0
+    while at < len(text):
+        part = _GO_PART.match(text, at)
+        if part is None:
+            raise ValueError(_DURATION_RULE)
+        total += Fraction(part.group(1)) * _GO_UNIT_NS[part.group(2)]
+        at = part.end()
+    if total > _GO_MAX_NS:
+        raise ValueError(
+            "longer than Go's time.ParseDuration takes (2562047h47m16.854775807s), "
+            "so flyctl would refuse the fly.toml"
+        )
+    if total <= 0:
+        raise ValueError("must be longer than zero")
+    return total
+
+
+def _go_duration(text: str) -> str:
+    _duration_ns(text)
+    return text
+
+
+Duration = Annotated[str, AfterValidator(_go_duration)]
 UrlPath = Annotated[str, _matches(r"/[A-Za-z0-9._~/-]*", "an absolute URL path such as /health")]
 EnvName = Annotated[
     str, _matches(r"[A-Z_][A-Z0-9_]*", "an environment name such as PHX_HOST (A-Z, 0-9, _)")
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# RFC 1035 section 2.3.4: a label is at most 63 octets (the pattern's {0,61}), a name
+# at most 255 on the wire, which is 253 characters in dotted text without the root dot.
+DNS_NAME_MAX = 253
+
+
+def _dns_length(name: str) -> str:
+    if len(name.removesuffix(".")) > DNS_NAME_MAX:
+        raise ValueError(f"longer than a DNS name may be ({DNS_NAME_MAX} characters)")
+    return name
+
+
 DnsName = Annotated[
     str,
-    _matches(rf"(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]", "a domain name such as webhost.example"),
+    _matches(
+        rf"(?:{_LABEL}\.)+[a-z][a-z0-9-]{{0,61}}[a-z0-9]", "a domain name such as webhost.example"
+    ),
+    AfterValidator(_dns_length),
 ]
 HostName = Annotated[
     str,
@@ -119,6 +180,7 @@ HostName = Annotated[
         "a name relative to the zone (www, api.eu, @ for the apex) "
         "or a fully qualified name ending in a dot",
     ),
+    AfterValidator(_dns_length),
 ]
 ZoneId = Annotated[str, _matches(r"[0-9a-f]{32}", "a Cloudflare zone id: 32 hex digits")]
 PathPattern = Annotated[
@@ -127,10 +189,8 @@ PathPattern = Annotated[
 ]
 
 
-def _seconds(duration: str) -> float:
-    number = int(re.sub(r"\D", "", duration))
-    unit = re.sub(r"\d", "", duration)
-    return number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+def _seconds(duration: str) -> Fraction:
+    return _duration_ns(duration) / 1_000_000_000
 
 
 class VmSpec(_Model):
@@ -141,7 +201,8 @@ class VmSpec(_Model):
     cpus: PositiveInt
     """CPUs per machine: a count Fly offers for the kind."""
     memory_mb: PositiveInt
-    """Memory per machine in MB: a multiple of 256, within the per-CPU range of the kind."""
+    """Memory per machine in MB: steps of 256 (shared) or 1024 (performance), within the
+    per-CPU range of the kind."""
 
     @field_validator("cpus")
     @classmethod
@@ -164,12 +225,19 @@ class VmSpec(_Model):
         return memory_mb
 
 
+# Sanity bounds of our own (no Fly limit is this low): past them a value is a typo,
+# and the numbers would otherwise flow unchecked into fly.toml and flyctl's argv.
+LOAD_LIMIT_MAX = 1_000_000
+CUSTOMERS_MAX = 10_000_000
+MACHINES_PER_REGION_MAX = 1_000
+
+
 class Concurrency(_Model):
     type: Literal["connections", "requests"] = "connections"
     """What the limits count: `connections` or `requests`."""
-    soft_limit: PositiveInt = 750
+    soft_limit: Annotated[int, Field(ge=1, le=LOAD_LIMIT_MAX)] = 750
     """Load at which Fly's proxy prefers other machines."""
-    hard_limit: PositiveInt = 1000
+    hard_limit: Annotated[int, Field(ge=1, le=LOAD_LIMIT_MAX)] = 1000
     """Load at which the machine takes no more; at least softLimit."""
 
     @field_validator("hard_limit")
@@ -298,7 +366,21 @@ def _fqdn(zone: str, host: str) -> str:
     return f"{host}.{zone}"
 
 
-Period = Annotated[str, _matches(r"[1-9][0-9]*[hd]", "a period in hours or days such as 24h or 7d")]
+# Our own sanity bound, not Fly's: a backup period past ten years is a typo.
+PERIOD_MAX_HOURS = 87_600
+
+
+def _period_bound(period: str) -> str:
+    if _hours(period) > PERIOD_MAX_HOURS:
+        raise ValueError(f"at most {PERIOD_MAX_HOURS}h ({PERIOD_MAX_HOURS // 24}d)")
+    return period
+
+
+Period = Annotated[
+    str,
+    _matches(r"[1-9][0-9]{0,5}[hd]", "a period in hours or days such as 24h or 7d"),
+    AfterValidator(_period_bound),
+]
 SqlName = Annotated[
     str, _matches(r"[a-z][a-z0-9_-]{0,62}", "a lowercase Postgres name such as uuid-ossp")
 ]
@@ -397,6 +479,15 @@ class Redis(_Model):
     """Evict keys when memory is full, instead of refusing writes."""
     plan: PlanName = catalog.REDIS_DEFAULT_PLAN
     """Upstash plan, as `fly redis plans` names it."""
+    monthly_requests: NonNegativeInt | None = None
+    """Requests a month, to estimate a pay-as-you-go bill; unestimated when absent."""
+
+    @field_validator("plan")
+    @classmethod
+    def _plan_offered(cls, plan: str) -> str:
+        if plan not in catalog.REDIS_PLANS:
+            raise ValueError(f"not a plan Fly offers ({', '.join(catalog.REDIS_PLANS)})")
+        return plan
 
 
 def _plain_env_name(name: str) -> str:
@@ -421,9 +512,11 @@ class StackConfig(_Model):
     """Image to deploy, built by the app's own CI; a change triggers a deploy."""
     tier: catalog.Tier
     """Customer tier this stack serves; sets sizing floors and prices."""
-    customers: NonNegativeInt
+    customers: Annotated[int, Field(ge=0, le=CUSTOMERS_MAX)]
     """Expected number of customers on this stack."""
-    regions: Annotated[dict[Region, NonNegativeInt], Field(min_length=1)]
+    regions: Annotated[
+        dict[Region, Annotated[int, Field(ge=0, le=MACHINES_PER_REGION_MAX)]], Field(min_length=1)
+    ]
     """Fly region code to machine count (`{iad: 3, fra: 2}`); 0 or absent removes a region."""
     primary_region: Region
     """Region of the primary; one of `regions` with at least one machine."""

@@ -72,7 +72,34 @@ def test_runbook_business_sizing_is_rejected_on_memory() -> None:
 
 def test_memory_must_be_a_multiple_of_256() -> None:
     line = only(vm={"cpuKind": "shared", "cpus": 1, "memoryMb": 1000})
-    assert line == "webhost:vm.memoryMb = 1000: memory must be a multiple of 256 MB"
+    assert line == "webhost:vm.memoryMb = 1000: shared VMs take memory in multiples of 256 MB"
+
+
+def test_performance_memory_comes_in_whole_gigabytes() -> None:
+    # flyctl internal/machine/update.go: performance memory % 1024 must be 0.
+    line = only(vm={"cpuKind": "performance", "cpus": 2, "memoryMb": 4352})
+    assert line == (
+        "webhost:vm.memoryMb = 4352: performance VMs take memory in multiples of 1024 MB"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "cpus", "memory"),
+    [("shared", 6, 1536), ("performance", 6, 12288), ("performance", 10, 20480)]
+    + [("performance", n, n * 2048) for n in (12, 14, 16)],
+)
+def test_every_preset_cpu_count_is_offered(kind: str, cpus: int, memory: int) -> None:
+    # fly-go machine_types.go MachinePresets: shared-cpu-6x, performance-6x .. -16x.
+    raw = base() | {"webhost:vm": text({"cpuKind": kind, "cpus": cpus, "memoryMb": memory})}
+    assert config.parse(raw).vm.cpus == cpus
+
+
+@pytest.mark.parametrize(
+    ("kind", "cpus"), [("shared", 3), ("shared", 16), ("performance", 3), ("performance", 32)]
+)
+def test_cpu_counts_without_a_preset_are_refused(kind: str, cpus: int) -> None:
+    line = only(vm={"cpuKind": kind, "cpus": cpus, "memoryMb": 2048 * cpus})
+    assert line.startswith(f"webhost:vm.cpus = {cpus}: {kind} VMs come with ")
 
 
 def test_shared_cpu_memory_ceiling() -> None:
@@ -85,7 +112,7 @@ def test_shared_cpu_memory_ceiling() -> None:
 
 def test_cpu_count_must_be_offered() -> None:
     line = only(vm={"cpuKind": "shared", "cpus": 3, "memoryMb": 1024})
-    assert line == "webhost:vm.cpus = 3: shared VMs come with 1, 2, 4, 8 CPUs"
+    assert line == "webhost:vm.cpus = 3: shared VMs come with 1, 2, 4, 6, 8 CPUs"
 
 
 def test_cpu_kind_must_be_known() -> None:
@@ -142,7 +169,22 @@ def test_health_check_timeout_below_interval() -> None:
 
 def test_health_check_duration_format() -> None:
     line = only(http={"healthCheck": {"interval": "fifteen"}})
-    assert line == 'webhost:http.healthCheck.interval = "fifteen": a duration such as 15s or 2m'
+    assert line == (
+        'webhost:http.healthCheck.interval = "fifteen": '
+        "a duration such as 15s, 1m30s or 500ms (units ns, us, ms, s, m, h)"
+    )
+
+
+@pytest.mark.parametrize("interval", ["1m30s", "1.5m", "15000ms", "2562047h", "1h500\u00b5s"])
+def test_health_check_takes_what_gos_parser_takes(interval: str) -> None:
+    raw = base() | {"webhost:http": text({"healthCheck": {"interval": interval}})}
+    assert config.parse(raw).http.health_check.interval == interval
+
+
+def test_health_check_duration_beyond_gos_range_is_refused() -> None:
+    # Go's time.ParseDuration overflows past 1<<63-1 ns (2562047h47m16.854775807s).
+    line = only(http={"healthCheck": {"gracePeriod": "2562048h"}})
+    assert line.startswith('webhost:http.healthCheck.gracePeriod = "2562048h": longer than Go')
 
 
 def test_health_check_path_is_absolute() -> None:
