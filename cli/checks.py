@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# jsonschema ships no type hints (no py.typed, no stubs in the lock): its few calls
+# here are wrapped in typed functions.
+import jsonschema  # type: ignore[import-untyped]
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -36,7 +39,18 @@ PACK_DEFAULT = EnforcementLevel.MANDATORY  # as policies/__main__.py builds the 
 
 
 class PolicyConfigError(Exception):
-    """An unreadable pack config file; the message is one line."""
+    """An unreadable or invalid pack config; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# The engine's enforcement levels, case-sensitive (pulumi sdk/go/common/apitype
+# EnforcementLevel.IsValid, used by pkg/resource/analyzer/config.go
+# extractEnforcementLevel @ 1b59498).
+LEVELS = tuple(level.value for level in EnforcementLevel)
+ALL_POLICIES = "all"  # a key that sets every policy's level (config.go applyConfig)
 
 
 @dataclass(frozen=True)
@@ -51,30 +65,126 @@ class Violation:
         return self.level in {EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE}
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    """A `--policy-pack-config` file; none at the path means the pack's defaults."""
+@dataclass(frozen=True)
+class PackRun:
+    """What the pack did for a stack: each policy's level (disabled ones included),
+    where that came from, and what it found."""
+
+    source: str  # the config file, or a note that the pack's defaults applied
+    levels: Mapping[str, EnforcementLevel]
+    violations: tuple[Violation, ...]
+
+    @property
+    def blocking(self) -> list[str]:
+        return sorted({v.policy for v in self.violations if v.blocking})
+
+
+def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """A `--policy-pack-config` file. Absent: an error when it was asked for by
+    name, else the pack's defaults (a stack with no file of its own)."""
     if not path.exists():
+        if required:
+            raise PolicyConfigError([f"{path}: no such policy config file"])
         return {}
     try:
         loaded = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PolicyConfigError(f"{path}: not a policy config ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PolicyConfigError([f"{path}: not a policy config ({exc})"]) from None
     if not isinstance(loaded, dict):
-        raise PolicyConfigError(f"{path}: a policy config is an object keyed by policy name")
+        kind = type(loaded).__name__
+        raise PolicyConfigError(
+            [f"{path}: a policy config is a JSON object keyed by policy name, not a {kind}"]
+        )
+    problems = validate(loaded)
+    if problems:
+        raise PolicyConfigError([f"{path}: {problem}" for problem in problems])
     return loaded
+
+
+def _schema(policy: Policy) -> dict[str, Any]:
+    # As the engine builds it from the policy's PolicyInfo (config.go convertSchema):
+    # an object with the policy's properties and required keys.
+    schema: dict[str, Any] = {"type": "object"}
+    if policy.config_schema is not None:
+        if policy.config_schema.properties:
+            schema["properties"] = policy.config_schema.properties
+        if policy.config_schema.required:
+            schema["required"] = policy.config_schema.required
+    return schema
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return f".{path}" if path else ""
+
+
+def validate(pack_config: Mapping[str, Any]) -> list[str]:
+    """Every problem in a pack config, one line each naming the policy and the key.
+
+    What the engine refuses (pkg/resource/analyzer/config.go @ 1b59498: a value
+    neither a level nor an object, a level it does not know, properties that fail
+    the policy's JSON schema), and, stricter than the engine, a policy or key the
+    pack does not have: a misspelt name there would otherwise change nothing.
+    """
+    policies = {p.name: p for p in ALL}
+    problems: list[str] = []
+    for name, value in pack_config.items():
+        if name != ALL_POLICIES and name not in policies:
+            problems.append(f"{name}: not a policy of this pack ({', '.join(policies)})")
+            continue
+        given = {"enforcementLevel": value} if isinstance(value, str) else value
+        if not isinstance(given, dict):
+            problems.append(f"{name} = {json.dumps(given)}: must be an enforcement level or object")
+            continue
+        level = given.get("enforcementLevel")
+        if level is not None and level not in LEVELS:
+            problems.append(
+                f"{name}.enforcementLevel = {json.dumps(level)}: not an enforcement level "
+                f"({', '.join(LEVELS)}; case-sensitive)"
+            )
+        if name == ALL_POLICIES:
+            problems += [
+                f"{name}.{key}: only enforcementLevel applies to every policy"
+                for key in given
+                if key != "enforcementLevel"
+            ]
+            continue
+        policy = policies[name]
+        schema = _schema(policy)
+        known = set(schema.get("properties", {}))
+        props = {k: v for k, v in given.items() if k != "enforcementLevel"}
+        problems += [
+            f"{name}.{key}: not a setting of {name}"
+            + (f" ({', '.join(sorted(known))})" if known else " (it takes none)")
+            for key in props
+            if key not in known
+        ]
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(props), key=lambda e: list(e.absolute_path)):
+            key = _where(error)
+            if key and error.absolute_path[0] not in known:
+                continue  # reported above
+            problems.append(f"{name}{key} = {json.dumps(error.instance)}: {error.message}")
+    return problems
 
 
 def settings(
     policy: Policy, pack_config: Mapping[str, Any]
 ) -> tuple[EnforcementLevel, dict[str, Any]]:
-    """The policy's enforcement level and config: schema defaults, then the file."""
+    """The policy's enforcement level and config, reconciled as the engine does
+    (config.go ReconcilePolicyPackConfig): schema defaults and the policy's own
+    level, then `all`'s level, then the policy's entry (its level, its keys)."""
     defaults = {
         key: prop["default"]
         for key, prop in (policy.config_schema.properties if policy.config_schema else {}).items()
         if "default" in prop
     }
     level = policy.enforcement_level or PACK_DEFAULT
-    given = pack_config.get(policy.name, pack_config.get("all"))
+    every = pack_config.get(ALL_POLICIES)
+    every_level = every if isinstance(every, str) else (every or {}).get("enforcementLevel")
+    if every_level is not None:
+        level = EnforcementLevel(every_level)
+    given = pack_config.get(policy.name)
     if isinstance(given, str):
         return EnforcementLevel(given), defaults
     if isinstance(given, Mapping):
@@ -114,12 +224,19 @@ async def _await(result: Any) -> None:
     await result
 
 
-def run(evaluation: Evaluation, pack_config: Mapping[str, Any]) -> list[Violation]:
-    """Every violation the pack reports for this evaluation, in policy order."""
+def run(
+    evaluation: Evaluation, pack_config: Mapping[str, Any], source: str = "the pack's defaults"
+) -> PackRun:
+    """Every violation the pack reports for this evaluation, in policy order, and
+    the level each policy ran at. Raises PolicyConfigError on an invalid config."""
+    if problems := validate(pack_config):
+        raise PolicyConfigError([f"{source}: {problem}" for problem in problems])
     everything = resources(evaluation)
     violations: list[Violation] = []
+    levels: dict[str, EnforcementLevel] = {}
     for policy in ALL:
         level, config = settings(policy, pack_config)
+        levels[policy.name] = level
         if level == EnforcementLevel.DISABLED:
             continue
 
@@ -144,4 +261,4 @@ def run(evaluation: Evaluation, pack_config: Mapping[str, Any]) -> list[Violatio
                     _settle(policy.validate(resource_args, reporter(r.urn)))
         except _NotApplicableError:
             continue
-    return violations
+    return PackRun(source, levels, tuple(violations))

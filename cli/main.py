@@ -53,14 +53,16 @@ def _plan(args: argparse.Namespace) -> int:
         else (PROJECT_DIR / "policies" / "config" / f"{stack.stack}.json")
     )
     try:
-        violations = checks.run(evaluation, checks.load_config(policy_config))
+        loaded = checks.load_config(policy_config, required=args.policy_config is not None)
+        source = str(policy_config) if policy_config.exists() else "the pack's defaults"
+        pack = checks.run(evaluation, loaded, source)
     except checks.PolicyConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     render = plan.as_json if args.format == "json" else plan.as_text
-    print(render(evaluation, violations))
-    if any(v.blocking for v in violations):
-        names = sorted({v.policy for v in violations if v.blocking})
+    print(render(evaluation, pack))
+    if names := pack.blocking:
         print(f"error: mandatory policies violated: {', '.join(names)}", file=sys.stderr)
         return EXIT_POLICY
     return EXIT_OK

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
-from cli.checks import Violation
+from pulumi_policy import EnforcementLevel
+
+from cli.checks import PackRun
 from cli.engine import Evaluation, Registration, render
 
 MAX_VALUE = 72
+DISABLED = EnforcementLevel.DISABLED
 
 
-def as_json(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str:
+def _policies(pack: PackRun | None) -> list[dict[str, str]]:
+    if pack is None:
+        return []
+    return [{"name": name, "enforcementLevel": level.value} for name, level in pack.levels.items()]
+
+
+def as_json(evaluation: Evaluation, pack: PackRun | None = None) -> str:
+    violations = pack.violations if pack is not None else ()
     resources = []
     for r in evaluation.resources:
         inputs, secret_inputs = r.rendered_inputs()
@@ -38,6 +47,8 @@ def as_json(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str
         "invokes": [
             {"token": i.token, "args": render(dict(i.args))[0]} for i in evaluation.invokes
         ],
+        "policyConfig": pack.source if pack is not None else None,
+        "policies": _policies(pack),
         "policyViolations": [
             {
                 "policy": v.policy,
@@ -65,7 +76,8 @@ def _line(r: Registration) -> str:
     return f"{r.type}  {r.name}{flags}" + (f"\n{shown}" if shown else "")
 
 
-def as_text(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str:
+def as_text(evaluation: Evaluation, pack: PackRun | None = None) -> str:
+    violations = pack.violations if pack is not None else ()
     children: dict[str | None, list[Registration]] = defaultdict(list)
     for r in evaluation.resources:
         children[r.parent].append(r)
@@ -94,6 +106,14 @@ def as_text(evaluation: Evaluation, violations: Sequence[Violation] = ()) -> str
     lines += ["", "Outputs:"]
     lines += [f"    {k}: {_short(v)}" for k, v in evaluation.rendered_outputs().items()]
     lines += ["", "Policies:"]
+    if pack is not None:
+        # Which rules ran, and at which level, is part of what was checked: a
+        # stack planned under another stack's pack config shows here.
+        ran = [f"{n} [{lvl.value}]" for n, lvl in pack.levels.items() if lvl != DISABLED]
+        off = [n for n, lvl in pack.levels.items() if lvl == DISABLED]
+        lines.append(f"    config: {pack.source}")
+        lines.append(f"    ran: {', '.join(ran) or 'none'}")
+        lines.append(f"    disabled: {', '.join(off) or 'none'}")
     lines += [f"    [{v.level.value}] {v.policy}: {v.message}" for v in violations] or [
         "    no violations"
     ]

@@ -226,12 +226,21 @@ INCLUDED_MEMORY_MB: Final[dict[CpuKind, int]] = {"shared": 256, "performance": 2
 MEMORY_PRICE_USD_PER_GB: Final = 5.00
 VOLUME_PRICE_USD_PER_GB: Final = 0.15
 DEDICATED_IPV4_PRICE_USD: Final = 2.00  # a shared IPv4 and IPv6 are free
-# Upstash Redis through Fly, per region; pay-as-you-go is billed per request.
-REDIS_PLAN_PRICE_USD: Final[dict[str, float]] = {
-    "Pay-as-you-go": 0.0,
-    "Fixed 250MB": 10.0,
-    "Fixed 1GB": 20.0,
+# Upstash Redis on Fly, the plans Fly offers and their prices (superfly/docs
+# upstash/redis.html.md @ 5c22c8c, "Pricing"): pay-as-you-go is billed per request,
+# $0.20 per 100k; a fixed plan is a monthly base price plus a price per read region
+# (each replica region; the primary is in the base).
+REDIS_PAYG_PLAN: Final = REDIS_DEFAULT_PLAN
+REDIS_PAYG_USD_PER_100K_REQUESTS: Final = 0.20
+REDIS_FIXED_PLANS_USD: Final[dict[str, tuple[float, float]]] = {
+    # plan: (base, per read region)
+    "Fixed 250MB": (10.0, 5.0),
+    "Fixed 1GB": (20.0, 10.0),
+    "Fixed 5GB": (100.0, 50.0),
+    "Fixed 10GB": (200.0, 100.0),
+    "Fixed 50GB": (400.0, 200.0),
 }
+REDIS_PLANS: Final[tuple[str, ...]] = (REDIS_PAYG_PLAN, *REDIS_FIXED_PLANS_USD)
 
 
 def machine_price(kind: CpuKind, cpus: int, memory_mb: int) -> float:

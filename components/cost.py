@@ -1,8 +1,11 @@
 """What a stack costs a month on Fly, what its customers pay, and the margin between.
 
 Catalog list prices times what the config declares: app machines, Postgres
-members and replicas with their volumes, a dedicated IPv4, Redis per region.
-An estimate for planning and for the margin policy, not an invoice.
+members and replicas with their volumes, a dedicated IPv4, Redis (a fixed plan's
+base and read regions, or pay-as-you-go requests). An estimate for planning and
+for the margin policy, not an invoice. What is billed on usage and has no
+configured volume (pay-as-you-go Redis without `redis.monthlyRequests`) is listed
+as unestimated, never priced at $0.
 """
 
 from __future__ import annotations
@@ -26,13 +29,24 @@ class LineItem:
 
 
 @dataclass(frozen=True)
+class Unestimated:
+    """Something billed on usage with no volume to estimate it from."""
+
+    name: str
+    rate: str  # the published rate, for the reader
+    hint: str  # what to configure to get it estimated
+
+
+@dataclass(frozen=True)
 class Estimate:
     items: tuple[LineItem, ...]
     customers: int
     price_per_customer: float
+    unestimated: tuple[Unestimated, ...] = ()
 
     @property
     def cost(self) -> float:
+        """The estimated items; a floor of the bill when anything is unestimated."""
         return sum(item.monthly for item in self.items)
 
     @property
@@ -78,16 +92,43 @@ def estimate(config: StackConfig) -> Estimate:
         ]
     if config.domain is not None and config.domain.ipv4_kind == "dedicated":
         items.append(LineItem("dedicated IPv4", 1, "address", catalog.DEDICATED_IPV4_PRICE_USD))
+    unestimated: list[Unestimated] = []
     if (redis := config.redis) is not None:
-        items.append(
-            LineItem(
-                f"redis ({redis.plan})",
-                1 + len(redis.replica_regions),
-                "region",
-                catalog.REDIS_PLAN_PRICE_USD.get(redis.plan, 0.0),
+        if redis.plan in catalog.REDIS_FIXED_PLANS_USD:
+            base, per_read_region = catalog.REDIS_FIXED_PLANS_USD[redis.plan]
+            items.append(LineItem(f"redis ({redis.plan})", 1, "plan", base))
+            if redis.replica_regions:
+                items.append(
+                    LineItem(
+                        f"redis ({redis.plan}) read regions",
+                        len(redis.replica_regions),
+                        "region",
+                        per_read_region,
+                    )
+                )
+        elif redis.monthly_requests is not None:
+            items.append(
+                LineItem(
+                    f"redis ({redis.plan}) requests",
+                    redis.monthly_requests / 100_000,
+                    "100k req",
+                    catalog.REDIS_PAYG_USD_PER_100K_REQUESTS,
+                )
             )
-        )
-    return Estimate(tuple(items), config.customers, catalog.TIER_PRICE_USD[config.tier])
+        else:
+            unestimated.append(
+                Unestimated(
+                    f"redis ({redis.plan})",
+                    f"${catalog.REDIS_PAYG_USD_PER_100K_REQUESTS:.2f} per 100k requests",
+                    "webhost:redis.monthlyRequests",
+                )
+            )
+    return Estimate(
+        tuple(items),
+        config.customers,
+        catalog.TIER_PRICE_USD[config.tier],
+        tuple(unestimated),
+    )
 
 
 def report(estimate: Estimate, tier: str) -> str:
@@ -98,9 +139,14 @@ def report(estimate: Estimate, tier: str) -> str:
             f"{item.name:<52} {item.quantity:>6g} {item.unit:<8} "
             f"{item.unit_price:>9.2f} {item.monthly:>10.2f}"
         )
-    lines.append(f"{'cost':<78} {estimate.cost:>10.2f}")
+    for usage in estimate.unestimated:
+        note = f"usage-based, {usage.rate}: not estimated (set {usage.hint})"
+        lines.append(f"{usage.name:<52} {note}")
+    cost = "cost, not counting usage-based items" if estimate.unestimated else "cost"
+    lines.append(f"{cost:<78} {estimate.cost:>10.2f}")
     revenue = f"revenue ({estimate.customers} {tier} customers x ${estimate.price_per_customer:g})"
     lines.append(f"{revenue:<78} {estimate.revenue:>10.2f}")
     margin = estimate.margin
-    lines.append(f"{'margin':<78} {'n/a' if margin is None else f'{margin:.1%}':>10}")
+    label = "margin, at most" if estimate.unestimated else "margin"
+    lines.append(f"{label:<78} {'n/a' if margin is None else f'{margin:.1%}':>10}")
     return "\n".join(lines)

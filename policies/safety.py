@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -11,9 +13,45 @@ from pulumi_policy import (
 )
 
 from components import catalog
+from components.config import HealthCheck, StackConfig, _seconds
 from policies import spec
 
-PRODUCTION_DEFAULTS = {"minPrimaryMachines": 2, "minPostgresMembers": 2, "minReadReplicas": 1}
+# Postgres Flex fails over with repmgr, which needs three or more members in the
+# primary region for a quorum (superfly/docs postgres/advanced-guides/
+# high-availability-and-global-replication, "Performing a failover": "make sure
+# you have 3 or more servers in your primary region").
+POSTGRES_FAILOVER_MEMBERS = 3
+PRODUCTION_DEFAULTS = {
+    "minPrimaryMachines": 2,
+    "minPostgresMembers": POSTGRES_FAILOVER_MEMBERS,
+    "minReadReplicas": 1,
+}
+
+# The bounds flyctl applies to a service check's interval, timeout and grace
+# period (superfly/flyctl internal/appconfig/validation.go @ ad0172f,
+# validateSingleServiceCheckDuration): under 1 second is raised to 1 second, over
+# 1 minute lowered to 1 minute. A value outside them is not the check that runs.
+CHECK_MIN_SECONDS = 1.0
+CHECK_MAX_SECONDS = 60.0
+APP = "pulumi-python:dynamic/fly:App"
+
+
+def health_check_problems(check: HealthCheck) -> list[str]:
+    """Why the app's health check is not one: a path that checks nothing, or times
+    flyctl would not apply as written."""
+    problems = []
+    if check.path.rstrip("/") == "":
+        problems.append(
+            f"http.healthCheck.path {check.path!r} is the site root, not a health endpoint"
+        )
+    for key, value in (
+        ("interval", check.interval),
+        ("timeout", check.timeout),
+        ("gracePeriod", check.grace_period),
+    ):
+        if not CHECK_MIN_SECONDS <= _seconds(value) <= CHECK_MAX_SECONDS:
+            problems.append(f"http.healthCheck.{key} {value} is outside the 1s..60s flyctl applies")
+    return problems
 
 
 def production_safety(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -21,40 +59,71 @@ def production_safety(args: StackValidationArgs, report: ReportViolation) -> Non
     if found is None:
         return
     config, urn = found
-    limits = {**PRODUCTION_DEFAULTS, **args.get_config()}
+    limits = {
+        key: int(value) for key, value in {**PRODUCTION_DEFAULTS, **args.get_config()}.items()
+    }
+    messages = [*_app(config, limits), *_postgres(config, limits)]
+    for message in messages:
+        report(message, urn)
+    _protection(args, config, urn, report)
+
+
+def _app(config: StackConfig, limits: Mapping[str, int]) -> list[str]:
+    app, minimum = f"app {config.app_name}", limits["minPrimaryMachines"]
+    found = []
     primary = config.regions[config.primary_region]
-    if primary < int(limits["minPrimaryMachines"]):
-        report(
-            f"app {config.app_name}: {primary} machine(s) in the primary region "
-            f"{config.primary_region}; production needs at least {limits['minPrimaryMachines']}",
-            urn,
+    if primary < minimum:
+        found.append(
+            f"{app}: {primary} machine(s) in the primary region {config.primary_region}; "
+            f"production needs at least {minimum}"
         )
-    if not config.http.health_check.path:
-        report(f"app {config.app_name}: no health check", urn)
-    if not config.http.force_https:
-        report(f"app {config.app_name}: HTTPS is not forced (http.forceHttps)", urn)
-    if not config.protect:
-        report(f"app {config.app_name}: not protected (webhost:protect)", urn)
+    http = config.http
+    # Autostop stops idle machines down to min_machines_running, which holds only
+    # in the primary region (superfly/docs launch/autostop-autostart, "Minimum
+    # number of Machines running").
+    if http.auto_stop_machines != "off" and http.min_machines_running < minimum:
+        found.append(
+            f"{app}: http.autoStopMachines {http.auto_stop_machines} keeps "
+            f"{http.min_machines_running} machine(s) running in {config.primary_region} when "
+            f"idle (http.minMachinesRunning); production needs at least {minimum}"
+        )
+    found += [f"{app}: no real health check: {p}" for p in health_check_problems(http.health_check)]
+    if not http.force_https:
+        found.append(f"{app}: HTTPS is not forced (http.forceHttps)")
+    return found
 
-    pg = config.postgres
+
+def _postgres(config: StackConfig, limits: Mapping[str, int]) -> list[str]:
+    pg, name = config.postgres, f"postgres {config.postgres_name}"
     if pg is None:
-        report(f"app {config.app_name}: no Postgres cluster (webhost:postgres)", urn)
-    else:
-        if pg.cluster_size < int(limits["minPostgresMembers"]):
-            report(
-                f"postgres {config.postgres_name}: {pg.cluster_size} member(s); production needs "
-                f"at least {limits['minPostgresMembers']} for failover",
-                urn,
-            )
-        if len(pg.replica_regions) < int(limits["minReadReplicas"]):
-            report(
-                f"postgres {config.postgres_name}: {len(pg.replica_regions)} read replica(s); "
-                f"production needs at least {limits['minReadReplicas']}",
-                urn,
-            )
-        if not pg.backups.enabled:
-            report(f"postgres {config.postgres_name}: backups are off", urn)
+        return [f"app {config.app_name}: no Postgres cluster (webhost:postgres)"]
+    found = []
+    if pg.cluster_size < limits["minPostgresMembers"]:
+        found.append(
+            f"{name}: {pg.cluster_size} member(s) in the primary region; production needs "
+            f"at least {limits['minPostgresMembers']} for failover"
+        )
+    if len(pg.replica_regions) < limits["minReadReplicas"]:
+        found.append(
+            f"{name}: {len(pg.replica_regions)} read replica(s); production needs at least "
+            f"{limits['minReadReplicas']}"
+        )
+    if not pg.backups.enabled:
+        found.append(f"{name}: backups are off")
+    return found
 
+
+def _protection(
+    args: StackValidationArgs, config: StackConfig, urn: str, report: ReportViolation
+) -> None:
+    """Protection as registered, after any transform an operator adds: the config's
+    `protect` is only what the program asked for."""
+    apps = [r for r in args.resources if r.resource_type == APP]
+    if not apps:
+        report(f"app {config.app_name}: no Fly app is registered to check its protection", urn)
+    for app in apps:
+        if not app.opts.protect:
+            report(f"{app.name}: the Fly app is not protected", app.urn)
     data = [
         *spec.children_of(args.resources, spec.POSTGRES),
         *spec.children_of(args.resources, spec.REDIS),
@@ -69,7 +138,9 @@ def regions(args: StackValidationArgs, report: ReportViolation) -> None:
     if found is None:
         return
     config, urn = found
-    allowed = set(args.get_config().get("allowedRegions") or catalog.REGIONS)
+    # Absent: the schema's default, every region. Empty is an empty list (the
+    # schema refuses it), never "every region".
+    allowed = set(args.get_config().get("allowedRegions", catalog.REGIONS))
     used = {f"app {config.app_name}": [r for r, n in config.regions.items() if n > 0]}
     if config.postgres is not None:
         used[f"postgres {config.postgres_name}"] = [
@@ -99,9 +170,22 @@ POLICIES = [
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(
             properties={
-                "minPrimaryMachines": {"type": "integer", "minimum": 1, "default": 2},
-                "minPostgresMembers": {"type": "integer", "minimum": 1, "default": 2},
-                "minReadReplicas": {"type": "integer", "minimum": 0, "default": 1},
+                "minPrimaryMachines": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": PRODUCTION_DEFAULTS["minPrimaryMachines"],
+                },
+                # Fewer members cannot fail over (see POSTGRES_FAILOVER_MEMBERS).
+                "minPostgresMembers": {
+                    "type": "integer",
+                    "minimum": POSTGRES_FAILOVER_MEMBERS,
+                    "default": PRODUCTION_DEFAULTS["minPostgresMembers"],
+                },
+                "minReadReplicas": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "default": PRODUCTION_DEFAULTS["minReadReplicas"],
+                },
             }
         ),
     ),
@@ -115,6 +199,9 @@ POLICIES = [
                 "allowedRegions": {
                     "type": "array",
                     "items": {"type": "string", "enum": sorted(catalog.REGIONS)},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "default": sorted(catalog.REGIONS),
                 }
             }
         ),

@@ -17,6 +17,7 @@ from pulumi_policy import (
 )
 
 from components import catalog, cost
+from components.config import StackConfig
 from policies import spec
 
 
@@ -77,18 +78,39 @@ def tier_sizing(args: StackValidationArgs, report: ReportViolation) -> None:
         report(f"app {config.app_name}: {problem}", urn)
 
 
+def serving_machines(config: StackConfig) -> tuple[int, str]:
+    """Machines Fly will run under load, and why when fewer than the stack declares.
+
+    With autostop on and autostart off, Fly's proxy stops idle machines and never
+    starts them again (superfly/docs launch/autostop-autostart, "Autostop/autostart
+    configuration recommendations"): only the `min_machines_running` it keeps in
+    the primary region (same page, "Minimum number of Machines running") can carry
+    load. Autostart on, or autostop off, every machine runs when needed.
+    """
+    http = config.http
+    if http.auto_stop_machines != "off" and not http.auto_start_machines:
+        return http.min_machines_running, (
+            f" (http.autoStopMachines {http.auto_stop_machines} with autoStartMachines off: "
+            f"Fly never restarts a stopped machine, so only the {http.min_machines_running} "
+            f"kept running in {config.primary_region} count)"
+        )
+    return config.machine_count, ""
+
+
 def capacity(args: StackValidationArgs, report: ReportViolation) -> None:
     found = spec.declared(args, report)
     if found is None:
         return
     config, urn = found
     per_machine = catalog.CUSTOMERS_PER_MACHINE[config.tier]
-    room = config.machine_count * per_machine
+    machines, why = serving_machines(config)
+    room = machines * per_machine
     if config.customers > room:
         needed = -(-config.customers // per_machine)
         report(
-            f"app {config.app_name}: {config.machine_count} machines host {room} {config.tier} "
-            f"customers ({per_machine} each), not {config.customers}: run at least {needed}",
+            f"app {config.app_name}: {machines} machines host {room} {config.tier} "
+            f"customers ({per_machine} each), not {config.customers}: run at least "
+            f"{needed}{why}",
             urn,
         )
 
@@ -100,7 +122,16 @@ def margin(args: StackValidationArgs, report: ReportViolation) -> None:
     config, urn = found
     floor = float(args.get_config().get("minimumMargin", catalog.MIN_MARGIN))
     estimate = cost.estimate(config)
-    if estimate.margin is None:
+    if estimate.unestimated:
+        # A usage-billed item with no volume: the margin is unknown, and a missing
+        # volume must not read as a free service.
+        unknown = "; ".join(f"{u.name} at {u.rate} (set {u.hint})" for u in estimate.unestimated)
+        report(
+            f"app {config.app_name}: margin not checked: cost ${estimate.cost:.2f} leaves out "
+            f"usage-based {unknown}",
+            urn,
+        )
+    elif estimate.margin is None:
         report(
             f"app {config.app_name}: no revenue (0 customers) to cover ${estimate.cost:.2f}", urn
         )

@@ -236,19 +236,19 @@ def test_prod_margin_clears_the_floor() -> None:
 
 def test_margin_under_the_floor() -> None:
     assert stack_violations("margin", [platform(customers=4)], minimumMargin=0.85) == [
-        "app webhost-prod: margin 6.0% (cost $560.00, revenue $596.00) is under the 85% floor"
+        "app webhost-prod: margin -11.9% (cost $667.00, revenue $596.00) is under the 85% floor"
     ]
 
 
 def test_margin_floor_is_configurable() -> None:
     assert stack_violations("margin", [platform()], minimumMargin=0.95) == [
-        "app webhost-prod: margin 92.5% (cost $560.00, revenue $7450.00) is under the 95% floor"
+        "app webhost-prod: margin 91.0% (cost $667.00, revenue $7450.00) is under the 95% floor"
     ]
 
 
 def test_no_customers_no_revenue() -> None:
     assert stack_violations("margin", [platform(customers=0)]) == [
-        "app webhost-prod: no revenue (0 customers) to cover $560.00"
+        "app webhost-prod: no revenue (0 customers) to cover $667.00"
     ]
 
 
@@ -259,6 +259,7 @@ def data_resources(protect: bool = True) -> list[PolicyResource]:
     pg = resource("webhost:data:Postgres", "webhost", {})
     redis = resource("webhost:data:Redis", "webhost", {})
     return [
+        resource("pulumi-python:dynamic/fly:App", "webhost-app", {}, protect=True),
         pg,
         redis,
         resource("command:local:Command", "webhost-db", {}, protect=protect, parent=pg),
@@ -284,11 +285,11 @@ def test_prod_is_production_safe() -> None:
             "app webhost-prod: 1 machine(s) in the primary region iad; production needs at least 2",
         ),
         ({"http__forceHttps": False}, "app webhost-prod: HTTPS is not forced (http.forceHttps)"),
-        ({"protect": False}, "app webhost-prod: not protected (webhost:protect)"),
         ({"postgres": None}, "app webhost-prod: no Postgres cluster (webhost:postgres)"),
         (
             {"postgres__clusterSize": 1},
-            "postgres webhost-prod-db: 1 member(s); production needs at least 2 for failover",
+            "postgres webhost-prod-db: 1 member(s) in the primary region; production needs at "
+            "least 3 for failover",
         ),
         (
             {"postgres__replicaRegions": []},

@@ -89,7 +89,7 @@ def test_policy_config_decides_enforcement(
     )
     code, out, err = plan(capsys, "--stack", "prod", "--policy-config", str(config))
     assert code == 3
-    assert "[mandatory] margin: app webhost-prod: margin 92.5%" in out
+    assert "[mandatory] margin: app webhost-prod: margin 91.0%" in out
     assert err.strip() == "error: mandatory policies violated: margin"
 
 
@@ -117,9 +117,9 @@ def test_cost_prints_the_breakdown(capsys: pytest.CaptureFixture[str]) -> None:
         "62.00",
         "372.00",
     ]
-    assert out[-3].split() == ["cost", "560.00"]
+    assert out[-3].split() == ["cost", "667.00"]
     assert out[-2].split()[-1] == "7450.00"
-    assert out[-1].split() == ["margin", "92.5%"]
+    assert out[-1].split() == ["margin", "91.0%"]
 
 
 def test_cost_rejects_invalid_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
