@@ -35,7 +35,10 @@ def _stack_path(args: argparse.Namespace) -> Path:
 def _plan(args: argparse.Namespace) -> int:
     try:
         stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-    except stackfile.StackFileError as exc:
+        # The stack file says exactly which values are secure; the engine only says
+        # which keys hold one. Check with the finer view before the program runs.
+        config.parse(stack.config, stack.secret_keys, stack.secure_paths)
+    except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
     try:
         evaluation = engine.evaluate(
@@ -79,12 +82,13 @@ def _cost(args: argparse.Namespace) -> int:
 
 def _load_config(args: argparse.Namespace) -> tuple[stackfile.StackFile, StackConfig]:
     stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-    return stack, config.parse(stack.config, stack.secret_keys)
+    return stack, config.parse(stack.config, stack.secret_keys, stack.secure_paths)
 
 
 def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileError) -> int:
     if isinstance(exc, stackfile.StackFileError):
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
     else:
         print(f"error: invalid config in {_stack_path(args)}:", file=sys.stderr)
         for problem in exc.problems:

@@ -33,6 +33,10 @@ class FlyAppArgs:
             f"vm.{key}: {rule}"
             for key, rule in catalog.vm_problems(vm.cpu_kind, vm.cpus, vm.memory_mb).items()
         ]
+        problems += [
+            f"secret {name}: set twice (data tier and operator)"
+            for name in sorted(set(self.data_secrets) & set(self.config.operator_secrets()))
+        ]
         provided = ", ".join(catalog.DATA_SECRETS)
         problems += [
             f"data secret {name}: not one the data tier provides ({provided})"
@@ -70,6 +74,8 @@ class FlyApp(pulumi.ComponentResource):
             ).result
             for env, length in catalog.GENERATED_SECRETS.items()
         }
+        # The operator's secrets: the Stripe keys and every webhost:secrets entry, each
+        # a Pulumi secret from here on (encrypted in state, masked in every output).
         operator = {
             env: pulumi.Output.secret(value.get_secret_value())
             for env, value in config.operator_secrets().items()

@@ -460,7 +460,7 @@ class Postgres(_Model):
         backups: Backups | None = info.data.get("backups")
         if backups is not None and backups.enabled and vm.memory_mb < catalog.BACKUP_MIN_MEMORY_MB:
             raise ValueError(
-                f"backups need members with at least {catalog.BACKUP_MIN_MEMORY_MB} MB "
+                f"@memoryMb: backups need members with at least {catalog.BACKUP_MIN_MEMORY_MB} MB "
                 "(or backups.enabled: false)"
             )
         return vm
@@ -490,14 +490,30 @@ class Redis(_Model):
         return plan
 
 
+DERIVED_ENV_NAMES: frozenset[str] = frozenset({"PORT", "REGIONS", "POOL_SIZE"})
+
+
 def _plain_env_name(name: str) -> str:
     if name in catalog.SECRET_ENV_NAMES:
         raise ValueError("is a secret: the program sets it through Fly secrets, never plain env")
-    if name in {"PORT", "REGIONS", "POOL_SIZE"}:
+    if name in DERIVED_ENV_NAMES:
         raise ValueError(
             "is derived (PORT from http.internalPort, REGIONS from regions, "
             "POOL_SIZE from postgres.poolSize)"
         )
+    return name
+
+
+def _app_secret_name(name: str) -> str:
+    if name in catalog.GENERATED_SECRETS:
+        raise ValueError("the program generates this secret; pick another name")
+    if name in catalog.DATA_SECRETS:
+        raise ValueError("the data tier sets this secret (webhost:postgres, webhost:redis)")
+    if name in catalog.OPERATOR_SECRETS.values():
+        key = next(k for k, v in catalog.OPERATOR_SECRETS.items() if v == name)
+        raise ValueError(f"set by webhost:{key}; set one or the other")
+    if name in DERIVED_ENV_NAMES or name == "PHX_HOST":
+        raise ValueError("a plain env name the program sets (PHX_HOST, PORT, REGIONS, POOL_SIZE)")
     return name
 
 
@@ -542,6 +558,9 @@ class StackConfig(_Model):
     """STRIPE_SECRET_KEY for the app; set with `--secret`."""
     stripe_webhook_secret: SecretStr | None = None
     """STRIPE_WEBHOOK_SECRET for the app; set with `--secret`."""
+    secrets: dict[Annotated[EnvName, AfterValidator(_app_secret_name)], SecretStr] = {}
+    """The app's own secrets, name to value; each set with
+    `pulumi config set --secret --path 'webhost:secrets.NAME' VALUE`."""
 
     @field_validator("primary_region")
     @classmethod
@@ -559,7 +578,7 @@ class StackConfig(_Model):
             count = regions[primary]
             if http.min_machines_running > count:
                 raise ValueError(
-                    f"minMachinesRunning ({http.min_machines_running}) exceeds the "
+                    "@minMachinesRunning: exceeds the "
                     f"{count} machine(s) in the primary region {primary}"
                 )
         return http
@@ -571,12 +590,12 @@ class StackConfig(_Model):
         if pg is None or regions is None or primary is None:
             return pg
         if primary in pg.replica_regions:
-            raise ValueError(f"replicaRegions: {primary} is the primary region, not a replica")
+            raise ValueError(f"@replicaRegions: {primary} is the primary region, not a replica")
         machines = sum(regions.values())
         budget = pg.max_connections - catalog.POSTGRES_RESERVED_CONNECTIONS
         if pg.pool_size * machines > budget:
             raise ValueError(
-                f"poolSize {pg.pool_size} x {machines} app machines = "
+                f"@poolSize: {pg.pool_size} x {machines} app machines = "
                 f"{pg.pool_size * machines} connections, over the {budget} that "
                 f"maxConnections {pg.max_connections} leaves after "
                 f"{catalog.POSTGRES_RESERVED_CONNECTIONS} reserved"
@@ -588,7 +607,7 @@ class StackConfig(_Model):
     def _redis_regions(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
         primary = info.data.get("primary_region")
         if redis is not None and (redis.primary_region or primary) in redis.replica_regions:
-            raise ValueError("replicaRegions: the primary region is not a replica")
+            raise ValueError("@replicaRegions: the primary region is not a replica")
         return redis
 
     @property
@@ -631,11 +650,13 @@ class StackConfig(_Model):
             "stripeSecretKey": self.stripe_secret_key,
             "stripeWebhookSecret": self.stripe_webhook_secret,
         }
-        return {
+        named = {
             catalog.OPERATOR_SECRETS[key]: value
             for key, value in values.items()
             if value is not None
         }
+        # Config refuses a webhost:secrets name that collides, so nothing is overwritten.
+        return {**named, **self.secrets}
 
     def with_derived_env(self) -> dict[str, str]:
         """The plain environment the app gets: the stack's env plus what is derived."""
@@ -649,8 +670,8 @@ class StackConfig(_Model):
 
     @classmethod
     def secret_field_names(cls) -> set[str]:
-        """Field names (not aliases) of the operator secrets."""
-        return {name for name, f in cls.model_fields.items() if f.annotation == (SecretStr | None)}
+        """Field names (not aliases) of the fields holding secrets (operator secrets, secrets)."""
+        return {name for name, f in cls.model_fields.items() if _holds_secret(f.annotation)}
 
     @classmethod
     def secret_fields(cls) -> set[str]:
@@ -658,12 +679,20 @@ class StackConfig(_Model):
         return {cls.model_fields[n].alias or n for n in cls.secret_field_names()}
 
 
+def _holds_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_holds_secret(arg) for arg in typing.get_args(annotation))
+
+
 def _decode(raw: str) -> Any:
     # Pulumi hands structured values to programs as JSON text, scalars as text.
     if raw[:1] in "{[":
         try:
             return json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
+            # Not JSON (or an integer past Python's digit limit, or nested past its
+            # recursion limit): the model refuses the text with the key's rule.
             return raw
     return raw
 
@@ -685,19 +714,42 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
 
 
 _SCALAR_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|true|false")
+_SUBPATH = re.compile(r"@([A-Za-z0-9.]+): ")
+_SHOWN_MAX = 120  # one line stays one line, whatever was pasted into a value
 
 
-def _render_value(key: str, value: Any) -> str:
-    if key in StackConfig.secret_fields():
-        return SECRET_PLACEHOLDER
-    if isinstance(value, str) and _SCALAR_TEXT.fullmatch(value):
+def _render_value(value: Any) -> str:
+    if isinstance(value, str) and _SCALAR_TEXT.fullmatch(value) and len(value) <= _SHOWN_MAX:
         return value  # a number or boolean as Pulumi passes it: text, shown as written
-    return json.dumps(value, sort_keys=True, default=str)
+    try:
+        shown = json.dumps(value, sort_keys=True, default=str)
+    except (ValueError, RecursionError):
+        return "(a value too large to show)"
+    return shown if len(shown) <= _SHOWN_MAX else f"{shown[: _SHOWN_MAX - 3]}..."
 
 
-def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+def _key_text(part: int | str) -> str:
+    """A key as it can be printed: control characters and the like escaped, never raw."""
+    text = str(part)
+    return text if text.isprintable() else json.dumps(text)
+
+
+def _path(loc: Collection[int | str]) -> str:
+    return f"{NAMESPACE}:{'.'.join(_key_text(p) for p in loc)}"
+
+
+def _leaves(value: Any) -> list[str]:
+    """Every scalar under `value` as text: what must not appear in a secret key's line."""
+    if isinstance(value, Mapping):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [] if value is None else [str(value)]
+
+
+def _problem(error: Mapping[str, Any], raw: Mapping[str, Any], secret_tops: Collection[str]) -> str:
     loc = tuple(part for part in error["loc"] if part != "[key]")
-    path = f"{NAMESPACE}:{'.'.join(str(p) for p in loc)}"
+    path = _path(loc)
     kind = error["type"]
     if kind == "missing":
         return f"{path}: required, not set"
@@ -709,35 +761,140 @@ def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
             value = value[part]
         else:
             value = None
-    if error["loc"][-1:] == ("[key]",):
+    is_key = error["loc"][-1:] == ("[key]",)
+    if is_key:
         value = loc[-1]
-    shown = _render_value(str(loc[0]), value)
+    secret = str(loc[0]) in secret_tops
+    # A key's name is never a secret; everything under a secret key is.
+    shown = _render_value(value) if is_key or not secret else SECRET_PLACEHOLDER
     if kind == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1)
         rule = f"unknown key (did you mean {hint[0]}?)" if hint else "unknown key"
         return f"{path} = {shown}: {rule}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not is_key and (sub := _SUBPATH.match(message)):
+        # A check across fields raised on the section names the key inside it at fault.
+        for part in sub.group(1).split("."):
+            loc, value = (*loc, part), value.get(part) if isinstance(value, Mapping) else None
+        path, message = _path(loc), message[sub.end() :]
+        shown = _render_value(value) if not secret else SECRET_PLACEHOLDER
+    if secret and any(leaf and leaf in message for leaf in _leaves(raw.get(str(loc[0])))):
+        # A rule that quotes its input (a hint, a name) would quote the secret.
+        message = "not valid (the rule quotes the value, which is secret)"
     return f"{path} = {shown}: {message}"
 
 
-def parse(raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackConfig:
+SecurePath = tuple[int | str, ...]
+
+
+def _secure_under(key: str, secure_paths: Collection[SecurePath]) -> list[SecurePath]:
+    return sorted((p for p in secure_paths if p[:1] == (key,)), key=str)
+
+
+def _secret_problems(
+    values: Mapping[str, Any],
+    secret_keys: Collection[str],
+    secure_paths: Collection[SecurePath] | None,
+) -> tuple[list[str], set[str]]:
+    """Lines for secure values where plain ones belong and the reverse; and the keys at fault.
+
+    `secure_paths` (full key first, then the path inside its value) says which values
+    the stack file encrypts; None when only the top-level secret keys are known, as
+    under the engine, which decrypts before the program runs.
+    """
+    prefix = f"{NAMESPACE}:"
+    problems: list[str] = []
+    refused: set[str] = set()
+    secret_map = StackConfig.model_fields["secrets"].alias or "secrets"
+    scalars = StackConfig.secret_fields() - {secret_map}
+    for key, value in values.items():
+        full = f"{prefix}{key}"
+        if key in scalars:
+            if full not in secret_keys:
+                problems.append(
+                    f"{_path([key])}: is a secret; "
+                    f"set it with `pulumi config set --secret {full} <value>`"
+                )
+                refused.add(key)
+        elif key == secret_map:
+            names = list(value) if isinstance(value, Mapping) else []
+            encrypted = (
+                {p[1] for p in _secure_under(full, secure_paths) if len(p) == 2}
+                if secure_paths is not None
+                else (set(names) if full in secret_keys else set())
+            )
+            for name in names:
+                if name not in encrypted:
+                    problems.append(
+                        f"{_path([key, name])}: not encrypted, so it sits in the stack file "
+                        f"in plain text; set it with `pulumi config set --secret --path "
+                        f"'{full}.{name}' <value>`"
+                    )
+                    refused.add(key)
+            if not isinstance(value, Mapping) and full not in secret_keys:
+                problems.append(
+                    f"{_path([key])}: a map of names to secure values; set each with "
+                    f"`pulumi config set --secret --path '{full}.NAME' <value>`"
+                )
+                refused.add(key)
+        elif full in secret_keys:
+            refused.add(key)
+            where = _secure_under(full, secure_paths or ())
+            paths = [_path([key, *p[1:]]) for p in where] or [_path([key])]
+            if key == "env":
+                problems += [
+                    f"{p}: a secure value in plain env, which fly.toml and every machine "
+                    "carry in the clear; move it to webhost:secrets (`pulumi config set "
+                    "--secret --path 'webhost:secrets.NAME' <value>`)"
+                    for p in paths
+                ]
+            else:
+                problems += [
+                    f"{p}: a secure value, but this key is plain config that reaches "
+                    "resource inputs in the clear; set it without --secret"
+                    for p in paths
+                ]
+    return problems, refused
+
+
+def _collisions(values: Mapping[str, Any]) -> list[str]:
+    """A webhost:secrets name also in webhost:env: the app would get one of the two."""
+    env, secrets = values.get("env"), values.get("secrets")
+    if not isinstance(env, Mapping) or not isinstance(secrets, Mapping):
+        return []
+    return [
+        f"{_path(['secrets', name])}: also set in webhost:env; an app variable is either "
+        "plain or secret"
+        for name in secrets
+        if name in env
+    ]
+
+
+def parse(
+    raw: Mapping[str, str],
+    secret_keys: Collection[str] = (),
+    secure_paths: Collection[SecurePath] | None = None,
+) -> StackConfig:
     """Parse `webhost:*` config as Pulumi passes it to programs (text values).
 
-    Keys of other namespaces belong to providers and are ignored here.
-    Raises ConfigError listing every problem.
+    Keys of other namespaces belong to providers and are ignored here. `secret_keys`
+    are the top-level keys holding a secure value; `secure_paths` (the offline plan
+    knows them from the stack file) the exact paths of each secure value.
+    Raises ConfigError listing every problem; no line shows a secret key's value.
     """
     prefix = f"{NAMESPACE}:"
     values = {k.removeprefix(prefix): _decode(v) for k, v in raw.items() if k.startswith(prefix)}
-    problems = [
-        f"{prefix}{key}: is a secret; "
-        f"set it with `pulumi config set --secret {prefix}{key} <value>`"
-        for key in sorted(StackConfig.secret_fields())
-        if key in values and f"{prefix}{key}" not in secret_keys
-    ]
+    secret_tops = {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
+    problems, refused = _secret_problems(values, secret_keys, secure_paths)
+    problems += _collisions(values)
     try:
         config = StackConfig.model_validate(values)
     except ValidationError as exc:
-        problems += [_problem(e, values) for e in exc.errors()]
+        problems += [
+            _problem(e, values, secret_tops)
+            for e in exc.errors()
+            if not (e["loc"][:1] and str(e["loc"][0]) in refused)
+        ]
     if problems:
         raise ConfigError(sorted(problems))
     return config
