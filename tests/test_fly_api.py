@@ -10,11 +10,16 @@ from components.fly.api import (
     FlyApiError,
     FlyClient,
     FlyConflict,
+    FlyGraphQL,
     FlyNotFound,
+    FlyOutcomeUnknown,
+    FlyRefused,
+    FlyResponseError,
+    FlyTokenError,
     RetryPolicy,
     authorization,
 )
-from tests.fakes.fly_api import FakeFlyApi
+from tests.fakes.fly_api import NAME_TAKEN, TOKEN, FakeFlyApi
 
 
 class Sleeps(list[float]):
@@ -58,10 +63,88 @@ def test_missing_app_is_not_found_with_flys_message(client: FlyClient) -> None:
     assert str(caught.value) == "Fly API GET /v1/apps/nope failed: 404 app not found"
 
 
-def test_existing_name_is_a_conflict(client: FlyClient) -> None:
+def test_taken_name_is_a_422_conflict_with_flys_code(client: FlyClient) -> None:
     client.create_app("taken", "org")
-    with pytest.raises(FlyConflict):
+    with pytest.raises(FlyConflict) as caught:
         client.create_app("taken", "org")
+    assert (caught.value.status, caught.value.code) == (422, "name_taken")
+
+
+def test_legacy_taken_message_without_a_code_is_a_conflict(
+    client: FlyClient, fly_api: FakeFlyApi
+) -> None:
+    fly_api.state.fail_next("POST", "/v1/apps", 422, body={"error": NAME_TAKEN["error"]})
+    with pytest.raises(FlyConflict):
+        client.create_app("w", "org")
+
+
+def test_other_422_is_refused_not_taken(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    invalid = "Validation failed: Name under 63 chars using numbers, lowercase letters and dashes"
+    fly_api.state.fail_next("POST", "/v1/apps", 422, body={"error": invalid})
+    with pytest.raises(FlyRefused) as caught:
+        client.create_app("Not_A_Name", "org")
+    assert caught.value.message == invalid
+    assert len(fly_api.state.calls("POST", "/v1/apps")) == 1
+
+
+def test_create_app_sends_fly_gos_request_and_waits(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    app = client.create_app("w", "webhost-systems")
+    post = fly_api.state.calls("POST", "/v1/apps")[-1]
+    assert post.path == "/v1/apps?wait=true"
+    assert post.body == {"name": "w", "org_slug": "webhost-systems"}
+    assert app["organization"]["slug"] == "webhost-systems"
+
+
+def test_create_app_waits_out_the_404_that_follows_a_create(
+    client: FlyClient, fly_api: FakeFlyApi, sleeps: Sleeps
+) -> None:
+    fly_api.state.fail_next("GET", "/v1/apps/w", 404, times=3, body={"error": "app not found"})
+    assert client.create_app("w", "org")["name"] == "w"
+    assert len(fly_api.state.calls("GET", "/v1/apps/w")) == 4
+    assert len(sleeps) == 3
+    assert all(s <= 0.5 for s in sleeps)  # fly-go WaitForApp backs off 100..500 ms
+
+
+def test_message_is_preferred_over_error(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    body = {"error": "bad request", "message": "region xyz does not exist"}
+    fly_api.state.fail_next("GET", "/v1/apps/x", 400, body=body)
+    with pytest.raises(FlyApiError) as caught:
+        client.get_app("x")
+    assert caught.value.message == "region xyz does not exist"
+
+
+def test_a_200_that_is_not_json_names_the_call(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    fly_api.state.answer_raw_next("GET", "/v1/apps/x", b"<html>maintenance</html>")
+    with pytest.raises(FlyResponseError) as caught:
+        client.get_app("x")
+    assert "GET /v1/apps/x" in str(caught.value)
+    assert "not JSON" in str(caught.value)
+    assert len(fly_api.state.calls("GET", "/v1/apps/x")) == 1
+
+
+def test_a_200_of_another_shape_names_the_call(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    fly_api.state.answer_raw_next("GET", "/v1/apps/x", b'{"app": {}}', "application/json")
+    with pytest.raises(FlyResponseError, match=r"GET /v1/apps/x: unexpected answer \(name"):
+        client.get_app("x")
+
+
+def test_secrets_write_without_a_version_names_the_call(
+    client: FlyClient, fly_api: FakeFlyApi
+) -> None:
+    client.create_app("s", "org")
+    fly_api.state.answer_raw_next("POST", "/v1/apps/s/secrets", b'{"secrets": []}', "x/json")
+    with pytest.raises(FlyResponseError, match="POST /v1/apps/s/secrets: unexpected answer"):
+        client.update_secrets("s", {"A": "1"})
+
+
+def test_shape_errors_never_show_values(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    client.create_app("s", "org")
+    fly_api.state.answer_raw_next(
+        "POST", "/v1/apps/s/secrets", b'{"version": "hunter2-not-a-number"}', "x/json"
+    )
+    with pytest.raises(FlyResponseError) as caught:
+        client.update_secrets("s", {"A": "1"})
+    assert "hunter2" not in str(caught.value)
 
 
 def test_429_waits_for_retry_after_then_succeeds(
@@ -162,3 +245,91 @@ def test_macaroon_token_is_sent_with_the_flyv1_scheme(
     with pytest.raises(FlyApiError):
         FlyClient(retry=RetryPolicy(attempts=1)).get_app("x")
     assert fly_api.state.requests[-1].authorization == "FlyV1 fm2_org_token"
+
+
+# -- the token ------------------------------------------------------------------------
+
+BAD_TOKENS = [
+    (f"{TOKEN[:5]}\n{TOKEN[5:]}", "a line break inside it (character 6 of 15)"),
+    (f"{TOKEN}\u2019", "a non-ASCII character (character 15 of 15)"),
+    (f"{TOKEN[:5]}\t{TOKEN[5:]}", "a control character (character 6 of 15)"),
+]
+
+
+@pytest.mark.parametrize(("token", "problem"), BAD_TOKENS, ids=["newline", "non-ascii", "tab"])
+def test_unusable_token_is_one_clear_error_without_the_token(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps, token: str, problem: str
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", token)
+    with pytest.raises(FlyTokenError) as caught:
+        FlyClient(sleep=sleeps).get_app("x")
+    message = str(caught.value)
+    assert message.startswith(f"FLY_API_TOKEN is unusable: it has {problem}")
+    assert "\n" not in message
+    assert TOKEN[5:] not in str(caught.value)
+    assert (fly_api.state.requests, sleeps) == ([], [])
+
+
+@pytest.mark.parametrize(("token", "problem"), BAD_TOKENS, ids=["newline", "non-ascii", "tab"])
+def test_unusable_token_stops_graphql_too(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps, token: str, problem: str
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", token)
+    with pytest.raises(FlyTokenError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        FlyGraphQL(sleep=sleeps)("query { viewer { id } }")
+    assert (fly_api.state.requests, sleeps) == ([], [])
+
+
+def test_surrounding_whitespace_is_trimmed(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", f"  {TOKEN}\n")  # as `$(cat token-file)` or a paste
+    FlyClient().create_app("w", "org")
+    assert fly_api.state.requests[-1].authorization == f"Bearer {TOKEN}"
+
+
+def test_missing_token_is_not_retried(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", " \n")
+    with pytest.raises(FlyTokenError, match="FLY_API_TOKEN is not set"):
+        FlyClient(sleep=sleeps).get_app("x")
+    assert sleeps == []
+
+
+# -- allocating requests: never twice for one lost answer -------------------------------
+
+
+def test_lost_answer_of_an_allocation_is_not_retried_blindly(
+    client: FlyClient, fly_api: FakeFlyApi
+) -> None:
+    client.create_app("w", "org")
+    fly_api.state.lose_answer_next("POST", "/v1/apps/w/ip_assignments")
+    with pytest.raises(FlyOutcomeUnknown):
+        client.assign_ip("w", "v6")
+    assert len(fly_api.state.calls("POST", "/v1/apps/w/ip_assignments")) == 1
+
+
+def test_allocate_ip_adopts_what_a_lost_answer_made(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    client.create_app("w", "org")
+    fly_api.state.lose_answer_next("POST", "/v1/apps/w/ip_assignments")
+    address = client.allocate_ip("w", "v6")["ip"]
+    assert [a["ip"] for a in fly_api.state.ips["w"]] == [address]
+    assert len(fly_api.state.calls("POST", "/v1/apps/w/ip_assignments")) == 1
+    assert len(fly_api.state.calls("GET", "/v1/apps/w/ip_assignments")) == 2  # before, after
+
+
+def test_allocate_ip_asks_again_when_nothing_was_made(
+    client: FlyClient, fly_api: FakeFlyApi
+) -> None:
+    client.create_app("w", "org")
+    fly_api.state.fail_next("POST", "/v1/apps/w/ip_assignments", 502)
+    address = client.allocate_ip("w", "v4")["ip"]
+    assert [a["ip"] for a in fly_api.state.ips["w"]] == [address]
+    assert len(fly_api.state.calls("POST", "/v1/apps/w/ip_assignments")) == 2
+
+
+def test_a_lost_answer_to_a_read_is_retried(client: FlyClient, fly_api: FakeFlyApi) -> None:
+    client.create_app("w", "org")
+    fly_api.state.lose_answer_next("GET", "/v1/apps/w")
+    assert client.get_app("w")["name"] == "w"

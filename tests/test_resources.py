@@ -304,8 +304,10 @@ def test_redis_create_makes_the_database_and_reports_its_url(fly_api: FakeFlyApi
     assert result.id == "webhost-prod-redis"
     assert add_on["organization"]["slug"] == "webhost-systems"
     assert add_on["readRegions"] == ["fra", "sin"]
-    assert add_on["addOnPlan"]["displayName"] == "Pay-as-you-go"
-    assert add_on["options"] == {"eviction": False}
+    # the Upstash plan, not another add-on kind's plan of the same name
+    assert add_on["addOnPlan"] == {"id": "plan_payg", "displayName": "Pay-as-you-go"}
+    # flyctl internal/command/redis/create.go sends only the options turned on
+    assert add_on["options"] == {}
     assert result.outs is not None
     assert result.outs["url"] == add_on["publicUrl"]
     assert result.outs["replica_regions"] == ["fra", "sin"]

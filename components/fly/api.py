@@ -1,9 +1,19 @@
 """Typed clients for the Fly Machines REST API and Fly's GraphQL API.
 
-The token is read from FLY_API_TOKEN on every request and never stored, so a
-client (and a dynamic provider that makes one) can be pickled into Pulumi state
-without carrying a credential. Requests time out, and 429 / 5xx / transport
-failures are retried a bounded number of times, honouring Retry-After.
+The token is read from FLY_API_TOKEN on every call and never stored, so a client
+(and a dynamic provider that makes one) can be pickled into Pulumi state without
+carrying a credential. Token policy: surrounding ASCII whitespace (the newline a
+file or `$(...)` leaves, spaces from a paste) is trimmed; a line break, another
+control character or a non-ASCII character left inside is refused with one error
+that names the position, never the token, before any request is made.
+
+Requests time out. 429 and failures that happened before the request left
+(connection refused) are retried a bounded number of times, honouring
+Retry-After. 5xx and answers lost after the request was sent are retried too,
+except on a call that allocates something (an IP, an add-on): there the outcome
+is unknown, so the caller is told (FlyOutcomeUnknown) and looks before it asks
+again. Every answer is checked against the shape Fly documents; anything else
+is a FlyResponseError naming the call.
 """
 
 from __future__ import annotations
@@ -12,19 +22,35 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypedDict, cast
+from typing import Any, Final, NotRequired, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from pydantic import TypeAdapter, ValidationError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 from tenacity.wait import wait_exponential_jitter
+from typing_extensions import TypedDict
 
 DEFAULT_HOSTNAME: Final = "https://api.machines.dev"
 RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+# fly-go flaps/flaps_error.go: the `status` code the API sets on a taken app name, and
+# the legacy message it still sends with it (used only when no code is set).
+NAME_TAKEN_CODE: Final = "name_taken"
+NAME_TAKEN_MESSAGE: Final = "Name has already been taken"
+
+T = TypeVar("T")
 
 
 class FlyApiError(Exception):
-    """A failed call, carrying Fly's own message."""
+    """A failed call, carrying Fly's own message (and its `status` code, when it sets one)."""
+
+    retryable = True
 
     def __init__(
         self,
@@ -32,11 +58,16 @@ class FlyApiError(Exception):
         path: str,
         status: int | None,
         message: str,
+        *,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> None:
+        self.method = method
+        self.path = path
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.code = code
         where = f"{method} {path}"
         super().__init__(
             f"Fly API {where} failed: {status} {message}"
@@ -46,29 +77,93 @@ class FlyApiError(Exception):
 
 
 class FlyNotFound(FlyApiError):
-    pass
+    retryable = False
+
+
+class FlyForbidden(FlyApiError):
+    """403: for an app, one that exists in an organization this token cannot read."""
+
+    retryable = False
 
 
 class FlyConflict(FlyApiError):
-    pass
+    """The thing already exists: a 409, or a 422 whose code (or legacy message) says so."""
+
+    retryable = False
+
+
+class FlyRefused(FlyApiError):
+    """Any other 4xx (401, 400, a 422 that is not a taken name): asking again changes nothing."""
+
+    retryable = False
+
+
+class FlyResponseError(FlyApiError):
+    """A success status whose body is not what Fly sends."""
+
+    retryable = False
+
+
+class FlyOutcomeUnknown(FlyApiError):
+    """An allocating request was sent and its answer lost: it may have been applied."""
+
+    retryable = False
+
+
+class FlyTokenError(FlyApiError):
+    """FLY_API_TOKEN is missing or unusable. Says where the problem is, never the token."""
+
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.method = self.path = "-"
+        self.status = None
+        self.message = message
+        self.retry_after = None
+        self.code = None
+
+
+# -- response shapes (fly-go types; superfly/docs machines/api/*) ------------------------
+# Go marshals an empty slice as null, so lists are `list | None` and read with `or []`.
 
 
 class AppOrganization(TypedDict):
     slug: str
+    name: NotRequired[str]
 
 
-class App(TypedDict, total=False):
-    id: str
+class App(TypedDict):
+    # fly-go flaps/flaps_apps.go App; docs machines/api/apps-resource "Get app details"
     name: str
-    status: str
     organization: AppOrganization
+    id: NotRequired[str]
+    status: NotRequired[str]
 
 
-class IpAssignment(TypedDict, total=False):
+class SecretName(TypedDict):
+    name: str  # fly-go secrets_types.go AppSecret; values are never listed without asking
+
+
+class SecretList(TypedDict):
+    secrets: list[SecretName] | None
+
+
+class SecretsWritten(TypedDict):
+    version: int  # fly-go secrets_types.go UpdateAppSecretsResp (uint64)
+
+
+class IpAssignment(TypedDict):
+    # fly-go flaps/flaps_ip_assignments.go IPAssignment
     ip: str
-    region: str
-    shared: bool
-    service_name: str
+    region: NotRequired[str]
+    shared: NotRequired[bool]
+    service_name: NotRequired[str]
+    created_at: NotRequired[str]
+
+
+class IpList(TypedDict):
+    ips: list[IpAssignment] | None
 
 
 class AcmeChallenge(TypedDict):
@@ -76,21 +171,68 @@ class AcmeChallenge(TypedDict):
     target: str
 
 
-class DnsRequirements(TypedDict, total=False):
-    a: list[str]
-    aaaa: list[str]
+class Ownership(TypedDict):
+    # fly-go types.go OwnershipRequirement; flyctl internal/command/certificates/root.go
+    # prints `TXT <name> <app_value>` as the record to make.
+    name: str
+    app_value: str
+    org_value: NotRequired[str]
+
+
+class DnsRequirements(TypedDict):
+    # fly-go types.go DNSRequirements; docs machines/api/certificates-resource
+    a: list[str] | None
+    aaaa: list[str] | None
     cname: str
     acme_challenge: AcmeChallenge
-    ownership: dict[str, str]
+    ownership: Ownership
 
 
-class Certificate(TypedDict, total=False):
+class Certificate(TypedDict):
+    # fly-go types.go CertificateDetailResponse
     hostname: str
     status: str
     configured: bool
-    acme_requested: bool
     dns_requirements: DnsRequirements
-    validation_errors: list[Any]
+    acme_requested: NotRequired[bool]
+    validation_errors: NotRequired[list[Any] | None]
+
+
+_APP = TypeAdapter(App)
+_SECRET_LIST = TypeAdapter(SecretList)
+_SECRETS_WRITTEN = TypeAdapter(SecretsWritten)
+_IP = TypeAdapter(IpAssignment)
+_IP_LIST = TypeAdapter(IpList)
+_CERTIFICATE = TypeAdapter(Certificate)
+
+
+def parse(adapter: TypeAdapter[T], body: Any, method: str, path: str) -> T:
+    """`body` as `adapter`'s type, or a FlyResponseError naming the call and what is wrong.
+
+    The error lists field paths and rules only, never a value: an answer can carry a
+    credential (an add-on's URL).
+    """
+    try:
+        return adapter.validate_python(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'the body'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False, include_context=False)
+        )
+        raise FlyResponseError(method, path, None, f"unexpected answer ({problems})") from None
+
+
+def ip_type_of(assignment: Mapping[str, Any]) -> str:
+    """Fly's type of a listed address (the list does not say it outright).
+
+    Private (Flycast) addresses are in fdaa::/16 (fly-go IPAssignment.IsFlycast).
+    """
+    address = str(assignment.get("ip", ""))
+    if assignment.get("shared"):
+        return "shared_v4"
+    if address.startswith("fdaa:"):
+        return "private_v6"
+    return "v6" if ":" in address else "v4"
 
 
 @dataclass(frozen=True)
@@ -98,12 +240,15 @@ class RetryPolicy:
     attempts: int = 5
     initial_delay: float = 0.5
     max_delay: float = 30.0
+    # fly-go flaps/flaps_apps.go WaitForApp: after a create, GET the app until it stops
+    # answering 404/401, backing off 100 ms..500 ms for up to a minute (flaps/retry.go).
+    app_wait_attempts: int = 120
+    app_wait_initial: float = 0.1
+    app_wait_max: float = 0.5
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, FlyApiError):
-        return exc.status is None or exc.status in RETRYABLE_STATUS
-    return False
+    return isinstance(exc, FlyApiError) and exc.retryable
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -116,16 +261,53 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None  # an HTTP date; fall back to exponential backoff
 
 
-def _message(response: httpx.Response) -> str:
+def _error_body(response: httpx.Response) -> tuple[str, str | None]:
+    """Fly's message and `status` code from an error answer.
+
+    fly-go flaps/flaps.go handleAPIError: `message` when set, else `error`; a body that
+    is not JSON is reported as it is.
+    """
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip() or response.reason_phrase
-    if isinstance(body, dict):
-        for key in ("error", "message", "status"):
-            if isinstance(body.get(key), str):
-                return cast(str, body[key])
-    return response.text.strip()
+        return response.text.strip() or response.reason_phrase, None
+    if not isinstance(body, dict):
+        return response.text.strip(), None
+    code = body.get("status") if isinstance(body.get("status"), str) else None
+    for key in ("message", "error"):
+        if isinstance(body.get(key), str) and body[key]:
+            return cast(str, body[key]), code
+    return response.text.strip() or response.reason_phrase, code
+
+
+def _is_name_taken(code: str | None, message: str) -> bool:
+    # fly-go flaps/flaps_error.go IsNameTakenError: a code, when set, is taken at its word;
+    # the legacy message counts only when there is none.
+    if code:
+        return code == NAME_TAKEN_CODE
+    return NAME_TAKEN_MESSAGE in message
+
+
+def read_token() -> str:
+    """FLY_API_TOKEN, trimmed of surrounding ASCII whitespace, or a FlyTokenError."""
+    token = os.environ.get("FLY_API_TOKEN", "").strip(" \t\r\n")
+    if not token:
+        raise FlyTokenError("FLY_API_TOKEN is not set (create one with `fly tokens create org`)")
+    for position, char in enumerate(token, start=1):
+        where = f"character {position} of {len(token)}"
+        if char in "\r\n":
+            problem = f"a line break inside it ({where}); set it to the token on one line"
+        elif not char.isascii():
+            problem = (
+                f"a non-ASCII character ({where}), as a copy from a document leaves "
+                "(a curly quote, a non-breaking space); set it to the token as flyctl prints it"
+            )
+        elif not char.isprintable():
+            problem = f"a control character ({where}); set it to the token as flyctl prints it"
+        else:
+            continue
+        raise FlyTokenError(f"FLY_API_TOKEN is unusable: it has {problem}")
+    return token
 
 
 def authorization(token: str) -> str:
@@ -139,6 +321,10 @@ def authorization(token: str) -> str:
     if token.startswith(("fm1r_", "fm1a_", "fm2_")):
         return f"FlyV1 {token}"
     return f"Bearer {token}"
+
+
+# Transport failures raised before the request left the machine: nothing was applied.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class FlyClient:
@@ -162,38 +348,71 @@ class FlyClient:
 
     # -- transport -----------------------------------------------------------------
 
-    @staticmethod
-    def _token() -> str:
-        token = os.environ.get("FLY_API_TOKEN", "").strip()
-        if not token:
-            raise FlyApiError(
-                "-", "-", None, "FLY_API_TOKEN is not set (create one with `fly tokens create org`)"
-            )
-        return token
-
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, FlyApiError) and exc.retry_after is not None:
             return min(exc.retry_after, self.retry.max_delay)
         return self._backoff(state)
 
-    def _once(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        headers = {"Authorization": authorization(self._token()), "Accept": "application/json"}
+    def _once(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        auth: str,
+        allocates: bool,
+    ) -> Any:
+        headers = {"Authorization": auth, "Accept": "application/json"}
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout) as http:
                 response = http.request(method, path, json=body, headers=headers)
-        except httpx.TransportError as exc:
+        except _NOT_SENT as exc:
             raise FlyApiError(method, path, None, f"{type(exc).__name__}: {exc}") from None
+        except httpx.TransportError as exc:
+            kind = FlyOutcomeUnknown if allocates else FlyApiError
+            raise kind(
+                method, path, None, f"the answer was lost ({type(exc).__name__}: {exc})"
+            ) from None
         if response.is_success:
-            return response.json() if response.content else None
-        error_type: type[FlyApiError] = {404: FlyNotFound, 409: FlyConflict}.get(
-            response.status_code, FlyApiError
-        )
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                kind_of = response.headers.get("content-type", "no content type")
+                raise FlyResponseError(
+                    method,
+                    path,
+                    None,
+                    f"answered {response.status_code} with a body that is not JSON ({kind_of})",
+                ) from None
+        message, code = _error_body(response)
+        status = response.status_code
+        error_type: type[FlyApiError] = FlyApiError
+        if status == 404:
+            error_type = FlyNotFound
+        elif status == 403:
+            error_type = FlyForbidden
+        elif status == 409 or (status == 422 and _is_name_taken(code, message)):
+            error_type = FlyConflict
+        elif status >= 500 and allocates:
+            error_type = FlyOutcomeUnknown  # a 5xx does not say whether it was done
+        elif status not in RETRYABLE_STATUS:
+            error_type = FlyRefused
         raise error_type(
-            method, path, response.status_code, _message(response), _retry_after(response)
+            method, path, status, message, retry_after=_retry_after(response), code=code
         )
 
-    def request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        allocates: bool = False,
+    ) -> Any:
+        """One call, retried as the module docstring says. The token is checked first."""
+        auth = authorization(read_token())
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
@@ -201,15 +420,40 @@ class FlyClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._once, method, path, body)
+        return retrying(self._once, method, path, body, auth, allocates)
 
     # -- apps ----------------------------------------------------------------------
 
-    def create_app(self, name: str, org: str) -> None:
-        self.request("POST", "/v1/apps", {"app_name": name, "org_slug": org})
+    def create_app(self, name: str, org: str) -> App:
+        """Create the app as fly-go's CreateApp does, then wait until it can be read.
+
+        fly-go flaps/flaps_apps.go: `POST /apps?wait=true` with `name` and `org_slug`,
+        followed (in flyctl internal/command/apps/create.go) by WaitForApp. A taken name
+        raises FlyConflict.
+        """
+        self.request("POST", "/v1/apps?wait=true", {"name": name, "org_slug": org})
+        return self.wait_for_app(name)
+
+    def wait_for_app(self, name: str) -> App:
+        """GET the app, retrying the 404/401 that can follow its creation (fly-go WaitForApp)."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.app_wait_attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.app_wait_initial,
+                max=self.retry.app_wait_max,
+                jitter=self.retry.app_wait_initial,
+            ),
+            retry=retry_if_exception(
+                lambda e: isinstance(e, FlyApiError) and e.status in (401, 404)
+            ),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self.get_app, name)
 
     def get_app(self, name: str) -> App:
-        return cast(App, self.request("GET", f"/v1/apps/{quote(name, safe='')}"))
+        path = f"/v1/apps/{quote(name, safe='')}"
+        return parse(_APP, self.request("GET", path), "GET", path)
 
     def delete_app(self, name: str) -> None:
         self.request("DELETE", f"/v1/apps/{quote(name, safe='')}")
@@ -217,28 +461,68 @@ class FlyClient:
     # -- secrets -------------------------------------------------------------------
 
     def list_secret_names(self, app: str) -> set[str]:
-        body = self.request("GET", f"/v1/apps/{quote(app, safe='')}/secrets")
-        return {s["name"] for s in (body or {}).get("secrets", [])}
+        path = f"/v1/apps/{quote(app, safe='')}/secrets"
+        listed = parse(_SECRET_LIST, self.request("GET", path), "GET", path)
+        return {s["name"] for s in listed["secrets"] or []}
 
     def update_secrets(self, app: str, values: Mapping[str, str | None]) -> int:
         """Set (str) and unset (None) secrets in one call; returns Fly's secrets version."""
-        body = self.request(
-            "POST", f"/v1/apps/{quote(app, safe='')}/secrets", {"values": dict(values)}
-        )
-        return int((body or {}).get("version", 0))
+        path = f"/v1/apps/{quote(app, safe='')}/secrets"
+        body = self.request("POST", path, {"values": dict(values)})
+        return parse(_SECRETS_WRITTEN, body, "POST", path)["version"]
 
     # -- IP addresses ------------------------------------------------------------
 
     def assign_ip(self, app: str, ip_type: str) -> IpAssignment:
-        """Allocate an address of `ip_type` (v6, v4, shared_v4) to the app; returns it."""
-        body = self.request(
-            "POST", f"/v1/apps/{quote(app, safe='')}/ip_assignments", {"type": ip_type}
+        """One POST for an address of `ip_type` (v6, v4, shared_v4); FlyOutcomeUnknown if lost."""
+        path = f"/v1/apps/{quote(app, safe='')}/ip_assignments"
+        # fly-go flaps/flaps_ip_assignments.go AssignIPRequest; types as flyctl's first
+        # deploy asks for them (internal/command/deploy/deploy_first.go).
+        body = self.request("POST", path, {"type": ip_type}, allocates=True)
+        return parse(_IP, body, "POST", path)
+
+    def allocate_ip(self, app: str, ip_type: str) -> IpAssignment:
+        """Allocate an address, never twice for one lost answer.
+
+        When an answer is lost the app's addresses are listed: one new address of
+        the type is what the lost request made, and is adopted; none means it was
+        not applied, and the POST is sent again.
+        """
+        known = {a["ip"] for a in self.list_ips(app)}
+
+        def attempt() -> IpAssignment:
+            try:
+                return self.assign_ip(app, ip_type)
+            except FlyOutcomeUnknown as lost:
+                made = [
+                    a
+                    for a in self.list_ips(app)
+                    if a["ip"] not in known and ip_type_of(a) == ip_type
+                ]
+                if len(made) == 1:
+                    return made[0]
+                if made:
+                    raise FlyApiError(
+                        lost.method,
+                        lost.path,
+                        None,
+                        f"the answer was lost and {len(made)} new {ip_type} addresses appeared "
+                        f"({', '.join(a['ip'] for a in made)}); release the extra by hand",
+                    ) from None
+                raise
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(FlyOutcomeUnknown),
+            sleep=self._sleep,
+            reraise=True,
         )
-        return cast(IpAssignment, body)
+        return retrying(attempt)
 
     def list_ips(self, app: str) -> list[IpAssignment]:
-        body = self.request("GET", f"/v1/apps/{quote(app, safe='')}/ip_assignments")
-        return cast(list[IpAssignment], (body or {}).get("ips", []))
+        path = f"/v1/apps/{quote(app, safe='')}/ip_assignments"
+        return parse(_IP_LIST, self.request("GET", path), "GET", path)["ips"] or []
 
     def release_ip(self, app: str, ip: str) -> None:
         self.request(
@@ -249,14 +533,13 @@ class FlyClient:
 
     def request_certificate(self, app: str, hostname: str) -> Certificate:
         """Add `hostname` to the app with a Let's Encrypt certificate (ACME)."""
-        body = self.request(
-            "POST", f"/v1/apps/{quote(app, safe='')}/certificates/acme", {"hostname": hostname}
-        )
-        return cast(Certificate, body)
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/acme"
+        body = self.request("POST", path, {"hostname": hostname})
+        return parse(_CERTIFICATE, body, "POST", path)
 
     def get_certificate(self, app: str, hostname: str) -> Certificate:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
-        return cast(Certificate, self.request("GET", path))
+        return parse(_CERTIFICATE, self.request("GET", path), "GET", path)
 
     def delete_certificate(self, app: str, hostname: str) -> None:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
@@ -268,23 +551,48 @@ class FlyClient:
 DEFAULT_GRAPHQL_BASE: Final = "https://api.fly.io"
 
 
+class _GraphQLError(TypedDict):
+    message: str
+    extensions: NotRequired[dict[str, Any] | None]
+
+
+class _GraphQLAnswer(TypedDict):
+    data: NotRequired[dict[str, Any] | None]
+    errors: NotRequired[list[_GraphQLError] | None]
+
+
+_GRAPHQL_ANSWER = TypeAdapter(_GraphQLAnswer)
+
+
 class FlyGraphQL:
     """Fly's GraphQL API (add-ons such as Upstash Redis live only there).
 
-    Same token, timeouts and retries as the Machines API client. A GraphQL error
-    is raised with Fly's message; "not found" as FlyNotFound.
+    Same token policy, timeouts and retries as the Machines API client. A GraphQL
+    error is raised with Fly's message; "not found" as FlyNotFound.
     """
 
     def __init__(self, base_url: str | None = None, **client: Any) -> None:
         base = base_url or os.environ.get("FLY_API_BASE_URL") or DEFAULT_GRAPHQL_BASE
         self._http = FlyClient(base, **client)
 
-    def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = self._http.request("POST", "/graphql", {"query": query, "variables": variables})
-        errors = (body or {}).get("errors") or []
+    def __call__(self, query: str, /, *, allocates: bool = False, **variables: Any) -> Any:
+        """The `data` of the answer. `allocates` as for FlyClient.request."""
+        body = self._http.request(
+            "POST", "/graphql", {"query": query, "variables": variables}, allocates=allocates
+        )
+        answer = parse(_GRAPHQL_ANSWER, body, "POST", "/graphql")
+        errors = answer.get("errors") or []
         if errors:
-            message = "; ".join(str(e.get("message", e)) for e in errors)
+            message = "; ".join(e["message"] for e in errors)
             codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
             missing = "NOT_FOUND" in codes or "not found" in message.lower()
             raise (FlyNotFound if missing else FlyApiError)("POST", "/graphql", None, message)
-        return cast(dict[str, Any], body["data"])
+        data = answer.get("data")
+        if data is None:
+            raise FlyResponseError("POST", "/graphql", None, "unexpected answer (no data)")
+        return data
+
+    @staticmethod
+    def parse(adapter: TypeAdapter[T], data: Any) -> T:
+        """A GraphQL answer's data as `adapter`'s type (FlyResponseError otherwise)."""
+        return parse(adapter, data, "POST", "/graphql")

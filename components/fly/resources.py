@@ -4,13 +4,20 @@ Providers are pickled (dill) into the state and re-loaded by the engine in a
 fresh process, so they hold no client, no token and no config: every call makes
 its own client, which reads FLY_API_HOSTNAME (Machines API), FLY_API_BASE_URL
 (GraphQL) and FLY_API_TOKEN from the environment of `pulumi up`.
+
+The engine strips secrets before it calls a dynamic provider (the Python SDK's
+provider declares acceptSecrets false: pulumi sdk/python/lib/pulumi/dynamic/__main__.py)
+and re-marks only the outputs whose key is a secret input's (annotateSecrets in
+pulumi pkg/resource/plugin/provider_plugin.go). So each resource lists in
+SECRET_OUTPUTS, passed as `additional_secret_outputs`, every output that carries
+a secret under another key, or state would keep it in plaintext.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, NotRequired
 
 import pulumi
 from pulumi.dynamic import (
@@ -21,8 +28,19 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
 
-from components.fly.api import FlyClient, FlyConflict, FlyGraphQL, FlyNotFound
+from components.fly.api import App as AppAnswer
+from components.fly.api import (
+    FlyClient,
+    FlyConflict,
+    FlyForbidden,
+    FlyGraphQL,
+    FlyNotFound,
+    FlyOutcomeUnknown,
+    ip_type_of,
+)
 
 
 class _FlyProvider(ResourceProvider):
@@ -53,26 +71,40 @@ class AppProvider(_FlyProvider):
         client = self._client()
         name, org = props["name"], props["org"]
         try:
-            client.create_app(name, org)
+            app = client.create_app(name, org)
         except FlyConflict:
-            # The name exists. Adopt it only if it is ours (a retried create whose
-            # first attempt landed); another org's app is a hard error.
-            existing = client.get_app(name)
-            owner = existing.get("organization", {}).get("slug")
-            if owner != org:
-                raise RuntimeError(
-                    f"Fly app name {name!r} is taken by another organization; "
-                    "choose another appName"
-                ) from None
-        app = client.get_app(name)
+            app = self._adopt(client, name, org)
         return CreateResult(name, self._outs(name, org, app.get("status", "pending")))
+
+    @staticmethod
+    def _adopt(client: FlyClient, name: str, org: str) -> AppAnswer:
+        """The taken name's app, if it is ours; otherwise a clear refusal.
+
+        Ours means in the same organization: a create of ours whose answer was lost
+        (and retried), or an earlier run cut off before it recorded state. An app in
+        another organization is never adopted: its name is global at Fly (fly-go
+        flaps/flaps_error.go, the name_taken suggestion), and a 403 on reading it
+        means it lives in an organization this token cannot see (fly-go
+        flaps/flaps_apps.go AppNameAvailable).
+        """
+        refusal = (
+            f"Fly app name {name!r} is taken by another organization{{}}; app names are "
+            "global across Fly.io: choose another appName"
+        )
+        try:
+            app = client.wait_for_app(name)
+        except FlyForbidden:
+            raise RuntimeError(refusal.format(" (one this token cannot see)")) from None
+        if app["organization"]["slug"] != org:
+            raise RuntimeError(refusal.format(f" ({app['organization']['slug']})"))
+        return app
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             app = self._client().get_app(id_)
         except FlyNotFound:
             return ReadResult("", {})
-        org = app.get("organization", {}).get("slug", props.get("org", ""))
+        org = app["organization"]["slug"]
         outs = self._outs(id_, org, app.get("status", ""))
         return ReadResult(id_, outs, inputs={"name": id_, "org": org})
 
@@ -87,6 +119,8 @@ class AppProvider(_FlyProvider):
 
 class App(Resource, module="fly", name="App"):
     """The Fly app itself (`pulumi-python:dynamic/fly:App`)."""
+
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
     name: pulumi.Output[str]
     org: pulumi.Output[str]
@@ -159,7 +193,13 @@ class AppSecretsProvider(_FlyProvider):
 
 
 class AppSecrets(Resource, module="fly", name="AppSecrets"):
-    """Secrets this stack sets on a Fly app (`pulumi-python:dynamic/fly:AppSecrets`)."""
+    """Secrets this stack sets on a Fly app (`pulumi-python:dynamic/fly:AppSecrets`).
+
+    `keys` (names) and `version` (Fly's counter) are derived from the values but hold
+    none of them, so they stay readable.
+    """
+
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ("values",)
 
     app: pulumi.Output[str]
     keys: pulumi.Output[list[str]]
@@ -180,20 +220,12 @@ class AppSecrets(Resource, module="fly", name="AppSecrets"):
             "version": None,
         }
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["values"])
+            opts, pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
         )
         super().__init__(AppSecretsProvider(), resource_name, props, opts)
 
 
 # -- IpAddress -------------------------------------------------------------------
-
-
-def _ip_type(assignment: Mapping[str, Any]) -> str:
-    """Fly's type of a listed address (the list does not say it outright)."""
-    address = str(assignment.get("ip", ""))
-    if assignment.get("shared"):
-        return "shared_v4"
-    return "v6" if ":" in address else "v4"
 
 
 class IpAddressProvider(_FlyProvider):
@@ -206,10 +238,11 @@ class IpAddressProvider(_FlyProvider):
         client = self._client()
         app, ip_type = props["app"], props["type"]
         try:
-            address = client.assign_ip(app, ip_type)["ip"]
+            # Never two addresses for one lost answer: allocate_ip looks before it asks again.
+            address = client.allocate_ip(app, ip_type)["ip"]
         except FlyConflict:
-            # An app has one shared IPv4: a retried create finds the one it made.
-            existing = [a for a in client.list_ips(app) if _ip_type(a) == ip_type]
+            # An app has one shared IPv4: a create re-run after a cut-off finds the one it made.
+            existing = [a for a in client.list_ips(app) if ip_type_of(a) == ip_type]
             if not existing:
                 raise
             address = existing[0]["ip"]
@@ -224,7 +257,7 @@ class IpAddressProvider(_FlyProvider):
         found = next((a for a in listed if a.get("ip") == address), None)
         if found is None:
             return ReadResult("", {})
-        outs = self._outs(app, _ip_type(found), address)
+        outs = self._outs(app, ip_type_of(found), address)
         return ReadResult(id_, outs, inputs={"app": app, "type": outs["type"]})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -240,6 +273,8 @@ class IpAddressProvider(_FlyProvider):
 
 class IpAddress(Resource, module="fly", name="IpAddress"):
     """A public IP of a Fly app (`pulumi-python:dynamic/fly:IpAddress`)."""
+
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
     app: pulumi.Output[str]
     type: pulumi.Output[str]
@@ -263,17 +298,27 @@ class IpAddress(Resource, module="fly", name="IpAddress"):
 class CertificateProvider(_FlyProvider):
     """A hostname on an app with a Let's Encrypt certificate: /v1/apps/{app}/certificates.
 
-    Outputs what Fly reports: `status`, `configured`, and `dns_requirements`, the
-    records Fly wants (the ACME challenge CNAME among them).
+    Outputs what Fly reports: `status`, `configured`, `dns_requirements` as Fly lists
+    them, and from those the records the edge makes: the `_fly-ownership` TXT record
+    (`ownership_txt_name`, `ownership_txt_value`) and the A / AAAA values Fly expects
+    (`a_records`, `aaaa_records`).
     """
 
     def _outs(self, app: str, cert: Mapping[str, Any]) -> dict[str, Any]:
+        wanted = cert["dns_requirements"]
         return {
             "app": app,
             "hostname": cert["hostname"],
-            "status": cert.get("status", ""),
-            "configured": bool(cert.get("configured", False)),
-            "dns_requirements": dict(cert.get("dns_requirements") or {}),
+            "status": cert["status"],
+            "configured": bool(cert["configured"]),
+            "dns_requirements": dict(wanted),
+            # docs machines/api/certificates-resource: dns_requirements.ownership is
+            # {name, app_value, org_value}; flyctl internal/command/certificates/root.go
+            # tells users to make `TXT <name> <app_value>`.
+            "ownership_txt_name": wanted["ownership"]["name"],
+            "ownership_txt_value": wanted["ownership"]["app_value"],
+            "a_records": list(wanted["a"] or []),
+            "aaaa_records": list(wanted["aaaa"] or []),
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -309,11 +354,17 @@ class CertificateProvider(_FlyProvider):
 class Certificate(Resource, module="fly", name="Certificate"):
     """A hostname and its ACME certificate (`pulumi-python:dynamic/fly:Certificate`)."""
 
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+
     app: pulumi.Output[str]
     hostname: pulumi.Output[str]
     status: pulumi.Output[str]
     configured: pulumi.Output[bool]
     dns_requirements: pulumi.Output[dict[str, Any]]
+    ownership_txt_name: pulumi.Output[str]
+    ownership_txt_value: pulumi.Output[str]
+    a_records: pulumi.Output[list[str]]
+    aaaa_records: pulumi.Output[list[str]]
 
     def __init__(
         self,
@@ -329,6 +380,10 @@ class Certificate(Resource, module="fly", name="Certificate"):
             "status": None,
             "configured": None,
             "dns_requirements": None,
+            "ownership_txt_name": None,
+            "ownership_txt_value": None,
+            "a_records": None,
+            "aaaa_records": None,
         }
         super().__init__(CertificateProvider(), resource_name, props, opts)
 
@@ -337,21 +392,108 @@ class Certificate(Resource, module="fly", name="Certificate"):
 
 # Add-ons share one namespace of operations; `provider` says which kind is meant.
 _PROVIDER = "upstash_redis"
+# The fields flyctl's GetAddOn reads for `fly redis update` (gql/genqclient.graphql),
+# options and metadata among them: an update sends them back.
 _ADD_ON = """query($name: String, $provider: String) { addOn(name: $name, provider: $provider) {
-  id name publicUrl primaryRegion readRegions options
+  id name publicUrl primaryRegion readRegions options metadata
   addOnPlan { id displayName } organization { slug } } }"""
 _ORGANIZATION = "query($slug: String!) { organization(slug: $slug) { id } }"
-_PLANS = "query { addOnPlans { nodes { id displayName } } }"
+# flyctl gql/genqclient.graphql ListAddOnPlans: plans of one add-on kind. Without
+# `type` the list holds every kind's plans, whose display names can repeat.
+_PLANS = "query { addOnPlans(type: upstash_redis) { nodes { id displayName } } }"
 _CREATE = """mutation($organizationId: ID!, $name: String, $primaryRegion: String, $planId: ID,
   $readRegions: [String!], $options: JSON!) {
   createAddOn(input: {organizationId: $organizationId, type: upstash_redis, name: $name,
     primaryRegion: $primaryRegion, planId: $planId, readRegions: $readRegions,
     options: $options}) { addOn { id name } } }"""
-_UPDATE = """mutation($addOnId: ID!, $planId: ID!, $readRegions: [String!], $options: JSON!) {
+# flyctl gql/genqclient.graphql UpdateRedisAddOn, without prodPack (left untouched
+# when absent, per the schema's UpdateAddOnInput.prodPack).
+_UPDATE = """mutation($addOnId: ID!, $planId: ID!, $readRegions: [String!]!, $options: JSON!,
+  $metadata: JSON!) {
   updateAddOn(input: {addOnId: $addOnId, planId: $planId, readRegions: $readRegions,
-    options: $options}) { addOn { id } } }"""
+    options: $options, metadata: $metadata}) { addOn { id } } }"""
 _DELETE = """mutation($name: String, $provider: String) {
   deleteAddOn(input: {name: $name, provider: $provider}) { deletedAddOnName } }"""
+
+# flyctl internal/command/redis/create.go: plans kept only by databases already on them,
+# matched on the display name lower-cased with spaces as underscores; fixed plans.
+_LEGACY_PLANS = frozenset({"pro_2k", "pro_10k", "starter", "standard"})
+
+
+def _is_legacy_plan(plan: str) -> bool:
+    return plan.lower().replace(" ", "_") in _LEGACY_PLANS
+
+
+def _is_fixed_plan(plan: str) -> bool:
+    return plan.lower().startswith(("flyio_fixed_", "fixed "))
+
+
+class _Plan(TypedDict):
+    id: str
+    displayName: str
+
+
+class _PlanNodes(TypedDict):
+    nodes: list[_Plan] | None
+
+
+class _Plans(TypedDict):
+    addOnPlans: _PlanNodes
+
+
+class _OrganizationId(TypedDict):
+    id: str
+
+
+class _Organization(TypedDict):
+    organization: _OrganizationId
+
+
+class _Slug(TypedDict):
+    slug: str
+
+
+class _AddOnData(TypedDict):
+    id: str
+    name: str
+    publicUrl: NotRequired[str | None]
+    primaryRegion: NotRequired[str | None]
+    readRegions: NotRequired[list[str] | None]
+    options: NotRequired[dict[str, Any] | None]
+    metadata: NotRequired[dict[str, Any] | None]
+    addOnPlan: NotRequired[_Plan | None]
+    organization: NotRequired[_Slug | None]
+
+
+class _AddOn(TypedDict):
+    addOn: _AddOnData | None
+
+
+_PLANS_ANSWER = TypeAdapter(_Plans)
+_ORGANIZATION_ANSWER = TypeAdapter(_Organization)
+_ADD_ON_ANSWER = TypeAdapter(_AddOn)
+
+
+def update_options(current: Mapping[str, Any] | None, eviction: bool, plan: str) -> dict[str, Any]:
+    """The `options` an update sends, from the add-on's current ones.
+
+    As `fly redis update` builds them (flyctl internal/command/redis/update.go):
+    eviction is set when wanted, set false only when it is on now, and otherwise
+    left out (an explicit false on stale data could turn off what is on); auto
+    upgrade is dropped on a plan that is neither fixed nor legacy; prod_pack never
+    travels in options. Every other key goes back as it came.
+    """
+    options = dict(current or {})
+    if eviction:
+        options["eviction"] = True
+    elif options.get("eviction") is True:
+        options["eviction"] = False
+    else:
+        options.pop("eviction", None)
+    if not _is_fixed_plan(plan) and not _is_legacy_plan(plan):
+        options.pop("auto_upgrade", None)
+    options.pop("prod_pack", None)
+    return options
 
 
 class UpstashRedisProvider(_FlyProvider):
@@ -367,65 +509,81 @@ class UpstashRedisProvider(_FlyProvider):
         return FlyGraphQL()
 
     def _plan_id(self, api: FlyGraphQL, plan: str) -> str:
-        plans = api(_PLANS)["addOnPlans"]["nodes"]
+        plans = api.parse(_PLANS_ANSWER, api(_PLANS))["addOnPlans"]["nodes"] or []
         for node in plans:
             if node["displayName"] == plan:
-                return str(node["id"])
+                return node["id"]
         names = ", ".join(sorted(n["displayName"] for n in plans))
         raise RuntimeError(f"Upstash has no plan {plan!r}; plans: {names}")
 
-    def _outs(self, props: Mapping[str, Any], add_on: Mapping[str, Any]) -> dict[str, Any]:
+    def _outs(self, props: Mapping[str, Any], add_on: _AddOnData) -> dict[str, Any]:
+        organization, plan = add_on.get("organization"), add_on.get("addOnPlan")
         return {
             "name": add_on["name"],
-            "org": (add_on.get("organization") or {}).get("slug", props.get("org")),
+            "org": organization["slug"] if organization else props.get("org"),
             "primary_region": add_on.get("primaryRegion"),
             "replica_regions": sorted(add_on.get("readRegions") or []),
             "eviction": bool((add_on.get("options") or {}).get("eviction", False)),
-            "plan": (add_on.get("addOnPlan") or {}).get("displayName"),
+            "plan": plan["displayName"] if plan else None,
             "url": add_on.get("publicUrl"),
         }
 
-    def _update(self, api: FlyGraphQL, add_on_id: str, props: Mapping[str, Any]) -> None:
+    def _update(self, api: FlyGraphQL, add_on: _AddOnData, props: Mapping[str, Any]) -> None:
+        # Start from what the add-on has, as `fly redis update` does, so options and
+        # metadata this program does not manage go back unchanged.
         api(
             _UPDATE,
-            addOnId=add_on_id,
+            addOnId=add_on["id"],
             planId=self._plan_id(api, props["plan"]),
             readRegions=sorted(props["replica_regions"]),
-            options={"eviction": bool(props["eviction"])},
+            options=update_options(add_on.get("options"), bool(props["eviction"]), props["plan"]),
+            metadata=dict(add_on.get("metadata") or {}),
         )
 
     @staticmethod
-    def _find(api: FlyGraphQL, name: str) -> dict[str, Any] | None:
+    def _find(api: FlyGraphQL, name: str) -> _AddOnData | None:
         try:
-            add_on: dict[str, Any] | None = api(_ADD_ON, name=name, provider=_PROVIDER)["addOn"]
+            return api.parse(_ADD_ON_ANSWER, api(_ADD_ON, name=name, provider=_PROVIDER))["addOn"]
         except FlyNotFound:
             return None
-        return add_on
 
-    def _get(self, api: FlyGraphQL, name: str) -> dict[str, Any]:
+    def _get(self, api: FlyGraphQL, name: str) -> _AddOnData:
         if (add_on := self._find(api, name)) is None:
             raise RuntimeError(f"Redis database {name!r} is gone")
         return add_on
+
+    def _create(self, api: FlyGraphQL, props: Mapping[str, Any]) -> None:
+        organization = api(_ORGANIZATION, slug=props["org"])
+        api(
+            _CREATE,
+            allocates=True,
+            organizationId=api.parse(_ORGANIZATION_ANSWER, organization)["organization"]["id"],
+            name=props["name"],
+            primaryRegion=props["primary_region"],
+            planId=self._plan_id(api, props["plan"]),
+            readRegions=sorted(props["replica_regions"]),
+            # flyctl internal/command/redis/create.go sets only the options turned on.
+            options={"eviction": True} if props["eviction"] else {},
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._graphql()
         name = props["name"]
         existing = self._find(api, name)
         if existing is None:
-            api(
-                _CREATE,
-                organizationId=api(_ORGANIZATION, slug=props["org"])["organization"]["id"],
-                name=name,
-                primaryRegion=props["primary_region"],
-                planId=self._plan_id(api, props["plan"]),
-                readRegions=sorted(props["replica_regions"]),
-                options={"eviction": bool(props["eviction"])},
-            )
-        elif (existing.get("organization") or {}).get("slug") != props["org"]:
-            raise RuntimeError(f"Redis database {name!r} belongs to another organization")
-        else:
-            # A retried create whose first attempt landed: converge it.
-            self._update(api, existing["id"], props)
+            try:
+                self._create(api, props)
+            except FlyOutcomeUnknown:
+                # The answer was lost: look before asking again, so one database is made.
+                existing = self._find(api, name)
+                if existing is None:
+                    self._create(api, props)
+        if existing is not None:
+            organization = existing.get("organization")
+            if organization is None or organization["slug"] != props["org"]:
+                raise RuntimeError(f"Redis database {name!r} belongs to another organization")
+            # Ours, from an earlier create whose result was not recorded: converge it.
+            self._update(api, existing, props)
         return CreateResult(name, self._outs(props, self._get(api, name)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -445,7 +603,7 @@ class UpstashRedisProvider(_FlyProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         api = self._graphql()
-        self._update(api, self._get(api, id_)["id"], news)
+        self._update(api, self._get(api, id_), news)
         return UpdateResult(self._outs(news, self._get(api, id_)))
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
@@ -458,6 +616,10 @@ _REDIS_INPUTS = ("name", "org", "primary_region", "replica_regions", "eviction",
 
 class UpstashRedis(Resource, module="fly", name="UpstashRedis"):
     """An Upstash Redis database (`pulumi-python:dynamic/fly:UpstashRedis`). `url` is secret."""
+
+    # The URL carries the password, and no input of that name is secret for the engine
+    # to re-mark it by (pulumi pkg/resource/plugin/provider_plugin.go annotateSecrets).
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ("url",)
 
     name: pulumi.Output[str]
     primary_region: pulumi.Output[str]
@@ -486,6 +648,6 @@ class UpstashRedis(Resource, module="fly", name="UpstashRedis"):
             "url": None,
         }
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["url"])
+            opts, pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
         )
         super().__init__(UpstashRedisProvider(), resource_name, props, opts)

@@ -1,8 +1,34 @@
-"""A stateful fake of the Fly Machines REST endpoints this program uses, over real HTTP.
+"""A stateful fake of the Fly Machines REST endpoints and the GraphQL add-on API, over real HTTP.
 
-Served on 127.0.0.1 from a thread. Keeps apps and secrets like Fly does, checks
-the bearer token, logs every request, and can be told to answer the next
-matching requests with a failure (status, headers) before behaving again.
+Served on 127.0.0.1 from a thread. Keeps apps, secrets, IPs, certificates and
+add-ons like Fly does, checks the bearer token, logs every request, and can be
+told to misbehave on the next matching requests:
+
+- `fail_next`: answer with a status (and headers, body) without doing anything;
+- `lose_answer_next`: do the request, then drop the connection before answering
+  (what a reset or a timeout after the request was sent looks like to a client);
+- `answer_raw_next`: answer 200 with a body that is not what Fly sends.
+
+What it answers, and where that comes from:
+- Errors are `{"error": ...}` (superfly/fly-go `flaps/flaps.go` handleAPIError reads
+  `error` and `message`; `flaps/flaps_apps_test.go` shows `{"error":"app not found"}`
+  for a 404 and `{"error":"unauthorized"}` for a 403).
+- A taken app name is a 422 with `{"error": "Validation failed: Name has already been
+  taken", "status": "name_taken"}` (superfly/docs `machines/api/working-with-machines-api`
+  "422 Validation failed (for example, an app name that is already taken)"; fly-go
+  `flaps/flaps_error_test.go` for the body).
+- An app in an organization the token cannot see answers GET with 403 (fly-go
+  `flaps/flaps_apps.go` AppNameAvailable).
+- POST /v1/apps takes `name` (fly-go `CreateAppRequest`) or `app_name` (the docs'
+  `machines/api/apps-resource` example) and answers 201 `{"id", "created_at"}`.
+- Secrets writes answer `{"secrets": [...], "version": N}` (fly-go `secrets_types.go`
+  UpdateAppSecretsResp).
+- IP assignments list as `{"ips": [{"ip", "region", "service_name", "shared",
+  "created_at"}]}` (fly-go `flaps/flaps_ip_assignments.go`).
+- Certificates answer the CertificateDetailResponse shape (fly-go `types.go`; docs
+  `machines/api/certificates-resource`), `dns_requirements` computed from the app's
+  current addresses.
+- GraphQL answers `{"data": ..., "errors": [{"message", "extensions": {"code"}}]}`.
 """
 
 from __future__ import annotations
@@ -12,27 +38,34 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 TOKEN = "fake-fly-token"
+
+# fly-go flaps/flaps_error_test.go: the body of a taken app name (a 422).
+NAME_TAKEN = {"error": "Validation failed: Name has already been taken", "status": "name_taken"}
 
 
 @dataclass
 class Fault:
     method: str
-    path: str  # regex, full match
-    status: int
+    path: str  # regex, full match against the path without its query
+    status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(default_factory=lambda: {"error": "injected failure"})
+    body: Any = field(default_factory=lambda: {"error": "injected failure"})
+    raw: bytes | None = None  # answered as is, with `content_type`
+    content_type: str = "application/json"
+    lose_answer: bool = False  # apply the request, then close without answering
 
 
 @dataclass
 class Request:
     method: str
-    path: str
+    path: str  # with its query, as sent
     body: Any
     authorization: str | None
 
@@ -44,12 +77,17 @@ class FlyState:
         self.secrets_version: dict[str, int] = {}
         self.ips: dict[str, list[dict[str, Any]]] = {}
         self.certificates: dict[str, dict[str, dict[str, Any]]] = {}
+        # Organizations whose apps the token cannot read: GET answers 403 for them.
+        self.invisible_orgs: set[str] = {"other-org"}
         # GraphQL add-ons (Upstash Redis), organizations and plans
         self.add_ons: dict[str, dict[str, Any]] = {}
         self.organizations = {"webhost-systems": "org_WebHost1", "other-org": "org_Other2"}
+        # Without a `type`, addOnPlans lists every kind's plans (the argument is optional
+        # in flyctl's gql/schema.graphql): another kind's plan can share a display name.
         self.plans = [
-            {"id": "plan_payg", "displayName": "Pay-as-you-go"},
-            {"id": "plan_250", "displayName": "Fixed 250MB"},
+            {"id": "plan_tigris_payg", "displayName": "Pay-as-you-go", "type": "tigris"},
+            {"id": "plan_payg", "displayName": "Pay-as-you-go", "type": "upstash_redis"},
+            {"id": "plan_250", "displayName": "Fixed 250MB", "type": "upstash_redis"},
         ]
         self._next_ip = 1
         self.faults: list[Fault] = []
@@ -57,13 +95,45 @@ class FlyState:
         self.lock = threading.Lock()
 
     def fail_next(
-        self, method: str, path: str, status: int, times: int = 1, **headers: str
+        self,
+        method: str,
+        path: str,
+        status: int,
+        times: int = 1,
+        body: Any = None,
+        **headers: str,
     ) -> None:
         for _ in range(times):
-            self.faults.append(Fault(method, path, status, dict(headers)))
+            fault = Fault(method, path, status, dict(headers))
+            if body is not None:
+                fault.body = body
+            self.faults.append(fault)
+
+    def lose_answer_next(self, method: str, path: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(method, path, lose_answer=True))
+
+    def answer_raw_next(
+        self, method: str, path: str, raw: bytes, content_type: str = "text/html"
+    ) -> None:
+        self.faults.append(Fault(method, path, 200, raw=raw, content_type=content_type))
+
+    def add_app(self, name: str, org: str) -> dict[str, Any]:
+        app = {
+            "id": f"id-{name}",
+            "name": name,
+            "status": "pending",
+            "organization": {"name": org, "slug": org},
+        }
+        self.apps[name] = app
+        return app
 
     def calls(self, method: str, path: str) -> list[Request]:
-        return [r for r in self.requests if r.method == method and re.fullmatch(path, r.path)]
+        return [
+            r
+            for r in self.requests
+            if r.method == method and re.fullmatch(path, urlsplit(r.path).path)
+        ]
 
 
 def _secret_list(values: dict[str, str]) -> list[dict[str, str]]:
@@ -73,16 +143,27 @@ def _secret_list(values: dict[str, str]) -> list[dict[str, str]]:
     ]
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        payload = b"" if body is None else json.dumps(body).encode()
+    def _send(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        payload = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -93,44 +174,53 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
+        path = urlsplit(self.path).path
         state = self.server.state
         with state.lock:
             state.requests.append(
                 Request(method, self.path, body, self.headers.get("Authorization"))
             )
-            for fault in state.faults:
-                if fault.method == method and re.fullmatch(fault.path, self.path):
-                    state.faults.remove(fault)
-                    self._send(fault.status, fault.body, fault.headers)
+            fault = next(
+                (f for f in state.faults if f.method == method and re.fullmatch(f.path, path)),
+                None,
+            )
+            if fault is not None:
+                state.faults.remove(fault)
+                if not fault.lose_answer:
+                    self._send(
+                        fault.status, fault.body, fault.headers, fault.raw, fault.content_type
+                    )
                     return
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, {"error": "unauthorized"})
                 return
-            status, answer = self._route(method, self.path, body or {})
+            status, answer = self._route(method, path, body or {})
+        if fault is not None and fault.lose_answer:
+            self.close_connection = True  # done, and the answer never leaves
+            return
         self._send(status, answer)
 
     def _route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         state = self.server.state
         if path == "/v1/apps" and method == "POST":
-            name, org = body["app_name"], body["org_slug"]
+            name, org = body.get("name") or body.get("app_name"), body.get("org_slug")
+            if not name or not org:
+                return 400, {"error": "app name and org_slug are required"}
             if name in state.apps:
-                return 409, {"error": f"app {name} already exists"}
-            state.apps[name] = {
-                "id": f"id-{name}",
-                "name": name,
-                "status": "pending",
-                "organization": {"slug": org, "name": org},
-            }
-            return 201, None
+                return 422, dict(NAME_TAKEN)
+            app = state.add_app(name, org)
+            return 201, {"id": app["id"], "created_at": int(time.time() * 1000)}
         if m := re.fullmatch(r"/v1/apps/([^/]+)", path):
-            app = state.apps.get(m[1])
+            app = state.apps.get(unquote(m[1]))
             if app is None:
                 return 404, {"error": "app not found"}
+            if app["organization"]["slug"] in state.invisible_orgs:
+                return 403, {"error": "unauthorized"}
             if method == "GET":
                 return 200, app
             if method == "DELETE":
-                del state.apps[m[1]]
-                state.secrets.pop(m[1], None)
+                del state.apps[app["name"]]
+                state.secrets.pop(app["name"], None)
                 return 202, None
         if m := re.fullmatch(r"/v1/apps/([^/]+)/secrets", path):
             if m[1] not in state.apps:
@@ -163,7 +253,13 @@ class _Handler(BaseHTTPRequestHandler):
             return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
 
         plan_of = {p["id"]: p for p in state.plans}
+
+        def plan(plan_id: str) -> dict[str, Any]:
+            return {k: plan_of[plan_id][k] for k in ("id", "displayName")}
+
         if "createAddOn" in query:
+            if plan_of.get(v["planId"], {}).get("type") != "upstash_redis":
+                return error(f"createAddOn Validation failed: plan {v['planId']} is not a plan")
             if v["name"] in state.add_ons:
                 return error("createAddOn Validation failed: Name has already been taken")
             org = next(s for s, i in state.organizations.items() if i == v["organizationId"])
@@ -174,17 +270,21 @@ class _Handler(BaseHTTPRequestHandler):
                 "primaryRegion": v["primaryRegion"],
                 "readRegions": list(v["readRegions"]),
                 "options": dict(v["options"]),
-                "addOnPlan": plan_of[v["planId"]],
+                "metadata": {"upstash_id": secrets.token_hex(4)},
+                "addOnPlan": plan(v["planId"]),
                 "organization": {"slug": org},
             }
             return {"data": {"createAddOn": {"addOn": {"id": f"addon_{v['name']}"}}}}
         if "updateAddOn" in query:
             add_on = next(a for a in state.add_ons.values() if a["id"] == v["addOnId"])
-            add_on |= {
-                "readRegions": list(v["readRegions"]),
-                "options": dict(v["options"]),
-                "addOnPlan": plan_of[v["planId"]],
-            }
+            if plan_of.get(v["planId"], {}).get("type") != "upstash_redis":
+                return error(f"updateAddOn Validation failed: plan {v['planId']} is not a plan")
+            # An option left out keeps its state (flyctl internal/command/redis/update.go:
+            # "Omit the key so the server keeps its state").
+            add_on["options"] = {**add_on["options"], **dict(v["options"])}
+            if "metadata" in v:
+                add_on["metadata"] = dict(v["metadata"])
+            add_on |= {"readRegions": list(v["readRegions"]), "addOnPlan": plan(v["planId"])}
             return {"data": {"updateAddOn": {"addOn": {"id": add_on["id"]}}}}
         if ("addOn(" in query or "deleteAddOn" in query) and v.get("provider") != "upstash_redis":
             return error("provider must name the add-on kind")
@@ -194,8 +294,16 @@ class _Handler(BaseHTTPRequestHandler):
             del state.add_ons[v["name"]]
             return {"data": {"deleteAddOn": {"deletedAddOnName": v["name"]}}}
         if "addOnPlans" in query:
-            return {"data": {"addOnPlans": {"nodes": state.plans}}}
+            kind = None
+            if m := re.search(r"addOnPlans\(\s*type:\s*\$(\w+)", query):
+                kind = v.get(m[1])
+            elif m := re.search(r"addOnPlans\(\s*type:\s*(\w+)", query):
+                kind = m[1]
+            nodes = [plan(p["id"]) for p in state.plans if kind in (None, p["type"])]
+            return {"data": {"addOnPlans": {"nodes": nodes}}}
         if "organization(" in query:
+            if v["slug"] not in state.organizations:
+                return error("Could not find Organization", "NOT_FOUND")
             return {"data": {"organization": {"id": state.organizations[v["slug"]]}}}
         if "addOn(" in query:
             if v["name"] not in state.add_ons:
@@ -216,12 +324,21 @@ class _Handler(BaseHTTPRequestHandler):
                 if any(a["shared"] for a in listed):
                     return 409, {"error": "app already has a shared ipv4"}
                 address, shared = "66.241.124.17", True
-            else:
+            elif kind in ("v6", "v4", "private_v6"):
                 n = state._next_ip
                 state._next_ip += 1
-                address = f"2a09:8280:1::{n:x}" if kind == "v6" else f"137.66.0.{n}"
+                prefix = {"v6": "2a09:8280:1::", "private_v6": "fdaa:0:1:a7b::"}
+                address = f"{prefix[kind]}{n:x}" if kind in prefix else f"137.66.0.{n}"
                 shared = False
-            assignment = {"ip": address, "region": "global", "shared": shared, "service_name": ""}
+            else:
+                return 400, {"error": f"invalid ip type {kind}"}
+            assignment = {
+                "ip": address,
+                "region": "global",
+                "service_name": "",
+                "shared": shared,
+                "created_at": _now(),
+            }
             listed.append(assignment)
             return 200, assignment
         if method == "DELETE" and ip is not None:
@@ -229,6 +346,31 @@ class _Handler(BaseHTTPRequestHandler):
             listed[:] = [a for a in listed if a["ip"] != unquote(ip)]
             return (204, None) if len(listed) < before else (404, {"error": "ip not found"})
         return 405, {"error": "method not allowed"}
+
+    def _certificate(self, app: str, cert: dict[str, Any]) -> dict[str, Any]:
+        """The certificate as Fly answers it: what it asks for follows the app's addresses."""
+        state = self.server.state
+        listed = state.ips.get(app, [])
+        name = cert["hostname"]
+        return {
+            **cert,
+            "dns_requirements": {
+                "a": [a["ip"] for a in listed if "." in a["ip"]],
+                "aaaa": [
+                    a["ip"] for a in listed if ":" in a["ip"] and not a["ip"].startswith("fdaa:")
+                ],
+                "cname": f"{app}.fly.dev",
+                "acme_challenge": {
+                    "name": f"_acme-challenge.{name}",
+                    "target": f"{name}.k3v9x.flydns.net",
+                },
+                "ownership": {
+                    "name": f"_fly-ownership.{name}",
+                    "app_value": f"app-{hashlib.sha256(app.encode()).hexdigest()[:10]}",
+                    "org_value": "org-5e1f0c3a9d",
+                },
+            },
+        }
 
     def _certificates(
         self, method: str, app: str, hostname: str | None, body: dict[str, Any]
@@ -246,24 +388,23 @@ class _Handler(BaseHTTPRequestHandler):
                 "configured": False,
                 "acme_requested": True,
                 "status": "pending_validation",
-                "dns_requirements": {
-                    "a": [],
-                    "aaaa": [a["ip"] for a in state.ips.get(app, []) if ":" in a["ip"]],
-                    "cname": f"{app}.fly.dev",
-                    "acme_challenge": {
-                        "name": f"_acme-challenge.{name}",
-                        "target": f"{name}.k3v9x.flydns.net",
-                    },
-                    "ownership": {"name": f"_fly-ownership.{name}", "app_value": f"app-{app}"},
+                "dns_provider": "cloudflare",
+                "rate_limited_until": None,
+                "certificates": [],
+                "validation": {
+                    "dns_configured": False,
+                    "alpn_configured": False,
+                    "http_configured": False,
+                    "ownership_txt_configured": False,
                 },
                 "validation_errors": [],
             }
-            return 201, certs[name]
+            return 201, self._certificate(app, certs[name])
         name = unquote(hostname or "")
         if name not in certs:
             return 404, {"error": "certificate not found"}
         if method == "GET":
-            return 200, certs[name]
+            return 200, self._certificate(app, certs[name])
         if method == "DELETE":
             del certs[name]
             return 204, None
