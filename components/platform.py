@@ -12,9 +12,11 @@ from typing import Any
 
 import pulumi
 
+from components import catalog
 from components.app import FlyApp, FlyAppArgs
 from components.config import StackConfig
 from components.edge import Edge, EdgeArgs
+from components.fly.resources import IpAddress
 from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 
@@ -92,7 +94,13 @@ class Platform(pulumi.ComponentResource):
             values["REDIS_URL"] = redis.url
         for key, (_, resolve) in data_secrets.items():
             resolve(values[key])
-        waits: list[pulumi.Resource] = [*(edge.ips if edge else [])]
+        # `fly deploy` runs with --no-public-ips ("Do not allocate any new public IP
+        # addresses", superfly/docs flyctl/cmd/fly_deploy.md), so without a domain
+        # (and the Edge that allocates addresses for it) nothing would answer at
+        # <app>.fly.dev. The app gets its own IPv6 and shared IPv4, both free
+        # (superfly/docs networking/services.html.markerb @ 5c22c8c, "Shared IPv4").
+        ips = edge.ips if edge is not None else self._public_ips(name, app, config.protect)
+        waits: list[pulumi.Resource] = [*ips]
         waits += [postgres.attach] if postgres else []
         waits += [redis.database] if redis else []
         resolve_deploy_after(pulumi.Output.from_input(waits))
@@ -116,3 +124,11 @@ class Platform(pulumi.ComponentResource):
                 "spec": spec,
             }
         )
+
+    def _public_ips(self, name: str, app: FlyApp, protect: bool) -> list[IpAddress]:
+        """The app's own addresses, for a stack without a domain."""
+        kept = pulumi.ResourceOptions(parent=self, protect=protect)
+        return [
+            IpAddress(f"{name}-{kind}", app=app.app_name, type=catalog.IP_TYPES[kind], opts=kept)
+            for kind in ("v6", "shared")
+        ]

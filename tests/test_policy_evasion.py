@@ -1,0 +1,268 @@
+"""Issue 12: the ways around the pack an operator could take, each closed.
+
+Each test is a stack (or a pack config) that passed the pack before and must not:
+machines that will not run, a Postgres that cannot fail over, a health check in
+name only, protection turned off by a transform, a stack nobody can reach, and a
+pack config that says something other than what runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from cli import checks, engine, stackfile
+from cli.main import main
+from components import config
+from components.platform import Platform, PlatformArgs
+from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
+from tests.test_policies import data_resources, platform, stack_violations
+
+PROD_PACK = ROOT / "policies" / "config" / "prod.json"
+STAGING_PACK = ROOT / "policies" / "config" / "staging.json"
+
+# -- machines Fly will run -----------------------------------------------------------------
+
+NEVER_RESTARTED = {
+    "http__autoStopMachines": "stop",
+    "http__autoStartMachines": False,
+    "http__minMachinesRunning": 1,
+}
+
+
+def test_capacity_counts_only_machines_fly_restarts() -> None:
+    # 6 machines would host 600; with autostart off only the one kept running serves.
+    found = stack_violations("capacity", [platform(customers=150, **NEVER_RESTARTED)])
+    assert found == [
+        "app webhost-prod: 1 machines host 100 professional customers (100 each), not 150: "
+        "run at least 2 (http.autoStopMachines stop with autoStartMachines off: Fly never "
+        "restarts a stopped machine, so only the 1 kept running in iad count)"
+    ]
+
+
+def test_capacity_counts_every_machine_when_fly_starts_them() -> None:
+    changes = {**NEVER_RESTARTED, "http__autoStartMachines": True}
+    assert stack_violations("capacity", [platform(customers=150, **changes)]) == []
+
+
+@pytest.mark.parametrize("stop", ["stop", "suspend"])
+def test_production_keeps_its_minimum_running_when_idle(stop: str) -> None:
+    changes = {"http__autoStopMachines": stop, "http__minMachinesRunning": 1}
+    found = stack_violations("production-safety", [platform(**changes), *data_resources()])
+    assert found == [
+        f"app webhost-prod: http.autoStopMachines {stop} keeps 1 machine(s) running in iad "
+        "when idle (http.minMachinesRunning); production needs at least 2"
+    ]
+
+
+def test_autostop_with_the_minimum_running_is_safe() -> None:
+    changes = {"http__autoStopMachines": "stop", "http__minMachinesRunning": 2}
+    assert stack_violations("production-safety", [platform(**changes), *data_resources()]) == []
+
+
+# -- Postgres failover ------------------------------------------------------------------------
+
+
+def test_two_postgres_members_cannot_fail_over() -> None:
+    found = stack_violations(
+        "production-safety", [platform(postgres__clusterSize=2), *data_resources()]
+    )
+    assert found == [
+        "postgres webhost-prod-db: 2 member(s) in the primary region; production needs at "
+        "least 3 for failover"
+    ]
+
+
+def test_the_pack_config_cannot_lower_the_failover_quorum() -> None:
+    problems = checks.validate({"production-safety": {"minPostgresMembers": 2}})
+    assert problems == ["production-safety.minPostgresMembers = 2: 2 is less than the minimum of 3"]
+
+
+# -- a health check that is one -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("check", "problem"),
+    [
+        ({"path": "/"}, "http.healthCheck.path '/' is the site root, not a health endpoint"),
+        (
+            {"interval": "9999h"},
+            "http.healthCheck.interval 9999h is outside the 1s..60s flyctl applies",
+        ),
+        (
+            {"interval": "5m", "timeout": "90s"},
+            "http.healthCheck.interval 5m is outside the 1s..60s flyctl applies",
+        ),
+        (
+            {"gracePeriod": "2h"},
+            "http.healthCheck.gracePeriod 2h is outside the 1s..60s flyctl applies",
+        ),
+        (
+            {"interval": "15s", "timeout": "500ms"},
+            "http.healthCheck.timeout 500ms is outside the 1s..60s flyctl applies",
+        ),
+    ],
+)
+def test_a_health_check_in_name_only(check: dict[str, str], problem: str) -> None:
+    changes = {f"http__healthCheck__{key}": value for key, value in check.items()}
+    found = stack_violations("production-safety", [platform(**changes), *data_resources()])
+    assert f"app webhost-prod: no real health check: {problem}" in found
+
+
+# -- protection as registered, after a transform ------------------------------------------------
+
+
+def _unprotect(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+    # What an operator's transform on Platform can do to every child.
+    return pulumi.ResourceTransformationResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=False))
+    )
+
+
+def _prod_with_transform() -> engine.Evaluation:
+    loaded = stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE)
+
+    def program() -> None:
+        Platform(
+            "webhost",
+            PlatformArgs(config=config.from_pulumi()),
+            pulumi.ResourceOptions(transformations=[_unprotect]),
+        )
+
+    return engine.evaluate(
+        program,
+        project=loaded.project,
+        stack=loaded.stack,
+        config=loaded.config,
+        secret_keys=sorted(loaded.secret_keys),
+    )
+
+
+def test_a_transform_that_lifts_protection_is_caught() -> None:
+    evaluation = _prod_with_transform()
+    app = evaluation.one("pulumi-python:dynamic/fly:App")
+    assert not app.protect  # the engine registers what the transform made
+    found = checks.run(evaluation, checks.load_config(PROD_PACK))
+    messages = [v.message for v in found.violations if v.policy == "production-safety"]
+    assert "webhost-app: the Fly app is not protected" in messages
+    assert "webhost-db: a data resource that is not protected" in messages
+    assert "webhost-redis: a data resource that is not protected" in messages
+    assert found.blocking == ["production-safety"]
+
+
+# -- reachable without a domain -----------------------------------------------------------------
+
+
+def test_a_stack_without_a_domain_gets_its_public_ips(tmp_path: Path) -> None:
+    doc = {k: v for k, v in stack_doc("prod").items() if k != "webhost:domain"}
+    evaluation = run(doc, tmp_path, stack="prod")
+    ips = evaluation.by_type("pulumi-python:dynamic/fly:IpAddress")
+    assert sorted(ip.inputs["type"] for ip in ips) == ["shared_v4", "v6"]
+    assert all(ip.protect for ip in ips)  # prod protects its addresses, as the edge does
+    deploy = evaluation.one("command:local:Command", "webhost-deploy")
+    assert {ip.urn for ip in ips} <= set(deploy.dependencies)
+
+
+# -- the pack's own config ------------------------------------------------------------------------
+
+
+def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["plan", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("pack", "line"),
+    [
+        (
+            {"production-safety": {"minPrimaryMachines": 0}},
+            "production-safety.minPrimaryMachines = 0: 0 is less than the minimum of 1",
+        ),
+        (
+            {"margin": {"minimumMargin": 5}},
+            "margin.minimumMargin = 5: 5 is greater than the maximum of 1",
+        ),
+        ({"regions": {"allowedRegions": ["iad", "xyz"]}}, 'regions.allowedRegions.1 = "xyz": '),
+        (
+            {"regions": {"allowedRegions": []}},
+            "regions.allowedRegions = []: [] should be non-empty",
+        ),
+        ({"capacity": "Mandatory"}, 'capacity.enforcementLevel = "Mandatory": not an enforcement'),
+        (
+            {"margin": {"enforcementLevel": "MANDATORY"}},
+            'margin.enforcementLevel = "MANDATORY": not an enforcement level',
+        ),
+        ({"capcity": "mandatory"}, "capcity: not a policy of this pack"),
+        ({"margin": {"minimumMargn": 0.5}}, "margin.minimumMargn: not a setting of margin"),
+        ({"regions": 3}, "regions = 3: must be an enforcement level or object"),
+    ],
+)
+def test_an_invalid_pack_config_exits_2_naming_policy_and_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pack: dict[str, Any], line: str
+) -> None:
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(pack))
+    code, out, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {path}: {line}")
+
+
+def test_a_pack_config_that_is_not_an_object(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "pack.json"
+    path.write_text("[]")
+    code, _, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
+    assert code == 2
+    assert err.strip() == (
+        f"error: {path}: a policy config is a JSON object keyed by policy name, not a list"
+    )
+
+
+def test_a_missing_pack_config_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.json"
+    code, _, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
+    assert code == 2
+    assert err.strip() == f"error: {path}: no such policy config file"
+
+
+def test_an_empty_region_list_is_not_every_region() -> None:
+    # Past the schema (a pack run by other means), the policy still allows nothing.
+    assert stack_violations("regions", [platform()], allowedRegions=[]) != []
+
+
+def test_the_plan_says_which_policies_ran_and_which_were_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # prod planned under staging's pack config: production-safety is visibly off.
+    code, out, _ = plan(
+        capsys, "--stack", "prod", "--policy-config", str(STAGING_PACK), "--format", "json"
+    )
+    assert code == 0
+    document = json.loads(out)
+    levels = {p["name"]: p["enforcementLevel"] for p in document["policies"]}
+    assert levels["production-safety"] == "disabled"
+    assert levels["margin"] == "advisory"
+    assert levels["capacity"] == "mandatory"
+    assert document["policyConfig"] == str(STAGING_PACK)
+    code, out, _ = plan(capsys, "--stack", "prod", "--policy-config", str(STAGING_PACK))
+    assert "    disabled: production-safety" in out.splitlines()
+    assert f"    config: {STAGING_PACK}" in out.splitlines()
+
+
+def test_all_sets_every_level_then_each_policy_its_own() -> None:
+    # As the engine reconciles (pkg/resource/analyzer/config.go applyConfig): `all`
+    # sets every level, a policy's own entry then its keys, and its level if given.
+    pack = {"all": "mandatory", "margin": {"minimumMargin": 0.5}, "capacity": "advisory"}
+    levels = {p.name: checks.settings(p, pack)[0].value for p in checks.ALL}
+    assert levels["margin"] == "mandatory"
+    assert levels["capacity"] == "advisory"
+    assert {v for k, v in levels.items() if k != "capacity"} == {"mandatory"}
