@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?= staging
 
-.PHONY: plan test lint typecheck shellcheck unit bench lock clean
+.PHONY: plan test lint typecheck shellcheck unit bench lock clean tools e2e
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
@@ -38,6 +38,17 @@ test: lint typecheck shellcheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
+
+# The real Pulumi engine for `make e2e`: a `pulumi` already on PATH is used as it
+# is; otherwise tools/build-engine.sh builds one (and the plugins it needs) with
+# Go into .tools/bin, once per set of versions in requirements.lock.
+tools: $(STAMP)
+	@if command -v pulumi >/dev/null; then echo "tools: using $$(command -v pulumi)"; else tools/build-engine.sh; fi
+
+# preview/up/refresh/destroy of both stacks with the real engine against the
+# fake Fly API, fake `fly` and fake Cloudflare provider (see README).
+e2e: tools
+	$(BIN)/python e2e/run.py
 
 # Re-pin after editing pyproject.toml dependencies.
 lock: $(STAMP)
