@@ -20,6 +20,7 @@ from components.fly.resources import (
     IpAddressProvider,
     UpstashRedisProvider,
 )
+from components.fly.api import FlyRefused
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 # -- App -------------------------------------------------------------------------
@@ -46,6 +47,27 @@ def test_app_create_refuses_another_orgs_app(fly_api: FakeFlyApi) -> None:
     AppProvider().create({"name": "w", "org": "someone-else"})
     with pytest.raises(RuntimeError, match="taken by another organization"):
         AppProvider().create({"name": "w", "org": "o"})
+
+
+def test_app_create_refuses_an_app_this_token_cannot_see(fly_api: FakeFlyApi) -> None:
+    fly_api.state.add_app("w", "other-org")  # GET answers 403, as fly-go's AppNameAvailable says
+    with pytest.raises(RuntimeError, match="another organization \\(one this token cannot see"):
+        AppProvider().create({"name": "w", "org": "o"})
+
+
+def test_app_create_adopts_its_own_app_after_a_lost_answer(fly_api: FakeFlyApi) -> None:
+    fly_api.state.lose_answer_next("POST", "/v1/apps")
+    assert AppProvider().create({"name": "w", "org": "o"}).id == "w"
+    assert len(fly_api.state.calls("POST", "/v1/apps")) == 2  # the retry got 422 name_taken
+    assert list(fly_api.state.apps) == ["w"]
+
+
+def test_app_create_reports_an_invalid_name_as_fly_words_it(fly_api: FakeFlyApi) -> None:
+    invalid = "Validation failed: Name under 63 chars using numbers, lowercase letters and dashes"
+    fly_api.state.fail_next("POST", "/v1/apps", 422, body={"error": invalid})
+    with pytest.raises(FlyRefused, match=invalid):
+        AppProvider().create({"name": "W_", "org": "o"})
+    assert fly_api.state.calls("GET", "/v1/apps/W_") == []  # no adoption of a name not taken
 
 
 def test_app_read_sees_it_and_its_org(fly_api: FakeFlyApi) -> None:
@@ -103,6 +125,12 @@ def test_secrets_create_sets_values_and_reports_a_version(app: str, fly_api: Fak
     assert result.outs["keys"] == ["A", "B"]
     assert result.outs["version"] == 1
     assert fly_api.state.secrets[app] == {"OPERATOR_SET": "by hand", "A": "1", "B": "2"}
+
+
+def test_secrets_version_is_the_one_fly_answers(app: str, fly_api: FakeFlyApi) -> None:
+    fly_api.state.secrets_version[app] = 41  # writes made before this stack's
+    outs = AppSecretsProvider().create({"app": app, "values": {"A": "1"}}).outs or {}
+    assert outs["version"] == 42 == fly_api.state.secrets_version[app]
 
 
 def test_secrets_update_sends_only_the_delta(app: str, fly_api: FakeFlyApi) -> None:
@@ -220,6 +248,20 @@ def test_ip_delete_releases_it_once(app: str, fly_api: FakeFlyApi) -> None:
     assert len(fly_api.state.calls("DELETE", f"/v1/apps/w/ip_assignments/{address}")) == 2
 
 
+def test_ip_create_after_a_lost_answer_keeps_the_one_address_made(
+    app: str, fly_api: FakeFlyApi
+) -> None:
+    fly_api.state.lose_answer_next("POST", "/v1/apps/w/ip_assignments")
+    result = IpAddressProvider().create({"app": app, "type": "v4"})
+    assert [a["ip"] for a in fly_api.state.ips[app]] == [(result.outs or {})["address"]]
+
+
+def test_ip_read_tells_a_private_address_from_a_public_one(app: str, fly_api: FakeFlyApi) -> None:
+    created = IpAddressProvider().create({"app": app, "type": "private_v6"})
+    read = IpAddressProvider().read(created.id, dict(created.outs or {}))
+    assert read.inputs == {"app": app, "type": "private_v6"}
+
+
 def test_ip_create_retries_through_a_server_error(app: str, fly_api: FakeFlyApi) -> None:
     fly_api.state.fail_next("POST", "/v1/apps/w/ip_assignments", 503)
     assert IpAddressProvider().create({"app": app, "type": "v6"}).outs is not None
@@ -242,6 +284,24 @@ def test_certificate_create_reports_what_fly_needs(app: str, fly_api: FakeFlyApi
     assert fly_api.state.calls("POST", "/v1/apps/w/certificates/acme")[-1].body == {
         "hostname": "www.webhost.example"
     }
+
+
+def test_certificate_outputs_the_records_the_edge_makes(app: str, fly_api: FakeFlyApi) -> None:
+    v6 = (IpAddressProvider().create({"app": app, "type": "v6"}).outs or {})["address"]
+    IpAddressProvider().create({"app": app, "type": "shared_v4"})
+    outs = CertificateProvider().create({"app": app, "hostname": "webhost.example"}).outs or {}
+    assert outs["ownership_txt_name"] == "_fly-ownership.webhost.example"
+    assert outs["ownership_txt_value"] == outs["dns_requirements"]["ownership"]["app_value"]
+    assert outs["ownership_txt_value"].startswith("app-")  # the app's value, not the org's
+    assert (outs["a_records"], outs["aaaa_records"]) == (["66.241.124.17"], [v6])
+
+
+def test_certificate_read_follows_the_addresses_fly_lists(app: str, fly_api: FakeFlyApi) -> None:
+    created = CertificateProvider().create({"app": app, "hostname": "webhost.example"})
+    assert (created.outs or {})["aaaa_records"] == []
+    v6 = (IpAddressProvider().create({"app": app, "type": "v6"}).outs or {})["address"]
+    read = CertificateProvider().read(created.id, dict(created.outs or {}))
+    assert (read.outs or {})["aaaa_records"] == [v6]
 
 
 def test_certificate_create_adopts_its_own_earlier_create(app: str) -> None:

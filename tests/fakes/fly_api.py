@@ -60,6 +60,7 @@ class Fault:
     raw: bytes | None = None  # answered as is, with `content_type`
     content_type: str = "application/json"
     lose_answer: bool = False  # apply the request, then close without answering
+    containing: str | None = None  # only requests whose body has this text (a GraphQL field)
 
 
 @dataclass
@@ -109,9 +110,11 @@ class FlyState:
                 fault.body = body
             self.faults.append(fault)
 
-    def lose_answer_next(self, method: str, path: str, times: int = 1) -> None:
+    def lose_answer_next(
+        self, method: str, path: str, times: int = 1, containing: str | None = None
+    ) -> None:
         for _ in range(times):
-            self.faults.append(Fault(method, path, lose_answer=True))
+            self.faults.append(Fault(method, path, lose_answer=True, containing=containing))
 
     def answer_raw_next(
         self, method: str, path: str, raw: bytes, content_type: str = "text/html"
@@ -181,7 +184,13 @@ class _Handler(BaseHTTPRequestHandler):
                 Request(method, self.path, body, self.headers.get("Authorization"))
             )
             fault = next(
-                (f for f in state.faults if f.method == method and re.fullmatch(f.path, path)),
+                (
+                    f
+                    for f in state.faults
+                    if f.method == method
+                    and re.fullmatch(f.path, path)
+                    and (f.containing is None or f.containing.encode() in raw)
+                ),
                 None,
             )
             if fault is not None:
