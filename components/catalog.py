@@ -145,15 +145,14 @@ ZONE_SETTINGS: Final[dict[str, str]] = {
 # Fly issues certificates with Let's Encrypt; a CAA record must allow it.
 CAA_ISSUER: Final = "letsencrypt.org"
 
-# Phoenix serves these from priv/static; `mix phx.digest` fingerprints what is under
-# /assets, so a long edge TTL is safe. `*` at the end matches a prefix.
-STATIC_PATHS: Final[tuple[str, ...]] = (
-    "/assets/*",
-    "/images/*",
-    "/fonts/*",
-    "/favicon.ico",
-    "/robots.txt",
-)
+# What a long edge TTL is safe for: URLs that change when the content does. `mix
+# phx.digest` writes `<name>-<digest>.<ext>` beside each file of priv/static and
+# keeps the original (hexdocs.pm/phoenix Mix.Tasks.Phx.Digest, 1.8.3); pages reach
+# the digested name through `~p`/static_path, which Phoenix's generated layout uses
+# for the esbuild and tailwind output under /assets. /favicon.ico, /robots.txt and
+# images named in CSS or HTML by hand are fetched by their plain, reused names.
+# `*` at the end matches a prefix.
+STATIC_PATHS: Final[tuple[str, ...]] = ("/assets/*",)
 STATIC_EDGE_TTL_SECONDS: Final = 31_536_000  # one year
 
 

@@ -183,6 +183,7 @@ HostName = Annotated[
     AfterValidator(_dns_length),
 ]
 ZoneId = Annotated[str, _matches(r"[0-9a-f]{32}", "a Cloudflare zone id: 32 hex digits")]
+RulesetId = Annotated[str, _matches(r"[0-9a-f]{32}", "a Cloudflare ruleset id: 32 hex digits")]
 PathPattern = Annotated[
     str,
     _matches(r"/[A-Za-z0-9._~/-]*\*?", "a URL path, `*` at the end for a prefix (/assets/*)"),
@@ -309,6 +310,8 @@ class CacheRules(_Model):
         catalog.STATIC_EDGE_TTL_SECONDS
     )
     """How long Cloudflare keeps them, ignoring the origin's headers."""
+    ruleset_id: RulesetId | None = None
+    """The zone's existing cache-rules entry point, adopted with `pulumi import`."""
 
 
 class Domain(_Model):
@@ -321,9 +324,9 @@ class Domain(_Model):
     hosts: Annotated[list[HostName], Field(min_length=1)]
     """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate."""
     proxied: bool
-    """Cloudflare's proxy in front (AAAA only, proxied) or DNS only (A and AAAA)."""
+    """Cloudflare's proxy in front (A and AAAA proxied) or DNS only (A and AAAA unproxied)."""
     ipv4: catalog.Ipv4Kind | None = None
-    """IPv4 to allocate: `shared`, `dedicated` or `none`; default shared DNS-only, none proxied."""
+    """IPv4 to allocate: `shared` (the default), `dedicated` or `none`."""
     owns_zone: bool = True
     """This stack manages zone-wide SSL/TLS settings, CAA and cache rule (one stack per zone)."""
     cache_rules: CacheRules = CacheRules()
@@ -352,10 +355,9 @@ class Domain(_Model):
 
     @property
     def ipv4_kind(self) -> catalog.Ipv4Kind:
-        """Fly's guidance: DNS-only needs an A record; behind the proxy only AAAA."""
-        if self.ipv4 is not None:
-            return self.ipv4
-        return "none" if self.proxied else "shared"
+        """Fly's guidance has an A record in both modes (superfly/docs
+        networking/understanding-cloudflare.html.md @ 5c22c8c): a free shared IPv4."""
+        return "shared" if self.ipv4 is None else self.ipv4
 
 
 def _fqdn(zone: str, host: str) -> str:

@@ -1,17 +1,27 @@
 """Edge (`webhost:edge:Edge`): public IPs, certificates and Cloudflare DNS for the app.
 
 Replaces the runbook's `fly ips allocate-*`, `fly certs add` and "add A and
-AAAA records" steps, following Fly's Cloudflare guidance rather than the
-runbook's: behind Cloudflare's proxy a host has one proxied AAAA record and no
-A record; DNS-only, it has unproxied A and AAAA records. In both modes each
-host gets the `_acme-challenge` CNAME Fly asks for in the certificate's
-`dns_requirements`, never proxied, so Let's Encrypt can validate over DNS-01
-whatever Cloudflare does to HTTP.
+AAAA records" steps, following Fly's current Cloudflare guidance (superfly/docs
+networking/understanding-cloudflare.html.md @ 5c22c8c, rewritten 2026-02):
+
+- DNS-only (grey cloud): A and AAAA to the app's addresses, unproxied, and the
+  `_acme-challenge` CNAME from the certificate's `dns_requirements`, so the
+  certificate can issue over DNS-01 before traffic moves (flyctl's `certs setup`
+  text, internal/command/certificates/root.go @ ad0172f).
+- Proxied (orange cloud): A and AAAA proxied, and a `_fly-ownership` TXT record
+  per host (from `dns_requirements.ownership`), never proxied; Fly then issues
+  over HTTP-01 through the proxy. No `_acme-challenge` record: DNS-01 conflicts
+  with Cloudflare's Universal SSL, whose hidden challenge records break it.
+
+Zone-wide, for the stack that owns the zone: CAA, SSL/TLS settings and the
+static-asset cache rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -21,8 +31,19 @@ from components import catalog
 from components.config import Domain
 from components.fly.resources import Certificate, IpAddress
 
-AUTO_TTL = 1  # Cloudflare's "automatic"; the only TTL a proxied record takes
+# Input names, enums and limits below are pulumi_cloudflare 6.23.1's, as its SDK
+# states them (.venv/.../pulumi_cloudflare/dns_record.py, zone_setting.py,
+# ruleset.py, get_rulesets.py).
+AUTO_TTL = 1  # dns_record.py `ttl`: "Setting to 1 means 'automatic'"; proxied records take only it
 COMMENT = "managed by webhost-infra (Pulumi)"
+
+# Cloudflare runs one entry-point ruleset per zone and phase (Cloudflare docs, Rulesets
+# API, "Entry point ruleset": kind `zone` at zone level); cache rules live in this phase.
+CACHE_PHASE = "http_request_cache_settings"
+ENTRY_POINT_KIND = "zone"
+# How this program tells its own entry point from one made elsewhere (the dashboard
+# names its entry points "default"): a rule set of this name is ours.
+RULESET_NAME = "webhost static assets"
 
 
 @dataclass(frozen=True)
@@ -32,9 +53,35 @@ class EdgeArgs:
     protect: bool = False
 
 
-def _acme_target(requirements: dict[str, Any]) -> str:
-    target: str = requirements["acme_challenge"]["target"]
-    return target
+class EdgeError(pulumi.RunError):
+    """A fact the program cannot work with; Pulumi prints a RunError as its message alone."""
+
+
+def _acme_target(hostname: str, requirements: dict[str, Any]) -> str:
+    # Fly's shape: dns_requirements.acme_challenge.{name,target} (superfly/docs
+    # machines/api/certificates-resource.html.markerb @ 5c22c8c; fly-go types.go
+    # ACMEChallengeRequirement).
+    target = (requirements.get("acme_challenge") or {}).get("target")
+    if not target:
+        raise EdgeError(f"certificate {hostname}: Fly gave no dns_requirements.acme_challenge")
+    return str(target)
+
+
+def _ownership(hostname: str, requirements: dict[str, Any]) -> dict[str, str]:
+    """Fly's `_fly-ownership` TXT record for this host: {"name", "app_value"}.
+
+    dns_requirements.ownership is {name, app_value, org_value} (superfly/docs
+    machines/api/certificates-resource.html.markerb @ 5c22c8c; fly-go types.go
+    OwnershipRequirement); `fly certs setup` prints `TXT <name> -> <app_value>`
+    (flyctl internal/command/certificates/root.go @ ad0172f).
+    """
+    ownership = requirements.get("ownership") or {}
+    if not ownership.get("name") or not ownership.get("app_value"):
+        raise EdgeError(
+            f"certificate {hostname}: Fly gave no dns_requirements.ownership name and app_value, "
+            "which the proxied mode needs for its _fly-ownership TXT record"
+        )
+    return {"name": str(ownership["name"]), "app_value": str(ownership["app_value"])}
 
 
 def cache_expression(hosts: list[str], paths: list[str]) -> str:
@@ -47,6 +94,41 @@ def cache_expression(hosts: list[str], paths: list[str]) -> str:
         for p in paths
     ]
     return f"(http.host in {{{host_set}}}) and ({' or '.join(matches)})"
+
+
+def foreign_entry_point(rulesets: Sequence[Any] | None, adopted_id: str | None) -> Any | None:
+    """The zone's cache-settings entry point when another hand made it, else None.
+
+    `rulesets` are getRulesets results (id, name, kind, phase); offline the lookup
+    answers nothing, which is no conflict.
+    """
+    for ruleset in rulesets or []:
+        if (
+            ruleset.phase == CACHE_PHASE
+            and ruleset.kind == ENTRY_POINT_KIND
+            and ruleset.name != RULESET_NAME
+            and ruleset.id != adopted_id
+        ):
+            return ruleset
+    return None
+
+
+def adoption_message(
+    ruleset: Any, *, zone: str, zone_id: str, resource_name: str, edge_name: str, edge_urn: str
+) -> str:
+    """One line: what is in the way and how to adopt it."""
+    # Import ID `zones/<zone_id>/<ruleset_id>`: ruleset.py's "## Import" section
+    # ('<{accounts|zones}/{account_id|zone_id}>/<ruleset_id>'); `--parent name=urn`:
+    # pulumi/pulumi pkg/cmd/pulumi/operations/import.go.
+    return (
+        f"webhost:domain.cacheRules: zone {zone} already has a cache-rules entry point "
+        f'(ruleset {ruleset.id}, "{ruleset.name}") that this stack did not make, and '
+        "Cloudflare allows one per zone and phase; adopt it with `pulumi import "
+        f"cloudflare:index/ruleset:Ruleset {resource_name} zones/{zone_id}/{ruleset.id} "
+        f"--parent {edge_name}={edge_urn}`, then set webhost:domain.cacheRules.rulesetId "
+        f"to {ruleset.id} (the next `pulumi up` replaces its rules with this stack's), "
+        "or set cacheRules.enabled to false"
+    )
 
 
 class Edge(pulumi.ComponentResource):
@@ -79,17 +161,32 @@ class Edge(pulumi.ComponentResource):
         hosts: dict[str, Any] = {}
         for fqdn in domain.fqdns:
             cert = Certificate(f"{name}-cert-{fqdn}", app=args.app, hostname=fqdn, opts=kept)
-
-            records = [("AAAA", fqdn, v6.address, domain.proxied)]
-            if v4 is not None and not domain.proxied:
-                records.append(("A", fqdn, v4.address, False))
-            # Certificate validation: never proxied, whatever the mode.
-            acme = cert.dns_requirements.apply(_acme_target)
-            records.append(("CNAME", f"_acme-challenge.{fqdn}", acme, False))
-            made = []
-            for type_, record_name, content, proxied in records:
+            # (Pulumi name suffix, type, record name, content, proxied)
+            records: list[tuple[str, str, pulumi.Input[str], pulumi.Input[str], bool]] = [
+                (fqdn, "AAAA", fqdn, v6.address, domain.proxied)
+            ]
+            if v4 is not None:
+                records.append((fqdn, "A", fqdn, v4.address, domain.proxied))
+            if domain.proxied:
+                owner = cert.dns_requirements.apply(partial(_ownership, fqdn))
+                records.append(
+                    (
+                        f"_fly-ownership.{fqdn}",
+                        "TXT",
+                        owner.apply(lambda o: o["name"]),
+                        owner.apply(lambda o: o["app_value"]),
+                        False,  # validation records are never proxied (TXT cannot be)
+                    )
+                )
+            else:
+                acme = cert.dns_requirements.apply(partial(_acme_target, fqdn))
+                records.append(
+                    (f"_acme-challenge.{fqdn}", "CNAME", f"_acme-challenge.{fqdn}", acme, False)
+                )
+            made: list[dict[str, Any]] = []
+            for suffix, type_, record_name, content, proxied in records:
                 cloudflare.DnsRecord(
-                    f"{name}-{type_.lower()}-{record_name}",
+                    f"{name}-{type_.lower()}-{suffix}",
                     zone_id=zone_id,
                     name=record_name,
                     type=type_,
@@ -127,6 +224,7 @@ class Edge(pulumi.ComponentResource):
             comment=COMMENT,
             opts=opts,
         )
+        # zone_setting.py: `setting_id` names the setting, `value` is its value.
         for setting, value in catalog.ZONE_SETTINGS.items():
             cloudflare.ZoneSetting(
                 f"{name}-{setting.replace('_', '-')}",
@@ -137,28 +235,73 @@ class Edge(pulumi.ComponentResource):
             )
         rules = domain.cache_rules
         if domain.proxied and rules.enabled:
-            cloudflare.Ruleset(
-                f"{name}-cache",
-                zone_id=zone_id,
-                kind="zone",
-                phase="http_request_cache_settings",
-                name="webhost static assets",
-                description="Phoenix's fingerprinted static files, cached at the edge",
-                rules=[
-                    {
-                        "action": "set_cache_settings",
-                        "expression": cache_expression(domain.fqdns, rules.paths),
-                        "description": "static assets: long edge TTL",
-                        "enabled": True,
-                        "action_parameters": {
-                            "cache": True,
-                            "edge_ttl": {
-                                "mode": "override_origin",
-                                "default": rules.edge_ttl_seconds,
-                            },
-                            "browser_ttl": {"mode": "respect_origin"},
-                        },
-                    }
-                ],
-                opts=opts,
+            resource_name = f"{name}-cache"
+            self._ruleset(
+                resource_name, self._free_entry_point(name, resource_name, domain, zone_id), domain
             )
+
+    def _free_entry_point(
+        self, name: str, resource_name: str, domain: Domain, zone_id: pulumi.Input[str]
+    ) -> pulumi.Output[str]:
+        """The zone id, once the zone is known to have no cache entry point of another's.
+
+        Creating a second entry point fails deep in the provider; this refuses first,
+        in one line, before the Ruleset reaches it. Offline the lookup is unknown, so
+        the Ruleset's zone id is too and the plan carries on.
+        """
+        found = cloudflare.get_rulesets_output(
+            zone_id=zone_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        adopted = domain.cache_rules.ruleset_id
+
+        def check(values: list[Any]) -> str:
+            zone, result, urn = values
+            taken = foreign_entry_point(result.rulesets, adopted)
+            if taken is not None:
+                raise EdgeError(
+                    adoption_message(
+                        taken,
+                        zone=domain.zone,
+                        zone_id=zone,
+                        resource_name=resource_name,
+                        edge_name=name,
+                        edge_urn=urn,
+                    )
+                )
+            return str(zone)
+
+        # The Edge's own URN, for the message, without making the Ruleset (its child)
+        # depend on its parent, which Pulumi refuses as a cycle.
+        urn = pulumi.Output(set(), self.urn.future(), self.urn.is_known())
+        return pulumi.Output.all(zone_id, found, urn).apply(check)
+
+    def _ruleset(self, resource_name: str, zone_id: pulumi.Output[str], domain: Domain) -> None:
+        rules = domain.cache_rules
+        # ruleset.py: kind "zone" and a phase make the zone's entry point for that
+        # phase; action "set_cache_settings", edge_ttl mode "override_origin" with
+        # `default` seconds, browser_ttl mode "respect_origin" are its enums.
+        cloudflare.Ruleset(
+            resource_name,
+            zone_id=zone_id,
+            kind=ENTRY_POINT_KIND,
+            phase=CACHE_PHASE,
+            name=RULESET_NAME,
+            description="Phoenix's fingerprinted static files, cached at the edge",
+            rules=[
+                {
+                    "action": "set_cache_settings",
+                    "expression": cache_expression(domain.fqdns, rules.paths),
+                    "description": "static assets: long edge TTL",
+                    "enabled": True,
+                    "action_parameters": {
+                        "cache": True,
+                        "edge_ttl": {
+                            "mode": "override_origin",
+                            "default": rules.edge_ttl_seconds,
+                        },
+                        "browser_ttl": {"mode": "respect_origin"},
+                    },
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )

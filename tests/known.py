@@ -47,6 +47,9 @@ def create_output(cluster: str) -> str:
     )
 
 
+OWNERSHIP_APP_VALUE = "app-7d3kq1"
+
+
 def acme_target(hostname: str) -> str:
     return f"{hostname}.x7q2p.flydns.net"
 
@@ -88,6 +91,13 @@ class KnownMocks(engine.PlanMocks):
                 "acme_challenge": {
                     "name": f"_acme-challenge.{hostname}",
                     "target": acme_target(hostname),
+                },
+                # Fly's shape: superfly/docs machines/api/certificates-resource.html.markerb
+                # @ 5c22c8c (POST .../certificates/acme), fly-go types.go OwnershipRequirement.
+                "ownership": {
+                    "name": f"_fly-ownership.{hostname}",
+                    "app_value": OWNERSHIP_APP_VALUE,
+                    "org_value": "org-k2x9",
                 },
             }
         return resource_id, state

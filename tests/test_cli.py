@@ -77,6 +77,7 @@ def test_json_prod_shows_app_secrets_passwords_and_deploy(
         app["urn"],
         secrets["urn"],
         resources["webhost-v6"]["urn"],
+        resources["webhost-v4"]["urn"],  # proxied A records: a shared IPv4 (edge)
         resources["webhost-db-attach"]["urn"],
         resources["webhost-redis"]["urn"],
     }

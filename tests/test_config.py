@@ -321,11 +321,12 @@ def test_domain_hosts_resolve_against_the_zone() -> None:
     ]
 
 
-def test_ipv4_default_follows_the_mode() -> None:
+def test_ipv4_default_is_shared_in_both_modes() -> None:
+    # Fly's Cloudflare guidance has an A record proxied and DNS-only alike.
     proxied = config.parse(base() | {"webhost:domain": text(domain(proxied=True))}).domain
     dns_only = config.parse(base() | {"webhost:domain": text(domain(proxied=False))}).domain
     assert proxied is not None and dns_only is not None
-    assert (proxied.ipv4_kind, dns_only.ipv4_kind) == ("none", "shared")
+    assert (proxied.ipv4_kind, dns_only.ipv4_kind) == ("shared", "shared")
 
 
 def test_host_outside_the_zone_is_rejected() -> None:

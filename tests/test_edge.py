@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import mocks as pulumi_mocks
 
 from cli import engine
 from components import catalog
-from components.edge import cache_expression
+from components.edge import RULESET_NAME, EdgeError, cache_expression
 from tests.conftest import run, stack_doc
 from tests.known import (
     ADDRESSES,
@@ -18,12 +19,17 @@ from tests.known import (
     GET_ZONE,
     IP,
     LOOKED_UP_ZONE_ID,
+    OWNERSHIP_APP_VALUE,
     RECORD,
     RULESET,
     ZONE_SETTING,
     KnownMocks,
     acme_target,
 )
+
+GET_RULESETS = "cloudflare:index/getRulesets:getRulesets"
+CACHE_PHASE = "http_request_cache_settings"
+FOREIGN_ID = "5c1e3a0b9d8f47e2a6b4c3d2e1f0a9b8"
 
 ZONE_ID = "fedcba9876543210fedcba9876543210"
 
@@ -109,22 +115,54 @@ def test_proxied_record_set(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
     assert host_records(evaluation) == {
         ("AAAA", "webhost.example", True),
-        ("CNAME", "_acme-challenge.webhost.example", False),
+        ("A", "webhost.example", True),
+        ("TXT", "_fly-ownership.webhost.example", False),
         ("AAAA", "www.webhost.example", True),
-        ("CNAME", "_acme-challenge.www.webhost.example", False),
+        ("A", "www.webhost.example", True),
+        ("TXT", "_fly-ownership.www.webhost.example", False),
     }
 
 
-def test_proxied_mode_has_no_a_record_and_no_ipv4(tmp_path: Path) -> None:
+def test_proxied_mode_has_no_acme_challenge_record(tmp_path: Path) -> None:
+    # DNS-01 conflicts with Cloudflare's Universal SSL: Fly issues over HTTP-01 instead.
     evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
-    assert not any(r.inputs["type"] == "A" for r in evaluation.by_type(RECORD))
-    assert [ip.inputs["type"] for ip in evaluation.by_type(IP)] == ["v6"]
+    assert not any("_acme-challenge" in r.inputs["name"] for r in evaluation.by_type(RECORD))
 
 
-def test_proxied_with_a_dedicated_ipv4_still_makes_no_a_record(tmp_path: Path) -> None:
+def test_proxied_mode_allocates_a_shared_ipv4_by_default(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
+    assert sorted(ip.inputs["type"] for ip in evaluation.by_type(IP)) == ["shared_v4", "v6"]
+    found = records(evaluation)
+    assert found[("A", "www.webhost.example")]["content"] == ADDRESSES["shared_v4"]
+    assert found[("AAAA", "www.webhost.example")]["content"] == ADDRESSES["v6"]
+
+
+def test_ownership_record_comes_from_the_certificate(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
+    for host in ("webhost.example", "www.webhost.example"):
+        txt = evaluation.one(RECORD, f"webhost-txt-_fly-ownership.{host}")
+        assert txt.inputs["name"] == f"_fly-ownership.{host}"  # the mock certificate's name
+        assert txt.inputs["content"] == OWNERSHIP_APP_VALUE
+        assert txt.inputs["proxied"] is False
+        assert txt.dependencies == (evaluation.one(CERT, f"webhost-cert-{host}").urn,)
+
+
+def test_proxied_with_a_dedicated_ipv4(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, with_domain("prod", ipv4="dedicated"), "prod")
     assert sorted(ip.inputs["type"] for ip in evaluation.by_type(IP)) == ["v4", "v6"]
-    assert not any(r.inputs["type"] == "A" for r in evaluation.by_type(RECORD))
+    a = records(evaluation)[("A", "webhost.example")]
+    assert (a["content"], a["proxied"]) == (ADDRESSES["v4"], True)
+
+
+def test_proxied_without_ipv4_has_only_the_aaaa_and_ownership(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", ipv4="none"), "prod")
+    assert [ip.inputs["type"] for ip in evaluation.by_type(IP)] == ["v6"]
+    assert {
+        (t, n) for t, n, _ in host_records(evaluation) if n.endswith("www.webhost.example")
+    } == {
+        ("AAAA", "www.webhost.example"),
+        ("TXT", "_fly-ownership.www.webhost.example"),
+    }
 
 
 def test_dns_only_with_a_dedicated_ipv4(tmp_path: Path) -> None:
@@ -135,11 +173,11 @@ def test_dns_only_with_a_dedicated_ipv4(tmp_path: Path) -> None:
 
 
 def test_validation_records_are_never_proxied(tmp_path: Path) -> None:
-    for stack in ("staging", "prod"):
+    for stack, prefix in (("staging", "_acme-challenge."), ("prod", "_fly-ownership.")):
         evaluation = after_up(tmp_path, stack_doc(stack), stack)
-        acme = [r for r in evaluation.by_type(RECORD) if r.inputs["name"].startswith("_acme")]
-        assert acme
-        assert all(r.inputs["proxied"] is False for r in acme)
+        found = [r for r in evaluation.by_type(RECORD) if r.inputs["name"].startswith(prefix)]
+        assert len(found) == 2
+        assert all(r.inputs["proxied"] is False for r in found)
 
 
 def test_cache_rule_for_static_assets(tmp_path: Path) -> None:
@@ -147,18 +185,21 @@ def test_cache_rule_for_static_assets(tmp_path: Path) -> None:
     ruleset = evaluation.one(RULESET)
     assert ruleset.inputs["phase"] == "http_request_cache_settings"
     assert ruleset.inputs["kind"] == "zone"
+    assert ruleset.inputs["name"] == RULESET_NAME
     (rule,) = ruleset.inputs["rules"]
     assert rule["action"] == "set_cache_settings"
     assert rule["actionParameters"]["cache"] is True
     assert rule["actionParameters"]["edgeTtl"] == {"mode": "override_origin", "default": 31536000}
-    assert rule["expression"] == (
-        '(http.host in {"webhost.example" "www.webhost.example"}) and ('
-        'starts_with(http.request.uri.path, "/assets/") or '
-        'starts_with(http.request.uri.path, "/images/") or '
-        'starts_with(http.request.uri.path, "/fonts/") or '
-        'http.request.uri.path eq "/favicon.ico" or '
-        'http.request.uri.path eq "/robots.txt")'
-    )
+
+
+def test_cache_rule_covers_only_fingerprinted_assets_by_default(tmp_path: Path) -> None:
+    # /favicon.ico, /robots.txt and hand-named images keep their URL across deploys.
+    for doc in (stack_doc("prod"), with_domain("prod", cacheRules={})):
+        (rule,) = after_up(tmp_path, doc, "prod").one(RULESET).inputs["rules"]
+        assert rule["expression"] == (
+            '(http.host in {"webhost.example" "www.webhost.example"}) and ('
+            'starts_with(http.request.uri.path, "/assets/"))'
+        )
 
 
 def test_cache_rule_is_configurable(tmp_path: Path) -> None:
@@ -198,20 +239,19 @@ def test_a_stack_that_does_not_own_the_zone_leaves_it_alone(tmp_path: Path) -> N
     assert evaluation.by_type(ZONE_SETTING) == []
     assert evaluation.by_type(RULESET) == []
     assert ("CAA", "webhost.example") not in records(evaluation)
-    assert len(host_records(evaluation)) == 4  # the hosts' own records stay
+    assert len(host_records(evaluation)) == 6  # the hosts' own records stay
 
 
 def test_zone_is_looked_up_by_name_without_a_zone_id(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
-    assert [(i.token, i.args["filter"]["name"]) for i in evaluation.invokes] == [
-        (GET_ZONE, "webhost.example")
-    ]
+    (zone,) = [i for i in evaluation.invokes if i.token == GET_ZONE]
+    assert zone.args["filter"]["name"] == "webhost.example"
     assert {r.inputs["zoneId"] for r in evaluation.by_type(RECORD)} == {LOOKED_UP_ZONE_ID}
 
 
-def test_zone_id_given_means_no_lookup(tmp_path: Path) -> None:
+def test_zone_id_given_means_no_zone_lookup(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, with_domain("prod", zoneId=ZONE_ID), "prod")
-    assert evaluation.invokes == []
+    assert [(i.token, i.args["zoneId"]) for i in evaluation.invokes] == [(GET_RULESETS, ZONE_ID)]
     ids = {
         r.inputs["zoneId"] for r in [*evaluation.by_type(RECORD), *evaluation.by_type(ZONE_SETTING)]
     }
@@ -222,6 +262,115 @@ def test_zone_lookup_is_computed_offline(tmp_path: Path) -> None:
     evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
     shown, _ = evaluation.one(RECORD, "webhost-caa").rendered_inputs()
     assert shown["zoneId"] == engine.COMPUTED
+
+
+# -- the zone's cache entry point ---------------------------------------------------
+
+
+def entry_point(name: str, id_: str = FOREIGN_ID, phase: str = CACHE_PHASE) -> dict[str, Any]:
+    """A getRulesets result as the provider answers it (get_rulesets.py, outputs.py)."""
+    return {
+        "id": id_,
+        "name": name,
+        "kind": "zone",
+        "phase": phase,
+        "description": "",
+        "lastUpdated": "2026-01-05T10:00:00Z",
+        "version": "4",
+    }
+
+
+class ZoneWithRulesets(KnownMocks):
+    """The zone already holds these rulesets (the dashboard's, or this stack's own)."""
+
+    def __init__(self, *rulesets: dict[str, Any]) -> None:
+        super().__init__()
+        self.rulesets = list(rulesets)
+        self.created: list[str] = []  # resource types the provider was asked to create
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        self.created.append(args.typ)
+        return super().new_resource(args)
+
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == GET_RULESETS:
+            return {"zoneId": args.args["zoneId"], "rulesets": self.rulesets}, []
+        return super().call(args)
+
+
+def with_rulesets(
+    tmp_path: Path, *rulesets: dict[str, Any], doc: dict[str, Any] | None = None
+) -> engine.Evaluation:
+    config = doc or stack_doc("prod")
+    return run(config, tmp_path, stack="prod", preview=False, mocks=ZoneWithRulesets(*rulesets))
+
+
+def test_the_zone_is_checked_for_a_cache_entry_point(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
+    (lookup,) = [i for i in evaluation.invokes if i.token == GET_RULESETS]
+    assert lookup.args["zoneId"] == LOOKED_UP_ZONE_ID
+
+
+def test_a_cache_entry_point_made_elsewhere_is_refused_with_how_to_adopt_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(EdgeError) as refused:
+        with_rulesets(tmp_path, entry_point("default"))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "webhost:domain.cacheRules: zone webhost.example already has a cache-rules entry point "
+        f'(ruleset {FOREIGN_ID}, "default")'
+    )
+    edge = "urn:pulumi:prod::webhost::webhost:index:Platform$webhost:edge:Edge::webhost"
+    assert (
+        f"`pulumi import cloudflare:index/ruleset:Ruleset webhost-cache "
+        f"zones/{LOOKED_UP_ZONE_ID}/{FOREIGN_ID} --parent webhost={edge}`"
+    ) in message
+    assert f"set webhost:domain.cacheRules.rulesetId to {FOREIGN_ID}" in message
+
+
+def test_the_refusal_comes_before_the_ruleset_reaches_the_provider(tmp_path: Path) -> None:
+    mocks = ZoneWithRulesets(entry_point("default"))
+    with pytest.raises(EdgeError):
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=mocks)
+    assert not any(t == RULESET for t in mocks.created)
+
+
+def test_its_own_entry_point_is_not_refused(tmp_path: Path) -> None:
+    # The second `pulumi up` finds the ruleset the first one made.
+    evaluation = with_rulesets(tmp_path, entry_point(RULESET_NAME))
+    assert evaluation.one(RULESET).inputs["zoneId"] == LOOKED_UP_ZONE_ID
+
+
+def test_an_adopted_entry_point_is_not_refused(tmp_path: Path) -> None:
+    doc = with_domain("prod", cacheRules={"rulesetId": FOREIGN_ID})
+    evaluation = with_rulesets(tmp_path, entry_point("default"), doc=doc)
+    assert evaluation.one(RULESET).inputs["zoneId"] == LOOKED_UP_ZONE_ID
+
+
+def test_entry_points_of_other_phases_are_no_conflict(tmp_path: Path) -> None:
+    evaluation = with_rulesets(
+        tmp_path, entry_point("default", phase="http_request_firewall_custom")
+    )
+    assert evaluation.one(RULESET).inputs["zoneId"] == LOOKED_UP_ZONE_ID
+
+
+def test_no_cache_rule_no_entry_point_check(tmp_path: Path) -> None:
+    doc = with_domain("prod", cacheRules={"enabled": False})
+    evaluation = with_rulesets(tmp_path, entry_point("default"), doc=doc)
+    assert not any(i.token == GET_RULESETS for i in evaluation.invokes)
+
+
+def test_offline_the_entry_point_check_leaves_the_ruleset_computed(tmp_path: Path) -> None:
+    evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
+    shown, _ = evaluation.one(RULESET).rendered_inputs()
+    assert shown["zoneId"] == engine.COMPUTED
+    assert shown["name"] == RULESET_NAME
 
 
 # -- the rest of the graph ----------------------------------------------------------
@@ -248,7 +397,8 @@ def test_edge_output_per_host(tmp_path: Path) -> None:
     assert www["certificate"] == "pending_validation"
     assert www["records"] == [
         {"type": "AAAA", "name": "www.webhost.example", "proxied": True},
-        {"type": "CNAME", "name": "_acme-challenge.www.webhost.example", "proxied": False},
+        {"type": "A", "name": "www.webhost.example", "proxied": True},
+        {"type": "TXT", "name": "_fly-ownership.www.webhost.example", "proxied": False},
     ]
 
 

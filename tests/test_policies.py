@@ -343,21 +343,31 @@ def record(name: str, type_: str, proxied: bool) -> PolicyResource:
     )
 
 
-def test_proxied_mode_as_fly_prescribes() -> None:
-    records = [
-        record("webhost.example", "AAAA", True),
-        record("_acme-challenge.webhost.example", "CNAME", False),
+def proxied_host(host: str = "webhost.example") -> list[PolicyResource]:
+    return [
+        record(host, "AAAA", True),
+        record(host, "A", True),
+        record(f"_fly-ownership.{host}", "TXT", False),
     ]
-    assert stack_violations("edge-records", records) == []
+
+
+def dns_only_host(host: str = "webhost.example") -> list[PolicyResource]:
+    return [
+        record(host, "AAAA", False),
+        record(host, "A", False),
+        record(f"_acme-challenge.{host}", "CNAME", False),
+    ]
+
+
+def test_proxied_mode_as_fly_prescribes() -> None:
+    assert stack_violations("edge-records", [platform(), *proxied_host()]) == []
+    assert stack_violations("edge-records", proxied_host()) == []  # no spec: from the records
 
 
 def test_dns_only_mode_passes() -> None:
-    records = [
-        record("webhost.example", "AAAA", False),
-        record("webhost.example", "A", False),
-        record("_acme-challenge.webhost.example", "CNAME", False),
-    ]
-    assert stack_violations("edge-records", records) == []
+    dns_only = platform(domain__proxied=False)
+    assert stack_violations("edge-records", [dns_only, *dns_only_host()]) == []
+    assert stack_violations("edge-records", dns_only_host()) == []
 
 
 def test_proxied_validation_record() -> None:
@@ -369,11 +379,59 @@ def test_proxied_validation_record() -> None:
     ]
 
 
-def test_a_record_beside_a_proxied_aaaa() -> None:
-    records = [record("webhost.example", "AAAA", True), record("webhost.example", "A", True)]
+def test_proxied_ownership_record() -> None:
+    records = [platform(), record("_fly-ownership.webhost.example", "TXT", True)]
     assert stack_violations("edge-records", records) == [
-        "webhost-a-webhost.example: A webhost.example beside a proxied AAAA; Fly's guidance for "
-        "the proxied mode is the AAAA record only"
+        "webhost-txt-_fly-ownership.webhost.example: TXT _fly-ownership.webhost.example "
+        "validates a certificate and must not be proxied"
+    ]
+
+
+def test_acme_challenge_record_behind_the_proxy() -> None:
+    acme = "_acme-challenge.webhost.example"
+    expected = [
+        f"webhost-cname-{acme}: CNAME {acme} in the proxied mode: DNS-01 conflicts with "
+        "Cloudflare's Universal SSL; Fly validates over HTTP-01 through the proxy with the "
+        "_fly-ownership TXT record"
+    ]
+    with_acme = [*proxied_host(), record(acme, "CNAME", False)]
+    assert stack_violations("edge-records", [platform(), *with_acme]) == expected
+    assert stack_violations("edge-records", with_acme) == expected
+
+
+def test_unproxied_address_in_the_proxied_mode() -> None:
+    records = [record("webhost.example", "AAAA", True), record("webhost.example", "A", False)]
+    expected = [
+        "webhost-a-webhost.example: A webhost.example unproxied in the proxied mode; "
+        "Fly's guidance has A and AAAA proxied there"
+    ]
+    assert stack_violations("edge-records", records) == expected
+    # Declared proxied, even a host with nothing proxied is in the proxied mode.
+    assert stack_violations("edge-records", [platform(), records[1]]) == expected
+
+
+def test_proxied_address_in_the_dns_only_mode() -> None:
+    records = [
+        platform(domain__proxied=False),
+        *dns_only_host()[1:],
+        record("webhost.example", "AAAA", True),
+    ]
+    assert stack_violations("edge-records", records) == [
+        "webhost-aaaa-webhost.example: AAAA webhost.example proxied in the DNS-only mode; "
+        "Fly's guidance has A and AAAA unproxied there"
+    ]
+
+
+def test_ownership_record_whose_name_is_not_known_yet() -> None:
+    # In a preview the TXT record's name comes from the certificate: unknown, absent.
+    txt = resource(
+        "cloudflare:index/dnsRecord:DnsRecord",
+        "webhost-txt-_fly-ownership.webhost.example",
+        {"type": "TXT", "proxied": True},
+    )
+    assert stack_violations("edge-records", [platform(), txt]) == [
+        "webhost-txt-_fly-ownership.webhost.example: TXT (name known after create) validates "
+        "a certificate and must not be proxied"
     ]
 
 

@@ -69,6 +69,7 @@ def test_deploy_waits_for_app_secrets_addresses_and_data(prod: engine.Evaluation
         prod.one(APP).urn,
         prod.one(SECRETS).urn,
         prod.one(IP, "webhost-v6").urn,
+        prod.one(IP, "webhost-v4").urn,  # proxied A records: a shared IPv4 (edge)
         prod.one(COMMAND, "webhost-db-attach").urn,
         prod.one(REDIS).urn,
     }
