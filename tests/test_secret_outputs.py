@@ -1,0 +1,163 @@
+"""No output of a dynamic provider carries a secret the real engine would store in plaintext.
+
+The engine hands a dynamic provider no secrets (pulumi sdk/python/lib/pulumi/dynamic/
+__main__.py answers acceptSecrets false) and, from what it returns, re-marks as secret
+only the top-level outputs whose key is a secret input's (annotateSecrets in pulumi
+pkg/resource/plugin/provider_plugin.go), plus the resource's additional_secret_outputs.
+Each provider is run against the fake Fly API and every output holding secret
+material is checked to be secret by those rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+import pytest
+from pulumi.dynamic import ResourceProvider
+from pulumi.runtime import mocks as pulumi_mocks
+
+from components.fly.resources import (
+    App,
+    AppProvider,
+    AppSecrets,
+    AppSecretsProvider,
+    Certificate,
+    CertificateProvider,
+    IpAddress,
+    IpAddressProvider,
+    UpstashRedis,
+    UpstashRedisProvider,
+)
+from tests.fakes.fly_api import TOKEN, FakeFlyApi
+
+SECRET_VALUE = "a-secret-value-0123456789"
+REDIS = {
+    "name": "webhost-prod-redis",
+    "org": "webhost-systems",
+    "primary_region": "iad",
+    "replica_regions": ["fra"],
+    "eviction": False,
+    "plan": "Pay-as-you-go",
+}
+
+# provider, resource class, inputs, the inputs the program marks secret
+Case = tuple[ResourceProvider, type[Any], dict[str, Any], set[str]]
+CASES: list[Case] = [
+    (AppProvider(), App, {"name": "w2", "org": "o"}, set()),
+    (AppSecretsProvider(), AppSecrets, {"app": "w", "values": {"K": SECRET_VALUE}}, {"values"}),
+    (IpAddressProvider(), IpAddress, {"app": "w", "type": "v6"}, set()),
+    (CertificateProvider(), Certificate, {"app": "w", "hostname": "w.example"}, set()),
+    (UpstashRedisProvider(), UpstashRedis, dict(REDIS), set()),
+]
+
+
+def engine_secret_keys(
+    secret_inputs: set[str], outs: dict[str, Any], additional: tuple[str, ...]
+) -> set[str]:
+    """The outputs the engine stores as secrets, by its rules (module docstring)."""
+    return {k for k in outs if k in secret_inputs} | set(additional)
+
+
+def secret_material(fly_api: FakeFlyApi) -> set[str]:
+    passwords = {urlsplit(a["publicUrl"]).password or "" for a in fly_api.state.add_ons.values()}
+    return {SECRET_VALUE, TOKEN} | (passwords - {""})
+
+
+def leaks(outs: dict[str, Any], secret_keys: set[str], material: set[str]) -> list[str]:
+    return sorted(
+        key
+        for key, value in outs.items()
+        if key not in secret_keys and any(m in json.dumps(value) for m in material)
+    )
+
+
+@pytest.fixture
+def app(fly_api: FakeFlyApi) -> str:
+    AppProvider().create({"name": "w", "org": "o"})
+    return "w"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: type(c[0]).__name__)
+def test_create_and_read_outputs_keep_secrets_secret(
+    fly_api: FakeFlyApi, app: str, case: Case
+) -> None:
+    provider, resource, inputs, secret_inputs = case
+    created = provider.create(dict(inputs))
+    outs = dict(created.outs or {})
+    secret_keys = engine_secret_keys(secret_inputs, outs, resource.SECRET_OUTPUTS)
+    assert leaks(outs, secret_keys, secret_material(fly_api)) == []
+    # a refresh: the engine re-marks read outputs against the old state's secrets
+    read = dict(provider.read(created.id, outs).outs or {})
+    assert read
+    assert leaks(read, secret_keys, secret_material(fly_api)) == []
+
+
+def test_redis_url_is_secret_because_it_is_listed(fly_api: FakeFlyApi) -> None:
+    outs = dict(UpstashRedisProvider().create(dict(REDIS)).outs or {})
+    # no input is secret, so only additional_secret_outputs keeps the password out of state
+    assert leaks(outs, engine_secret_keys(set(), outs, ()), secret_material(fly_api)) == ["url"]
+    assert "url" in UpstashRedis.SECRET_OUTPUTS
+
+
+# -- the resources hand SECRET_OUTPUTS to the engine ------------------------------------
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class _Recording(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.secret_outputs: dict[str, list[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            self.secret_outputs[request.name] = list(request.additionalSecretOutputs)
+        return super().RegisterResource(request)
+
+
+@pytest.fixture
+def monitor() -> Iterator[_Recording]:
+    mocks = _Mocks()
+    recording = _Recording(mocks)
+    pulumi.runtime.set_mocks(mocks, preview=False, monitor=recording)
+    yield recording
+
+
+@pulumi.runtime.test
+def test_each_resource_registers_its_secret_outputs(monitor: _Recording) -> Any:
+    made = [
+        AppSecrets("s", app="w", values={"K": SECRET_VALUE}),
+        UpstashRedis(
+            "r",
+            name="r",
+            org="o",
+            primary_region="iad",
+            replica_regions=[],
+            eviction=False,
+            plan="Pay-as-you-go",
+        ),
+        App("a", name="a", org="o"),
+        IpAddress("ip", app="a", type="v6"),
+        Certificate("c", app="a", hostname="a.example"),
+    ]
+
+    def check(_: Any) -> None:
+        assert monitor.secret_outputs == {
+            "s": list(AppSecrets.SECRET_OUTPUTS),
+            "r": list(UpstashRedis.SECRET_OUTPUTS),
+            "a": [],
+            "ip": [],
+            "c": [],
+        }
+
+    return pulumi.Output.all(*[r.urn for r in made]).apply(check)  # once all are registered
