@@ -300,6 +300,14 @@ def test_a_cname_beside_an_address_record_is_refused(fake: FakeCloudflare) -> No
     assert raised.value.code == 81053
 
 
+def test_a_record_type_cloudflare_cannot_proxy_is_refused_when_proxied(
+    fake: FakeCloudflare,
+) -> None:
+    caa = aaaa(type="CAA", content=None, data={"flags": 0, "tag": "issue", "value": "x.org"})
+    with pytest.raises(api.CloudflareError, match="CAA records cannot be proxied"):
+        create(fake, RECORD, "edge-caa", {k: v for k, v in caa.items() if v is not None})
+
+
 def test_a_record_in_an_unknown_zone_is_refused(fake: FakeCloudflare) -> None:
     with pytest.raises(api.CloudflareError) as raised:
         create(fake, RECORD, "edge-aaaa", aaaa(zoneId="e" * 32))

@@ -21,7 +21,8 @@ API = "https://api.cloudflare.com/client/v4"
 STATUS_TEXT = {400: "Bad Request", 404: "Not Found"}
 
 # DNS record types Cloudflare can proxy (the `proxiable` output); the other types are
-# DNS-only. Cloudflare docs, dns/proxy-status: "A, AAAA, and CNAME records" can be proxied.
+# DNS-only. Cloudflare docs, dns/proxy-status: "Only records used for IP address
+# resolution - A, AAAA, and CNAME records - can be proxied."
 PROXIABLE = frozenset({"A", "AAAA", "CNAME"})
 ADDRESS_TYPES = frozenset({"A", "AAAA"})
 
@@ -216,6 +217,20 @@ def _same_name_conflict(
             )
 
 
+def _refuse_unproxiable(record: Mapping[str, Any], zone_id: str, own_id: str | None) -> None:
+    """The API refuses `proxied` on a type it cannot proxy. Our sources give the rule
+    (dns/proxy-status, above) but not the error code, so the fake reports none."""
+    if record.get("proxied") is True and not record["proxiable"]:
+        path = f"/zones/{zone_id}/dns_records" + (f"/{own_id}" if own_id else "")
+        raise CloudflareError(
+            "PUT" if own_id else "POST",
+            path,
+            400,
+            code=None,
+            message=f"{record['type']} records cannot be proxied.",
+        )
+
+
 def _record(zone_found: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
     record = dict(inputs)
     record["type"] = str(inputs["type"]).upper()
@@ -233,6 +248,7 @@ def create_record(state: dict[str, Any], inputs: Mapping[str, Any]) -> tuple[str
     found = zone(state, zone_id, "POST", "/dns_records")
     record = _record(found, inputs)
     records: dict[str, Any] = state["dnsRecords"]
+    _refuse_unproxiable(record, zone_id, None)
     _same_name_conflict(records, zone_id, record, None)
     stamp = now()
     record_id = new_id()
@@ -271,6 +287,7 @@ def update_record(
     if old is None:
         raise _missing_record("PUT", zone_id, record_id)
     record = _record(found, inputs)
+    _refuse_unproxiable(record, zone_id, record_id)
     _same_name_conflict(records, zone_id, record, record_id)
     stamp = now()
     record.update(createdOn=old["createdOn"], modifiedOn=stamp)
