@@ -16,10 +16,12 @@ Not kept: assetPaths/archivePaths and streaming output to the engine's log.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,6 +51,23 @@ class Command(standin.Resource):
         return news, failures
 
     def _run(self, script: str, inputs: standin.Props, previous: standin.Props) -> standin.Props:
+        started = time.time()
+        try:
+            return self._run_script(script, inputs, previous)
+        finally:
+            # bench/engine.py: when each command ran, to weigh the dependency graph.
+            if log := os.environ.get("STANDIN_TIMING_LOG"):
+                with open(log, "a") as out:
+                    entry = {
+                        "urn": getattr(standin.current, "urn", ""),
+                        "start": started,
+                        "end": time.time(),
+                    }
+                    out.write(json.dumps(entry) + "\n")
+
+    def _run_script(
+        self, script: str, inputs: standin.Props, previous: standin.Props
+    ) -> standin.Props:
         argv = [*list(inputs.get("interpreter") or ["/bin/sh", "-c"]), script]
         env = dict(os.environ)
         env.update({k: str(v) for k, v in (inputs.get("environment") or {}).items()})

@@ -19,6 +19,7 @@ Protocol facts used here (provider.proto):
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from typing import Any
@@ -30,6 +31,9 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 Props = dict[str, Any]
+
+# The URN of the resource the current thread is serving (for logs that name it).
+current = threading.local()
 
 
 def to_dict(value: struct_pb2.Struct) -> Props:
@@ -77,6 +81,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         self.name, self.version, self.types = name, version, dict(types)
 
     def _type(self, urn: str) -> Resource:
+        current.urn = urn
         token = urn.split("::")[2].rsplit("$", maxsplit=1)[-1]
         if token not in self.types:
             raise KeyError(f"{self.name} stand-in: unknown resource type {token}")

@@ -1,0 +1,541 @@
+"""`make e2e`: the real Pulumi engine runs this program against the fakes.
+
+For each of staging and prod, in a temporary copy of the project with a file
+backend, a passphrase secrets provider and a PULUMI_HOME of its own (nothing is
+downloaded: automatic plugin acquisition and the update check are off), it runs
+the phases of issue 9 and checks what the fakes hold after each:
+
+  preview   `pulumi preview` with the policy pack passes; with a tier the VM breaks,
+            the same command is refused naming `tier-sizing`
+  up        `pulumi up` creates everything; the fakes hold what the stack describes
+  noop      a second `up` changes nothing, runs no flyctl write and no API write
+  refresh   `pulumi refresh` finds no drift
+  drift     a secret removed, a region scaled by hand and an IP released out of
+            band: `up --refresh` puts them back
+  image     a new webhost:image previews as an update of the deploy alone; up applies it
+  export    the exported state holds no secret in plaintext and no token; dynamic
+            providers are pickled by reference to our modules
+  destroy   staging: every resource leaves the fakes; prod: refused while protected,
+            retained data stays after unprotect
+
+Per phase it prints the wall time, flyctl invocations (writes) and Fly API requests
+(writes) from the fakes' logs. The last line on success starts with `e2e passed:`.
+On a failure it exits 1 naming the stack and phase, with the engine's output tail.
+
+The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
+tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
+(`pulumi-resource-cloudflare`). Engine: `pulumi` on PATH, else .tools/bin.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
+
+TOOLS_BIN = ROOT / ".tools" / "bin"
+CLOUDFLARE_BIN = ROOT / "e2e" / "fake_cloudflare" / "bin"
+FLY_CLI = ROOT / "tests" / "fakes" / "fly_cli.py"
+PASSPHRASE = "e2e-passphrase-not-a-secret"  # noqa: S105 - a throwaway stack's
+CLOUDFLARE_TOKEN = "cf-e2e-token-must-not-leak-0123456789"  # noqa: S105 - a dummy
+OPERATOR = {
+    "webhost:stripeSecretKey": "sk_live_e2eOperatorSecretMustNotLeak",
+    "webhost:stripeWebhookSecret": "whsec_e2eOperatorSecretMustNotLeak",
+}
+NEW_IMAGE = "registry.fly.io/webhost:1.0.1"
+# A tier whose floors the stack's VM does not meet (components/catalog.py TIER_SIZING).
+BREAKING_TIER = {"staging": "professional", "prod": "business"}
+# flyctl subcommands that only read (flyctl internal/command/*/list.go, status.go).
+READ_VERBS = {"list", "status", "show", "version", "config"}
+# The engine's exit status when --expect-no-changes finds changes
+# (pulumi pkg/cmd/pulumi: "no changes were expected but changes occurred", exit 1).
+TAIL = 60
+
+
+class Failure(Exception):
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+@dataclass
+class Figures:
+    phase: str
+    seconds: float
+    fly_calls: int
+    fly_writes: int
+    api_requests: int
+    api_writes: int
+
+    def line(self, stack: str) -> str:
+        return (
+            f"  {stack:8} {self.phase:8} {self.seconds:6.1f}s  flyctl {self.fly_calls:3} "
+            f"({self.fly_writes} writes)  Fly API {self.api_requests:4} ({self.api_writes} writes)"
+        )
+
+
+def engine_bin() -> Path | None:
+    found = shutil.which("pulumi")
+    if found:
+        return None  # the user's own install, first on PATH already
+    if (TOOLS_BIN / "pulumi").exists():
+        return TOOLS_BIN
+    raise SystemExit("e2e: no pulumi on PATH and none built in .tools/bin (run `make tools`)")
+
+
+@dataclass
+class Stack:
+    name: str
+    work: Path
+    api: FakeFlyApi
+    env: dict[str, str]
+    fly_state: Path
+    fly_log: Path
+    figures: list[Figures] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+
+    # -- the engine ---------------------------------------------------------------
+    def pulumi(
+        self, *args: str, ok: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            ["pulumi", *args, "--stack", self.name, "--non-interactive"],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if ok and done.returncode != 0:
+            raise Failure(f"pulumi {' '.join(args)} exited {done.returncode}", output(done))
+        return done
+
+    def config_set(self, key: str, value: str, secret: bool = False) -> None:
+        subprocess.run(
+            ["pulumi", "config", "set", "--stack", self.name, key]
+            + (["--secret"] if secret else [])
+            + ["--", value],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        done = self.pulumi("stack", "output", "--json", "--show-secrets")
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    # -- the fakes ----------------------------------------------------------------
+    def fly_calls(self) -> list[list[str]]:
+        if not self.fly_log.exists():
+            return []
+        return [json.loads(line)["argv"] for line in self.fly_log.read_text().splitlines()]
+
+    def fly(self) -> dict[str, Any]:
+        if not self.fly_state.exists():
+            return {"apps": {}, "deploys": [], "pg": {}}
+        state: dict[str, Any] = json.loads(self.fly_state.read_text())
+        return state
+
+    def cloudflare(self) -> dict[str, Any]:
+        path = Path(self.env["FAKE_CLOUDFLARE_STATE"])
+        if not path.exists():
+            return {"zones": {}, "dnsRecords": {}, "rulesets": {}}
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
+
+    def cloudflare_calls(self) -> list[dict[str, Any]]:
+        path = Path(self.env["FAKE_CLOUDFLARE_LOG"])
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        fly_before = len(self.fly_calls())
+        api_before = len(self.api.state.requests)
+        started = time.monotonic()
+        try:
+            yield
+        except Failure as failure:
+            raise Failure(f"{self.name}: phase {name}: {failure}", failure.output) from None
+        seconds = time.monotonic() - started
+        calls = self.fly_calls()[fly_before:]
+        requests = self.api.state.requests[api_before:]
+        figures = Figures(
+            name,
+            seconds,
+            len(calls),
+            sum(1 for argv in calls if is_fly_write(argv)),
+            len(requests),
+            sum(1 for r in requests if is_api_write(r.method, r.body)),
+        )
+        self.figures.append(figures)
+        self.passed.append(name)
+        print(figures.line(self.name), flush=True)
+
+
+def is_fly_write(argv: list[str]) -> bool:
+    words = [a for a in argv if not a.startswith("-")]
+    return not any(w in READ_VERBS for w in words[:3])
+
+
+def is_api_write(method: str, body: Any) -> bool:
+    if method == "GET":
+        return False
+    if method == "POST" and isinstance(body, dict) and "query" in body:
+        return str(body["query"]).lstrip().startswith("mutation")
+    return True
+
+
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    lines = (done.stdout + done.stderr).splitlines()
+    return "\n".join(lines[-TAIL:])
+
+
+def expect(condition: bool, message: str, detail: str = "") -> None:
+    if not condition:
+        raise Failure(message, detail)
+
+
+# -- setting a stack up ---------------------------------------------------------------
+def copy_project(work: Path) -> None:
+    ignore = shutil.ignore_patterns(
+        ".venv", ".tools", ".git", "__pycache__", "*.egg-info", ".mypy_cache", ".ruff_cache",
+        ".pytest_cache", "e2e", "tests", "bench", "build",
+    )  # fmt: skip
+    shutil.copytree(ROOT, work, ignore=ignore)
+    # Pulumi.yaml and the policy pack name the project's own virtualenv.
+    (work / ".venv").symlink_to(ROOT / ".venv")
+
+
+def environment(
+    tmp: Path, api: FakeFlyApi, fly_bin: Path, *, state: Path, log: Path, zone: str
+) -> dict[str, str]:
+    path = [str(fly_bin), str(CLOUDFLARE_BIN)]
+    tools = engine_bin()
+    if tools is not None:
+        path.append(str(tools))
+    elif TOOLS_BIN.exists():
+        path.append(str(TOOLS_BIN))  # plugins the user's install may lack
+    path.append(os.environ["PATH"])
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "FLY_", "CLOUDFLARE_"))
+    }
+    env.update(
+        {
+            "PATH": os.pathsep.join(path),
+            "PULUMI_HOME": str(tmp / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            # pulumi sdk/go/common/env/env.go: no plugin download, no update check.
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "FLY_API_TOKEN": TOKEN,
+            "FLY_API_HOSTNAME": api.url,
+            "FLY_API_BASE_URL": api.url,
+            "FAKE_FLY_STATE": str(state),
+            "FAKE_FLY_LOG": str(log),
+            "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
+            # e2e/fake_cloudflare/fakecf/store.py: its state, call log and known zones.
+            "FAKE_CLOUDFLARE_STATE": str(tmp / "cloudflare-state.json"),
+            "FAKE_CLOUDFLARE_LOG": str(tmp / "cloudflare-calls.jsonl"),
+            "FAKE_CLOUDFLARE_ZONES": zone,
+            "TMPDIR": str(tmp / "scratch"),
+        }
+    )
+    return env
+
+
+@contextmanager
+def stack(name: str) -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix=f"webhost-e2e-{name}-") as raw, FakeFlyApi() as api:
+        tmp = Path(raw)
+        for sub in ("state", "pulumi-home", "scratch", "bin"):
+            (tmp / sub).mkdir()
+        fly = tmp / "bin" / "fly"
+        fly.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FLY_CLI}" "$@"\n')
+        fly.chmod(0o755)
+        work = tmp / "project"
+        copy_project(work)
+        doc = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())
+        zone = str(doc["config"].get("webhost:domain", {}).get("zone", ""))
+        env = environment(
+            tmp,
+            api,
+            fly.parent,
+            state=tmp / "fly-state.json",
+            log=tmp / "fly-calls.jsonl",
+            zone=zone,
+        )
+        current = Stack(name, work, api, env, tmp / "fly-state.json", tmp / "fly-calls.jsonl")
+        subprocess.run(
+            ["pulumi", "stack", "init", name, "--secrets-provider", "passphrase"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for key, value in OPERATOR.items():
+            current.config_set(key, value, secret=True)
+        yield current
+
+
+# -- the phases ------------------------------------------------------------------------
+def policy_preview(s: Stack) -> list[str]:
+    return [
+        "preview",
+        "--policy-pack",
+        "policies",
+        "--policy-pack-config",
+        f"policies/config/{s.name}.json",
+    ]
+
+
+def phase_preview(s: Stack) -> None:
+    s.pulumi(*policy_preview(s))
+    config = s.pulumi("config", "get", "webhost:tier").stdout.strip()
+    s.config_set("webhost:tier", BREAKING_TIER[s.name])
+    try:
+        refused = s.pulumi(*policy_preview(s), ok=False)
+    finally:
+        s.config_set("webhost:tier", config)
+    text = refused.stdout + refused.stderr
+    expect(refused.returncode != 0, "a stack breaking tier sizing was not refused", output(refused))
+    expect("tier-sizing" in text, "the refusal does not name tier-sizing", output(refused))
+
+
+def app_name(s: Stack) -> str:
+    return s.pulumi("config", "get", "webhost:appName").stdout.strip()
+
+
+def regions(s: Stack) -> dict[str, int]:
+    raw = s.pulumi("config", "get", "webhost:regions", "--json").stdout
+    value = json.loads(raw)
+    parsed: dict[str, int] = json.loads(value["value"]) if "value" in value else value
+    return parsed
+
+
+def machine_counts(s: Stack, app: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for machine in s.fly()["apps"].get(app, {}).get("machines", []):
+        counts[machine["region"]] = counts.get(machine["region"], 0) + 1
+    return counts
+
+
+def check_fakes_hold_stack(s: Stack) -> None:
+    app = app_name(s)
+    outputs = s.outputs()
+    expect(app in s.api.state.apps, f"the Fly API has no app {app}")
+    secret_names = set(outputs.get("secretNames") or [])
+    held = set(s.api.state.secrets.get(app, {}))
+    expect(secret_names <= held, f"app secrets missing: {sorted(secret_names - held)}")
+    expect(machine_counts(s, app) == regions(s), f"machines {machine_counts(s, app)}")
+    expect(bool(s.api.state.ips.get(app)), f"no IP address on {app}")
+    expect(bool(s.fly()["pg"]), "no Postgres cluster in the fake fly")
+
+
+def phase_up(s: Stack) -> None:
+    s.pulumi("up", "--yes", "--skip-preview")
+    check_fakes_hold_stack(s)
+
+
+def phase_noop(s: Stack) -> None:
+    before_fly, before_api = len(s.fly_calls()), len(s.api.state.requests)
+    before_cf = len(s.cloudflare_calls())
+    s.pulumi("up", "--yes", "--expect-no-changes")
+    writes = [a for a in s.fly_calls()[before_fly:] if is_fly_write(a)]
+    api = [
+        f"{r.method} {r.path}"
+        for r in s.api.state.requests[before_api:]
+        if is_api_write(r.method, r.body)
+    ]
+    expect(not writes, f"the second up ran flyctl writes: {writes}")
+    expect(not api, f"the second up sent Fly API writes: {api}")
+    cf = [c["method"] for c in s.cloudflare_calls()[before_cf:] if c.get("wrote")]
+    expect(not cf, f"the second up wrote to the fake Cloudflare: {cf}")
+
+
+def phase_refresh(s: Stack) -> None:
+    s.pulumi("refresh", "--yes", "--expect-no-changes")
+
+
+def phase_drift(s: Stack) -> None:
+    app = app_name(s)
+    state = s.api.state
+    with state.lock:
+        removed = sorted(state.secrets[app])[0]
+        del state.secrets[app][removed]
+        released = state.ips[app].pop()
+    fly = s.fly()
+    machines = fly["apps"][app]["machines"]
+    region = machines[-1]["region"]
+    machines.pop()
+    s.fly_state.write_text(json.dumps(fly))
+    s.pulumi("up", "--yes", "--refresh", "--skip-preview")
+    expect(removed in state.secrets.get(app, {}), f"secret {removed} was not put back")
+    expect(
+        any(ip.get("type") == released.get("type") for ip in state.ips.get(app, [])),
+        f"released {released.get('type')} IP was not put back",
+    )
+    expect(
+        machine_counts(s, app).get(region, 0) == regions(s)[region],
+        f"region {region} scaled by hand was not put back: {machine_counts(s, app)}",
+    )
+
+
+def phase_image(s: Stack) -> None:
+    s.config_set("webhost:image", NEW_IMAGE)
+    done = s.pulumi("preview", "--json")
+    steps = json.loads(done.stdout).get("steps", [])
+    changed = [(st["op"], st["urn"].split("::")[-1]) for st in steps if st["op"] != "same"]
+    expect(
+        len(changed) == 1 and changed[0][0] == "update" and changed[0][1].endswith("-deploy"),
+        f"a new image previews as {changed}, not an update of the deploy alone",
+    )
+    s.pulumi("up", "--yes", "--skip-preview")
+    images = [d.get("image") for d in s.fly()["deploys"]]
+    expect(images[-1:] == [NEW_IMAGE], f"the last deploy was {images[-1:]}, not {NEW_IMAGE}")
+
+
+def phase_export(s: Stack) -> None:
+    exported = s.pulumi("stack", "export", "--show-secrets=false").stdout
+    app = app_name(s)
+    values = dict(s.api.state.secrets.get(app, {}))
+    secrets = {f"app secret {k}": v for k, v in values.items() if len(v) >= 8}
+    secrets |= {f"operator {k}": v for k, v in OPERATOR.items()}
+    secrets |= {"FLY_API_TOKEN": TOKEN, "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN}
+    leaked = sorted(name for name, value in secrets.items() if value in exported)
+    expect(not leaked, f"the exported state holds in plaintext: {leaked}")
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        expect(name in values, f"the app has no {name} to look for")
+    state = json.loads(exported)
+    pickles = [
+        (r["urn"], r["outputs"]["__provider"])
+        for r in state["deployment"].get("resources", [])
+        if isinstance(r.get("outputs"), dict) and "__provider" in r["outputs"]
+    ]
+    expect(bool(pickles), "no dynamic provider in the state")
+    for urn, encoded in pickles:
+        raw = encoded if isinstance(encoded, str) else json.dumps(encoded)
+        blob = base64.b64decode(raw)
+        expect(b"components" in blob, f"{urn}: the provider pickle names no module of ours")
+        # cloudpickle pickles a class by value with _make_skeleton_class and its
+        # functions with _make_function / CodeType (cloudpickle/cloudpickle.py).
+        copied = [m for m in (b"_make_skeleton_class", b"_make_function", b"CodeType") if m in blob]
+        expect(not copied, f"{urn}: the provider pickle embeds code ({copied})")
+
+
+def phase_destroy_staging(s: Stack) -> None:
+    s.pulumi("destroy", "--yes", "--skip-preview")
+    app = app_name(s)
+    left = {
+        "api apps": sorted(s.api.state.apps),
+        "api ips": {k: v for k, v in s.api.state.ips.items() if v},
+        "api add-ons": sorted(s.api.state.add_ons),
+        "fly apps": sorted(k for k, v in s.fly()["apps"].items() if v.get("machines")),
+        "fly pg": sorted(s.fly()["pg"]),
+        "cloudflare records": sorted(s.cloudflare()["dnsRecords"]),
+    }
+    leftovers = {k: v for k, v in left.items() if v}
+    expect(not leftovers, f"destroy left {leftovers} (app {app})")
+
+
+def phase_destroy_prod(s: Stack) -> None:
+    refused = s.pulumi("destroy", "--yes", "--skip-preview", ok=False)
+    expect(refused.returncode != 0, "destroy of protected prod was not refused", output(refused))
+    expect("protect" in (refused.stdout + refused.stderr), "refusal names no protection")
+    pg_before = sorted(s.fly()["pg"])
+    s.pulumi("state", "unprotect", "--all", "--yes")
+    s.pulumi("destroy", "--yes", "--skip-preview")
+    expect(
+        bool(pg_before) and sorted(s.fly()["pg"]) == pg_before,
+        f"retained Postgres {pg_before} did not stay: {sorted(s.fly()['pg'])}",
+    )
+
+
+PHASES: list[tuple[str, Callable[[Stack], None]]] = [
+    ("preview", phase_preview),
+    ("up", phase_up),
+    ("noop", phase_noop),
+    ("refresh", phase_refresh),
+    ("drift", phase_drift),
+    ("image", phase_image),
+    ("export", phase_export),
+]
+
+
+def run_stack(name: str, keep_going: bool) -> tuple[list[str], list[str]]:
+    """Runs every phase; returns (passed, failures)."""
+    failures: list[str] = []
+    with stack(name) as s:
+        destroy = phase_destroy_staging if name == "staging" else phase_destroy_prod
+        for phase_name, phase in [*PHASES, ("destroy", destroy)]:
+            try:
+                with s.phase(phase_name):
+                    phase(s)
+            except Failure as failure:
+                message = f"e2e FAILED: {failure}"
+                print(message, file=sys.stderr)
+                if failure.output:
+                    print("--- engine output (tail) ---", file=sys.stderr)
+                    print(failure.output, file=sys.stderr)
+                failures.append(str(failure))
+                if not keep_going or phase_name in ("up",):
+                    break
+        return s.passed, failures
+
+
+def engine_version() -> str:
+    env = dict(os.environ)
+    tools = engine_bin()
+    if tools is not None:
+        env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["pulumi", "version"], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def main(argv: list[str]) -> int:
+    stacks = [a for a in argv if not a.startswith("-")] or ["staging", "prod"]
+    keep_going = "--keep-going" in argv
+    version = engine_version()
+    print(f"e2e: pulumi {version}; stacks {', '.join(stacks)}", flush=True)
+    summary: list[str] = []
+    failed: list[str] = []
+    for name in stacks:
+        passed, failures = run_stack(name, keep_going)
+        summary.append(f"{name} [{' '.join(passed)}]")
+        failed += failures
+    if failed:
+        print(f"e2e failed: {len(failed)} phase(s): " + "; ".join(failed), file=sys.stderr)
+        return 1
+    print(f"e2e passed: pulumi {version}; " + "; ".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
