@@ -49,6 +49,7 @@ RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
 RULESET = "cloudflare:index/ruleset:Ruleset"
 GET_ZONE = "cloudflare:index/getZone:getZone"
+GET_RULESETS = "cloudflare:index/getRulesets:getRulesets"
 
 
 def urn(token: str, name: str) -> str:
@@ -413,6 +414,28 @@ def test_get_zone_checks_its_filter(fake: FakeCloudflare) -> None:
     args = props({"filter": {"name": ZONE, "match": "most"}})
     result = run(fake.invoke(InvokeRequest(GET_ZONE, args)))
     assert [f.property for f in result.failures] == ["filter.match"]
+
+
+def test_get_rulesets_lists_the_zone_entry_points_in_the_sdk_shape(fake: FakeCloudflare) -> None:
+    made = create(fake, RULESET, "edge-cache", cache_ruleset())
+    result = run(fake.invoke(InvokeRequest(GET_RULESETS, props({"zoneId": ZONE_ID}))))
+    assert not result.failures
+    listed = rpc.translate_output_properties(
+        plain(result.return_value), lambda p: p, pulumi_cloudflare.GetRulesetsResult
+    )
+    assert missing_required(listed) == []
+    [ruleset] = listed.rulesets
+    assert (ruleset.id, ruleset.kind, ruleset.phase) == (
+        made.resource_id,
+        "zone",
+        "http_request_cache_settings",
+    )
+
+
+def test_get_rulesets_of_an_unknown_zone_fails_like_the_api(fake: FakeCloudflare) -> None:
+    with pytest.raises(api.CloudflareError) as raised:
+        run(fake.invoke(InvokeRequest(GET_RULESETS, props({"zoneId": "e" * 32}))))
+    assert raised.value.code == 1001
 
 
 # --- the log: writes and secrets -----------------------------------------------------------

@@ -392,6 +392,33 @@ def create_ruleset(state: dict[str, Any], inputs: Mapping[str, Any]) -> tuple[st
     return ruleset_id, dict(ruleset)
 
 
+def list_rulesets(state: Mapping[str, Any], args: Mapping[str, Any]) -> dict[str, Any]:
+    """GET /{zones|accounts}/{id}/rulesets: every ruleset of the scope, without its rules
+    (the list data source's `rulesets`; the SDK also reads the deprecated `results`)."""
+    if args.get("zoneId"):
+        zone(state, str(args["zoneId"]), "GET", "/rulesets")
+        scope = ("zoneId", args["zoneId"])
+    else:
+        scope = ("accountId", args.get("accountId"))
+    listed = [
+        {
+            "id": ruleset_id,
+            "name": ruleset["name"],
+            "description": ruleset.get("description", ""),
+            "kind": ruleset["kind"],
+            "phase": ruleset["phase"],
+            "version": ruleset["version"],
+            "lastUpdated": ruleset["lastUpdated"],
+        }
+        for ruleset_id, ruleset in state["rulesets"].items()
+        if ruleset.get(scope[0]) == scope[1]
+    ]
+    # list_data_source.go: max_items defaults to 1000 when unset or not positive.
+    limit = int(args.get("maxItems") or 0)
+    listed = listed[: limit if limit > 0 else 1000]
+    return {**args, "rulesets": listed, "results": listed}
+
+
 def get_ruleset(state: Mapping[str, Any], ruleset_id: str) -> dict[str, Any]:
     ruleset = state["rulesets"].get(ruleset_id)
     if ruleset is None:

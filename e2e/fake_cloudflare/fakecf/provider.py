@@ -55,6 +55,7 @@ from fakecf.store import CallLog, Store
 
 NAME = "cloudflare"
 GET_ZONE_FUNCTION = "cloudflare:index/getZone:getZone"
+GET_RULESETS_FUNCTION = "cloudflare:index/getRulesets:getRulesets"
 
 
 def sdk_version() -> str:
@@ -323,28 +324,38 @@ class FakeCloudflare(Provider):
     # --- functions -------------------------------------------------------------------
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        if request.tok != GET_ZONE_FUNCTION:
-            raise ValueError(f"fake cloudflare provider does not model {request.tok}")
         args = {k: v for k, v in plain_map(request.args).items() if v is not None}
-        failures = schema.check_invoke("getZone", args)
+        if request.tok == GET_ZONE_FUNCTION:
+            failures = schema.check_get_zone(args)
+        elif request.tok == GET_RULESETS_FUNCTION:
+            failures = schema.check_get_rulesets(args)
+        else:
+            raise ValueError(f"fake cloudflare provider does not model {request.tok}")
         if failures:
             self.log.write("Invoke", wrote=False, token=request.tok, failures=len(failures))
             return InvokeResponse(failures=[CheckFailure(f.path, f.reason) for f in failures])
         snapshot = self.store.snapshot()
-        filt = args.get("filter")
-        if isinstance(filt, Mapping):
-            matches = api.find_zones(snapshot, filt)
-            if len(matches) != 1:
-                # zone/data_source.go Read: AddError("failed to find exactly one result",
-                # "<n> found").
-                self.log.write("Invoke", wrote=False, token=request.tok, found=len(matches))
-                raise ZoneLookupError(f"failed to find exactly one result: {len(matches)} found")
-            found = matches[0]
-        else:
-            found = api.zone(snapshot, str(args["zoneId"]), "GET", "")
+        try:
+            if request.tok == GET_RULESETS_FUNCTION:
+                result = api.list_rulesets(snapshot, args)
+            else:
+                result = self._get_zone(snapshot, args)
+        except (api.CloudflareError, ZoneLookupError):
+            self.log.write("Invoke", wrote=False, token=request.tok, found=0)
+            raise
         self.log.write("Invoke", wrote=False, token=request.tok, found=1)
-        result = api.zone_result(found, filt if isinstance(filt, Mapping) else None)
         return InvokeResponse(return_value=wrap(result, set()))
+
+    def _get_zone(self, snapshot: Mapping[str, Any], args: Mapping[str, Any]) -> dict[str, Any]:
+        filt = args.get("filter")
+        if not isinstance(filt, Mapping):
+            return api.zone_result(api.zone(snapshot, str(args["zoneId"]), "GET", ""), None)
+        matches = api.find_zones(snapshot, filt)
+        if len(matches) != 1:
+            # zone/data_source.go Read: AddError("failed to find exactly one result",
+            # "<n> found").
+            raise ZoneLookupError(f"failed to find exactly one result: {len(matches)} found")
+        return api.zone_result(matches[0], filt)
 
 
 class ZoneLookupError(Exception):

@@ -374,9 +374,10 @@ def check(
     return out, checker.failures
 
 
-def check_invoke(resource_name: str, args: Mapping[str, Any]) -> list[Failure]:
-    """getZone: the filter's enums, and ExactlyOneOf(zone_id, filter) (data_source_schema.go)."""
-    checker = _Checker(resource_name)
+def check_get_zone(args: Mapping[str, Any]) -> list[Failure]:
+    """getZone: the filter's enums, and ExactlyOneOf(zone_id, filter)
+    (zone/data_source_schema.go)."""
+    checker = _Checker("getZone")
     filt = args.get("filter")
     if isinstance(filt, Mapping):
         checker.object(filt, GET_ZONE_FILTER, "filter", "filter")
@@ -385,6 +386,27 @@ def check_invoke(resource_name: str, args: Mapping[str, Any]) -> list[Failure]:
             "zoneId",
             "Invalid Attribute Combination",
             "Exactly one of these attributes must be configured: [zone_id,filter]",
+        )
+    return checker.failures
+
+
+GET_RULESETS: dict[str, Field] = {
+    "accountId": _s("account_id", pattern=_HEX32_RULE),
+    "zoneId": _s("zone_id", pattern=_HEX32_RULE),
+    "maxItems": Field("max_items", "number", at_least=0),
+}
+
+
+def check_get_rulesets(args: Mapping[str, Any]) -> list[Failure]:
+    """getRulesets: 32-hex ids, ExactlyOneOf(account_id, zone_id), max_items >= 0
+    (ruleset/list_data_source_schema.go)."""
+    checker = _Checker("getRulesets")
+    checker.object(args, GET_RULESETS, "", "")
+    if _present(args, "accountId") == _present(args, "zoneId"):
+        checker.fail(
+            "accountId",
+            "Invalid Attribute Combination",
+            "Exactly one of these attributes must be configured: [account_id,zone_id]",
         )
     return checker.failures
 
