@@ -1,0 +1,238 @@
+"""The pieces `make e2e` runs besides the engine: the command/random stand-ins (over
+their gRPC boundary, as the engine calls them), the driver's write classifiers,
+the bench's longest-chain figure, and the build script's version source."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDERS = ROOT / "tools" / "providers"
+COMMAND_URN = "urn:pulumi:e2e::webhost::command:local:Command::job"
+PASSWORD_URN = "urn:pulumi:e2e::webhost::random:index/randomPassword:RandomPassword::pw"
+
+
+def load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(value)
+    return out
+
+
+def plain(value: struct_pb2.Struct) -> dict[str, Any]:
+    from google.protobuf import json_format
+
+    result: dict[str, Any] = json_format.MessageToDict(value)
+    return result
+
+
+def plugin(script: str, tmp_path: Path, **env: str) -> Iterator[Any]:
+    process = subprocess.Popen(
+        [sys.executable, str(PROVIDERS / script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "STANDIN_VERSION": "9.9.9", **env},
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def command(tmp_path: Path) -> Iterator[Any]:
+    yield from plugin("command_provider.py", tmp_path, STANDIN_TIMING_LOG=str(tmp_path / "t"))
+
+
+@pytest.fixture
+def password(tmp_path: Path) -> Iterator[Any]:
+    yield from plugin("random_provider.py", tmp_path)
+
+
+def create(stub: Any, urn: str, props: dict[str, Any], preview: bool = False) -> Any:
+    return stub.Create(
+        provider_pb2.CreateRequest(urn=urn, properties=struct(props), preview=preview)
+    )
+
+
+def test_command_create_runs_in_its_environment_and_trims_one_newline(command: Any) -> None:
+    done = create(
+        command,
+        COMMAND_URN,
+        {
+            "create": 'printf "%s\\n\\n" "$GREETING"; echo err >&2',
+            "interpreter": ["/bin/bash", "-c"],
+            "environment": {"GREETING": "hello"},
+        },
+    )
+    outs = plain(done.properties)
+    assert outs["stdout"] == "hello\n"
+    assert outs["stderr"] == "err"
+    assert done.id.startswith("job")
+
+
+def test_command_preview_runs_nothing_and_leaves_stdout_unknown(
+    command: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    done = create(command, COMMAND_URN, {"create": f"touch {marker}"}, preview=True)
+    assert not marker.exists()
+    assert plain(done.properties)["stdout"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_command_update_runs_create_when_there_is_no_update_script(command: Any) -> None:
+    olds = {"create": "echo one", "stdout": "one", "stderr": ""}
+    news = {"create": "echo two:$PULUMI_COMMAND_STDOUT"}
+    done = command.Update(
+        provider_pb2.UpdateRequest(urn=COMMAND_URN, olds=struct(olds), news=struct(news))
+    )
+    assert plain(done.properties)["stdout"] == "two:one"
+    news["addPreviousOutputInEnv"] = False  # type: ignore[assignment]
+    done = command.Update(
+        provider_pb2.UpdateRequest(urn=COMMAND_URN, olds=struct(olds), news=struct(news))
+    )
+    assert plain(done.properties)["stdout"] == "two:"
+
+
+def test_command_failure_fails_the_step_with_its_output(command: Any) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        create(command, COMMAND_URN, {"create": "echo nope >&2; exit 3"})
+    assert "exit status 3" in str(raised.value.details())
+    assert "nope" in str(raised.value.details())
+
+
+def test_command_delete_runs_the_delete_script(command: Any, tmp_path: Path) -> None:
+    marker = tmp_path / "deleted"
+    command.Delete(
+        provider_pb2.DeleteRequest(
+            urn=COMMAND_URN, id="job1", properties=struct({"delete": f"touch {marker}"})
+        )
+    )
+    assert marker.exists()
+
+
+def test_command_triggers_replace_other_changes_update(command: Any) -> None:
+    olds = {"create": "echo a", "triggers": ["1"]}
+
+    def diff(news: dict[str, Any]) -> Any:
+        return command.Diff(
+            provider_pb2.DiffRequest(
+                urn=COMMAND_URN,
+                id="x",
+                olds=struct(olds),
+                old_inputs=struct(olds),
+                news=struct(news),
+            )
+        )
+
+    assert diff(dict(olds)).changes == provider_pb2.DiffResponse.DIFF_NONE
+    update = diff({**olds, "create": "echo b"})
+    assert (list(update.diffs), list(update.replaces)) == (["create"], [])
+    replace = diff({**olds, "triggers": ["2"]})
+    assert list(replace.replaces) == ["triggers"]
+
+
+def test_command_check_names_a_bad_logging_value(command: Any) -> None:
+    done = command.Check(
+        provider_pb2.CheckRequest(urn=COMMAND_URN, news=struct({"logging": "everything"}))
+    )
+    assert [f.property for f in done.failures] == ["logging"]
+
+
+def test_password_defaults_length_and_classes(password: Any) -> None:
+    checked = password.Check(
+        provider_pb2.CheckRequest(urn=PASSWORD_URN, news=struct({"length": 24, "special": False}))
+    )
+    inputs = plain(checked.inputs)
+    assert inputs["upper"] is True and inputs["special"] is False
+    result = plain(create(password, PASSWORD_URN, inputs).properties)["result"]
+    assert len(result) == 24 and result.isalnum()
+    bad = password.Check(provider_pb2.CheckRequest(urn=PASSWORD_URN, news=struct({})))
+    assert [f.property for f in bad.failures] == ["length"]
+
+
+def test_password_any_change_replaces(password: Any) -> None:
+    olds = {"length": 24, "special": False}
+    done = password.Diff(
+        provider_pb2.DiffRequest(
+            urn=PASSWORD_URN,
+            id="none",
+            old_inputs=struct(olds),
+            news=struct({**olds, "length": 32}),
+        )
+    )
+    assert list(done.replaces) == ["length"]
+
+
+def test_driver_classifies_writes() -> None:
+    run = load(ROOT / "e2e" / "run.py", "e2e_run")
+    assert not run.is_fly_write(["machine", "list", "--json", "-a", "x"])
+    assert not run.is_fly_write(["secrets", "list", "-a", "x"])
+    assert run.is_fly_write(["deploy", "-a", "x", "--image", "y"])
+    assert run.is_fly_write(["scale", "count", "2", "-r", "iad"])
+    assert not run.is_api_write("GET", None)
+    assert not run.is_api_write("POST", {"query": "query { app { id } }"})
+    assert run.is_api_write("POST", {"query": "mutation { x }"})
+    assert run.is_api_write("DELETE", None)
+
+
+def test_longest_chain_weighs_dependencies_and_waits_for_components() -> None:
+    sys.path.insert(0, str(ROOT / "e2e"))
+    bench = load(ROOT / "bench" / "engine.py", "bench_engine")
+    resources = [
+        {"urn": "comp", "custom": False},
+        {"urn": "a", "custom": True, "parent": "comp"},
+        {"urn": "b", "custom": True, "parent": "comp", "dependencies": ["a"]},
+        {"urn": "c", "custom": True, "propertyDependencies": {"x": ["comp"]}},
+        {"urn": "d", "custom": True},
+    ]
+    weight = {"a": 2.0, "b": 3.0, "c": 1.0, "d": 4.0}
+    # c waits for the component, which finishes with b (a then b): 2 + 3 + 1.
+    assert bench.longest_chain(resources, weight) == pytest.approx(6.0)
+
+
+def test_build_reads_every_version_from_the_lock(tmp_path: Path) -> None:
+    script = (ROOT / "tools" / "build-engine.sh").read_text()
+    for package in ("pulumi", "pulumi-command", "pulumi-random"):
+        assert f"lock_version {package})" in script
+    lock = (ROOT / "requirements.lock").read_text()
+    probe = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'eval "$(sed -n "/^lock_version()/,/^}/p" tools/build-engine.sh)"; '
+            "lock_version pulumi; lock_version no-such-package",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert probe.stdout.split()[0] in lock
+    assert probe.returncode == 1
+    assert "no-such-package is not pinned in requirements.lock" in probe.stderr
