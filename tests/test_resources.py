@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from components.fly.api import FlyRefused
 from components.fly.resources import (
     AppProvider,
     AppSecretsProvider,
@@ -20,7 +21,6 @@ from components.fly.resources import (
     IpAddressProvider,
     UpstashRedisProvider,
 )
-from components.fly.api import FlyRefused
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 # -- App -------------------------------------------------------------------------
