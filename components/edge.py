@@ -67,23 +67,6 @@ def _acme_target(hostname: str, requirements: dict[str, Any]) -> str:
     return str(target)
 
 
-def _ownership(hostname: str, requirements: dict[str, Any]) -> dict[str, str]:
-    """Fly's `_fly-ownership` TXT record for this host: {"name", "app_value"}.
-
-    dns_requirements.ownership is {name, app_value, org_value} (superfly/docs
-    machines/api/certificates-resource.html.markerb @ 5c22c8c; fly-go types.go
-    OwnershipRequirement); `fly certs setup` prints `TXT <name> -> <app_value>`
-    (flyctl internal/command/certificates/root.go @ ad0172f).
-    """
-    ownership = requirements.get("ownership") or {}
-    if not ownership.get("name") or not ownership.get("app_value"):
-        raise EdgeError(
-            f"certificate {hostname}: Fly gave no dns_requirements.ownership name and app_value, "
-            "which the proxied mode needs for its _fly-ownership TXT record"
-        )
-    return {"name": str(ownership["name"]), "app_value": str(ownership["app_value"])}
-
-
 def cache_expression(hosts: list[str], paths: list[str]) -> str:
     """Cloudflare rules language: these hosts, and a path under one of these patterns."""
     host_set = " ".join(f'"{h}"' for h in hosts)
@@ -168,13 +151,14 @@ class Edge(pulumi.ComponentResource):
             if v4 is not None:
                 records.append((fqdn, "A", fqdn, v4.address, domain.proxied))
             if domain.proxied:
-                owner = cert.dns_requirements.apply(partial(_ownership, fqdn))
+                # The Certificate's outputs from Fly's dns_requirements.ownership
+                # (`name`, `app_value`): components/fly/resources.py.
                 records.append(
                     (
                         f"_fly-ownership.{fqdn}",
                         "TXT",
-                        owner.apply(lambda o: o["name"]),
-                        owner.apply(lambda o: o["app_value"]),
+                        cert.ownership_txt_name,
+                        cert.ownership_txt_value,
                         False,  # validation records are never proxied (TXT cannot be)
                     )
                 )

@@ -100,6 +100,9 @@ class KnownMocks(engine.PlanMocks):
                     "org_value": "org-k2x9",
                 },
             }
+            # What CertificateProvider._outs derives from it (components/fly/resources.py).
+            state["ownership_txt_name"] = f"_fly-ownership.{hostname}"
+            state["ownership_txt_value"] = OWNERSHIP_APP_VALUE
         return resource_id, state
 
     def call(
