@@ -535,6 +535,15 @@ def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
                 stub.Invoke(provider_pb2.InvokeRequest(tok=GET_ZONE, args=args))
             # The provider's message alone, no Python traceback.
             assert raised.value.details() == "failed to find exactly one result: 0 found"
+
+            config = struct_pb2.Struct()
+            config.update({"version": "6.23.1"})
+            changed = struct_pb2.Struct()
+            changed.update({"version": "6.23.1", "baseUrl": "https://api.example"})
+            same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
+            assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+            differs = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=changed))
+            assert differs.changes == provider_pb2.DiffResponse.DIFF_SOME
     finally:
         proc.terminate()
         proc.wait()

@@ -18,7 +18,10 @@ from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 import grpc.aio  # type: ignore[import-untyped]
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import DiffRequest
 from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime import proto
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -46,6 +49,22 @@ def _plain_errors(inner: Handler) -> Handler:
 
 class Servicer(ProviderServicer):
     """The SDK's servicer, with API errors reported without a traceback."""
+
+    async def DiffConfig(self, request: Any, context: Any) -> Any:
+        # The SDK's DiffConfig copies the provider's boolean into the DiffChanges enum,
+        # where True reads as DIFF_NONE (1) and False as DIFF_UNKNOWN (0)
+        # (pulumi 3.272.0 provider/experimental/server.py; provider.proto DiffChanges).
+        resp = await self._provider.diff_config(
+            DiffRequest(
+                request.urn,
+                request.id,
+                PropertyValue.unmarshal_map(request.olds),
+                PropertyValue.unmarshal_map(request.news),
+                list(request.ignoreChanges),
+            )
+        )
+        changes = proto.DiffResponse.DIFF_SOME if resp.changes else proto.DiffResponse.DIFF_NONE
+        return proto.DiffResponse(changes=changes, diffs=resp.diffs)
 
 
 for _name in ("Create", "Update", "Delete", "Read", "Invoke"):
