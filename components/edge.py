@@ -208,7 +208,8 @@ class Edge(pulumi.ComponentResource):
             comment=COMMENT,
             opts=opts,
         )
-        # zone_setting.py: `setting_id` names the setting, `value` is its value.
+        # zone_setting.py's table of valid `setting_id`s and values: ssl off/flexible/
+        # full/strict, always_use_https on/off, min_tls_version 1.0..1.3.
         for setting, value in catalog.ZONE_SETTINGS.items():
             cloudflare.ZoneSetting(
                 f"{name}-{setting.replace('_', '-')}",
