@@ -78,6 +78,12 @@ class Postgres(pulumi.ComponentResource):
         super().__init__("webhost:data:Postgres", name, None, opts)
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect)
         base = {"WEBHOST_PG_APP": cluster}
+        # Scripts that may destroy something ask whether the stack is protected.
+        guarded = {
+            **base,
+            "WEBHOST_ORG": config.org,
+            "WEBHOST_PROTECTED": str(config.protect).lower(),
+        }
 
         # The cluster outlives this program in prod: deleting the resource (or the
         # stack) leaves the database to a human.
@@ -86,8 +92,7 @@ class Postgres(pulumi.ComponentResource):
             create=flyctl.POSTGRES_CLUSTER_SCRIPT,
             delete=flyctl.POSTGRES_CLUSTER_DELETE,
             environment={
-                **base,
-                "WEBHOST_ORG": config.org,
+                **guarded,
                 "WEBHOST_REGION": config.primary_region,
                 "WEBHOST_IMAGE": pg.image,
                 "WEBHOST_CLUSTER_SIZE": str(pg.cluster_size),
@@ -119,7 +124,10 @@ class Postgres(pulumi.ComponentResource):
             )
 
         # Another database, user or app is another attachment: replace it (the old
-        # one detached first), never re-run the attach in place.
+        # one detached first), never re-run the attach in place. Any other change
+        # runs the update script, which prints again the URL the create recorded.
+        # No new environment key here: it would replace (and so re-create) the
+        # attachment of every existing stack.
         attach_inputs = {
             **base,
             "WEBHOST_APP": args.app,
@@ -129,10 +137,11 @@ class Postgres(pulumi.ComponentResource):
         self.attach = flyctl.command(
             f"{name}-db-attach",
             create=flyctl.POSTGRES_ATTACH_SCRIPT,
-            update=":",
+            update=flyctl.POSTGRES_ATTACH_UPDATE,
             delete=flyctl.POSTGRES_DETACH_SCRIPT,
             environment=attach_inputs,
             secret_stdout=True,
+            previous_output=True,
             opts=pulumi.ResourceOptions.merge(
                 after_cluster,
                 pulumi.ResourceOptions(
@@ -161,7 +170,7 @@ class Postgres(pulumi.ComponentResource):
                 create=flyctl.POSTGRES_BACKUPS_SCRIPT,
                 delete=flyctl.POSTGRES_BACKUPS_DELETE,
                 environment={
-                    **base,
+                    **guarded,
                     "WEBHOST_BACKUP_SECRET": catalog.BACKUP_SECRET,
                     "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
                     "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,36 @@ def commands(fly: FakeFly) -> list[list[str]]:
     return [call["argv"] for call in fly.calls()]
 
 
+APP = "webhost-prod"
+
+
+@pytest.fixture
+def fake_fly(fake_fly: FakeFly) -> FakeFly:
+    """The app as `pulumi up` made it before the deploy: its Secrets resource wrote
+    version 7 through the Machines API, which flyctl's local cache never saw."""
+    fake_fly.seed_app(APP)
+    state = fake_fly.snapshot()
+    state["apps"][APP]["secrets_version"] = 7
+    fake_fly.state.write_text(json.dumps(state))
+    return fake_fly
+
+
+def deploy_calls(fly: FakeFly) -> list[list[str]]:
+    return [argv for argv in commands(fly) if argv[0] == "deploy"]
+
+
 def test_deploys_the_image_with_the_rendered_config_and_strategy(
     tmp_path: Path, fake_fly: FakeFly
 ) -> None:
     done = run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
     assert done.returncode == 0, done.stderr
-    deploy = commands(fake_fly)[0]
-    assert deploy[0] == "deploy"
+    deploy = deploy_calls(fake_fly)[0]
     flags = dict(zip(deploy[1::2], deploy[2::2], strict=False))
     assert flags["--app"] == "webhost-prod"
     assert flags["--image"] == "registry.fly.io/webhost:1.0.0"
     assert flags["--strategy"] == "rolling"
     assert "--no-public-ips" in deploy
-    assert fake_fly.deploys() == [
+    assert [{k: d[k] for k in ("app", "image", "strategy")} for d in fake_fly.deploys()] == [
         {"app": "webhost-prod", "image": "registry.fly.io/webhost:1.0.0", "strategy": "rolling"}
     ]
 
@@ -86,7 +104,7 @@ def test_deploy_failure_surfaces_flyctls_error_and_stops(tmp_path: Path, fake_fl
     done = run_command(deploy_inputs(tmp_path), fake_fly, tmp_path, FAKE_FLY_FAIL="deploy")
     assert done.returncode != 0
     assert "Error: failed to deploy: simulated failure (status 503)" in done.stderr
-    assert [argv[0] for argv in commands(fake_fly)] == ["deploy"]
+    assert [argv[0] for argv in commands(fake_fly)] == ["secrets", "deploy"]
 
 
 def test_scale_failure_midway_then_rerun_converges(tmp_path: Path, fake_fly: FakeFly) -> None:
@@ -106,10 +124,10 @@ def test_missing_token_fails_with_flyctls_message(tmp_path: Path, fake_fly: Fake
 
 def test_rendered_config_file_is_removed(tmp_path: Path, fake_fly: FakeFly) -> None:
     run_command(deploy_inputs(tmp_path), fake_fly, tmp_path)
-    deploy = commands(fake_fly)[0]
+    deploy = deploy_calls(fake_fly)[0]
     config = Path(deploy[deploy.index("--config") + 1])
-    assert config.parent == tmp_path / "scratch"
-    assert not config.exists()
+    assert config.parent.parent == tmp_path / "scratch"  # the script's private directory
+    assert not config.parent.exists()
 
 
 @pytest.mark.parametrize("strategy", ["bluegreen", "canary", "immediate"])
@@ -118,3 +136,26 @@ def test_strategy_from_config(tmp_path: Path, fake_fly: FakeFly, strategy: str) 
     run_command(inputs, fake_fly, tmp_path)
     assert fake_fly.deploys()[0]["strategy"] == strategy
     assert inputs["environment"]["WEBHOST_STRATEGY"] == strategy
+
+
+def test_machines_boot_with_the_secrets_version_the_secrets_resource_wrote(
+    tmp_path: Path, fake_fly: FakeFly
+) -> None:
+    inputs = deploy_inputs(tmp_path)
+    assert run_command(inputs, fake_fly, tmp_path).returncode == 0
+    # flyctl's deploy boots with its locally cached min version; the sync made it 7+
+    assert fake_fly.deploys()[0]["secrets_version"] >= 7
+    sync = commands(fake_fly).index(["secrets", "sync", "--app", APP])
+    assert sync < commands(fake_fly).index(deploy_calls(fake_fly)[0])
+
+
+def test_a_listing_that_fails_once_fails_the_deploy(tmp_path: Path, fake_fly: FakeFly) -> None:
+    inputs = deploy_inputs(tmp_path)
+    assert run_command(inputs, fake_fly, tmp_path).returncode == 0
+    smaller = deploy_inputs(tmp_path, **{"webhost:regions": {"iad": 3, "fra": 2}})
+    done = run_command(smaller, fake_fly, tmp_path, FAKE_FLY_FAIL_ONCE="machine list")
+    assert done.returncode != 0
+    assert "failed to machine list" in done.stderr
+    assert fake_fly.machines("webhost-prod")["sin"] == 1  # nothing read as "no regions"
+    assert run_command(smaller, fake_fly, tmp_path).returncode == 0
+    assert fake_fly.machines("webhost-prod") == {"iad": 3, "fra": 2}

@@ -46,6 +46,27 @@ def argvs(fly: FakeFly) -> list[list[str]]:
     return [call["argv"] for call in fly.calls()]
 
 
+def failed(done: Any) -> Any:
+    assert done.returncode != 0, done.stdout + done.stderr
+    return done
+
+
+def edit(fly: FakeFly, change: Any) -> None:
+    """Change the fake's state the way something outside the program would."""
+    state = fly.snapshot()
+    change(state)
+    fly.state.write_text(json.dumps(state))
+
+
+def size(commands: dict[str, dict[str, Any]]) -> int:
+    return int(commands["webhost-db"]["environment"]["WEBHOST_CLUSTER_SIZE"])
+
+
+def unprotected(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The same command as an unprotected stack (staging) declares it."""
+    return with_env(inputs, WEBHOST_PROTECTED="false")
+
+
 @pytest.fixture
 def cluster(commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path) -> FakeFly:
     fake_fly.seed_app(APP)
@@ -67,13 +88,13 @@ def test_cluster_create_flags(
         "--org": "webhost-systems",
         "--region": "iad",
         "--image-ref": "flyio/postgres-flex-timescaledb:16",
-        "--initial-cluster-size": "2",
+        "--initial-cluster-size": str(size(commands)),
         "--vm-cpu-kind": "performance",
         "--vm-cpus": "1",
         "--vm-memory": "4096",
         "--volume-size": "40",
     }
-    assert fake_fly.machines(CLUSTER) == {"iad": 2}
+    assert fake_fly.machines(CLUSTER) == {"iad": size(commands)}
 
 
 def test_cluster_credentials_go_to_stdout_only(
@@ -94,31 +115,113 @@ def test_cluster_rerun_after_success_converges(
 ) -> None:
     done = ok(run_command(commands["webhost-db"], cluster, tmp_path))
     assert sum(a[:2] == ["postgres", "create"] for a in argvs(cluster)) == 1
-    assert cluster.machines(CLUSTER) == {"iad": 2}
+    assert cluster.machines(CLUSTER) == {"iad": size(commands)}
     assert done.stdout == ""  # no credentials this time
     assert postgres.operator_url(done.stdout) is None
 
 
-def test_cluster_create_cut_off_half_way_converges(
+def test_cluster_create_cut_off_half_way_is_left_to_a_human_in_prod(
     commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
 ) -> None:
-    failed = run_command(
-        commands["webhost-db"], fake_fly, tmp_path, FAKE_FLY_HALF="postgres create"
+    half = failed(
+        run_command(commands["webhost-db"], fake_fly, tmp_path, FAKE_FLY_HALF="postgres create")
     )
-    assert failed.returncode != 0
-    assert "Error: failed to launch machine" in failed.stderr
+    assert "Error: failed to launch machine" in half.stderr
     assert fake_fly.machines(CLUSTER) == {}  # an app with no member
-    ok(run_command(commands["webhost-db"], fake_fly, tmp_path))
-    assert fake_fly.machines(CLUSTER) == {"iad": 2}
+    done = failed(run_command(commands["webhost-db"], fake_fly, tmp_path))
+    assert f"run 'fly apps destroy {CLUSTER}' yourself" in done.stderr
+    assert CLUSTER in fake_fly.snapshot()["apps"]
+    assert not [a for a in argvs(fake_fly) if a[:2] == ["apps", "destroy"]]
+
+
+def test_cluster_create_cut_off_half_way_converges_when_unprotected(
+    commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
+) -> None:
+    script = unprotected(commands["webhost-db"])
+    failed(run_command(script, fake_fly, tmp_path, FAKE_FLY_HALF="postgres create"))
+    ok(run_command(script, fake_fly, tmp_path))
+    assert fake_fly.machines(CLUSTER) == {"iad": size(commands)}
     assert ["apps", "destroy", CLUSTER, "--yes"] in argvs(fake_fly)
+
+
+@pytest.mark.parametrize("listing", ["machine list", "volumes list", "apps list"])
+def test_cluster_rerun_with_a_listing_failing_once_destroys_nothing(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, listing: str
+) -> None:
+    before = cluster.snapshot()["apps"][CLUSTER]
+    for script in (commands["webhost-db"], unprotected(commands["webhost-db"])):
+        done = failed(run_command(script, cluster, tmp_path, FAKE_FLY_FAIL_ONCE=listing))
+        assert "non-2xx status: 502" in done.stderr
+        edit(cluster, lambda state: state.update(failed_once=[]))
+    assert cluster.snapshot()["apps"][CLUSTER] == before
+    assert not [a for a in argvs(cluster) if a[:2] in (["apps", "destroy"], ["postgres", "create"])]
+
+
+def test_cluster_without_machines_but_with_volumes_is_refused(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    edit(cluster, lambda state: state["apps"][CLUSTER].update(machines=[]))
+    done = failed(run_command(unprotected(commands["webhost-db"]), cluster, tmp_path))
+    assert "may hold the database" in done.stderr
+    assert len(cluster.snapshot()["apps"][CLUSTER]["volumes"]) == size(commands)
+    assert not [a for a in argvs(cluster) if a[:2] == ["apps", "destroy"]]
+
+
+def test_cluster_credentials_never_reach_a_failed_runs_output(
+    commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
+) -> None:
+    # create succeeds, the listing right after it fails: the run fails with the
+    # password printed by flyctl in neither stream (both land in the error message)
+    done = failed(
+        run_command(commands["webhost-db"], fake_fly, tmp_path, FAKE_FLY_FAIL="machine list")
+    )
+    password = fake_fly.cluster(CLUSTER)["users"]["postgres"]
+    assert password not in done.stdout + done.stderr
+    assert not list((tmp_path / "scratch").iterdir())  # the private copy is gone too
 
 
 def test_cluster_grows_to_a_new_size(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    ok(run_command(with_env(commands["webhost-db"], WEBHOST_CLUSTER_SIZE="3"), cluster, tmp_path))
-    assert cluster.machines(CLUSTER) == {"iad": 3}
+    bigger = str(size(commands) + 1)
+    ok(
+        run_command(
+            with_env(commands["webhost-db"], WEBHOST_CLUSTER_SIZE=bigger), cluster, tmp_path
+        )
+    )
+    assert cluster.machines(CLUSTER) == {"iad": size(commands) + 1}
     assert sum(a[:2] == ["machine", "clone"] for a in argvs(cluster)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"WEBHOST_CLUSTER_SIZE": "1"}, "clusterSize: 3 members in iad, the config asks 1"),
+        ({"WEBHOST_IMAGE": "flyio/postgres-flex:17"}, "fly image update --app webhost-prod-db"),
+        ({"WEBHOST_VOLUME_GB": "10"}, "volumeGb: volume"),
+        ({"WEBHOST_REGION": "ord"}, "primaryRegion: the cluster elects its primary in iad"),
+    ],
+)
+def test_cluster_changes_it_cannot_make_are_refused_and_nothing_changes(
+    cluster: FakeFly,
+    commands: dict[str, dict[str, Any]],
+    tmp_path: Path,
+    change: dict[str, str],
+    message: str,
+) -> None:
+    before = cluster.snapshot()["apps"][CLUSTER]
+    done = failed(run_command(with_env(commands["webhost-db"], **change), cluster, tmp_path))
+    assert "nothing was changed" in done.stderr
+    assert message.replace("3", str(size(commands))) in done.stderr
+    assert cluster.snapshot()["apps"][CLUSTER] == before
+
+
+def test_cluster_volumes_grow_to_a_new_size(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(with_env(commands["webhost-db"], WEBHOST_VOLUME_GB="60"), cluster, tmp_path))
+    volumes = cluster.snapshot()["apps"][CLUSTER]["volumes"]
+    assert [v["size_gb"] for v in volumes] == [60] * size(commands)
 
 
 def test_cluster_members_follow_a_new_vm_size(
@@ -126,22 +229,40 @@ def test_cluster_members_follow_a_new_vm_size(
 ) -> None:
     resized = with_env(commands["webhost-db"], WEBHOST_VM_CPUS="2", WEBHOST_VM_MEMORY="8192")
     ok(run_command(resized, cluster, tmp_path))
+    n = size(commands)
     assert (
-        cluster.guests(CLUSTER) == [{"cpu_kind": "performance", "cpus": 2, "memory_mb": 8192}] * 2
+        cluster.guests(CLUSTER) == [{"cpu_kind": "performance", "cpus": 2, "memory_mb": 8192}] * n
     )
     updates = [a for a in argvs(cluster) if a[:2] == ["machine", "update"]]
-    assert len(updates) == 2 and all("--yes" in a for a in updates)
+    assert len(updates) == n and all("--yes" in a for a in updates)
     ok(run_command(resized, cluster, tmp_path))  # already so: no more updates
-    assert sum(a[:2] == ["machine", "update"] for a in argvs(cluster)) == 2
+    assert sum(a[:2] == ["machine", "update"] for a in argvs(cluster)) == n
 
 
 def test_cluster_delete_destroys_the_app_once(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    ok(run_command(commands["webhost-db"], cluster, tmp_path, script="delete"))
-    ok(run_command(commands["webhost-db"], cluster, tmp_path, script="delete"))
+    script = unprotected(commands["webhost-db"])
+    ok(run_command(script, cluster, tmp_path, script="delete"))
+    ok(run_command(script, cluster, tmp_path, script="delete"))
     assert CLUSTER not in cluster.snapshot()["apps"]
     assert sum(a[:2] == ["apps", "destroy"] for a in argvs(cluster)) == 1
+
+
+def test_cluster_delete_when_the_listing_fails_destroys_nothing(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    script = unprotected(commands["webhost-db"])
+    failed(run_command(script, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="apps list"))
+    assert CLUSTER in cluster.snapshot()["apps"]
+
+
+def test_cluster_delete_in_a_protected_stack_destroys_nothing(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    done = failed(run_command(commands["webhost-db"], cluster, tmp_path, script="delete"))
+    assert "protected stack" in done.stderr
+    assert CLUSTER in cluster.snapshot()["apps"]
 
 
 def test_cluster_failure_surfaces_flyctls_error(
@@ -160,7 +281,7 @@ def test_replica_is_a_clone_in_its_region(
 ) -> None:
     ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path))
     ok(run_command(commands["webhost-db-replica-sin"], cluster, tmp_path))
-    assert cluster.machines(CLUSTER) == {"iad": 2, "fra": 1, "sin": 1}
+    assert cluster.machines(CLUSTER) == {"iad": size(commands), "fra": 1, "sin": 1}
     clones = [a for a in argvs(cluster) if a[:2] == ["machine", "clone"]]
     assert sorted(a[a.index("--region") + 1] for a in clones) == ["fra", "sin"]
 
@@ -179,7 +300,32 @@ def test_replica_delete_removes_only_its_region(
     ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path))
     ok(run_command(commands["webhost-db-replica-sin"], cluster, tmp_path))
     ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path, script="delete"))
-    assert cluster.machines(CLUSTER) == {"iad": 2, "sin": 1}
+    assert cluster.machines(CLUSTER) == {"iad": size(commands), "sin": 1}
+    # `fly machine destroy` keeps the volume: the delete destroys it too
+    regions = [v["region"] for v in cluster.snapshot()["apps"][CLUSTER]["volumes"]]
+    assert sorted(regions) == ["iad"] * size(commands) + ["sin"]
+
+
+def test_replica_delete_fails_when_it_cannot_list(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path))
+    replica = commands["webhost-db-replica-fra"]
+    failed(run_command(replica, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="machine list"))
+    assert cluster.machines(CLUSTER)["fra"] == 1
+
+
+def test_replica_delete_fails_while_the_replica_is_still_there(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path))
+    replica = commands["webhost-db-replica-fra"]
+    done = failed(
+        run_command(replica, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="volumes destroy")
+    )
+    assert "failed to volumes destroy" in done.stderr
+    ok(run_command(replica, cluster, tmp_path, script="delete"))  # the left volume goes now
+    assert "fra" not in [v["region"] for v in cluster.snapshot()["apps"][CLUSTER]["volumes"]]
 
 
 def test_replica_without_a_primary_member_says_so(
@@ -206,6 +352,7 @@ def test_attach_makes_the_apps_own_user_and_database(
         url
         == f"postgres://webhost_prod:{password}@{CLUSTER}.flycast:5432/webhost_prod?sslmode=disable"
     )
+    assert done.stdout == f"WEBHOST_ATTACH_DATABASE_URL={url}\n"
     assert postgres.read_url(url, CLUSTER) == (
         f"postgres://webhost_prod:{password}@top1.nearest.of.{CLUSTER}.internal:5433/"
         "webhost_prod?sslmode=disable"
@@ -217,17 +364,71 @@ def test_attach_makes_the_apps_own_user_and_database(
     assert "--yes" in attach and attach[attach.index("--database-user") + 1] == "webhost_prod"
 
 
-def test_attach_cut_off_half_way_converges(
+def test_attach_user_is_not_a_superuser(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    failed = run_command(
-        commands["webhost-db-attach"], cluster, tmp_path, FAKE_FLY_HALF="postgres attach"
+    ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    assert "webhost_prod" not in cluster.cluster(CLUSTER)["superusers"]
+
+
+def test_attach_credentials_never_reach_a_failed_runs_output(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # the attach succeeds, the scratch secret's removal after it fails
+    done = failed(
+        run_command(
+            commands["webhost-db-attach"], cluster, tmp_path, FAKE_FLY_FAIL_NTH="secrets unset:2"
+        )
     )
-    assert failed.returncode != 0
+    password = cluster.cluster(CLUSTER)["users"]["webhost_prod"]
+    assert password not in done.stdout + done.stderr
+
+
+def test_attach_cut_off_half_way_converges_to_one_attachment(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    failed(
+        run_command(
+            commands["webhost-db-attach"], cluster, tmp_path, FAKE_FLY_HALF="postgres attach"
+        )
+    )
     done = ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
-    # the half-made user's password is lost: the attach takes the next free name
-    assert postgres.attached_url(done.stdout).startswith("postgres://webhost_prod_2:")
-    assert len(cluster.cluster(CLUSTER)["attachments"]) == 1
+    assert postgres.attached_url(done.stdout).startswith("postgres://webhost_prod:")
+    users = [x["user"] for x in cluster.cluster(CLUSTER)["attachments"]]
+    assert users.count("webhost_prod") >= 1
+
+
+def test_attach_rerun_after_success_keeps_one_attachment(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    done = ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    state = cluster.cluster(CLUSTER)
+    assert [x["user"] for x in state["attachments"]] == ["webhost_prod"]
+    assert postgres.attached_url(done.stdout).startswith("postgres://webhost_prod:")
+    assert f":{state['users']['webhost_prod']}@" in done.stdout  # the live password
+
+
+def test_attach_update_prints_the_recorded_url_again(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    attach = commands["webhost-db-attach"]
+    assert attach["addPreviousOutputInEnv"] is True
+    created = ok(run_command(attach, cluster, tmp_path)).stdout.rstrip("\n")
+    updated = ok(
+        run_command(attach, cluster, tmp_path, script="update", PULUMI_COMMAND_STDOUT=created)
+    )
+    assert postgres.attached_url(updated.stdout) == postgres.attached_url(created)
+    assert sum(a[:2] == ["postgres", "attach"] for a in argvs(cluster)) == 1
+    assert created not in updated.stderr
+
+
+def test_attach_update_without_the_user_says_to_replace(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    attach = commands["webhost-db-attach"]
+    done = failed(run_command(attach, cluster, tmp_path, script="update"))
+    assert "pulumi up --replace" in done.stderr
 
 
 def test_attach_clears_a_scratch_secret_left_behind(
@@ -244,20 +445,29 @@ def test_attach_output_without_the_url_is_an_error_that_leaks_nothing() -> None:
     assert "hunter2" not in str(caught.value)
 
 
-def test_detach_answers_flyctls_prompt_on_a_terminal(
+def test_detach_removes_this_stacks_attachment_by_name(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    other = {"app": APP, "database": "reports", "user": "reports", "var": "REPORTS_URL"}
+    edit(cluster, lambda s: s["pg"][CLUSTER]["attachments"].insert(0, other))
+    edit(cluster, lambda s: s["pg"][CLUSTER]["users"].update(reports="x"))
     done = ok(run_command(commands["webhost-db-attach"], cluster, tmp_path, script="delete"))
     state = cluster.cluster(CLUSTER)
-    assert state["attachments"] == []
-    assert "webhost_prod" not in state["users"]
+    assert state["attachments"] == [other]  # the one listed first stays
+    assert "webhost_prod" not in state["users"] and "reports" in state["users"]
     assert "webhost_prod" in state["databases"]  # the data stays
     assert "Detach completed successfully!" in done.stderr
+    ok(run_command(commands["webhost-db-attach"], cluster, tmp_path, script="delete"))
 
 
-def test_attach_is_replaced_never_rerun_in_place(commands: dict[str, dict[str, Any]]) -> None:
-    assert commands["webhost-db-attach"]["update"] == ":"
+def test_detach_fails_while_the_user_is_still_there(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    attach = commands["webhost-db-attach"]
+    failed(run_command(attach, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="postgres detach"))
+    assert "webhost_prod" in cluster.cluster(CLUSTER)["users"]
 
 
 # -- setup and backups ----------------------------------------------------------------
@@ -278,6 +488,21 @@ def test_setup_creates_extensions_and_sets_max_connections(
         "postgis",
         "uuid-ossp",
     ]
+    ssh = next(a for a in argvs(cluster) if a[:2] == ["ssh", "console"])
+    assert "--pty" not in ssh
+    assert "ON_ERROR_STOP=1" in ssh[ssh.index("--command") + 1]
+
+
+def test_setup_stops_at_a_failing_statement_and_keeps_none(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    done = failed(
+        run_command(commands["webhost-db-setup"], cluster, tmp_path, FAKE_FLY_REMOTE_FAIL="postgis")
+    )
+    assert "Process exited with status 3" in done.stderr
+    assert cluster.cluster(CLUSTER)["extensions"].get("webhost_prod", []) == []
+    assert cluster.cluster(CLUSTER)["max_connections"] != 200  # it stopped there
 
 
 def test_setup_surfaces_other_config_errors(
@@ -306,6 +531,31 @@ def test_backups_enable_once_then_configure(
     assert archive not in first.stdout + first.stderr
 
 
+def test_backups_config_that_did_not_apply_fails(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    done = failed(
+        run_command(
+            commands["webhost-db-backups"], cluster, tmp_path, FAKE_FLY_IGNORE_BACKUP_CONFIG="1"
+        )
+    )
+    assert "backup config of webhost-prod-db did not apply" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"WEBHOST_RECOVERY_WINDOW": "14 days"}, {"WEBHOST_FULL_BACKUP_FREQUENCY": "30m"}],
+)
+def test_backups_bad_values_are_refused_before_flyctl(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, change: dict[str, str]
+) -> None:
+    done = failed(
+        run_command(with_env(commands["webhost-db-backups"], **change), cluster, tmp_path)
+    )
+    assert next(iter(change.values())) in done.stderr
+    assert not [a for a in argvs(cluster) if a[:2] == ["postgres", "backup"]]
+
+
 def test_backups_delete_stops_archiving(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -313,6 +563,15 @@ def test_backups_delete_stops_archiving(
     ok(run_command(commands["webhost-db-backups"], cluster, tmp_path, script="delete"))
     ok(run_command(commands["webhost-db-backups"], cluster, tmp_path, script="delete"))
     assert "S3_ARCHIVE_CONFIG" not in cluster.secrets(CLUSTER)
+
+
+def test_backups_delete_fails_when_it_cannot_ask(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ok(run_command(commands["webhost-db-backups"], cluster, tmp_path))
+    backups = commands["webhost-db-backups"]
+    failed(run_command(backups, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="secrets list"))
+    assert "S3_ARCHIVE_CONFIG" in cluster.secrets(CLUSTER)
 
 
 # -- across every script ------------------------------------------------------------------

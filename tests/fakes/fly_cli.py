@@ -1,28 +1,44 @@
 """A fake `fly` executable: the flyctl subcommands the scripts use, with Fly's behaviour.
 
-State (apps, machines, secrets, Postgres users and attachments) lives in
-$FAKE_FLY_STATE, a JSON file, so a script can be re-run against what an earlier
-run left. Every call is appended to $FAKE_FLY_LOG as JSON: argv, and which
-FLY_* / WEBHOST_* names were in the environment (names only).
+Facts are from flyctl's source at commit ad0172face303b77584eea95b46fa3ddc61d5ddd
+(superfly/flyctl), fly-go 22d6e518 (superfly/fly-go) and postgres-flex d263c9ed
+(fly-apps/postgres-flex); each handler names the file it follows.
 
-Failures, the way flyctl reports them (a message on stderr, exit status 1):
-- $FAKE_FLY_FAIL="<subcommand>" makes that subcommand fail before doing anything;
+State (apps, machines, volumes, secrets, Postgres users and attachments, and the
+secrets min-version flyctl caches locally) lives in $FAKE_FLY_STATE, a JSON file,
+so a script can be re-run against what an earlier run left. Every call is
+appended to $FAKE_FLY_LOG as JSON: argv, and which FLY_* / WEBHOST_* names were
+in the environment (names only).
+
+Arguments are parsed the way cobra does for the command tree in `COMMANDS`: an
+unknown subcommand or flag fails with cobra's own text and exit status 1.
+
+Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
+- $FAKE_FLY_FAIL="<subcommand>" makes every call of that subcommand fail;
+- $FAKE_FLY_FAIL_ONCE="<subcommand>" makes only its first call fail (a transient 5xx);
+- $FAKE_FLY_FAIL_NTH="<subcommand>:<n>" makes only its n-th call fail (a later step);
 - $FAKE_FLY_HALF="<subcommand>" makes it fail half-way (postgres create: the app
-  exists, no member yet; postgres attach: the user exists, nothing else).
-
-Output formats follow flyctl's source: `postgres create` and `postgres attach`
-print credentials as flyctl does; `--json` listings are JSON arrays.
+  exists, no member yet; postgres attach: attachment registered and database made,
+  user creation failed);
+- $FAKE_FLY_REMOTE_FAIL="<text>": a command run on a Postgres machine whose input
+  contains <text> exits 1 there (flyctl ignores that for `backup config update`,
+  `ssh console` passes it on);
+- $FAKE_FLY_IGNORE_BACKUP_CONFIG=1: flexctl accepts a backup config update and
+  applies nothing (what a failed remote command looks like through flyctl).
 """
 
 from __future__ import annotations
 
-import argparse
+import fcntl
 import json
 import os
 import re
 import secrets
+import shlex
 import sys
+import time
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,79 +47,350 @@ class Fail(Exception):
     pass
 
 
+# -- the command tree (flyctl ad0172f) ------------------------------------------------
+# flag name -> (shorthand, takes a value). flag.App/AppConfig/Yes/JSONOutput/Org/Region
+# are internal/flag/flag.go; VM size flags internal/flag/machines.go (VMSizeFlags).
+APP = {"app": ("a", True), "config": ("c", True)}
+YES = {"yes": ("y", False)}
+JSON_ = {"json": ("j", False)}
+DETACH = {"detach": ("", False)}
+VM_SIZE = {
+    name: ("", True)
+    for name in (
+        "vm-size",
+        "vm-cpus",
+        "vm-cpu-kind",
+        "vm-memory",
+        "vm-max-memory",
+        "vm-gpus",
+        "vm-gpu-kind",
+    )
+}
+# root.go: persistent flags every command takes.
+GLOBAL = {"access-token": ("t", True), "verbose": ("", False), "debug": ("", False)}
+
+
+def _flags(*groups: dict[str, tuple[str, bool]], **extra: tuple[str, bool]) -> dict[str, Any]:
+    merged: dict[str, tuple[str, bool]] = {}
+    for group in groups:
+        merged.update(group)
+    merged.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return merged
+
+
+COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
+    # internal/command/apps/list.go, destroy.go (the app is an argument, no --app)
+    ("apps", "list"): _flags(JSON_, {"org": ("o", True)}, quiet=("q", False)),
+    ("apps", "destroy"): _flags(YES),
+    # internal/command/deploy/deploy.go (the flags the fake models, all real)
+    ("deploy",): _flags(
+        APP,
+        YES,
+        DETACH,
+        image=("i", True),
+        strategy=("", True),
+        no_public_ips=("", False),
+        dns_checks=("", False),
+        wait_timeout=("", True),
+        primary_region=("", True),
+        regions=("", True),
+        ha=("", False),
+    ),
+    # internal/command/scale/count.go
+    ("scale", "count"): _flags(
+        APP,
+        YES,
+        region=("r", True),
+        max_per_region=("", True),
+        with_new_volumes=("", False),
+        from_snapshot=("", True),
+    ),
+    # internal/command/machine/list.go, clone.go, update.go (+ run.go sharedFlags), destroy.go
+    ("machine", "list"): _flags(APP, JSON_, quiet=("q", False)),
+    ("machine", "clone"): _flags(
+        APP,
+        DETACH,
+        {"region": ("r", True)},
+        select=("s", False),
+        name=("", True),
+        from_snapshot=("", True),
+        attach_volume=("", True),
+        standby_for=("", True),
+        volume_requires_unique_zone=("", False),
+    ),
+    ("machine", "update"): _flags(
+        APP, YES, VM_SIZE, image=("i", True), select=("s", False), skip_start=("", False)
+    ),
+    ("machine", "destroy"): _flags(APP, select=("s", False), force=("f", False), image=("i", True)),
+    # internal/command/volumes/list.go, destroy.go, extend.go
+    ("volumes", "list"): _flags(APP, JSON_, all=("", False)),
+    ("volumes", "destroy"): _flags(APP, YES),
+    ("volumes", "extend"): _flags(APP, YES, JSON_, size=("s", True)),
+    # internal/command/secrets/{list,unset,sync,deploy}.go; secrets.go sharedFlags
+    ("secrets", "list"): _flags(APP, JSON_),
+    ("secrets", "unset"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
+    ("secrets", "sync"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
+    ("secrets", "deploy"): _flags(APP, DETACH, dns_checks=("", False)),
+    # internal/command/postgres/create.go
+    ("postgres", "create"): _flags(
+        VM_SIZE,
+        DETACH,
+        {"region": ("r", True), "org": ("o", True)},
+        enable_backups=("", False),
+        name=("n", True),
+        generate_name=("", False),
+        password=("p", True),
+        initial_cluster_size=("", True),
+        volume_size=("", True),
+        consul_url=("", True),
+        snapshot_id=("", True),
+        fork_from=("", True),
+        image_ref=("", True),
+        stolon=("", False),
+        flex=("", False),
+        autostart=("", False),
+    ),
+    # internal/command/postgres/users.go, attach.go, detach.go, connect.go, config_update.go
+    ("postgres", "users", "list"): _flags(APP, JSON_),
+    ("postgres", "attach"): _flags(
+        APP,
+        YES,
+        database_name=("", True),
+        database_user=("", True),
+        variable_name=("", True),
+        superuser=("", False),
+    ),
+    ("postgres", "detach"): _flags(APP),
+    ("postgres", "connect"): _flags(
+        APP, database=("d", True), user=("u", True), password=("p", True)
+    ),
+    ("postgres", "config", "update"): _flags(
+        APP, YES, DETACH, max_connections=("", True), force=("", False)
+    ),
+    # internal/command/postgres/backup.go
+    ("postgres", "backup", "enable"): _flags(APP),
+    ("postgres", "backup", "config", "show"): _flags(APP),
+    ("postgres", "backup", "config", "update"): _flags(
+        APP,
+        archive_timeout=("", True),
+        recovery_window=("", True),
+        full_backup_frequency=("", True),
+        minimum_redundancy=("", True),
+    ),
+    # internal/command/ssh/console.go
+    ("ssh", "console"): _flags(
+        APP,
+        {"org": ("o", True), "region": ("r", True)},
+        command=("C", True),
+        machine=("", True),
+        select=("s", False),
+        quiet=("q", False),
+        address=("A", True),
+        container=("", True),
+        no_container=("", False),
+        pty=("", False),
+        user=("u", True),
+        process_group=("", True),
+    ),
+}
+
+# cobra aliases: machine.go (machines, m), list.go (ls), postgres.go (pg), volumes.go
+# (volume, vol), apps.go (app), destroy (rm, remove, delete).
+ALIASES = {
+    "machines": "machine",
+    "m": "machine",
+    "ls": "list",
+    "pg": "postgres",
+    "volume": "volumes",
+    "vol": "volumes",
+    "app": "apps",
+    "rm": "destroy",
+    "remove": "destroy",
+    "delete": "destroy",
+}
+
+
+@dataclass
+class Call:
+    path: tuple[str, ...]
+    args: list[str] = field(default_factory=list)
+    flags: dict[str, str | bool] = field(default_factory=dict)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.flags.get(name, default)
+        return value if isinstance(value, str) or value is None else str(value)
+
+    def need(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise Fail(f'required flag(s) "{name}" not set')
+        return value
+
+    def on(self, name: str) -> bool:
+        return self.flags.get(name) is True
+
+
+def parse(argv: list[str]) -> Call:
+    """What cobra does with argv for the tree above; Fail with cobra's text otherwise."""
+    words = [w for w in argv if not w.startswith("-")]
+    path: tuple[str, ...] = ()
+    for typed in words:
+        candidate = (*path, ALIASES.get(typed, typed))
+        if any(key[: len(candidate)] == candidate for key in COMMANDS):
+            path = candidate
+            if path in COMMANDS:
+                break
+        else:
+            break
+    if path not in COMMANDS:
+        where = " ".join(("fly", *path))
+        unknown = words[len(path)] if len(words) > len(path) else ""
+        raise Fail(f'unknown command "{unknown}" for "{where}"')
+    spec = {**GLOBAL, **COMMANDS[path]}
+    shorts = {short: name for name, (short, _) in spec.items() if short}
+    call = Call(path)
+    consumed = 0
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        if token.startswith("--"):
+            name, eq, value = token[2:].partition("=")
+            if name not in spec:
+                raise Fail(f"unknown flag: --{name}")
+            if spec[name][1]:
+                if not eq:
+                    if i >= len(argv):
+                        raise Fail(f"flag needs an argument: --{name}")
+                    value = argv[i]
+                    i += 1
+                call.flags[name] = value
+            else:
+                if eq and value not in ("true", "false"):
+                    raise Fail(f'invalid argument "{value}" for "--{name}" flag')
+                call.flags[name] = value != "false" if eq else True
+        elif token.startswith("-") and len(token) > 1:
+            letter = token[1]
+            if letter not in shorts:
+                raise Fail(f"unknown shorthand flag: '{letter}' in {token}")
+            name = shorts[letter]
+            if spec[name][1]:
+                value = token[2:] or (argv[i] if i < len(argv) else "")
+                i += 0 if token[2:] else 1
+                call.flags[name] = value
+            else:
+                call.flags[name] = True
+        elif consumed < len(path):
+            consumed += 1
+        else:
+            call.args.append(token)
+    return call
+
+
+# -- state --------------------------------------------------------------------------------
+
+
 def _load(path: Path) -> dict[str, Any]:
     if path.exists():
         state: dict[str, Any] = json.loads(path.read_text())
         return state
-    return {"apps": {}, "deploys": [], "pg": {}, "calls": 0}
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fly", add_help=False)
-    p.add_argument("words", nargs="*")
-    for flag in (
-        "--app",
-        "--config",
-        "--image",
-        "--strategy",
-        "--region",
-        "--name",
-        "--org",
-        "--image-ref",
-        "--initial-cluster-size",
-        "--vm-cpu-kind",
-        "--vm-cpus",
-        "--vm-memory",
-        "--volume-size",
-        "--database",
-        "--database-name",
-        "--database-user",
-        "--variable-name",
-        "--max-connections",
-        "--recovery-window",
-        "--full-backup-frequency",
-    ):
-        p.add_argument(flag)
-    for flag in ("--json", "--no-public-ips", "--yes", "--stage", "--force"):
-        p.add_argument(flag, action="store_true")
-    return p
+    return {"apps": {}, "deploys": [], "pg": {}, "calls": 0, "minvers": {}, "failed_once": []}
 
 
 class Fly:
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
+        state.setdefault("minvers", {})
+        state.setdefault("failed_once", [])
 
     # -- helpers ---------------------------------------------------------------
 
-    def app(self, name: str) -> dict[str, Any]:
+    def app(self, name: str | None) -> dict[str, Any]:
+        if name is None:
+            # command.RequireAppName (internal/command/command.go)
+            raise Fail("the config for your app is missing an app name, add an app field")
         if name not in self.state["apps"]:
+            # GraphQL GetAppCompact's answer for a missing app
             raise Fail(f'Could not find App "{name}"')
         app: dict[str, Any] = self.state["apps"][name]
+        app.setdefault("volumes", [])
+        app.setdefault("secrets_version", 0)
         return app
 
-    def new_app(self, name: str) -> dict[str, Any]:
-        app = {"machines": [], "secrets": {}}
+    def new_app(self, name: str, org: str = "personal") -> dict[str, Any]:
+        app = {"org": org, "machines": [], "secrets": {}, "secrets_version": 0, "volumes": []}
         self.state["apps"][name] = app
         return app
 
-    def new_machine(self, app: dict[str, Any], region: str, guest: dict[str, Any]) -> None:
+    def next_id(self) -> str:
         self.state["calls"] = self.state.get("calls", 0) + 1
-        app["machines"].append(
-            {"id": f"{self.state['calls']:014x}", "region": region, "guest": dict(guest)}
-        )
+        return f"{self.state['calls']:014x}"
 
-    def pg(self, name: str) -> dict[str, Any]:
+    def new_machine(
+        self,
+        app: dict[str, Any],
+        region: str,
+        guest: dict[str, Any],
+        *,
+        image: str = "",
+        volume_gb: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        machine: dict[str, Any] = {
+            "id": self.next_id(),
+            "region": region,
+            "guest": dict(guest),
+            "image": image,
+            "env": dict(env or {}),
+            "volume": None,
+            "secrets_version": app.get("booted_version"),
+        }
+        if volume_gb is not None:
+            volume = {"id": f"vol_{self.next_id()}", "size_gb": volume_gb, "region": region}
+            volume["attached_machine_id"] = machine["id"]
+            app["volumes"].append(volume)
+            machine["volume"] = volume["id"]
+        app["machines"].append(machine)
+        return machine
+
+    def pg(self, name: str | None) -> dict[str, Any]:
         self.app(name)
+        if name not in self.state["pg"]:
+            raise Fail(f"app {name} is not a postgres app")  # postgres/users.go
         cluster: dict[str, Any] = self.state["pg"][name]
         return cluster
 
+    def leader(self, app: dict[str, Any]) -> dict[str, Any]:
+        # postgres.go pickLeader: the machine whose "role" check says primary
+        for machine in app["machines"]:
+            if machine.get("role") == "primary":
+                return machine
+        raise Fail("no active leader found")
+
+    def update_secrets(self, name: str, values: dict[str, str | None]) -> None:
+        """appsecrets.Update: set/unset (unsetting a missing one is no error), cache minvers."""
+        app = self.app(name)
+        for key, value in values.items():
+            if value is None:
+                app["secrets"].pop(key, None)
+            else:
+                app["secrets"][key] = value
+        app["secrets_version"] += 1
+        self.state["minvers"][name] = app["secrets_version"]
+
     # -- commands --------------------------------------------------------------
 
-    def deploy(self, a: argparse.Namespace) -> None:
-        config = tomllib.loads(Path(a.config).read_text())
-        if config.get("app") != a.app:
-            raise Fail(f"app {a.app} does not match fly.toml app {config.get('app')}")
-        app = self.state["apps"].get(a.app) or self.new_app(a.app)
+    def deploy(self, a: Call) -> None:
+        config = tomllib.loads(Path(a.need("config")).read_text())
+        if config.get("app") != a.get("app"):
+            raise Fail(f"app {a.get('app')} does not match fly.toml app {config.get('app')}")
+        app = self.app(a.get("app"))
+        # deploy/machines_launchinput.go: machines boot with MinSecretsVersion =
+        # appsecrets.GetMinvers(app), the version flyctl cached locally (nil when it
+        # never wrote or synced the app's secrets). Without it the fake boots the
+        # oldest version flaps may serve: the one flyctl last knew, or none.
+        booted = self.state["minvers"].get(a.get("app"), 0)
+        app["booted_version"] = booted
         if not app["machines"]:  # Fly's first deploy: two machines in the primary region
             vm = config["vm"][0]
             guest = {
@@ -112,232 +399,463 @@ class Fly:
                 "memory_mb": int(vm["memory"].removesuffix("mb")),
             }
             for _ in range(2):
-                self.new_machine(app, config["primary_region"], guest)
-        self.state["deploys"].append({"app": a.app, "image": a.image, "strategy": a.strategy})
+                self.new_machine(app, config["primary_region"], guest, image=a.get("image") or "")
+        for machine in app["machines"]:
+            machine["secrets_version"] = booted
+            machine["image"] = a.get("image")
+        self.state["deploys"].append(
+            {
+                "app": a.get("app"),
+                "image": a.get("image"),
+                "strategy": a.get("strategy"),
+                "secrets_version": booted,
+            }
+        )
         print(
-            f"==> Verifying app config\nVisit your newly deployed app at https://{a.app}.fly.dev/"
+            f"==> Verifying app config\nVisit your newly deployed app at https://{a.get('app')}.fly.dev/"
         )
 
-    def scale_count(self, a: argparse.Namespace) -> None:
-        if not a.yes:
+    def scale_count(self, a: Call) -> None:
+        if not a.on("yes"):
             raise Fail("yes flag must be specified when not running interactively")
-        if "," in (a.region or ""):
+        region = a.need("region")
+        if "," in region:
             raise Fail("the fake takes one region per call")
-        app = self.app(a.app)
-        count = int(a.words[2])
-        here = [m for m in app["machines"] if m["region"] == a.region]
-        others = [m for m in app["machines"] if m["region"] != a.region]
-        guest = (here or app["machines"] or [{"guest": {}}])[0]["guest"]
+        app = self.app(a.get("app"))
+        count = int(a.args[0])
+        here = [m for m in app["machines"] if m["region"] == region]
+        others = [m for m in app["machines"] if m["region"] != region]
+        template = (here or app["machines"] or [{"guest": {}, "image": ""}])[0]
         app["machines"] = others + here[:count]
         for _ in range(count - len(here)):
-            self.new_machine(app, a.region, guest)
-        print(f"App '{a.app}' is going to be scaled according to this plan:")
-        print(f"  {count} machines in {a.region}")
+            self.new_machine(app, region, template["guest"], image=template.get("image", ""))
+        print(f"App '{a.get('app')}' is going to be scaled according to this plan:")
+        print(f"  {count} machines in {region}")
 
-    def machines_list(self, a: argparse.Namespace) -> None:
-        listed = [
-            {
+    def machines_list(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        # fly-go machine_types.go Machine / MachineConfig / MachineCheckStatus JSON tags
+        listed = []
+        for m in app["machines"]:
+            config: dict[str, Any] = {
+                "guest": m["guest"],
+                "image": m.get("image", ""),
+                "env": m.get("env", {}),
+                "metadata": {"fly_process_group": "app"},
+            }
+            if m.get("volume"):
+                config["mounts"] = [{"volume": m["volume"], "path": "/data"}]
+            entry: dict[str, Any] = {
                 "id": m["id"],
-                "name": f"{a.app}-{m['id'][-4:]}",
+                "name": f"{a.get('app')}-{m['id'][-4:]}",
                 "state": "started",
                 "region": m["region"],
-                "config": {"guest": m["guest"], "metadata": {"fly_process_group": "app"}},
+                "config": config,
+                "host_status": "ok",
+                "cordoned": False,
             }
-            for m in self.app(a.app)["machines"]
+            if m.get("role"):
+                entry["checks"] = [{"name": "role", "status": "passing", "output": m["role"]}]
+            listed.append(entry)
+        print(json.dumps(listed, indent=2))
+
+    def machine_clone(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        source = self._machine(app, a.args[0])
+        region = a.get("region") or source["region"]
+        volume_gb = None
+        if source.get("volume"):
+            volume_gb = next(v for v in app["volumes"] if v["id"] == source["volume"])["size_gb"]
+        clone = self.new_machine(
+            app,
+            region,
+            source["guest"],
+            image=source.get("image", ""),
+            volume_gb=volume_gb,
+            env=source.get("env"),
+        )
+        if source.get("role"):
+            # postgres-flex elects primaries only in PRIMARY_REGION
+            clone["role"] = "replica"
+        print(f"Machine {clone['id']} has been created", file=sys.stderr)
+
+    def machine_update(self, a: Call) -> None:
+        if not a.on("yes"):
+            raise Fail("yes flag must be specified when not running interactively")
+        machine = self._machine(self.app(a.get("app")), a.args[0])
+        machine["guest"] = {
+            "cpu_kind": a.need("vm-cpu-kind"),
+            "cpus": int(a.need("vm-cpus")),
+            "memory_mb": int(a.need("vm-memory")),
+        }
+
+    def machine_destroy(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        machine = self._machine(app, a.args[0])
+        if not a.on("force"):
+            raise Fail(f"machine {machine['id']} is started; use --force")
+        # machine/destroy.go never touches the machine's volume: it stays, detached.
+        for volume in app["volumes"]:
+            if volume["id"] == machine.get("volume"):
+                volume["attached_machine_id"] = None
+        app["machines"].remove(machine)
+        print(f"{machine['id']} has been destroyed")
+
+    def _machine(self, app: dict[str, Any], machine_id: str) -> dict[str, Any]:
+        for machine in app["machines"]:
+            if machine["id"] == machine_id:
+                return machine
+        raise Fail(f"failed to get machine {machine_id}: machine not found")
+
+    def volumes_list(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        # fly-go volume_types.go Volume JSON tags
+        listed = [
+            {
+                "id": v["id"],
+                "name": "pg_data",
+                "state": "created",
+                "size_gb": v["size_gb"],
+                "region": v["region"],
+                "encrypted": True,
+                "attached_machine_id": v.get("attached_machine_id"),
+            }
+            for v in app["volumes"]
         ]
         print(json.dumps(listed, indent=2))
 
-    def machine(self, a: argparse.Namespace) -> None:
-        verb, machine_id = a.words[1], a.words[2]
-        app = self.app(a.app)
-        found = [m for m in app["machines"] if m["id"] == machine_id]
-        if not found:
-            raise Fail(f"machine {machine_id} not found")
-        if verb == "clone":
-            self.new_machine(app, a.region, found[0]["guest"])
-            print(f"Machine {app['machines'][-1]['id']} has been created", file=sys.stderr)
-        elif verb == "update":
-            if not a.yes:
-                raise Fail("yes flag must be specified when not running interactively")
-            found[0]["guest"] = {
-                "cpu_kind": a.vm_cpu_kind,
-                "cpus": int(a.vm_cpus),
-                "memory_mb": int(a.vm_memory),
-            }
-        elif verb == "destroy":
-            if not a.force:
-                raise Fail(f"machine {machine_id} is started; use --force")
-            app["machines"].remove(found[0])
-
-    def status(self, a: argparse.Namespace) -> None:
-        print(f"App\n  Name     = {self.app(a.app) and a.app}")
-
-    def apps_destroy(self, a: argparse.Namespace) -> None:
-        if not a.yes:
+    def volumes_destroy(self, a: Call) -> None:
+        if not a.on("yes"):
             raise Fail("yes flag must be specified when not running interactively")
-        self.app(a.words[2])
-        del self.state["apps"][a.words[2]]
-        self.state["pg"].pop(a.words[2], None)
-        print(f"Destroyed app {a.words[2]}")
+        app = self.app(a.get("app"))
+        for volume_id in a.args:
+            found = [v for v in app["volumes"] if v["id"] == volume_id]
+            if not found:
+                raise Fail(f"failed destroying volume: volume {volume_id} not found")
+            if found[0].get("attached_machine_id"):
+                raise Fail("failed destroying volume: volume is attached to a machine")
+            app["volumes"].remove(found[0])
+            print(f"Destroyed volume ID: {volume_id} name: pg_data")
 
-    def secrets_list(self, a: argparse.Namespace) -> None:
-        names = sorted(self.app(a.app)["secrets"])
-        print(
-            json.dumps([{"name": n, "digest": "0" * 16, "created_at": "2026-11-25"} for n in names])
-        )
+    def volumes_extend(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        found = [v for v in app["volumes"] if v["id"] == a.args[0]]
+        if not found:
+            raise Fail(f"failed to extend volume: volume {a.args[0]} not found")
+        size = int(a.need("size").lstrip("+"))
+        if size <= found[0]["size_gb"]:
+            raise Fail("failed to extend volume: new size must be larger than the current size")
+        found[0]["size_gb"] = size
+        print("Your Machine got its volume size extended without needing a restart")
 
-    def secrets_unset(self, a: argparse.Namespace) -> None:
-        app = self.app(a.app)
-        for name in a.words[2:]:
-            if name not in app["secrets"]:
-                raise Fail(f"secret {name} not found")
-            del app["secrets"][name]
-        print(f"Unset {' '.join(a.words[2:])}", file=sys.stderr)
+    def apps_list(self, a: Call) -> None:
+        # apps/list.go renders fly.App (fly-go types.go, no JSON tags: Go field names)
+        org = a.get("org")
+        listed = [
+            {"ID": name, "Name": name, "Status": "deployed", "Organization": {"Slug": app["org"]}}
+            for name, app in self.state["apps"].items()
+            if org is None or app.get("org") == org
+        ]
+        print(json.dumps(listed, indent=2))
 
-    def secrets_deploy(self, a: argparse.Namespace) -> None:
-        self.app(a.app)
-        print(f"Updating existing machines in '{a.app}'")
+    def apps_destroy(self, a: Call) -> None:
+        if not a.on("yes"):
+            raise Fail("yes flag must be specified when not running interactively")
+        self.app(a.args[0])
+        del self.state["apps"][a.args[0]]
+        self.state["pg"].pop(a.args[0], None)
+        self.state["minvers"].pop(a.args[0], None)  # apps/destroy.go DeleteMinvers
+        print(f"Destroyed app {a.args[0]}")
 
-    def postgres_create(self, a: argparse.Namespace, half: bool) -> None:
-        if a.name in self.state["apps"]:
+    def secrets_list(self, a: Call) -> None:
+        names = sorted(self.app(a.get("app"))["secrets"])
+        # secrets/list.go SecretWithStatus JSON tags
+        print(json.dumps([{"name": n, "digest": "0" * 16, "status": "Deployed"} for n in names]))
+
+    def secrets_unset(self, a: Call) -> None:
+        # appsecrets/secrets.go Update: "It is not an error to unset a secret that does not exist."
+        self.update_secrets(a.get("app") or "", dict.fromkeys(a.args))
+        if not a.on("stage"):
+            print(f"Updating existing machines in '{a.get('app')}'", file=sys.stderr)
+
+    def secrets_sync(self, a: Call) -> None:
+        # appsecrets.Sync: unset a bogus name; the answer's version becomes the cached minvers
+        self.update_secrets(a.get("app") or "", {f"BogusDummySecret_{secrets.token_hex(8)}": None})
+
+    def secrets_deploy(self, a: Call) -> None:
+        self.app(a.get("app"))
+        print(f"Updating existing machines in '{a.get('app')}'")
+
+    def postgres_create(self, a: Call, half: bool) -> None:
+        name = a.need("name")
+        if name in self.state["apps"]:
             raise Fail("input:3: createApp Validation failed: Name has already been taken")
-        app = self.new_app(a.name)
-        self.state["pg"][a.name] = {
-            "org": a.org,
-            "image": a.image_ref,
-            "volume_gb": int(a.volume_size),
+        app = self.new_app(name, a.get("org") or "personal")
+        region = a.need("region")
+        self.state["pg"][name] = {
+            "org": a.get("org"),
             "users": {u: secrets.token_hex(8) for u in ("postgres", "flypgadmin", "repmgr")},
+            "superusers": ["postgres", "flypgadmin", "repmgr"],
             "databases": ["postgres"],
             "attachments": [],
             "extensions": {},
             "max_connections": 300,
-            "backup_config": None,
+            "backup_config": {"recovery_window": "7d", "full_backup_frequency": "24h"},
         }
+        # flypg/launcher.go: the operator password is kept in the app's own secrets
+        app["secrets"]["OPERATOR_PASSWORD"] = self.state["pg"][name]["users"]["postgres"]
         if half:
             raise Fail("failed to launch machine: 503 Service Unavailable")
-        guest = {"cpu_kind": a.vm_cpu_kind, "cpus": int(a.vm_cpus), "memory_mb": int(a.vm_memory)}
-        for _ in range(int(a.initial_cluster_size)):
-            self.new_machine(app, a.region, guest)
-        password = self.state["pg"][a.name]["users"]["postgres"]
+        guest = {
+            "cpu_kind": a.need("vm-cpu-kind"),
+            "cpus": int(a.need("vm-cpus")),
+            "memory_mb": int(a.need("vm-memory")),
+        }
+        for i in range(int(a.need("initial-cluster-size"))):
+            machine = self.new_machine(
+                app,
+                region,
+                guest,
+                image=a.get("image-ref") or "flyio/postgres-flex:16",
+                volume_gb=int(a.need("volume-size")),
+                env={"PRIMARY_REGION": region},
+            )
+            machine["role"] = "primary" if i == 0 else "replica"
+        password = self.state["pg"][name]["users"]["postgres"]
+        # flypg/launcher.go: the credentials block
         print(
-            f"Postgres cluster {a.name} created\n  Username:    postgres\n"
-            f"  Password:    {password}\n  Hostname:    {a.name}.internal\n"
+            f"Postgres cluster {name} created\n  Username:    postgres\n"
+            f"  Password:    {password}\n  Hostname:    {name}.internal\n"
             "  Flycast:     fdaa:2:7ab8:0:1::2\n  Proxy port:  5432\n  Postgres port:  5433\n"
-            f"  Connection string: postgres://postgres:{password}@{a.name}.flycast:5432\n\n"
+            f"  Connection string: postgres://postgres:{password}@{name}.flycast:5432\n\n"
             "Save your credentials in a secure place -- you won't be able to see them again!"
         )
 
-    def postgres_users_list(self, a: argparse.Namespace) -> None:
-        cluster = self.pg(a.app)
+    def postgres_users_list(self, a: Call) -> None:
+        cluster = self.pg(a.get("app"))
+        self.leader(self.app(a.get("app")))
+        # flypg/types.go PostgresUser has no JSON tags: Go field names
         users = [
-            {"username": u, "superuser": u == "postgres", "databases": cluster["databases"]}
+            {
+                "Username": u,
+                "Superuser": u in cluster.get("superusers", []),
+                "Databases": cluster["databases"],
+            }
             for u in cluster["users"]
         ]
-        print(json.dumps(users))
+        print(json.dumps(users, indent=2) if users else "No users found")
 
-    def postgres_attach(self, a: argparse.Namespace, half: bool) -> None:
-        pg_name = a.words[2]
-        cluster, app = self.pg(pg_name), self.app(a.app)
-        var = a.variable_name or "DATABASE_URL"
+    def postgres_attach(self, a: Call, half: bool) -> None:
+        # postgres/attach.go runAttachCluster
+        pg_name = a.args[0]
+        cluster, app = self.pg(pg_name), self.app(a.get("app"))
+        var = a.get("variable-name") or "DATABASE_URL"
+        user = (a.get("database-user") or a.get("app") or "").replace("-", "_").lower()
+        database = (a.get("database-name") or a.get("app") or "").replace("-", "_").lower()
+        print("Checking for existing attachments")
         if var in app["secrets"]:
-            raise Fail(f'consumer app "{a.app}" already contains a secret named {var}')
-        user, database = a.database_user, a.database_name
+            raise Fail(f'consumer app "{a.get("app")}" already contains a secret named {var}')
+        if database in cluster["databases"] and not a.on("yes"):
+            raise Fail("prompt: non interactive")
         if user in cluster["users"]:
             raise Fail(
                 f'database user "{user}" already exists. '
                 "Please specify a new database user via --database-user"
             )
-        password = secrets.token_hex(8)
-        cluster["users"][user] = password
+        print("Registering attachment")
+        cluster["attachments"].append(
+            {"app": a.get("app"), "database": database, "user": user, "var": var}
+        )
+        if database not in cluster["databases"]:
+            print("Creating database")
+            cluster["databases"].append(database)
+        print("Creating user")
         if half:
             raise Fail("failed executing create-user: 500 Internal Server Error")
-        if database not in cluster["databases"]:
-            cluster["databases"].append(database)
-        cluster["attachments"].append(
-            {"app": a.app, "database": database, "user": user, "var": var}
-        )
+        password = secrets.token_hex(8)
+        cluster["users"][user] = password
+        # the --superuser flag defaults to true
+        if a.flags.get("superuser", True) is True:
+            cluster.setdefault("superusers", []).append(user)
         url = f"postgres://{user}:{password}@{pg_name}.flycast:5432/{database}?sslmode=disable"
-        app["secrets"][var] = url
-        print("Checking for existing attachments\nRegistering attachment\nCreating database")
-        print(f"Creating user\n\nPostgres cluster {pg_name} is now attached to {a.app}")
-        print(f"The following secret was added to {a.app}:\n  {var}={url}")
+        self.update_secrets(a.get("app") or "", {var: url})
+        print(f"\nPostgres cluster {pg_name} is now attached to {a.get('app')}")
+        print(f"The following secret was added to {a.get('app')}:\n  {var}={url}")
 
-    def postgres_detach(self, a: argparse.Namespace) -> None:
-        pg_name = a.words[2]
-        cluster, app = self.pg(pg_name), self.app(a.app)
-        mine = [x for x in cluster["attachments"] if x["app"] == a.app]
+    def postgres_detach(self, a: Call) -> None:
+        # postgres/detach.go: lists the app's attachments and always asks which, on a terminal
+        pg_name = a.args[0]
+        cluster, app = self.pg(pg_name), self.app(a.get("app"))
+        mine = [x for x in cluster["attachments"] if x["app"] == a.get("app")]
         if not mine:
             raise Fail("no attachments found")
         if not os.isatty(0):
             raise Fail("prompt: non interactive")
-        options = ", ".join(
+        options = [
             f"PG Database: {x['database']}, PG User: {x['user']}, Environment variable: {x['var']}"
             for x in mine
-        )
+        ]
+        # survey's Select: the question, then one option per line; typing filters the
+        # options (case-insensitive substring, survey/v2 DefaultFilterFn), Enter picks the
+        # first one shown.
         print(
             "? Select the attachment that you would like to detach "
-            f"(Database will remain intact): {options}",
+            "(Database will remain intact):  [type to filter]",
             flush=True,
         )
-        sys.stdin.readline()
-        target = mine[0]
+        for i, option in enumerate(options):
+            print(("> " if i == 0 else "  ") + option, flush=True)
+        typed = sys.stdin.readline().rstrip("\r\n")
+        shown = [x for x, o in zip(mine, options, strict=True) if typed.lower() in o.lower()]
+        if not shown:
+            raise Fail("interrupt")
+        target = shown[0]
         cluster["users"].pop(target["user"], None)
+        if target["user"] in cluster.get("superusers", []):
+            cluster["superusers"].remove(target["user"])
+        self.update_secrets(a.get("app") or "", {target["var"]: None})
+        print(f'Secret "{target["var"]}" was scheduled to be removed from app {a.get("app")}')
         cluster["attachments"].remove(target)
-        if target["var"] in app["secrets"]:
-            del app["secrets"][target["var"]]
-            print(f'Secret "{target["var"]}" was scheduled to be removed from app {a.app}')
-        else:
-            print(f"secret {target['var']} not found")
         print("Detach completed successfully!")
+        del app  # looked up only to fail as flyctl does when it is missing
 
-    def postgres_connect(self, a: argparse.Namespace) -> None:
-        cluster = self.pg(a.app)
-        if a.database not in cluster["databases"]:
-            raise Fail(f'database "{a.database}" does not exist')
-        made = cluster["extensions"].setdefault(a.database, [])
-        for name in re.findall(
-            r'CREATE EXTENSION IF NOT EXISTS "([^"]+)" CASCADE;', sys.stdin.read()
-        ):
-            if name not in made:
-                made.append(name)
-                print("CREATE EXTENSION")
+    def postgres_connect(self, a: Call) -> None:
+        self.pg(a.get("app"))
+        # postgres/connect.go runs psql over `fly ssh` with a PTY: it needs a terminal
+        if not os.isatty(0):
+            raise Fail("ssh shell: the input device is not a TTY")
 
-    def postgres_config_update(self, a: argparse.Namespace) -> None:
-        cluster = self.pg(a.app)
-        if not a.yes:
+    def postgres_config_update(self, a: Call) -> None:
+        cluster = self.pg(a.get("app"))
+        if not a.on("yes"):
             raise Fail("auto-confirm flag must be specified when not running interactively")
-        if int(a.max_connections) == cluster["max_connections"]:
-            raise Fail("no changes to apply")
+        wanted = int(a.need("max-connections"))
+        if wanted == cluster["max_connections"]:
+            raise Fail("no changes to apply")  # postgres/config_update.go
         print(
             f"NAME            VALUE  TARGET VALUE  RESTART REQUIRED\nmax-connections "
-            f"{cluster['max_connections']}    {a.max_connections}           true"
+            f"{cluster['max_connections']}    {wanted}           true"
         )
-        cluster["max_connections"] = int(a.max_connections)
+        cluster["max_connections"] = wanted
         print("Performing update...\nUpdate complete!")
 
-    def postgres_backup(self, a: argparse.Namespace) -> None:
-        cluster, app = self.pg(a.app), self.app(a.app)
-        enabled = "S3_ARCHIVE_CONFIG" in app["secrets"]
-        if a.words[2] == "enable":
-            if enabled:
-                raise Fail("backups are already enabled")
-            app["secrets"]["S3_ARCHIVE_CONFIG"] = (
-                f"https://tid_{secrets.token_hex(4)}:tsec_{secrets.token_hex(8)}"
-                f"@fly.storage.tigris.dev/{a.app}-postgres/{a.app}"
-            )
-            print(
-                f"Backups enabled. Run `fly secrets deploy -a {a.app}` to restart the cluster "
-                "with the new configuration."
-            )
-        elif a.words[2:4] == ["config", "update"]:
-            if not enabled:
-                raise Fail(
-                    f"backups are not enabled. Run `fly pg backup enable -a {a.app}` to enable them"
+    def postgres_backup_enable(self, a: Call) -> None:
+        self.pg(a.get("app"))
+        app = self.app(a.get("app"))
+        if "S3_ARCHIVE_CONFIG" in app["secrets"]:
+            raise Fail("backups are already enabled")
+        self.update_secrets(
+            a.get("app") or "",
+            {
+                "S3_ARCHIVE_CONFIG": (
+                    f"https://tid_{secrets.token_hex(4)}:tsec_{secrets.token_hex(8)}"
+                    f"@fly.storage.tigris.dev/{a.get('app')}-postgres/{a.get('app')}"
                 )
-            cluster["backup_config"] = {
-                "recovery_window": a.recovery_window,
-                "full_backup_frequency": a.full_backup_frequency,
-            }
+            },
+        )
+        print(
+            f"Backups enabled. Run `fly secrets deploy -a {a.get('app')}` to restart the cluster "
+            "with the new configuration."
+        )
+
+    def _backups_on(self, a: Call) -> tuple[dict[str, Any], dict[str, Any]]:
+        cluster, app = self.pg(a.get("app")), self.app(a.get("app"))
+        self.leader(app)
+        if "S3_ARCHIVE_CONFIG" not in app["secrets"]:
+            raise Fail(
+                f"backups are not enabled. Run `fly pg backup enable -a {a.get('app')}` "
+                "to enable them"
+            )
+        return cluster, app
+
+    def postgres_backup_config_update(self, a: Call) -> None:
+        cluster, _ = self._backups_on(a)
+        # backup.go runs `flexctl backup config update` with ExecOnLeader, which prints the
+        # remote stdout/stderr and never looks at the remote exit code: flyctl exits 0.
+        change = {
+            "recovery_window": a.get("recovery-window"),
+            "full_backup_frequency": a.get("full-backup-frequency"),
+        }
+        problem = _flex_validate(change)
+        if problem or os.environ.get("FAKE_FLY_IGNORE_BACKUP_CONFIG"):
+            print(f"Error: {problem or 'error updating configuration: timeout'}", file=sys.stderr)
+            return
+        cluster["backup_config"].update({k: v for k, v in change.items() if v is not None})
+
+    def postgres_backup_config_show(self, a: Call) -> None:
+        cluster, _ = self._backups_on(a)
+        config = cluster["backup_config"]
+        # postgres-flex cmd/flexctl/backups.go newConfigShow
+        print(f"  ArchiveTimeout = 60s\n  RecoveryWindow = {config['recovery_window']}")
+        print(f"  FullBackupFrequency = {config['full_backup_frequency']}\n  MinimumRedundancy = 3")
+
+    def ssh_console(self, a: Call) -> None:
+        app = self.app(a.get("app"))
+        command = a.get("command") or ""
+        if (not command or a.on("pty")) and not os.isatty(0):
+            raise Fail("ssh shell: the input device is not a TTY")
+        machine_id = a.get("machine")
+        machine = self._machine(app, machine_id) if machine_id else app["machines"][0]
+        words = shlex.split(command)
+        if not words or words[0] != "psql":
+            raise Fail(f"ssh shell: Process exited with status 127 ({words[:1]} not modelled)")
+        cluster = self.pg(a.get("app"))
+        database = words[words.index("-d") + 1] if "-d" in words else "postgres"
+        script = sys.stdin.read()
+        status = _psql(cluster, machine, database, script, words)
+        if status:
+            # ssh/io.go: sess.Run's *ssh.ExitError is returned; flyctl exits 1
+            raise Fail(f"ssh shell: Process exited with status {status}")
+
+
+def _flex_validate(change: dict[str, str | None]) -> str | None:
+    """postgres-flex internal/flypg/barman_config.go Validate, for the two keys used."""
+    window = change.get("recovery_window")
+    if window is not None:
+        found = re.fullmatch(r"(\d+)([dwy])", window)
+        if not found or int(found.group(1)) < 1:
+            return f"invalid value for recovery_window: {window}"
+    frequency = change.get("full_backup_frequency")
+    if frequency is not None and not re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", frequency):
+        return f"invalid value for full_backup_frequency: {frequency}"
+    return None
+
+
+def _psql(
+    cluster: dict[str, Any], machine: dict[str, Any], database: str, script: str, argv: list[str]
+) -> int:
+    """psql reading statements from stdin: exits 0 after a failed statement unless
+    ON_ERROR_STOP is set (then 3); with --single-transaction nothing is kept."""
+    stop = "ON_ERROR_STOP=1" in argv
+    single = "--single-transaction" in argv or "-1" in argv
+    if database not in cluster["databases"]:
+        print(f'psql: error: FATAL:  database "{database}" does not exist', file=sys.stderr)
+        return 2
+    made = cluster["extensions"].setdefault(database, [])
+    pending = list(made)
+    failing = os.environ.get("FAKE_FLY_REMOTE_FAIL")
+    for statement in filter(None, (s.strip() for s in script.split(";"))):
+        if machine.get("role") != "primary":
+            print(
+                "ERROR:  cannot execute CREATE EXTENSION in a read-only transaction",
+                file=sys.stderr,
+            )
+            error = True
+        elif failing and failing in statement:
+            print(f"ERROR:  could not open extension control file ({failing})", file=sys.stderr)
+            error = True
+        else:
+            error = False
+            found = re.fullmatch(r'CREATE EXTENSION IF NOT EXISTS "([^"]+)" CASCADE', statement)
+            if found and found.group(1) not in pending:
+                pending.append(found.group(1))
+            print("CREATE EXTENSION")
+        if error and stop:
+            if not single:
+                made[:] = pending
+            return 3
+    made[:] = pending
+    return 0
 
 
 def main(argv: list[str]) -> int:
@@ -345,60 +863,95 @@ def main(argv: list[str]) -> int:
     with open(os.environ["FAKE_FLY_LOG"], "a") as log:
         env = sorted(k for k in os.environ if k.startswith(("FLY_", "WEBHOST_")))
         log.write(json.dumps({"argv": argv, "env": env}) + "\n")
+    try:
+        call = parse(argv)
+    except Fail as exc:
+        print(f"Error: {exc}", file=sys.stderr)  # cobra's error, printed by flyctl's cli.Run
+        return 1
     if not os.environ.get("FLY_API_TOKEN"):
         print(
             "Error: no access token available. Please login with 'flyctl auth login'",
             file=sys.stderr,
         )
         return 1
-    args = _parser().parse_args(argv)
-    command = " ".join(args.words[:3])
+    command = " ".join(call.path)
+    _modelled_wait(command)
+    # The real engine runs independent commands at once: one call's read-modify-write
+    # of the state file must not interleave with another's (e2e, make e2e).
+    lock = open(f"{state_path}.lock", "a")  # noqa: SIM115 - held until this call ends
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    state = _load(state_path)
     try:
         failing = os.environ.get("FAKE_FLY_FAIL", "")
         if failing and command.startswith(failing):
             raise Fail(f"failed to {failing}: simulated failure (status 503)")
+        once = os.environ.get("FAKE_FLY_FAIL_ONCE", "")
+        if once and command.startswith(once) and once not in state["failed_once"]:
+            state["failed_once"].append(once)
+            raise Fail(f"failed to {once}: request returned non-2xx status: 502: bad gateway")
+        nth_command, _, nth = os.environ.get("FAKE_FLY_FAIL_NTH", "").partition(":")
+        if nth_command and command.startswith(nth_command):
+            counts = state.setdefault("counts", {})
+            counts[nth_command] = counts.get(nth_command, 0) + 1
+            if counts[nth_command] == int(nth):
+                raise Fail(f"failed to {nth_command}: simulated failure (status 503)")
         half = bool(os.environ.get("FAKE_FLY_HALF")) and command.startswith(
             os.environ["FAKE_FLY_HALF"]
         )
-        state = _load(state_path)
-        fly = Fly(state)
-        try:
-            _dispatch(fly, args, half)
-        finally:
-            state_path.write_text(json.dumps(state))
+        _dispatch(Fly(state), call, half)
     except Fail as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        state_path.write_text(json.dumps(state))
     return 0
 
 
-def _dispatch(fly: Fly, a: argparse.Namespace, half: bool) -> None:
-    w = a.words
-    table = {
+def _modelled_wait(command: str) -> None:
+    """$FAKE_FLY_DURATIONS (JSON, subcommand prefix -> seconds): sleep that long before
+    a matching command, the longest prefix winning, to model its real duration
+    (bench/engine.py). Outside the state lock, so concurrent commands overlap."""
+    raw = os.environ.get("FAKE_FLY_DURATIONS")
+    if not raw:
+        return
+    durations: dict[str, float] = json.loads(raw)
+    matches = [p for p in durations if command == p or command.startswith(p + " ")]
+    if matches:
+        time.sleep(float(durations[max(matches, key=len)]))
+
+
+def _dispatch(fly: Fly, call: Call, half: bool) -> None:
+    handlers = {
+        ("apps", "list"): fly.apps_list,
+        ("apps", "destroy"): fly.apps_destroy,
         ("deploy",): fly.deploy,
         ("scale", "count"): fly.scale_count,
-        ("machines", "list"): fly.machines_list,
-        ("status",): fly.status,
-        ("apps", "destroy"): fly.apps_destroy,
+        ("machine", "list"): fly.machines_list,
+        ("machine", "clone"): fly.machine_clone,
+        ("machine", "update"): fly.machine_update,
+        ("machine", "destroy"): fly.machine_destroy,
+        ("volumes", "list"): fly.volumes_list,
+        ("volumes", "destroy"): fly.volumes_destroy,
+        ("volumes", "extend"): fly.volumes_extend,
         ("secrets", "list"): fly.secrets_list,
         ("secrets", "unset"): fly.secrets_unset,
+        ("secrets", "sync"): fly.secrets_sync,
         ("secrets", "deploy"): fly.secrets_deploy,
-        ("postgres", "users"): fly.postgres_users_list,
+        ("postgres", "users", "list"): fly.postgres_users_list,
         ("postgres", "detach"): fly.postgres_detach,
         ("postgres", "connect"): fly.postgres_connect,
-        ("postgres", "config"): fly.postgres_config_update,
-        ("postgres", "backup"): fly.postgres_backup,
+        ("postgres", "config", "update"): fly.postgres_config_update,
+        ("postgres", "backup", "enable"): fly.postgres_backup_enable,
+        ("postgres", "backup", "config", "update"): fly.postgres_backup_config_update,
+        ("postgres", "backup", "config", "show"): fly.postgres_backup_config_show,
+        ("ssh", "console"): fly.ssh_console,
     }
-    if w[:2] == ["postgres", "create"]:
-        fly.postgres_create(a, half)
-    elif w[:2] == ["postgres", "attach"]:
-        fly.postgres_attach(a, half)
-    elif w[:1] == ["machine"] and len(w) == 3:
-        fly.machine(a)
-    elif (handler := table.get(tuple(w[:2])) or table.get(tuple(w[:1]))) is not None:
-        handler(a)
+    if call.path == ("postgres", "create"):
+        fly.postgres_create(call, half)
+    elif call.path == ("postgres", "attach"):
+        fly.postgres_attach(call, half)
     else:
-        raise Fail(f"unknown command {' '.join(w)}")
+        handlers[call.path](call)
 
 
 if __name__ == "__main__":

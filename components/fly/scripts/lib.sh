@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Helpers every flyctl script shares. flyctl.py inlines this file where a script
+# sources it, so a script in state is one self-contained text.
+#
+# Every helper answers on stdout and fails (non-zero) when flyctl could not answer:
+# callers assign first (`x="$(helper ...)"`), so `set -e` stops the script there.
+# JSON from flyctl is read with python3, which any machine running this program has.
+
+# json_query QUERY [ARG...]: run a small Python expression over the JSON on stdin.
+# `data` is the parsed JSON, `args` the extra arguments; the result is printed
+# (lists one item per line, None as nothing). Invalid JSON fails.
+json_query() {
+  python3 -c '
+import json, os, sys
+data = json.loads(sys.stdin.read())
+args = sys.argv[2:]
+result = eval(sys.argv[1], {"data": data, "args": args, "os": os})
+if isinstance(result, (list, tuple)):
+    print("\n".join(str(r) for r in result))
+elif result is not None:
+    print(result)
+' "$@"
+}
+
+# app_state APP ORG: "present" or "absent". Absent only on a successful, complete
+# listing of the org's apps that does not hold APP (flyctl internal/command/apps/
+# list.go pages through every app and renders fly.App, whose JSON keys are the Go
+# field names: fly-go types.go). `fly status` is no existence test: it fails for
+# Postgres apps for other reasons, and a failure there is not "absent".
+app_state() {
+  local listing
+  listing="$(fly apps list --org "$2" --json)" || return 1
+  printf '%s' "$listing" | json_query \
+    '"present" if any(a["Name"] == args[0] for a in data) else "absent"' "$1"
+}
+
+# machines_json APP: the app's machines (fly-go machine_types.go JSON tags).
+machines_json() {
+  fly machines list --app "$1" --json
+}
+
+# volumes_json APP: the app's live volumes (fly-go volume_types.go JSON tags).
+volumes_json() {
+  fly volumes list --app "$1" --json
+}
+
+# private_file NAME: the path of a new empty file only this user can read, in a
+# directory removed when the script exits. What flyctl prints with a credential in
+# it goes there, never to a stream a failure would surface: pulumi-command puts a
+# failed command's stdout and stderr into its error message (pulumi-command
+# provider/pkg/provider/local/commandOutputs.go, run()).
+WEBHOST_PRIVATE_DIR="$(umask 077 && mktemp -d)"
+trap 'rm -rf "$WEBHOST_PRIVATE_DIR"' EXIT
+private_file() {
+  (umask 077 && : >"$WEBHOST_PRIVATE_DIR/$1") || return 1
+  chmod 600 "$WEBHOST_PRIVATE_DIR/$1" || return 1
+  printf '%s\n' "$WEBHOST_PRIVATE_DIR/$1"
+}
+
+# pg_users PG_APP: the cluster's database users, one a line. `fly postgres users
+# list --json` renders flypg.PostgresUser, which has no JSON tags (flyctl
+# flypg/types.go): the keys are Username, Superuser, Databases.
+pg_users() {
+  local listing
+  listing="$(fly postgres users list --app "$1" --json)" || return 1
+  printf '%s' "$listing" | json_query '[u["Username"] for u in data]'
+}
+
+# detach_user PG_APP APP USER: `fly postgres detach` of the attachment whose user is
+# USER, never "the first one". flyctl lists the app's attachments and always asks
+# which one, on a terminal only (flyctl internal/command/postgres/detach.go,
+# detachAppFromPostgres, prompt.Select). The answer is typed on a pseudo-terminal:
+# survey's Select filters its options on what is typed (a case-insensitive
+# substring, AlecAivazis/survey v2 DefaultFilterFn) and Enter picks the first
+# option left, so typing ", PG User: USER," selects exactly that attachment. The
+# caller checks the user is gone afterwards.
+detach_user() {
+  WEBHOST_DETACH_FILTER=", PG User: $3," python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+seen, answered = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()
+    seen += chunk
+    if not answered and b"Select the attachment" in seen:
+        os.write(fd, os.environ["WEBHOST_DETACH_FILTER"].encode() + b"\r")
+        answered = True
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}

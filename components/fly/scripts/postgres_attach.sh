@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The app's own database user and database, made by `fly postgres attach`. Its
+# stdout is one line, WEBHOST_ATTACH_DATABASE_URL=<url>, printed as the last act.
+# The attach also sets that URL as an app secret; this program owns DATABASE_URL
+# through its Secrets resource, so the attach writes a scratch name, removed again.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+scratch=WEBHOST_ATTACH_DATABASE_URL
+# flyctl names the user as it would (lower case, '-' to '_': flyctl
+# internal/command/postgres/attach.go runAttachCluster).
+user="$(printf '%s' "$WEBHOST_DB_USER" | tr '[:upper:]-' '[:lower:]_')"
+out="$(private_file attach.out)"
+
+# A scratch secret left by a run cut off half-way would stop the attach. Unsetting
+# a secret that does not exist is no error (flyctl internal/appsecrets/secrets.go).
+fly secrets unset "$scratch" --app "$WEBHOST_APP" --stage >&2
+
+users="$(pg_users "$WEBHOST_PG_APP")"
+if printf '%s\n' "$users" | grep -qxF "$user"; then
+  # Made by an earlier attach whose URL this program never recorded (a run cut off
+  # half-way): its password is gone. Detach that attachment by its user (the
+  # database and its data stay: postgres-flex reassigns the user's objects to
+  # postgres before dropping it, internal/api/handle_users.go), then attach again
+  # under the same name, so the cluster keeps exactly one attachment for the app.
+  echo "database user $user exists without a recorded URL; detaching it to attach again" >&2
+  detach_user "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user" \
+    || echo "fly postgres detach exited non-zero; checking what it left" >&2
+  users="$(pg_users "$WEBHOST_PG_APP")"
+  if printf '%s\n' "$users" | grep -qxF "$user"; then
+    echo "database user $user is still on $WEBHOST_PG_APP after the detach; stopping" >&2
+    exit 1
+  fi
+fi
+
+# Not a superuser: the app owns its database, nothing more (--superuser defaults
+# to true in flyctl internal/command/postgres/attach.go). --yes answers the
+# "database exists, continue?" prompt a re-attach meets. The URL flyctl prints goes
+# to the private file only.
+fly postgres attach "$WEBHOST_PG_APP" --app "$WEBHOST_APP" --database-name "$WEBHOST_DB_NAME" \
+  --database-user "$user" --variable-name "$scratch" --superuser=false --yes >"$out"
+fly secrets unset "$scratch" --app "$WEBHOST_APP" --stage >&2
+
+users="$(pg_users "$WEBHOST_PG_APP")"
+if ! printf '%s\n' "$users" | grep -qxF "$user"; then
+  echo "fly postgres attach exited 0 but user $user is not on $WEBHOST_PG_APP" >&2
+  exit 1
+fi
+line="$(sed -n "s/^[[:space:]]*\($scratch=.*\)$/\1/p" "$out")"
+if [ -z "$line" ]; then
+  echo "fly postgres attach printed no $scratch=... line" >&2
+  exit 1
+fi
+printf '%s\n' "$line"
