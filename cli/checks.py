@@ -90,6 +90,9 @@ def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
         loaded = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PolicyConfigError([f"{path}: not a policy config ({exc})"]) from None
+    except (ValueError, RecursionError):
+        # An integer past Python's 4300 digits, or nesting past its recursion limit.
+        raise PolicyConfigError([f"{path}: not a policy config (too large or deep)"]) from None
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
         raise PolicyConfigError(

@@ -86,6 +86,19 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _LongNumber(str):
+    """An integer too long for Python to read (past 4300 digits): kept to name its key."""
+
+
+def _construct_int(loader: _StrictLoader, node: Any) -> Any:
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        return _LongNumber(node.value)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
 # go-yaml v3 leaves an unquoted date as text when the target is untyped (as Pulumi's
 # config is), so a date is a string here too, never a datetime.
 _StrictLoader.yaml_implicit_resolvers = {
@@ -167,6 +180,8 @@ def _problems(value: Any, path: tuple[str, ...], depth: int = 0) -> Iterator[str
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _problems(item, (*path, str(index)), depth + 1)
+    elif isinstance(value, _LongNumber):
+        yield f"{where}: a number of {len(value)} digits, beyond any sane range"
     elif isinstance(value, float) and not math.isfinite(value):
         yield f"{where}: {value} is not a number a config value can hold"
     elif not isinstance(value, str | int | float | bool) and value is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import types
 import typing
 from collections.abc import Collection, Mapping
 from datetime import timedelta
@@ -57,6 +58,34 @@ class _Model(BaseModel):
         use_attribute_docstrings=True,
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic's lax mode reads `true` as 1 for an integer field: `cpus: true` is
+        # a mistake, never one CPU. And past 2**53 a number no longer survives Pulumi's
+        # wire format, where every number is a double (pulumi/pulumi
+        # sdk/python/lib/pulumi/runtime/rpc.py serializes into google.protobuf.Struct).
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or not _is_int(field.annotation):
+            return value
+        if isinstance(value, bool):
+            raise ValueError("a number, not a boolean")
+        if isinstance(value, int) and abs(value) > NUMBER_MAX:
+            raise ValueError(f"beyond any sane range (at most {NUMBER_MAX})")
+        return value
+
+
+NUMBER_MAX = 2**53
+
+
+def _is_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated or origin in (typing.Union, types.UnionType):
+        return any(_is_int(a) for a in typing.get_args(annotation))
+    return False
+
 
 def _region(code: str) -> str:
     if code not in catalog.REGIONS:
@@ -87,7 +116,10 @@ def _auto_stop(value: object) -> object:
 
 
 Region = Annotated[str, AfterValidator(_region)]
-Slug = Annotated[str, _matches(r"[a-z0-9][a-z0-9-]*", "lowercase letters, digits and dashes")]
+# Our bound: Fly derives org slugs from names; none is longer than a DNS label.
+Slug = Annotated[
+    str, _matches(r"[a-z0-9][a-z0-9-]{0,62}", "1..63 lowercase letters, digits and dashes")
+]
 AppName = Annotated[
     str,
     _matches(
@@ -98,7 +130,8 @@ AppName = Annotated[
 ImageRef = Annotated[
     str,
     _matches(
-        r"[a-z0-9][a-z0-9._/:-]*(?:@sha256:[0-9a-f]{64})?",
+        # distribution/reference: a name is at most 255 characters, a tag 128.
+        r"(?=[^@]{1,384}(?:@|$))[a-z0-9][a-z0-9._/:-]*(?:@sha256:[0-9a-f]{64})?",
         "an image reference such as registry.fly.io/webhost:v1.2.3 or ...@sha256:<digest>",
     ),
 ]
@@ -341,6 +374,8 @@ class Domain(_Model):
         seen: dict[str, str] = {}
         for host in hosts:
             name = _fqdn(zone, host)
+            if len(name) > DNS_NAME_MAX:
+                raise ValueError(f"{host} makes a name longer than {DNS_NAME_MAX} characters")
             if name != zone and not name.endswith(f".{zone}"):
                 raise ValueError(f"{host} is outside the zone {zone}")
             if name in seen:
@@ -533,7 +568,9 @@ class StackConfig(_Model):
     customers: Annotated[int, Field(ge=0, le=CUSTOMERS_MAX)]
     """Expected number of customers on this stack."""
     regions: Annotated[
-        dict[Region, Annotated[int, Field(ge=0, le=MACHINES_PER_REGION_MAX)]], Field(min_length=1)
+        # Strict: a region's count comes as JSON, where `true` is not a number.
+        dict[Region, Annotated[int, Field(strict=True, ge=0, le=MACHINES_PER_REGION_MAX)]],
+        Field(min_length=1),
     ]
     """Fly region code to machine count (`{iad: 3, fra: 2}`); 0 or absent removes a region."""
     primary_region: Region
