@@ -235,8 +235,7 @@ class VmSpec(_Model):
     cpus: PositiveInt
     """CPUs per machine: a count Fly offers for the kind."""
     memory_mb: PositiveInt
-    """Memory per machine in MB: steps of 256 (shared) or 1024 (performance), within the
-    per-CPU range of the kind."""
+    """Memory per machine in MB: 256 MB steps (shared) or 1024 (performance), per-CPU range."""
 
     @field_validator("cpus")
     @classmethod
@@ -598,8 +597,7 @@ class StackConfig(_Model):
     stripe_webhook_secret: SecretStr | None = None
     """STRIPE_WEBHOOK_SECRET for the app; set with `--secret`."""
     secrets: dict[Annotated[EnvName, AfterValidator(_app_secret_name)], SecretStr] = {}
-    """The app's own secrets, name to value; each set with
-    `pulumi config set --secret --path 'webhost:secrets.NAME' VALUE`."""
+    """The app's own secrets (name to value), each set with `--secret --path`; see above."""
 
     @field_validator("primary_region")
     @classmethod
