@@ -55,6 +55,8 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
         "resources",
         "outputs",
         "invokes",
+        "policyConfig",
+        "policies",
         "policyViolations",
     }
     assert document["policyViolations"] == []

@@ -123,7 +123,7 @@ def test_cluster_commands_carry_the_config(prod: engine.Evaluation) -> None:
     env = prod.one(COMMAND, "webhost-db").inputs["environment"]
     assert {k: env[k] for k in ("WEBHOST_PG_APP", "WEBHOST_CLUSTER_SIZE", "WEBHOST_VOLUME_GB")} == {
         "WEBHOST_PG_APP": CLUSTER,
-        "WEBHOST_CLUSTER_SIZE": "2",
+        "WEBHOST_CLUSTER_SIZE": "3",
         "WEBHOST_VOLUME_GB": "40",
     }
     setup = prod.one(COMMAND, "webhost-db-setup").inputs["environment"]

@@ -75,7 +75,7 @@ def test_deploy_waits_for_app_secrets_addresses_and_data(prod: engine.Evaluation
     }
 
 
-def test_deploy_without_domain_or_data_waits_for_the_app_and_secrets(tmp_path: Path) -> None:
+def test_deploy_without_domain_or_data_waits_for_the_app_secrets_and_ips(tmp_path: Path) -> None:
     doc = {
         k: v
         for k, v in stack_doc("prod").items()
@@ -83,7 +83,11 @@ def test_deploy_without_domain_or_data_waits_for_the_app_and_secrets(tmp_path: P
     }
     evaluation = run(doc, tmp_path, stack="prod")
     deploy = evaluation.one(COMMAND, "webhost-deploy")
-    assert set(deploy.dependencies) == {evaluation.one(APP).urn, evaluation.one(SECRETS).urn}
+    # Without a domain the Platform allocates the app's public IPs (fly deploy runs
+    # with --no-public-ips); the deploy waits for them as it does for the edge's.
+    ips = {r.urn for r in evaluation.by_type("pulumi-python:dynamic/fly:IpAddress")}
+    assert len(ips) == 2
+    assert set(deploy.dependencies) == {evaluation.one(APP).urn, evaluation.one(SECRETS).urn, *ips}
     assert evaluation.by_type("webhost:edge:Edge") == []
 
 
