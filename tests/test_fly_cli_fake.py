@@ -1,0 +1,142 @@
+"""The fake `fly` answers as flyctl does (commit ad0172f): cobra's rejections, the
+real JSON shapes, and flyctl's failure modes, fault injection included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import FakeFly
+
+FLY_GO_MACHINE_TAGS = {  # fly-go machine_types.go, type Machine
+    "id", "name", "state", "region", "image_ref", "instance_id", "version", "private_ip",
+    "created_at", "updated_at", "config", "events", "checks", "nonce", "host_status",
+    "cordoned", "containers", "incomplete_config",
+}  # fmt: skip
+FLY_GO_VOLUME_TAGS = {  # fly-go volume_types.go, type Volume
+    "id", "name", "state", "size_gb", "region", "zone", "encrypted", "attached_machine_id",
+    "attached_alloc_id", "created_at", "host_dedication_id", "snapshot_retention",
+    "auto_backup_enabled", "host_status",
+}  # fmt: skip
+
+
+def fly(fake: FakeFly, *argv: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(fake.bin_dir / "fly"), *argv],
+        env=fake.env(**env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def cluster(fake: FakeFly) -> None:
+    done = fly(
+        fake, "postgres", "create", "--name", "db", "--org", "o", "--region", "iad",
+        "--initial-cluster-size", "2", "--vm-cpu-kind", "shared", "--vm-cpus", "1",
+        "--vm-memory", "1024", "--volume-size", "10",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_unknown_flags_and_subcommands_fail_as_cobra_does(fake_fly: FakeFly) -> None:
+    done = fly(fake_fly, "machines", "list", "--app", "a", "--colour")
+    assert (done.returncode, done.stderr) == (1, "Error: unknown flag: --colour\n")
+    done = fly(fake_fly, "postgres", "frobnicate")
+    assert done.returncode == 1
+    assert 'unknown command "frobnicate" for "fly postgres"' in done.stderr
+    done = fly(fake_fly, "scale", "count", "2", "-z")
+    assert "unknown shorthand flag: 'z' in -z" in done.stderr
+
+
+def test_a_missing_app_answers_with_flyctls_error(fake_fly: FakeFly) -> None:
+    done = fly(fake_fly, "secrets", "list", "--app", "nope", "--json")
+    assert (done.returncode, done.stderr) == (1, 'Error: Could not find App "nope"\n')
+
+
+def test_listings_use_fly_gos_json_field_names(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    machines: list[dict[str, Any]] = json.loads(fly(fake_fly, "m", "ls", "-a", "db", "-j").stdout)
+    assert machines and all(set(m) <= FLY_GO_MACHINE_TAGS for m in machines)
+    assert {"cpu_kind", "cpus", "memory_mb"} == set(machines[0]["config"]["guest"])
+    volumes = json.loads(fly(fake_fly, "volumes", "list", "--app", "db", "--json").stdout)
+    assert volumes and all(set(v) <= FLY_GO_VOLUME_TAGS for v in volumes)
+    # flypg.PostgresUser and fly.App have no JSON tags: Go field names
+    users = json.loads(fly(fake_fly, "pg", "users", "list", "--app", "db", "--json").stdout)
+    assert set(users[0]) == {"Username", "Superuser", "Databases"}
+    apps = json.loads(fly(fake_fly, "apps", "list", "--json").stdout)
+    assert apps[0]["Name"] == "db" and apps[0]["Organization"]["Slug"] == "o"
+    listed = json.loads(fly(fake_fly, "secrets", "list", "--app", "db", "--json").stdout)
+    assert set(listed[0]) == {"name", "digest", "status"}
+
+
+def test_unsetting_a_missing_secret_is_no_error(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    done = fly(fake_fly, "secrets", "unset", "NOPE", "--app", "db", "--stage")
+    assert done.returncode == 0, done.stderr
+
+
+def test_postgres_connect_needs_a_terminal(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    done = fly(fake_fly, "postgres", "connect", "--app", "db", stdin="SELECT 1;")
+    assert done.returncode == 1
+    assert "not a TTY" in done.stderr
+
+
+def test_backup_config_update_exits_0_when_flexctl_refuses(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    assert fly(fake_fly, "pg", "backup", "enable", "--app", "db").returncode == 0
+    done = fly(
+        fake_fly, "pg", "backup", "config", "update", "--app", "db", "--recovery-window", "2 days"
+    )
+    assert done.returncode == 0  # flyctl never reads the remote exit code
+    assert "invalid value for recovery_window" in done.stderr
+    shown = fly(fake_fly, "pg", "backup", "config", "show", "--app", "db").stdout
+    assert "  RecoveryWindow = 7d\n" in shown
+
+
+def test_ssh_console_passes_the_remote_exit_status_on(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    leader = json.loads(fly(fake_fly, "m", "ls", "-a", "db", "-j").stdout)[0]["id"]
+    command = "psql -v ON_ERROR_STOP=1 -U postgres -d postgres"
+    args = ("ssh", "console", "--app", "db", "--machine", leader, "--command", command)
+    bad = fly(fake_fly, *args, stdin='CREATE EXTENSION IF NOT EXISTS "x" CASCADE;', **{
+        "FAKE_FLY_REMOTE_FAIL": "x"
+    })  # fmt: skip
+    assert bad.returncode == 1 and "Process exited with status 3" in bad.stderr
+    plain = fly(fake_fly, *args[:-1], "psql -U postgres -d postgres", stdin="X;", **{
+        "FAKE_FLY_REMOTE_FAIL": "X"
+    })  # fmt: skip
+    assert plain.returncode == 0  # psql without ON_ERROR_STOP exits 0 after a failed statement
+
+
+def test_fails_once_then_answers(fake_fly: FakeFly, tmp_path: Path) -> None:
+    cluster(fake_fly)
+    first = fly(fake_fly, "machines", "list", "--app", "db", "--json", FAKE_FLY_FAIL_ONCE="machine")
+    second = fly(
+        fake_fly, "machines", "list", "--app", "db", "--json", FAKE_FLY_FAIL_ONCE="machine"
+    )
+    assert first.returncode == 1 and "502" in first.stderr and first.stdout == ""
+    assert second.returncode == 0 and json.loads(second.stdout)
+
+
+def test_deploy_boots_the_secrets_version_flyctl_cached(fake_fly: FakeFly, tmp_path: Path) -> None:
+    fake_fly.seed_app("web")
+    state = fake_fly.snapshot()
+    state["apps"]["web"]["secrets_version"] = 4  # written through the API, not by flyctl
+    fake_fly.state.write_text(json.dumps(state))
+    config = tmp_path / "fly.toml"
+    config.write_text(
+        'app = "web"\nprimary_region = "iad"\n[[vm]]\ncpu_kind = "shared"\ncpus = 1\n'
+        'memory = "512mb"\n'
+    )
+    deploy = ("deploy", "--app", "web", "--config", str(config), "--image", "i", "--yes")
+    assert fly(fake_fly, *deploy).returncode == 0
+    assert fake_fly.deploys()[-1]["secrets_version"] == 0  # stale: flyctl never saw v4
+    assert fly(fake_fly, "secrets", "sync", "--app", "web").returncode == 0
+    assert fly(fake_fly, *deploy).returncode == 0
+    assert fake_fly.deploys()[-1]["secrets_version"] >= 4
