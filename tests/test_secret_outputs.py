@@ -10,8 +10,8 @@ material is checked to be secret by those rules.
 
 from __future__ import annotations
 
+import contextvars
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -125,39 +125,43 @@ class _Recording(pulumi_mocks.MockMonitor):
         return super().RegisterResource(request)
 
 
-@pytest.fixture
-def monitor() -> Iterator[_Recording]:
+def _registered_secret_outputs() -> dict[str, list[str]]:
+    """Register one of each resource under mocks; what each asked the engine to keep secret."""
     mocks = _Mocks()
     recording = _Recording(mocks)
     pulumi.runtime.set_mocks(mocks, preview=False, monitor=recording)
-    yield recording
+
+    @pulumi.runtime.test
+    def register() -> Any:
+        made = [
+            AppSecrets("s", app="w", values={"K": SECRET_VALUE}),
+            UpstashRedis(
+                "r",
+                name="r",
+                org="o",
+                primary_region="iad",
+                replica_regions=[],
+                eviction=False,
+                plan="Pay-as-you-go",
+            ),
+            App("a", name="a", org="o"),
+            IpAddress("ip", app="a", type="v6"),
+            Certificate("c", app="a", hostname="a.example"),
+        ]
+        return pulumi.Output.all(*[r.urn for r in made])  # resolved once all are registered
+
+    register()
+    return recording.secret_outputs
 
 
-@pulumi.runtime.test
-def test_each_resource_registers_its_secret_outputs(monitor: _Recording) -> Any:
-    made = [
-        AppSecrets("s", app="w", values={"K": SECRET_VALUE}),
-        UpstashRedis(
-            "r",
-            name="r",
-            org="o",
-            primary_region="iad",
-            replica_regions=[],
-            eviction=False,
-            plan="Pay-as-you-go",
-        ),
-        App("a", name="a", org="o"),
-        IpAddress("ip", app="a", type="v6"),
-        Certificate("c", app="a", hostname="a.example"),
-    ]
-
-    def check(_: Any) -> None:
-        assert monitor.secret_outputs == {
-            "s": list(AppSecrets.SECRET_OUTPUTS),
-            "r": list(UpstashRedis.SECRET_OUTPUTS),
-            "a": [],
-            "ip": [],
-            "c": [],
-        }
-
-    return pulumi.Output.all(*[r.urn for r in made]).apply(check)  # once all are registered
+def test_each_resource_registers_its_secret_outputs() -> None:
+    # In a context of its own: Pulumi's runtime state lives in context variables, and the
+    # program evaluations other tests run must not find this stack.
+    recorded = contextvars.copy_context().run(_registered_secret_outputs)
+    assert recorded == {
+        "s": list(AppSecrets.SECRET_OUTPUTS),
+        "r": list(UpstashRedis.SECRET_OUTPUTS),
+        "a": [],
+        "ip": [],
+        "c": [],
+    }
