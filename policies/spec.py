@@ -58,13 +58,30 @@ def stack_config(resource: Resource) -> StackConfig:
     if not isinstance(spec, Mapping):
         raise SpecError(f"{resource.name} declares no spec")
     try:
-        return StackConfig.model_validate(spec)
+        return StackConfig.model_validate(_integral(spec))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise SpecError(
             f"{resource.name} spec is not valid config: {where}: {first['msg']}"
         ) from None
+
+
+def _integral(value: Any) -> Any:
+    """`value` with every whole float made an int again.
+
+    The engine carries every number as a double (pulumi proto/pulumi/provider.proto
+    properties are a google.protobuf.Struct, whose numbers are number_value), so a
+    count the program declared as 1 reaches a policy pack as 1.0, which the
+    config's strict integers refuse.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def parent_urn(resource: Resource) -> str | None:

@@ -5,12 +5,13 @@ the bench's longest-chain figure, and the build script's version source."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import grpc
@@ -236,3 +237,22 @@ def test_build_reads_every_version_from_the_lock(tmp_path: Path) -> None:
     assert probe.stdout.split()[0] in lock
     assert probe.returncode == 1
     assert "no-such-package is not pinned in requirements.lock" in probe.stderr
+
+
+def test_policy_reads_a_spec_whose_counts_came_through_the_engine_as_doubles() -> None:
+    # The engine carries every number as a double (google.protobuf.Value), so the
+    # pack sees `iad: 1.0` where the program declared 1 (found by `make e2e`).
+    from cli import stackfile
+    from components import config
+    from policies import spec as policy_spec
+    from tests.conftest import PROJECT_FILE
+
+    loaded = stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE)
+    parsed = config.parse(loaded.config, loaded.secret_keys)
+    document = parsed.model_dump(mode="json", by_alias=True, exclude=parsed.secret_field_names())
+    doubled = json.loads(json.dumps(document), parse_int=float)
+
+    platform = SimpleNamespace(name="webhost", props={"spec": doubled})
+    read = policy_spec.stack_config(platform)  # type: ignore[arg-type]
+    assert read.regions == parsed.regions
+    assert all(type(count) is int for count in read.regions.values())

@@ -64,18 +64,21 @@ module_dir() {
     local json
     json=$(cd "$BUILD" && go mod download -json "$1@$2" 2>/dev/null || true)
     if grep -q '"Error"' <<<"$json"; then
-        sed -n 's/.*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" >"$BUILD/refused"
+        sed -n 's/.*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" | sed 's/\\n\\t/ /g' >"$BUILD/refused"
         return 0
     fi
     sed -n 's/.*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json"
 }
 
-# The lowest version of module $1 the proxy lists at or above $2.
+# The version of module $1 to build when the proxy refuses $2: the lowest served
+# minor release above $2, at its newest patch (patches only fix bugs).
 served_at_or_above() {
-    local versions
-    versions=$(cd "$BUILD" && go list -m -versions "$1" 2>/dev/null | cut -d' ' -f2-)
-    tr ' ' '\n' <<<"$versions" | grep -E '^v[0-9]+\.[0-9]+\.[0-9]+$' | sed 's/^v//' |
-        { cat; echo "$2 WANTED"; } | sort -V | sed -n '/WANTED/,$p' | sed -n '2p'
+    local versions first
+    versions=$(cd "$BUILD" && go list -m -versions "$1" 2>/dev/null | cut -d' ' -f2- || true)
+    versions=$(tr ' ' '\n' <<<"$versions" | grep -E '^v[0-9]+\.[0-9]+\.[0-9]+$' | sed 's/^v//' || true)
+    first=$({ echo "$versions"; echo "$2 WANTED"; } | sort -V | sed -n '/WANTED/,$p' | sed -n '2p')
+    [[ -n $first ]] || return 0
+    grep -E "^${first%.*}\.[0-9]+$" <<<"$versions" | sort -V | tail -1
 }
 
 [[ -f $BUILD/go.mod ]] || printf 'module webhost-infra/tools/probe\n\ngo 1.26\n' >"$BUILD/go.mod"
@@ -102,7 +105,7 @@ if [[ -z $pkg_dir ]]; then
         echo "build-engine: no served version of $PKG at or above $PULUMI_VERSION" >&2
         exit 1
     fi
-    echo "build-engine: building the CLI at v$CLI_VERSION, the lowest served version above"
+    echo "build-engine: building the CLI at v$CLI_VERSION, the first served release above (newest patch)"
     pkg_dir=$(module_dir "$PKG" "v$CLI_VERSION")
 fi
 
