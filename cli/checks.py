@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# jsonschema ships no type hints (no py.typed, no stubs in the lock): its few calls
-# here are wrapped in typed functions.
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
