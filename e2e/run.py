@@ -30,6 +30,7 @@ tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PA
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -209,8 +210,18 @@ def is_api_write(method: str, body: Any) -> bool:
 
 
 def output(done: subprocess.CompletedProcess[str]) -> str:
-    lines = (done.stdout + done.stderr).splitlines()
-    return "\n".join(lines[-TAIL:])
+    """The engine's diagnostics (where its errors are), then the tail of its output."""
+    text = done.stdout + done.stderr
+    lines = text.splitlines()
+    diagnostics: list[str] = []
+    if "Diagnostics:" in lines:
+        start = lines.index("Diagnostics:")
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i] in ("Outputs:", "Resources:")),
+            len(lines),
+        )
+        diagnostics = [*lines[start:end][:TAIL], "..."]
+    return "\n".join(diagnostics + lines[-TAIL // 3 :])
 
 
 def expect(condition: bool, message: str, detail: str = "") -> None:
@@ -268,10 +279,45 @@ def environment(
     return env
 
 
+class SharedApps(dict[str, dict[str, Any]]):
+    """The fake API's apps, mirrored into the fake `fly`'s state file.
+
+    On Fly one backend answers both: an app created over the Machines API is the
+    app `fly deploy -a` finds, and deleting it takes its machines and volumes.
+    The two fakes keep separate state (tests drive each alone), so the driver
+    joins them at the app: every app the API creates or deletes is created or
+    deleted in the fake fly's state too, under the lock its calls take.
+    """
+
+    def __init__(self, fly_state: Path) -> None:
+        super().__init__()
+        self.fly_state = fly_state
+
+    def _edit(self, change: Callable[[dict[str, Any]], None]) -> None:
+        with open(f"{self.fly_state}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = {"apps": {}, "deploys": [], "pg": {}, "calls": 0}
+            if self.fly_state.exists():
+                state = json.loads(self.fly_state.read_text())
+            change(state)
+            self.fly_state.write_text(json.dumps(state))
+
+    def __setitem__(self, name: str, app: dict[str, Any]) -> None:
+        super().__setitem__(name, app)
+        org = app.get("organization", {}).get("slug", "personal")
+        fresh = {"org": org, "machines": [], "secrets": {}, "secrets_version": 0, "volumes": []}
+        self._edit(lambda state: state["apps"].setdefault(name, fresh))
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._edit(lambda state: state["apps"].pop(name, None))
+
+
 @contextmanager
 def stack(name: str) -> Iterator[Stack]:
     with tempfile.TemporaryDirectory(prefix=f"webhost-e2e-{name}-") as raw, FakeFlyApi() as api:
         tmp = Path(raw)
+        api.state.apps = SharedApps(tmp / "fly-state.json")
         for sub in ("state", "pulumi-home", "scratch", "bin"):
             (tmp / sub).mkdir()
         fly = tmp / "bin" / "fly"
@@ -410,7 +456,13 @@ def phase_image(s: Stack) -> None:
     s.config_set("webhost:image", NEW_IMAGE)
     done = s.pulumi("preview", "--json")
     steps = json.loads(done.stdout).get("steps", [])
-    changed = [(st["op"], st["urn"].split("::")[-1]) for st in steps if st["op"] != "same"]
+    # Components (the Platform declares its spec, image included) change no cloud
+    # object: their "update" is bookkeeping, so only custom resources count.
+    changed = [
+        (st["op"], st["urn"].split("::")[-1])
+        for st in steps
+        if st["op"] != "same" and (st.get("newState") or st.get("oldState") or {}).get("custom")
+    ]
     expect(
         len(changed) == 1 and changed[0][0] == "update" and changed[0][1].endswith("-deploy"),
         f"a new image previews as {changed}, not an update of the deploy alone",
