@@ -49,6 +49,10 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     inputs: Mapping[str, Any]  # as deserialized: secrets wrapped, unknowns as Unknown
+    # The options the engine diffs with: property paths whose change replaces the
+    # resource, and paths whose change it ignores (the diff reads them).
+    replace_on_changes: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
 
     def rendered_inputs(self) -> tuple[dict[str, Any], list[str]]:
         """Inputs safe to print (secrets masked, unknowns marked) and the keys holding secrets."""
@@ -173,6 +177,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 inputs=inputs if isinstance(inputs, dict) else {},
+                replace_on_changes=tuple(request.replaceOnChanges),
+                ignore_changes=tuple(request.ignoreChanges),
             )
         )
         return response

@@ -248,6 +248,23 @@ def machine_price(kind: CpuKind, cpus: int, memory_mb: int) -> float:
     return CPU_PRICE_USD[kind] * cpus + MEMORY_PRICE_USD_PER_GB * extra_mb / 1024
 
 
+# Fly prices a running machine per region: the list price above times the region's
+# markup, which scales the CPU preset and the per-GB RAM price alike (superfly/docs
+# about/pricing.html.markerb @ 5c22c8c renders `data.pricing.regions[].markup_ratio`
+# into both). The ratios themselves live in Fly's site data, not in the docs repo;
+# the docs state one regional price: a shared-1x 256 MB machine running full time in
+# sjc costs $2.32/month (about/cost-management.html.md @ 5c22c8c) against the $1.94
+# list price. Regions not named here are priced at list.
+REGION_PRICE_MARKUP: Final[dict[str, float]] = {"sjc": 2.32 / CPU_PRICE_USD["shared"]}
+REGION_PRICE_SOURCE: Final = "superfly/docs about/cost-management.html.md @ 5c22c8c"
+
+
+def regional_machine_price(kind: CpuKind, cpus: int, memory_mb: int, region: str) -> float:
+    """Monthly price of one machine of this size in `region` (list price where Fly
+    publishes no regional one)."""
+    return machine_price(kind, cpus, memory_mb) * REGION_PRICE_MARKUP.get(region, 1.0)
+
+
 def tier_sizing_problems(
     tier: Tier, *, kind: CpuKind, cpus: int, memory_mb: int, machines: int, primary_machines: int
 ) -> list[str]:

@@ -10,6 +10,8 @@ as unestimated, never priced at $0.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components import catalog
@@ -67,25 +69,34 @@ def _size(kind: str, cpus: int, memory_mb: int) -> str:
     )
 
 
+def _machines(
+    label: str, kind: catalog.CpuKind, cpus: int, memory_mb: int, counts: Mapping[str, int]
+) -> list[LineItem]:
+    """Machines at list price as one line, and one line per region Fly prices apart."""
+    name = f"{label} ({_size(kind, cpus, memory_mb)})"
+    at_list = sum(n for r, n in counts.items() if r not in catalog.REGION_PRICE_MARKUP)
+    items = [LineItem(name, at_list, "machine", catalog.machine_price(kind, cpus, memory_mb))]
+    items += [
+        LineItem(
+            f"{name} in {region}",
+            n,
+            "machine",
+            catalog.regional_machine_price(kind, cpus, memory_mb, region),
+        )
+        for region, n in sorted(counts.items())
+        if region in catalog.REGION_PRICE_MARKUP and n
+    ]
+    return [item for item in items if item.quantity] or items[:1]
+
+
 def estimate(config: StackConfig) -> Estimate:
     vm = config.vm
-    items = [
-        LineItem(
-            f"app machines ({_size(vm.cpu_kind, vm.cpus, vm.memory_mb)})",
-            config.machine_count,
-            "machine",
-            catalog.machine_price(vm.cpu_kind, vm.cpus, vm.memory_mb),
-        )
-    ]
+    items = _machines("app machines", vm.cpu_kind, vm.cpus, vm.memory_mb, config.regions)
     if (pg := config.postgres) is not None:
         members = pg.cluster_size + len(pg.replica_regions)
+        where = Counter({config.primary_region: pg.cluster_size}) + Counter(pg.replica_regions)
         items += [
-            LineItem(
-                f"postgres machines ({_size(pg.vm.cpu_kind, pg.vm.cpus, pg.vm.memory_mb)})",
-                members,
-                "machine",
-                catalog.machine_price(pg.vm.cpu_kind, pg.vm.cpus, pg.vm.memory_mb),
-            ),
+            *_machines("postgres machines", pg.vm.cpu_kind, pg.vm.cpus, pg.vm.memory_mb, where),
             LineItem(
                 "postgres volumes", members * pg.volume_gb, "GB", catalog.VOLUME_PRICE_USD_PER_GB
             ),
