@@ -23,6 +23,7 @@ from pulumi_command import local
 from components import catalog
 from components.config import StackConfig
 from components.fly import flyctl
+from components.fly.shape import PostgresShape
 
 _ATTACH_LINE = re.compile(rf"^\s*{flyctl.ATTACH_VARIABLE}=(\S+)\s*$", re.MULTILINE)
 _OPERATOR_LINE = re.compile(r"^\s*Connection string:\s*(\S+)\s*$", re.MULTILINE)
@@ -85,6 +86,19 @@ class Postgres(pulumi.ComponentResource):
             "WEBHOST_PROTECTED": str(config.protect).lower(),
         }
 
+        # What the cluster script cannot change after creation (a smaller cluster or
+        # volume, another image or primary region) fails the plan here, before any
+        # script runs (components/fly/shape.py).
+        shape = PostgresShape(
+            f"{name}-db-shape",
+            name=cluster,
+            primary_region=config.primary_region,
+            image=pg.image,
+            cluster_size=pg.cluster_size,
+            volume_gb=pg.volume_gb,
+            opts=kept,
+        )
+
         # The cluster outlives this program in prod: deleting the resource (or the
         # stack) leaves the database to a human.
         members = flyctl.command(
@@ -103,7 +117,8 @@ class Postgres(pulumi.ComponentResource):
             },
             secret_stdout=True,
             opts=pulumi.ResourceOptions.merge(
-                kept, pulumi.ResourceOptions(retain_on_delete=config.protect)
+                kept,
+                pulumi.ResourceOptions(retain_on_delete=config.protect, depends_on=[shape]),
             ),
         )
         after_cluster = pulumi.ResourceOptions.merge(
