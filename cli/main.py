@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import backups, checks, engine, plan, reference, stackfile
+from cli import backups, checks, diff, drift, engine, plan, reference, stackfile
 from components import config, cost
 from components.config import ConfigError, StackConfig
 
@@ -114,6 +114,28 @@ def _backups_check(args: argparse.Namespace) -> int:
     return EXIT_OK if fresh else EXIT_FAILED
 
 
+def _diff(args: argparse.Namespace) -> int:
+    return diff.run(PROJECT_DIR, args.base, args.stack, args.format, out=sys.stdout, err=sys.stderr)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    try:
+        _, parsed = _load_config(args)
+    except (ConfigError, stackfile.StackFileError) as exc:
+        return _invalid(args, exc)
+    try:
+        found = drift.check(parsed)
+    except drift.DriftInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except drift.DriftReadError as exc:
+        # Not an answer: the check failed, and says what it could not read.
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(drift.as_json(parsed, found) if args.format == "json" else drift.as_text(parsed, found))
+    return EXIT_FAILED if found else EXIT_OK
+
+
 def _reference(_args: argparse.Namespace) -> int:
     print(reference.block())
     return EXIT_OK
@@ -160,6 +182,29 @@ def parser() -> argparse.ArgumentParser:
     _stack_options(c)
     c.add_argument("--bucket", help="bucket name (default: $BUCKET_NAME or $AWS_BUCKET_NAME)")
     c.set_defaults(run=_backups_check)
+    d = commands.add_parser(
+        "diff",
+        help="what the working tree changes in a stack against a git ref, offline",
+        description="Evaluate the program at GIT-REF and in the working tree, both offline, "
+        "and print each resource's step (create, update, replace and why, delete), the policy "
+        "findings that appear or go away, and the monthly cost before and after. Exit 0 when "
+        "computed, 2 on bad input on either side, 3 when the working tree violates a "
+        "mandatory policy.",
+    )
+    d.add_argument("--stack", default="staging", help="stack name (Pulumi.<NAME>.yaml)")
+    d.add_argument("--base", required=True, metavar="GIT-REF", help="what to compare with")
+    d.add_argument("--format", choices=tuple(diff.RENDER), default="text")
+    d.set_defaults(run=_diff)
+    f = commands.add_parser(
+        "drift",
+        help="compare the live Fly platform with the stack (what refresh cannot see)",
+        description="Read machines, secrets, IPs, certificates, Postgres and Redis with the "
+        "program's own clients (FLY_API_TOKEN; flyctl on PATH) and print one line per "
+        "difference naming the config key. Exit 1 on drift, 0 in step, 2 on bad input.",
+    )
+    _stack_options(f)
+    f.add_argument("--format", choices=("text", "json"), default="text")
+    f.set_defaults(run=_drift)
     r = commands.add_parser(
         "config-reference", help="print the stack config reference (the README's table)"
     )
