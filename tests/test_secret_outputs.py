@@ -10,6 +10,7 @@ material is checked to be secret by those rules.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 from typing import Any
@@ -127,6 +128,9 @@ class _Recording(pulumi_mocks.MockMonitor):
 
 def _registered_secret_outputs() -> dict[str, list[str]]:
     """Register one of each resource under mocks; what each asked the engine to keep secret."""
+    # A loop of its own: a program evaluation run earlier leaves none set on this thread.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     mocks = _Mocks()
     recording = _Recording(mocks)
     pulumi.runtime.set_mocks(mocks, preview=False, monitor=recording)
@@ -150,7 +154,11 @@ def _registered_secret_outputs() -> dict[str, list[str]]:
         ]
         return pulumi.Output.all(*[r.urn for r in made])  # resolved once all are registered
 
-    register()
+    try:
+        register()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     return recording.secret_outputs
 
 
