@@ -33,14 +33,14 @@ def test_quick_start_is_exactly_two_commands() -> None:
     assert block.group(1).split("\n")[:-1] == ["make plan", "make test"]
 
 
-def test_ci_runs_only_make_test() -> None:
+def test_ci_runs_make_test_then_make_e2e() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     commands = [
         line
         for line in script.splitlines()
         if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
-    assert commands == ["make test"]
+    assert commands == ["make test", "make e2e"]
 
 
 def test_delivery_workflow_runs_ci_and_every_pulumi_command_with_the_pack() -> None:
