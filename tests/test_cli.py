@@ -118,7 +118,7 @@ def test_text_is_a_resource_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert "values=[secret]" in out
     assert "edge: [computed]" in out
     assert "cloudflare:index/getZone:getZone" in out
-    assert "Resources: 31 to create (25 custom)" in out
+    assert "Resources: 32 to create (26 custom)" in out
 
 
 def test_text_marks_protected_resources(capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,7 +50,8 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     redis = prod.one("webhost:data:Redis")
     assert app.parent == edge.parent == postgres.parent == redis.parent == platform.urn
     custom = [r for r in prod.resources if r.custom]
-    assert {r.type for r in custom if r.parent == postgres.urn} == {COMMAND}
+    shape = "pulumi-python:dynamic/fly:PostgresShape"  # components/fly/shape.py
+    assert {r.type for r in custom if r.parent == postgres.urn} == {COMMAND, shape}
     assert {r.type for r in custom if r.parent == redis.urn} == {REDIS}
     assert {r.type for r in custom if r.parent == app.urn} == {APP, SECRETS, PASSWORD, COMMAND}
     assert {r.type for r in custom if r.parent == edge.urn} == {
