@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
@@ -33,12 +34,14 @@ from types import ModuleType
 from typing import Any, Literal, TextIO
 
 import dill  # type: ignore[import-untyped]
+import yaml
 from pulumi.dynamic import ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from cli import checks, engine, stackfile
 from cli.engine import COMPUTED, PROVIDER_KEY, SECRET, Evaluation, Registration
+from components import catalog
 
 Op = Literal["create", "update", "replace", "delete"]
 OFFLINE_NOTE = (
@@ -49,6 +52,7 @@ OFFLINE_NOTE = (
 PACKAGES = ("components", "policies")
 COMMAND_TYPE = "command:local:Command"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
+SECRETS_TYPE = "pulumi-python:dynamic/fly:AppSecrets"
 # pulumi-command declares `triggers` replace-on-change (provider/pkg/provider/common/
 # inputs.go @ 010bd8e: `provider:"replaceOnChanges"`): any change re-creates the command.
 COMMAND_REPLACE_KEYS = ("triggers",)
@@ -316,6 +320,9 @@ class Side:
     findings: tuple[Finding, ...] = ()
     blocking: tuple[str, ...] = ()
     cost: Cost | None = None
+    # Each secure config value's place (`webhost:secrets.NAME`) and a digest of its
+    # ciphertext: offline no value is decrypted, but a value set again shows here.
+    secure: Mapping[str, str] = field(default_factory=dict)
 
 
 def _cost(estimate: Any) -> Cost:
@@ -368,8 +375,45 @@ def evaluate_side(
         raise DiffInputError(f"{label}: {_one_line(getattr(exc, 'problems', []))}") from None
     findings = tuple(Finding(v.policy, v.level.value, v.message, v.urn) for v in pack.violations)
     return Side(
-        label, evaluation, findings, tuple(pack.blocking), _cost(cost_module.estimate(parsed))
+        label,
+        evaluation,
+        findings,
+        tuple(pack.blocking),
+        _cost(cost_module.estimate(parsed)),
+        _secure(stack_path, loaded),
     )
+
+
+def _secure(path: Path, loaded: stackfile.StackFile) -> dict[str, str]:
+    """Where each `secure:` value sits, with a digest of its ciphertext (never shown)."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = {
+        (k if ":" in str(k) else f"{loaded.project}:{k}"): v
+        for k, v in (doc.get("config") or {}).items()
+    }
+    out: dict[str, str] = {}
+    for key, *inner in sorted(loaded.secure_paths, key=str):
+        value: Any = raw.get(str(key))
+        for step in inner:
+            if isinstance(value, dict):
+                value = value.get(step)
+            elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+                value = value[step]
+            else:
+                value = None
+        if isinstance(value, dict) and isinstance(value.get("secure"), str):
+            where = ".".join([str(key), *map(str, inner)])
+            out[where] = hashlib.sha256(value["secure"].encode()).hexdigest()
+    return out
+
+
+def _secret_env(where: str) -> str | None:
+    """The app secret a secure config value becomes (catalog.OPERATOR_SECRETS, or
+    `webhost:secrets.NAME` -> NAME)."""
+    key = where.split(":", 1)[-1]
+    if key.startswith("secrets."):
+        return key.split(".", 1)[1]
+    return catalog.OPERATOR_SECRETS.get(key)
 
 
 @contextlib.contextmanager
@@ -451,6 +495,7 @@ class Diff:
     base_cost: Cost | None
     head_cost: Cost | None
     head_blocking: tuple[str, ...]
+    secrets_changed: tuple[str, ...] = ()  # config keys whose secure value was set again
 
     def count(self, *ops: Op) -> int:
         return sum(r.op in ops for r in self.resources)
@@ -460,16 +505,45 @@ def compute(base: Side, head: Side, stack: str, base_ref: str) -> Diff:
     empty = Evaluation("", stack)
     changes = resource_changes(base.evaluation or empty, head.evaluation or empty)
     before, after = set(base.findings), set(head.findings)
+    secrets = tuple(
+        where
+        for where in sorted(set(base.secure) | set(head.secure))
+        if base.evaluation is not None and base.secure.get(where) != head.secure.get(where)
+    )
     return Diff(
         stack,
         base_ref,
-        tuple(changes),
+        tuple(_with_secrets(changes, head, secrets)),
         tuple(f for f in head.findings if f not in before),
         tuple(f for f in base.findings if f not in after),
         base.cost,
         head.cost,
         head.blocking,
+        secrets,
     )
+
+
+def _with_secrets(
+    changes: list[ResourceChange], head: Side, secrets: Sequence[str]
+) -> list[ResourceChange]:
+    """The app's secrets resource updated for each secure value set again: offline
+    both values are the same placeholder, but the ciphertexts say they differ."""
+    names = sorted({env for where in secrets if (env := _secret_env(where)) is not None})
+    if not names or head.evaluation is None:
+        return changes
+    out = list(changes)
+    for r in head.evaluation.resources:
+        if r.type != SECRETS_TYPE:
+            continue
+        extra = [InputChange(f"values.{name}", SECRET, SECRET, True) for name in names]
+        at = next((i for i, c in enumerate(out) if c.urn == r.urn), None)
+        if at is None:
+            out.append(ResourceChange("update", r.urn, r.type, r.name, tuple(extra)))
+        elif out[at].op != "create":
+            known = {c.path for c in out[at].changes}
+            merged = out[at].changes + tuple(c for c in extra if c.path not in known)
+            out[at] = dataclasses.replace(out[at], changes=merged)
+    return out
 
 
 # -- rendering ---------------------------------------------------------------------
@@ -545,6 +619,9 @@ def as_text(diff: Diff) -> str:
         lines.append("    no changes")
     for change in diff.resources:
         lines += [f"  {line}" for line in _resource_lines(change)]
+    if diff.secrets_changed:
+        lines += ["", "Secure config set again (values never shown):"]
+        lines += [f"    {where}: changed" for where in diff.secrets_changed]
     lines += ["", "Policy findings:"]
     lines += [f"  + [{f.level}] {f.policy}: {f.message}" for f in diff.findings_added]
     lines += [f"  - [{f.level}] {f.policy}: {f.message}" for f in diff.findings_removed]
@@ -693,6 +770,7 @@ def as_json(diff: Diff) -> str:
             ],
         },
         "mandatoryViolations": list(diff.head_blocking),
+        "secureConfigChanged": list(diff.secrets_changed),
     }
     return json.dumps(document, indent=2)
 
