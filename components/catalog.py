@@ -72,6 +72,11 @@ GENERATED_SECRETS: Final[dict[str, int]] = {
     "SECRET_KEY_BASE": 64,
     "LIVE_VIEW_SIGNING_SALT": 32,
     "TOKEN_SIGNING_SECRET": 64,
+    # One Erlang cookie for every image: nodes of two deploys cluster only when it
+    # matches. 56 letters and digits, the length of the cookie Elixir's own release
+    # generates (elixir-lang/elixir lib/mix/lib/mix/release.ex random_cookie:
+    # Base.url_encode64 of 40 bytes); letters and digits need no quoting in an atom.
+    "RELEASE_COOKIE": 56,
 }
 
 # Operator-provided secrets: stack config key -> app environment name.

@@ -31,6 +31,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -182,6 +183,11 @@ def _go_duration(text: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_go_duration)]
+# fly.toml's release_command is one string that Fly splits into argv (flyctl
+# appconfig Deploy.ReleaseCommand @ ad0172f); our bound keeps it one printable line.
+ReleaseCommand = Annotated[
+    str, _matches(r"[!-~][ -~]{0,254}", "a command line such as /app/bin/migrate (printable)")
+]
 UrlPath = Annotated[str, _matches(r"/[A-Za-z0-9._~/-]*", "an absolute URL path such as /health")]
 EnvName = Annotated[
     str, _matches(r"[A-Z_][A-Z0-9_]*", "an environment name such as PHX_HOST (A-Z, 0-9, _)")
@@ -258,6 +264,19 @@ class VmSpec(_Model):
         return memory_mb
 
 
+# One year: the HSTS max-age hstspreload.org's submission rules ask for. The bound is
+# ours: a longer max-age buys nothing and takes longer to undo.
+HSTS_MAX_AGE_DEFAULT = 31_536_000
+HSTS_MAX_AGE_MAX = 31_536_000
+# flyctl internal/command/deploy/machines.go @ ad0172f: DefaultWaitTimeout 5m,
+# DefaultReleaseCommandTimeout 5m, DefaultMaxUnavailable 0.33.
+DEPLOY_WAIT_TIMEOUT = "5m"
+RELEASE_COMMAND_TIMEOUT = "5m"
+MAX_UNAVAILABLE = 0.33
+# Fly's Phoenix launcher sets the release command to the release's migrate script
+# (flyctl scanner/phoenix.go @ ad0172f, `s.ReleaseCmd = "/app/bin/migrate"`).
+RELEASE_COMMAND = "/app/bin/migrate"
+
 # Sanity bounds of our own (no Fly limit is this low): past them a value is a typo,
 # and the numbers would otherwise flow unchecked into fly.toml and flyctl's argv.
 LOAD_LIMIT_MAX = 1_000_000
@@ -283,6 +302,16 @@ class Concurrency(_Model):
 
 
 class HealthCheck(_Model):
+    """The routing check (`http_service.checks`): shallow, the endpoint answers.
+
+    Fly's proxy routes only to machines whose service checks pass, so a check that
+    also probes the database would pull every machine out of rotation when the
+    database is down (superfly/docs reference/configuration.html.markerb @ 5c22c8c,
+    "http_service.checks" vs the top-level "[checks]", which Fly does not route on).
+    """
+
+    enabled: bool = True
+    """Render the routing check (bluegreen needs it or deepCheck)."""
     path: UrlPath = "/api/health"
     """Health check path."""
     method: Literal["GET", "HEAD"] = "GET"
@@ -303,6 +332,89 @@ class HealthCheck(_Model):
         return timeout
 
 
+class DeepCheck(_Model):
+    """The deep check: a top-level `[checks]` entry (database, Redis), not routed on.
+
+    flyctl appconfig ToplevelCheck (internal/appconfig/toplevelcheck.go @ ad0172f):
+    type, port, path, method, interval, timeout, grace_period. Deploys wait for it
+    like for the routing check; Fly's proxy ignores it.
+    """
+
+    enabled: bool = True
+    """Render the deep check."""
+    path: UrlPath = "/api/health/deep"
+    """Path that answers 200 only when the app's dependencies answer."""
+    method: Literal["GET", "HEAD"] = "GET"
+    """Deep check method."""
+    interval: Duration = "30s"
+    """Time between checks."""
+    timeout: Duration = "5s"
+    """Time a check may take; shorter than interval."""
+    grace_period: Duration = "30s"
+    """Time after start before checks count (migrations, pool warm-up)."""
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_below_interval(cls, timeout: str, info: ValidationInfo) -> str:
+        interval = info.data.get("interval")
+        if interval is not None and _seconds(timeout) >= _seconds(interval):
+            raise ValueError(f"must be shorter than interval ({interval})")
+        return timeout
+
+
+class SecurityHeaders(_Model):
+    """HSTS and nosniff: at Cloudflare when proxied, else from Fly's proxy. CSP stays in the app."""
+
+    enabled: bool = True
+    """Send Strict-Transport-Security and X-Content-Type-Options: nosniff."""
+    hsts_max_age: Annotated[int, Field(ge=0, le=HSTS_MAX_AGE_MAX)] = HSTS_MAX_AGE_DEFAULT
+    """HSTS max-age in seconds (one year by default)."""
+    include_subdomains: bool = False
+    """HSTS includeSubDomains: every name under the zone must then serve HTTPS."""
+    preload: bool = False
+    """HSTS preload: hard to undo (browsers ship the list); off by default."""
+    nosniff: bool = True
+    """X-Content-Type-Options: nosniff."""
+
+    @field_validator("preload")
+    @classmethod
+    def _preload_rules(cls, preload: bool, info: ValidationInfo) -> bool:
+        # hstspreload.org's submission rules: max-age at least one year and
+        # includeSubDomains, or the list refuses the domain.
+        if preload and (
+            info.data.get("hsts_max_age", 0) < HSTS_MAX_AGE_DEFAULT
+            or not info.data.get("include_subdomains")
+        ):
+            raise ValueError(
+                f"preload needs hstsMaxAge of at least {HSTS_MAX_AGE_DEFAULT} and "
+                "includeSubdomains: true (hstspreload.org's rules)"
+            )
+        return preload
+
+
+class Deploy(_Model):
+    """`[deploy]` knobs beyond the strategy; absent values are flyctl's defaults."""
+
+    # Strict: lax mode would read `true` as 1.0 machines.
+    max_unavailable: (
+        Annotated[float, Field(strict=True, gt=0, le=MACHINES_PER_REGION_MAX)] | None
+    ) = None
+    """Rolling/canary: machines down at once, a fraction below 1 or a count (flyctl: 0.33)."""
+    wait_timeout: Duration = DEPLOY_WAIT_TIMEOUT
+    """How long a deploy waits for a machine to start and pass its checks."""
+    release_command_timeout: Duration | None = None
+    """How long the release command may run (flyctl: 5m)."""
+
+    @field_validator("max_unavailable")
+    @classmethod
+    def _whole_count(cls, value: float | None) -> float | None:
+        # flyctl machines_deploymachinesapp.go getPoolSize @ ad0172f: 1 and above is a
+        # machine count (truncated), below 1 a fraction of the machines.
+        if value is not None and value >= 1 and value != int(value):
+            raise ValueError("a fraction below 1 or a whole number of machines")
+        return value
+
+
 class HttpService(_Model):
     """Overrides of the runbook's [http_service]; the defaults are the runbook's."""
 
@@ -321,7 +433,9 @@ class HttpService(_Model):
     concurrency: Concurrency = Concurrency()
     """Fly proxy's load limits per machine."""
     health_check: HealthCheck = HealthCheck()
-    """The HTTP check that gates deploys and routing."""
+    """The shallow HTTP check that gates deploys and routing."""
+    deep_check: DeepCheck = DeepCheck()
+    """The deep check (dependencies): gates deploys, not routing."""
 
 
 class Metrics(_Model):
@@ -346,6 +460,33 @@ class CacheRules(_Model):
     """The zone's existing cache-rules entry point, adopted with `pulumi import`."""
 
 
+class CertificateWait(_Model):
+    """After its DNS records exist, each certificate is checked until Fly has issued it."""
+
+    timeout: Duration = "5m"
+    """Longest wait per host; Let's Encrypt usually issues within a minute or two."""
+    interval: Duration = "10s"
+    """Time between checks (each asks Fly to validate again)."""
+    on_timeout: Literal["fail", "warn"] = "fail"
+    """`fail` stops the update naming the host and the missing record; `warn` carries on."""
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_below_timeout(cls, interval: str, info: ValidationInfo) -> str:
+        timeout = info.data.get("timeout")
+        if timeout is not None and _seconds(interval) > _seconds(timeout):
+            raise ValueError(f"must be at most timeout ({timeout})")
+        return interval
+
+    @property
+    def timeout_seconds(self) -> float:
+        return float(_seconds(self.timeout))
+
+    @property
+    def interval_seconds(self) -> float:
+        return float(_seconds(self.interval))
+
+
 class Domain(_Model):
     """The app's public names, on a Cloudflare zone. Field order matters for checks."""
 
@@ -363,6 +504,8 @@ class Domain(_Model):
     """This stack manages zone-wide SSL/TLS settings, CAA and cache rule (one stack per zone)."""
     cache_rules: CacheRules = CacheRules()
     """Edge caching of static assets."""
+    certificate_wait: CertificateWait = CertificateWait()
+    """How long `up` waits for each certificate to be issued, and what a timeout does."""
 
     @field_validator("hosts")
     @classmethod
@@ -527,9 +670,20 @@ class Redis(_Model):
 
 
 DERIVED_ENV_NAMES: frozenset[str] = frozenset({"PORT", "REGIONS", "POOL_SIZE"})
+# What Fly's Phoenix launcher writes into rel/env.sh.eex (flyctl scanner/phoenix.go
+# PhoenixCallback @ ad0172f), rendered into [env] instead, plus the shared cookie.
+CLUSTER_ENV_NAMES: frozenset[str] = frozenset(
+    {"DNS_CLUSTER_QUERY", "ERL_AFLAGS", "ECTO_IPV6", "RELEASE_COOKIE"}
+)
+_CLUSTER_RULE = (
+    "is derived for clustering (DNS_CLUSTER_QUERY from appName, ERL_AFLAGS and ECTO_IPV6 "
+    "for Fly's IPv6 network, RELEASE_COOKIE generated once); the program sets it"
+)
 
 
 def _plain_env_name(name: str) -> str:
+    if name in CLUSTER_ENV_NAMES:
+        raise ValueError(_CLUSTER_RULE)
     if name in catalog.SECRET_ENV_NAMES:
         raise ValueError("is a secret: the program sets it through Fly secrets, never plain env")
     if name in DERIVED_ENV_NAMES:
@@ -541,6 +695,8 @@ def _plain_env_name(name: str) -> str:
 
 
 def _app_secret_name(name: str) -> str:
+    if name in CLUSTER_ENV_NAMES:
+        raise ValueError(_CLUSTER_RULE)
     if name in catalog.GENERATED_SECRETS:
         raise ValueError("the program generates this secret; pick another name")
     if name in catalog.DATA_SECRETS:
@@ -582,6 +738,12 @@ class StackConfig(_Model):
     """Protect the app and its generated secrets from deletion (prod)."""
     http: HttpService = HttpService()
     """Overrides of the runbook's http_service; defaults are the runbook's."""
+    release_command: ReleaseCommand = RELEASE_COMMAND
+    """Run once per deploy in a temporary machine before new code (migrations)."""
+    deploy: Deploy = Deploy()
+    """`[deploy]` timeouts and rolling batch size; absent values are flyctl's."""
+    security_headers: SecurityHeaders = SecurityHeaders()
+    """HSTS and nosniff at the edge."""
     metrics: Metrics = Metrics()
     """Where Fly scrapes app metrics."""
     env: dict[Annotated[EnvName, AfterValidator(_plain_env_name)], str] = {}
@@ -619,6 +781,26 @@ class StackConfig(_Model):
                     f"{count} machine(s) in the primary region {primary}"
                 )
         return http
+
+    @model_validator(mode="after")
+    def _deploy_fits_strategy(self) -> StackConfig:
+        strategy = self.deploy_strategy
+        checks = self.http.health_check.enabled or self.http.deep_check.enabled
+        if strategy == "bluegreen" and not checks:
+            # flyctl strategy_bluegreen.go @ ad0172f: no machine with a check is
+            # ErrValidationError, "You need to define at least 1 check".
+            raise ValueError(
+                "@deployStrategy: bluegreen needs at least one health check (flyctl refuses "
+                "it otherwise); enable http.healthCheck or http.deepCheck"
+            )
+        if self.deploy.max_unavailable is not None and strategy not in ("rolling", "canary"):
+            # flyctl deploy.go @ ad0172f: "max-unavailable set for non-rolling strategy
+            # ..., ignoring".
+            raise ValueError(
+                f"@deploy.maxUnavailable: flyctl ignores it for the {strategy} strategy "
+                "(only rolling and canary replace machines in batches)"
+            )
+        return self
 
     @field_validator("postgres")
     @classmethod
@@ -703,7 +885,31 @@ class StackConfig(_Model):
             "PORT": str(self.http.internal_port),
             "REGIONS": ",".join(self.active_regions),
             **({"POOL_SIZE": str(self.postgres.pool_size)} if self.postgres else {}),
+            **self.cluster_env,
         }
+
+    @property
+    def cluster_env(self) -> dict[str, str]:
+        """What Fly's Phoenix launcher puts in rel/env.sh.eex, so any release clusters.
+
+        flyctl scanner/phoenix.go PhoenixCallback @ ad0172f: DNS_CLUSTER_QUERY is
+        `${FLY_APP_NAME}.internal` (Fly's private DNS lists every machine's 6PN
+        address), ERL_AFLAGS makes Erlang distribution use IPv6 (Fly's private
+        network has no IPv4), ECTO_IPV6 makes Phoenix's generated runtime.exs open
+        Ecto's sockets over IPv6. RELEASE_NODE needs the
+        machine's own FLY_PRIVATE_IP, known only at boot: the release sets it.
+        """
+        return {
+            "DNS_CLUSTER_QUERY": f"{self.app_name}.internal",
+            "ERL_AFLAGS": "-proto_dist inet6_tcp",
+            "ECTO_IPV6": "true",
+        }
+
+    @property
+    def image_digest(self) -> str | None:
+        """The image's sha256 digest when it is pinned by one, else None."""
+        _, at, digest = self.image.partition("@")
+        return digest if at else None
 
     @classmethod
     def secret_field_names(cls) -> set[str]:

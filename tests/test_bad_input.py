@@ -108,6 +108,8 @@ def _takes(path: tuple[str, ...], spec: Any, kind: str) -> bool:
         return True  # fly.toml's legacy boolean, mapped to off/stop
     if base is int and kind == "int":
         return True
+    if base is float and kind == "int":
+        return True  # a whole number where a float is taken (deploy.maxUnavailable: 7)
     return kind == "null" and _optional(spec) and not top
 
 

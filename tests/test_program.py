@@ -105,6 +105,7 @@ def test_generated_secrets_have_the_runbook_lengths(prod: engine.Evaluation) -> 
         "webhost-secret-key-base": 64,
         "webhost-live-view-signing-salt": 32,
         "webhost-token-signing-secret": 64,
+        "webhost-release-cookie": 56,
     }
 
 
@@ -178,7 +179,12 @@ def test_fly_toml_is_the_runbooks_service(tmp_path: Path) -> None:
         }
     ]
     assert toml["vm"] == [{"cpu_kind": "performance", "cpus": 2, "memory": "4096mb"}]
-    assert toml["deploy"] == {"strategy": "rolling"}
+    assert toml["deploy"] == {
+        "strategy": "rolling",
+        "release_command": "/app/bin/migrate",
+        "wait_timeout": "5m",
+        "max_unavailable": 0.33,
+    }
     assert toml["metrics"] == {"port": 9091, "path": "/metrics"}
     assert toml["env"]["PORT"] == "4000"
     assert toml["env"]["REGIONS"] == "iad,fra,sin"
