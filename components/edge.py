@@ -28,7 +28,8 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components import catalog
-from components.config import Domain
+from components.config import Domain, SecurityHeaders
+from components.fly.certcheck import CertificateCheck
 from components.fly.resources import Certificate, IpAddress
 
 # Input names, enums and limits below are pulumi_cloudflare 6.23.1's, as its SDK
@@ -51,6 +52,8 @@ class EdgeArgs:
     app: pulumi.Input[str]  # the Fly app's name, as an output of the app resource
     domain: Domain
     protect: bool = False
+    # HSTS and nosniff at Cloudflare (proxied zones); DNS-only stacks get them in fly.toml.
+    security_headers: SecurityHeaders | None = None
 
 
 class EdgeError(pulumi.RunError):
@@ -168,8 +171,9 @@ class Edge(pulumi.ComponentResource):
                     (f"_acme-challenge.{fqdn}", "CNAME", f"_acme-challenge.{fqdn}", acme, False)
                 )
             made: list[dict[str, Any]] = []
+            dns: list[cloudflare.DnsRecord] = []
             for suffix, type_, record_name, content, proxied in records:
-                cloudflare.DnsRecord(
+                record = cloudflare.DnsRecord(
                     f"{name}-{type_.lower()}-{suffix}",
                     zone_id=zone_id,
                     name=record_name,
@@ -180,19 +184,91 @@ class Edge(pulumi.ComponentResource):
                     comment=COMMENT,
                     opts=child,
                 )
+                dns.append(record)
                 made.append({"type": type_, "name": record_name, "proxied": proxied})
+            check = self._certificate_check(
+                name, fqdn=fqdn, app=args.app, domain=domain, cert=cert, records=dns
+            )
             hosts[fqdn] = {
                 "url": f"https://{fqdn}",
-                "certificate": cert.status,
+                "certificate": check.status,
+                "issuer": check.issuer,
+                "expires": check.expires_at,
                 "records": made,
             }
 
         if domain.owns_zone:
             self._zone(name, domain, zone_id, child)
+            if domain.proxied and args.security_headers and args.security_headers.enabled:
+                self._security_headers(name, args.security_headers, zone_id, child)
 
         self.addresses = pulumi.Output.all(*[ip.address for ip in self.ips]).apply(list)
         self.hosts = pulumi.Output.from_input(hosts)
         self.register_outputs({"addresses": self.addresses, "hosts": self.hosts})
+
+    def _certificate_check(
+        self,
+        name: str,
+        *,
+        fqdn: str,
+        app: pulumi.Input[str],
+        domain: Domain,
+        cert: Certificate,
+        records: list[cloudflare.DnsRecord],
+    ) -> CertificateCheck:
+        """Once the host's records exist, ask Fly to validate and wait until it has issued."""
+        wait = domain.certificate_wait
+        check = CertificateCheck(
+            f"{name}-cert-check-{fqdn}",
+            app=app,
+            hostname=cert.hostname,
+            proxied=domain.proxied,
+            timeout_seconds=wait.timeout_seconds,
+            interval_seconds=wait.interval_seconds,
+            on_timeout=wait.on_timeout,
+            records=[r.id for r in records],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cert, *records]),
+        )
+        if wait.on_timeout == "warn":
+
+            def warn(values: list[Any]) -> None:
+                issued, status, missing = values
+                if issued is False:
+                    pulumi.log.warn(
+                        f"certificate {fqdn}: not issued within {wait.timeout}; Fly's status "
+                        f"is {status}; missing: {'; '.join(missing) or 'nothing Fly names'}",
+                        resource=check,
+                    )
+
+            pulumi.Output.all(check.issued, check.status, check.missing).apply(warn)
+        return check
+
+    def _security_headers(
+        self,
+        name: str,
+        headers: SecurityHeaders,
+        zone_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """HSTS and nosniff on every proxied response of the zone (CSP stays in the app)."""
+        # zone_setting.py (pulumi_cloudflare 6.23.1): setting_id `security_header`, an
+        # object value {strictTransportSecurity: {enabled, maxAge, includeSubdomains,
+        # preload, nosniff}}, as its "Nested object value" example spells it.
+        cloudflare.ZoneSetting(
+            f"{name}-security-header",
+            zone_id=zone_id,
+            setting_id="security_header",
+            value={
+                "strictTransportSecurity": {
+                    "enabled": True,
+                    "maxAge": headers.hsts_max_age,
+                    "includeSubdomains": headers.include_subdomains,
+                    "preload": headers.preload,
+                    "nosniff": headers.nosniff,
+                }
+            },
+            opts=opts,
+        )
 
     def _zone(
         self, name: str, domain: Domain, zone_id: pulumi.Input[str], opts: pulumi.ResourceOptions

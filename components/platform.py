@@ -78,7 +78,12 @@ class Platform(pulumi.ComponentResource):
         edge = (
             Edge(
                 name,
-                EdgeArgs(app=app.app_name, domain=config.domain, protect=config.protect),
+                EdgeArgs(
+                    app=app.app_name,
+                    domain=config.domain,
+                    protect=config.protect,
+                    security_headers=config.security_headers,
+                ),
                 child,
             )
             if config.domain is not None

@@ -198,12 +198,46 @@ class Certificate(TypedDict):
     validation_errors: NotRequired[list[Any] | None]
 
 
+class IssuedCertificate(TypedDict):
+    # fly-go types.go IssuedCertInfo @ 22d6e51
+    type: str
+    expires_at: str
+    certificate_authority: NotRequired[str | None]
+
+
+class CertificateDetail(TypedDict):
+    # fly-go types.go CertificateDetail @ 22d6e51: one per source (`fly`, `custom`);
+    # flyctl internal/command/certificates/root.go @ ad0172f calls a host's
+    # certificate verified when one of these is `active`.
+    source: str
+    status: str
+    expires_at: NotRequired[str | None]
+    issuer: NotRequired[str | None]
+    issued: NotRequired[list[IssuedCertificate] | None]
+
+
+class CertificateValidation(TypedDict, total=False):
+    # fly-go types.go CertificateValidation; docs machines/api/certificates-resource
+    dns_configured: bool
+    alpn_configured: bool
+    http_configured: bool
+    ownership_txt_configured: bool
+
+
+class CheckedCertificate(Certificate):
+    """What POST .../certificates/{hostname}/check answers: the detail, freshly validated."""
+
+    certificates: list[CertificateDetail] | None
+    validation: CertificateValidation
+
+
 _APP = TypeAdapter(App)
 _SECRET_LIST = TypeAdapter(SecretList)
 _SECRETS_WRITTEN = TypeAdapter(SecretsWritten)
 _IP = TypeAdapter(IpAssignment)
 _IP_LIST = TypeAdapter(IpList)
 _CERTIFICATE = TypeAdapter(Certificate)
+_CHECKED_CERTIFICATE = TypeAdapter(CheckedCertificate)
 
 
 def parse(adapter: TypeAdapter[T], body: Any, method: str, path: str) -> T:
@@ -540,6 +574,12 @@ class FlyClient:
     def get_certificate(self, app: str, hostname: str) -> Certificate:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
         return parse(_CERTIFICATE, self.request("GET", path), "GET", path)
+
+    def check_certificate(self, app: str, hostname: str) -> CheckedCertificate:
+        """Ask Fly to validate `hostname` again now (superfly/docs machines/api/
+        certificates-resource.html.markerb @ 5c22c8c, "Check certificate status")."""
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}/check"
+        return parse(_CHECKED_CERTIFICATE, self.request("POST", path), "POST", path)
 
     def delete_certificate(self, app: str, hostname: str) -> None:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"

@@ -78,6 +78,10 @@ class FlyState:
         self.secrets_version: dict[str, int] = {}
         self.ips: dict[str, list[dict[str, Any]]] = {}
         self.certificates: dict[str, dict[str, dict[str, Any]]] = {}
+        # Per hostname, the check (POST .../check) at which Let's Encrypt has issued:
+        # 1 is the first check, None never (the records Fly wants are not there).
+        self.issue_at_check: dict[str, int | None] = {}
+        self.checks_seen: dict[str, int] = {}
         # Organizations whose apps the token cannot read: GET answers 403 for them.
         self.invisible_orgs: set[str] = {"other-org"}
         # GraphQL add-ons (Upstash Redis), organizations and plans
@@ -250,6 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, self._graphql(body["query"], body.get("variables") or {})
         if m := re.fullmatch(r"/v1/apps/([^/]+)/ip_assignments(?:/([^/]+))?", path):
             return self._ips(method, m[1], m[2], body)
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates/([^/]+)/check", path):
+            return self._check(method, m[1], unquote(m[2]))
         if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates(?:/acme|/([^/]+))", path):
             return self._certificates(method, m[1], m[2], body)
         return 404, {"error": f"no route {method} {path}"}
@@ -418,6 +424,64 @@ class _Handler(BaseHTTPRequestHandler):
             del certs[name]
             return 204, None
         return 405, {"error": "method not allowed"}
+
+    def _check(self, method: str, app: str, name: str) -> tuple[int, Any]:
+        """POST .../check: validate again; issued at the configured check, or never.
+
+        Shapes from superfly/docs machines/api/certificates-resource (Check certificate
+        status): the detail with `certificates[]` ({source, status, expires_at,
+        issuer, issued[]}) and `validation` flags; while pending, the flag of the
+        missing record is false and `validation_errors` says which.
+        """
+        state = self.server.state
+        if method != "POST":
+            return 405, {"error": "method not allowed"}
+        if app not in state.apps:
+            return 404, {"error": "app not found"}
+        cert = state.certificates.get(app, {}).get(name)
+        if cert is None:
+            return 404, {"error": "certificate not found"}
+        seen = state.checks_seen[name] = state.checks_seen.get(name, 0) + 1
+        at = state.issue_at_check.get(name, 1)
+        if at is not None and seen >= at:
+            cert.update(
+                status="active",
+                configured=True,
+                certificates=[
+                    {
+                        "source": "fly",
+                        "status": "active",
+                        "created_at": "2026-01-15T12:00:00Z",
+                        "expires_at": "2026-04-15T12:00:00Z",
+                        "issuer": None,
+                        "issued": [
+                            {
+                                "type": "ecdsa",
+                                "expires_at": "2026-04-15T12:00:00Z",
+                                "certificate_authority": "lets_encrypt",
+                            }
+                        ],
+                    }
+                ],
+                validation={
+                    "dns_configured": True,
+                    "alpn_configured": True,
+                    "http_configured": True,
+                    "ownership_txt_configured": True,
+                },
+                validation_errors=[],
+            )
+        else:
+            cert["validation_errors"] = [
+                {
+                    "code": None,
+                    "message": f"_fly-ownership.{name} TXT record not found",
+                    "remediation": f"Add a TXT record _fly-ownership.{name}",
+                    "timestamp": _now(),
+                }
+            ]
+        detail = self._certificate(app, cert)
+        return 200, {**detail, "dns_records": {"a": [], "aaaa": [], "cname": []}}
 
     def do_GET(self) -> None:
         self._handle("GET")
