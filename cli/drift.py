@@ -91,10 +91,14 @@ def _wanted_size(kind: str, cpus: int, memory_mb: int) -> str:
     return _size({"cpu_kind": kind, "cpus": cpus, "memory_mb": memory_mb})
 
 
-def _counts(key: str, wanted: dict[str, int], live: Counter[str], what: str) -> list[Finding]:
+def _counts(
+    key: str, wanted: dict[str, int], live: Counter[str], what: str, *, by_region: bool = False
+) -> list[Finding]:
+    """One finding per region whose count differs; `by_region`: the key is a map of
+    regions (`webhost:regions.fra`), named down to the region the stack sets."""
     return [
         Finding(
-            f"{key}.{region}" if region in wanted else key,
+            f"{key}.{region}" if by_region and region in wanted else key,
             f"{wanted.get(region, 0)} {what} wanted in {region}, {live.get(region, 0)} running",
         )
         for region in sorted(set(wanted) | set(live))
@@ -119,7 +123,7 @@ def _app(config: StackConfig, client: FlyClient) -> list[Finding]:
         == APP_GROUP
     ]
     live = Counter(str(m.get("region")) for m in ours)
-    found += _counts("webhost:regions", dict(config.regions), live, "app machines")
+    found += _counts("webhost:regions", dict(config.regions), live, "app machines", by_region=True)
     vm = config.vm
     wanted = _wanted_size(vm.cpu_kind, vm.cpus, vm.memory_mb)
     for m in ours:
