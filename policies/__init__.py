@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies import edge, safety, sizing
+from policies import edge, release, safety, sizing
 
 PACK_NAME = "webhost"
 
-ALL: list[Policy] = [*sizing.POLICIES, *safety.POLICIES, *edge.POLICIES]
+ALL: list[Policy] = [*sizing.POLICIES, *safety.POLICIES, *edge.POLICIES, *release.POLICIES]
