@@ -1007,7 +1007,8 @@ def _problem(error: Mapping[str, Any], raw: Mapping[str, Any], secret_tops: Coll
     is_key = error["loc"][-1:] == ("[key]",)
     if is_key:
         value = loc[-1]
-    secret = str(loc[0]) in secret_tops
+    # A check across the whole model (loc empty) names its key with `@key: ` below.
+    secret = bool(loc) and str(loc[0]) in secret_tops
     # A key's name is never a secret; everything under a secret key is.
     shown = _render_value(value) if is_key or not secret else SECRET_PLACEHOLDER
     if kind == "extra_forbidden":

@@ -66,6 +66,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "shared-8x": {"vm": {"cpuKind": "shared", "cpus": 8, "memoryMb": 16384}},
     "performance-16x": {"vm": {"cpuKind": "performance", "cpus": 16, "memoryMb": 32768}},
+    "release-and-deploy": {
+        "releaseCommand": "/app/bin/migrate --verbose",
+        "deploy": {"maxUnavailable": 2, "waitTimeout": "10m"},
+    },
+    "deep-check-only-bluegreen": {
+        "deployStrategy": "bluegreen",
+        "http": {"healthCheck": {"enabled": False}},
+    },
+    "headers-from-fly-proxy": {
+        "domain": None,
+        "securityHeaders": {"hstsMaxAge": 600, "includeSubdomains": True},
+    },
     **{
         f"strategy-{s}": {"deployStrategy": s}
         for s in ("rolling", "bluegreen", "canary", "immediate")
@@ -107,3 +119,12 @@ def test_the_validator_catches_what_fly_refuses(validator: Any) -> None:
     document = rendered("prod", {})
     document["http_service"]["internal_port"] = "4000"
     assert not validator.is_valid(document)
+
+
+def test_release_command_timeout_is_the_one_key_fly_schema_lacks(validator: Any) -> None:
+    # flyctl's Deploy struct has release_command_timeout (internal/appconfig/config.go @
+    # ad0172f); the published schema's [deploy] does not, and forbids other keys.
+    document = rendered("prod", {"deploy": {"releaseCommandTimeout": "15m"}})
+    errors = [e.message for e in validator.iter_errors(document)]
+    assert len(errors) == 1
+    assert "release_command_timeout" in errors[0]
