@@ -1,8 +1,10 @@
 """How long the offline plan of the prod stack takes, against the floor it cannot beat.
 
 The floor is a fresh interpreter importing pulumi, pulumi_command and
-pulumi_cloudflare; the plan is a fresh `webhost-infra plan --stack prod`. Also
-prints the warm in-process evaluation alone. Median of several runs each.
+pulumi_cloudflare; the plan is a fresh `webhost-infra plan --stack prod`; the diff
+is a fresh `webhost-infra diff --stack prod --base HEAD` (both sides evaluated in
+one process). Also prints the warm in-process evaluation alone. Median of several
+runs each. Targets (issue 10): plan within 1.25x the floor, diff under two plans.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
+PLAN_OVER_FLOOR = 1.25
+DIFF_OVER_PLAN = 2.0
 FLOOR = "import pulumi, pulumi_command, pulumi_cloudflare"
 
 
@@ -52,9 +56,14 @@ def main() -> None:
     cli = str(Path(sys.executable).parent / "webhost-infra")
     floor = median([sys.executable, "-c", FLOOR])
     plan = median([cli, "plan", "--stack", "prod", "--format", "json"])
+    diff = median([cli, "diff", "--stack", "prod", "--base", "HEAD", "--format", "json"])
     print(f"floor (python + pulumi imports):      {floor * 1000:8.1f} ms")
     print(f"plan --stack prod (fresh process):    {plan * 1000:8.1f} ms")
-    print(f"ratio plan / floor:                   {plan / floor:8.2f}")
+    print(f"diff --stack prod --base HEAD:        {diff * 1000:8.1f} ms")
+    print(
+        f"ratio plan / floor:                   {plan / floor:8.2f} (target <= {PLAN_OVER_FLOOR})"
+    )
+    print(f"ratio diff / plan:                    {diff / plan:8.2f} (target < {DIFF_OVER_PLAN})")
     print(f"prod evaluation alone (warm, in-proc): {warm_evaluation() * 1000:7.1f} ms")
 
 
