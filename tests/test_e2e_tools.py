@@ -256,3 +256,30 @@ def test_policy_reads_a_spec_whose_counts_came_through_the_engine_as_doubles() -
     read = policy_spec.stack_config(platform)  # type: ignore[arg-type]
     assert read.regions == parsed.regions
     assert all(type(count) is int for count in read.regions.values())
+
+
+def test_certificate_check_refresh_sees_an_issued_certificate(fly_api: Any) -> None:
+    # `pulumi refresh` calls read, which mocks never do: it read the certificate
+    # through a shape without `certificates`, so an issued one read as not issued
+    # and every refresh proposed an update (found by `make e2e`).
+    from components.fly.api import FlyClient
+    from components.fly.certcheck import CertificateCheckProvider
+
+    fly_api.state.add_app("webhost-e2e", "webhost-systems")
+    client = FlyClient()
+    client.request_certificate("webhost-e2e", "www.webhost.example")
+    client.check_certificate("webhost-e2e", "www.webhost.example")
+    props = {
+        "app": "webhost-e2e",
+        "hostname": "www.webhost.example",
+        "proxied": False,
+        "timeout_seconds": 0,
+        "interval_seconds": 0,
+        "on_timeout": "fail",
+        "records": [],
+    }
+    read = CertificateCheckProvider().read("webhost-e2e/www.webhost.example", props)
+    assert read.outs is not None
+    assert read.outs["issued"] is True
+    assert read.outs["missing"] == []
+    assert read.outs["issuer"] == "lets_encrypt"

@@ -575,6 +575,13 @@ class FlyClient:
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
         return parse(_CERTIFICATE, self.request("GET", path), "GET", path)
 
+    def get_certificate_detail(self, app: str, hostname: str) -> CheckedCertificate:
+        """GET of the certificate with its `certificates[]` and `validation`: Fly answers
+        the same detail as the check (fly-go flaps/flaps_certificates.go GetCertificate
+        and CheckCertificate @ 22d6e51 both decode CertificateDetailResponse)."""
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
+        return parse(_CHECKED_CERTIFICATE, self.request("GET", path), "GET", path)
+
     def check_certificate(self, app: str, hostname: str) -> CheckedCertificate:
         """Ask Fly to validate `hostname` again now (superfly/docs machines/api/
         certificates-resource.html.markerb @ 5c22c8c, "Check certificate status")."""

@@ -155,7 +155,9 @@ class CertificateCheckProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         app, hostname = id_.split("/", 1)
         try:
-            answer = FlyClient().get_certificate(app, hostname)
+            # The detail, not get_certificate's shape: that one drops `certificates`,
+            # so an issued certificate read back as not issued.
+            answer = FlyClient().get_certificate_detail(app, hostname)
         except FlyNotFound:
             return ReadResult("", {})
         return ReadResult(id_, outputs(props, answer))
