@@ -292,3 +292,38 @@ def tier_sizing_problems(
             f"region, not {primary_machines}"
         )
     return problems
+
+
+# -- Monitoring (components/monitoring) ---------------------------------------------
+# Fly's managed Prometheus (superfly/docs monitoring/metrics.html.md @ 5c22c8c,
+# "Querying" and "External or self-hosted Grafana"): one endpoint per organization,
+# queried with an `Authorization` header, `FlyV1 <token>` for tokens made by
+# `fly tokens create` (the read-only kind the data source uses), `Bearer <token>`
+# only for `flyctl auth token`. About 15 days of retention ("Retention, cost, and
+# limits"), which the longest alert window below (6h) fits well inside.
+FLY_PROMETHEUS_URL: Final = "https://api.fly.io/prometheus/{org}/"
+FLY_PROMETHEUS_AUTH_SCHEME: Final = "FlyV1"
+# The environment variable the data source's read-only Fly token comes from (a token
+# of the same kind as FLY_API_TOKEN, provisioned in the same CI environments).
+FLY_METRICS_TOKEN_ENV: Final = "FLY_METRICS_TOKEN"
+# Multi-window, multi-burn-rate alerts (Google SRE workbook, "Alerting on SLOs",
+# recommendation 6, table 5-8, for a 99.9% / 30-day SLO): page when 2% of the
+# budget burns in 1h (burn rate 14.4, long window 1h, short window 5m) or 5% in 6h
+# (burn rate 6, long window 6h, short window 30m). The short window is 1/12 of the
+# long one, so the alert resets soon after the burn stops.
+BURN_RATE_WINDOWS: Final[tuple[tuple[float, str, str], ...]] = (
+    (14.4, "1h", "5m"),
+    (6.0, "6h", "30m"),
+)
+# The runbook's targets: 99.9% uptime and API responses under 200 ms.
+AVAILABILITY_TARGET: Final = 0.999
+SLO_WINDOW_DAYS: Final = 30
+LATENCY_P95_MS: Final = 200
+# Grafana synthetic monitoring's public probes, as the SDK's own examples name them
+# (pulumiverse_grafana 2.44.0 syntheticmonitoring/check.py: probes["ohio"],
+# ["frankfurt"], ["london"], ["mumbai"]); looked up by name with get_probes.
+DEFAULT_PROBES: Final = ("Ohio", "Frankfurt", "London", "Mumbai")
+# syntheticmonitoring/check.py (pulumiverse_grafana 2.44.0): frequency 1000..3600000 ms,
+# timeout 1000..180000 ms, at most 5 custom labels.
+SM_FREQUENCY_MS: Final = (1_000, 3_600_000)
+SM_TIMEOUT_MS: Final = (1_000, 180_000)

@@ -669,6 +669,90 @@ class Redis(_Model):
         return plan
 
 
+# Grafana's root URL (pulumiverse_grafana 2.44.0 provider.py, `url`: "The root URL of a
+# Grafana server"): https only, since the provider sends its token to it.
+GrafanaUrl = Annotated[
+    str,
+    _matches(
+        r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?",
+        "an https URL such as https://webhost.grafana.net",
+    ),
+]
+ContactName = Annotated[
+    str, _matches(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}", "1..64 letters, digits, spaces, . _ -")
+]
+ProbeName = Annotated[str, _matches(r"[A-Za-z][A-Za-z0-9]{0,39}", "a probe name such as Frankfurt")]
+
+
+class ContactPoint(_Model):
+    """Where alerts go. The URL or the addresses are secrets: set with `--secret --path`."""
+
+    name: ContactName
+    """Grafana contact point name."""
+    kind: Literal["webhook", "email"]
+    """`webhook` (url) or `email` (addresses)."""
+    url: SecretStr | None = None
+    """Webhook URL (Slack, PagerDuty, ... incoming webhooks); secret."""
+    addresses: SecretStr | None = None
+    """Email addresses, separated by `;` or `,`; secret."""
+
+    @model_validator(mode="after")
+    def _target_fits_kind(self) -> ContactPoint:
+        wanted, other = ("url", "addresses") if self.kind == "webhook" else ("addresses", "url")
+        if getattr(self, wanted) is None:
+            raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted}")
+        if getattr(self, other) is not None:
+            raise ValueError(f"@{other}: a {self.kind} contact point takes {wanted}, not {other}")
+        return self
+
+
+def _unique_contacts(points: list[ContactPoint]) -> list[ContactPoint]:
+    names = [p.name for p in points]
+    if duplicated := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"contact point names must be unique: {', '.join(duplicated)}")
+    return points
+
+
+def _unique_probes(probes: list[str]) -> list[str]:
+    lowered = [p.lower() for p in probes]
+    if duplicated := sorted({p for p in probes if lowered.count(p.lower()) > 1}):
+        raise ValueError(f"{', '.join(duplicated)} listed twice")
+    return probes
+
+
+class Monitoring(_Model):
+    """Grafana watching the runbook's targets (components/monitoring).
+
+    The Grafana token comes from GRAFANA_AUTH (and GRAFANA_SM_ACCESS_TOKEN for the
+    probes), the data source's read-only Fly token from FLY_METRICS_TOKEN: never here.
+    """
+
+    url: GrafanaUrl
+    """Grafana to manage (its token: GRAFANA_AUTH in the environment)."""
+    folder: Annotated[str, Field(min_length=1, max_length=100)] = "WebHost"
+    """Folder of the dashboard and the alert rules (the app name is appended)."""
+    availability_target: Annotated[float, Field(strict=True, ge=0.9, lt=1)] = (
+        catalog.AVAILABILITY_TARGET
+    )
+    """Share of requests answered without a 5xx (0.999 is the runbook's 99.9%)."""
+    slo_window_days: Annotated[int, Field(ge=7, le=90)] = catalog.SLO_WINDOW_DAYS
+    """Days the availability target is measured over (the error budget's period)."""
+    latency_p95_ms: Annotated[int, Field(ge=10, le=60_000)] = catalog.LATENCY_P95_MS
+    """p95 response time target per region, in ms (the runbook's 200)."""
+    probes: Annotated[
+        list[ProbeName], Field(min_length=1, max_length=32), AfterValidator(_unique_probes)
+    ] = list(catalog.DEFAULT_PROBES)
+    """Grafana synthetic monitoring probes that check the health path."""
+    probe_frequency_ms: Annotated[
+        int, Field(ge=catalog.SM_FREQUENCY_MS[0], le=catalog.SM_FREQUENCY_MS[1])
+    ] = 60_000
+    """How often each probe checks, in ms."""
+    synthetic: bool = True
+    """Make the synthetic checks (needs GRAFANA_SM_ACCESS_TOKEN)."""
+    contact_points: Annotated[list[ContactPoint], AfterValidator(_unique_contacts)] = []
+    """Where alerts go; the first is the default route. Empty: Grafana's own policy."""
+
+
 DERIVED_ENV_NAMES: frozenset[str] = frozenset({"PORT", "REGIONS", "POOL_SIZE"})
 # What Fly's Phoenix launcher writes into rel/env.sh.eex (flyctl scanner/phoenix.go
 # PhoenixCallback @ ad0172f), rendered into [env] instead, plus the shared cookie.
@@ -754,6 +838,8 @@ class StackConfig(_Model):
     """Postgres cluster and read replicas; sets DATABASE_URL and DATABASE_READ_URL."""
     redis: Redis | None = None
     """Upstash Redis; sets REDIS_URL."""
+    monitoring: Monitoring | None = None
+    """Grafana data source, dashboard, alert rules and probes; nothing when absent."""
     stripe_secret_key: SecretStr | None = None
     """STRIPE_SECRET_KEY for the app; set with `--secret`."""
     stripe_webhook_secret: SecretStr | None = None
@@ -1081,6 +1167,11 @@ def _secret_problems(
                     f"`pulumi config set --secret --path '{full}.NAME' <value>`"
                 )
                 refused.add(key)
+        elif key == _MONITORING:
+            found = _monitoring_secret_problems(full, value, secret_keys, secure_paths)
+            problems += found
+            if found:
+                refused.add(key)
         elif full in secret_keys:
             refused.add(key)
             where = _secure_under(full, secure_paths or ())
@@ -1099,6 +1190,58 @@ def _secret_problems(
                     for p in paths
                 ]
     return problems, refused
+
+
+_MONITORING = "monitoring"
+
+
+def _config_path(loc: SecurePath) -> str:
+    """A key path as `pulumi config set --path` spells it (`a.b[0].c`)."""
+    text = f"{NAMESPACE}:{loc[0]}"
+    for part in loc[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+_CONTACT_SECRETS = frozenset({"url", "addresses"})
+
+
+def _monitoring_secret_problems(
+    full: str,
+    value: Any,
+    secret_keys: Collection[str],
+    secure_paths: Collection[SecurePath] | None,
+) -> list[str]:
+    """webhost:monitoring is plain config but for its contact points' url and addresses.
+
+    Setting one with `--secret --path` marks the whole key secret, so under the engine
+    (which decrypts before the program runs) only the stack file says which paths are
+    encrypted: offline each is checked, under the engine a secret key is trusted.
+    """
+    points = value.get("contactPoints") if isinstance(value, Mapping) else None
+    wanted: set[SecurePath] = {
+        (_MONITORING, "contactPoints", i, field)
+        for i, point in enumerate(points if isinstance(points, list) else [])
+        if isinstance(point, Mapping)
+        for field in _CONTACT_SECRETS
+        if point.get(field) is not None
+    }
+    if secure_paths is None:
+        encrypted = wanted if full in secret_keys else set()
+        stray: list[SecurePath] = []
+    else:
+        found = {(_MONITORING, *p[1:]) for p in _secure_under(full, secure_paths)}
+        encrypted = found & wanted
+        stray = sorted(found - wanted, key=str)
+    problems = [
+        f"{_path(p)}: not encrypted, so it sits in the stack file in plain text; set it "
+        f"with `pulumi config set --secret --path '{_config_path(p)}' <value>`"
+        for p in sorted(wanted - encrypted, key=str)
+    ]
+    problems += [
+        f"{_path(p)}: a secure value, but this key is plain config that reaches resource "
+        "inputs in the clear; set it without --secret"
+        for p in stray
+    ]
+    return problems
 
 
 def _collisions(values: Mapping[str, Any]) -> list[str]:

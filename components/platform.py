@@ -17,6 +17,7 @@ from components.app import FlyApp, FlyAppArgs
 from components.config import StackConfig
 from components.edge import Edge, EdgeArgs
 from components.fly.resources import IpAddress
+from components.monitoring import Monitoring, MonitoringArgs
 from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 
@@ -119,6 +120,9 @@ class Platform(pulumi.ComponentResource):
         )
         self.fly_toml = app.fly_toml
         self.secret_names = app.secret_names
+        if config.monitoring is not None:
+            # Watches the app from outside: nothing in the app's graph waits for it.
+            Monitoring(name, MonitoringArgs(config=config, url=self.url), child)
         self.register_outputs(
             {
                 "app_name": self.app_name,

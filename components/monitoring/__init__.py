@@ -1,0 +1,308 @@
+"""Monitoring (`webhost:monitoring:Monitoring`): the runbook's targets, watched in Grafana.
+
+A Grafana provider of its own (the stack's `webhost:monitoring.url`; its token from
+GRAFANA_AUTH), a Prometheus data source on the org's Fly Prometheus, a folder, a
+dashboard generated from code, the alert rules (components/monitoring/alerts.py),
+contact points and their notification policy, and synthetic HTTP checks of the
+app's health paths from Grafana's public probes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from components import catalog
+from components.config import Monitoring as MonitoringConfig
+from components.config import StackConfig
+from components.monitoring import alerts, dashboard
+
+# The expression engine's datasource uid in a rule stage (pulumiverse_grafana 2.44.0
+# alerting/rule_group.py, `datasource_uid`: "-100" if this stage is an expression).
+EXPRESSION_UID = "-100"
+UID_MAX = 40  # Grafana refuses longer uids (dashboards, folders, data sources)
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    config: StackConfig
+    url: pulumi.Input[str]  # the app's public URL, which the probes check
+
+
+class MonitoringTokenMissing(pulumi.RunError):
+    """`up` without the data source's token: the data source would lose its header."""
+
+
+def _uid(text: str) -> str:
+    return text[:UID_MAX]
+
+
+def fly_token() -> pulumi.Output[str]:
+    """The data source's read-only Fly token, from FLY_METRICS_TOKEN, as a secret.
+
+    From the environment, like FLY_API_TOKEN: a Fly token that CI's environments
+    hold and rotate, which no stack file, plan or diff then has to carry. In a
+    preview without it the value is unknown (shown as computed); `up` refuses.
+    """
+    token = os.environ.get(catalog.FLY_METRICS_TOKEN_ENV, "").strip()
+    if token:
+        return pulumi.Output.secret(token)
+    if not pulumi.runtime.is_dry_run():
+        raise MonitoringTokenMissing(
+            f"webhost:monitoring: {catalog.FLY_METRICS_TOKEN_ENV} is not set; the Fly "
+            "data source needs a read-only token (`fly tokens create readonly <org>`)"
+        )
+    return _unknown_secret()
+
+
+def _unknown_secret() -> pulumi.Output[str]:
+    """An Output the engine shows as computed, and secret, as a preview shows a value
+    it cannot know yet."""
+    loop = asyncio.get_event_loop()
+    value: asyncio.Future[str] = loop.create_future()
+    value.set_result("")
+    known: asyncio.Future[bool] = loop.create_future()
+    known.set_result(False)
+    secret: asyncio.Future[bool] = loop.create_future()
+    secret.set_result(True)
+    return pulumi.Output(set(), value, known, secret)
+
+
+def probe_ids(available: Mapping[str, int], wanted: list[str]) -> list[int]:
+    """Probe ids by name, case-insensitively; a name Grafana lacks is an error naming it."""
+    by_name = {name.lower(): probe for name, probe in available.items()}
+    missing = [name for name in wanted if name.lower() not in by_name]
+    if missing:
+        raise pulumi.RunError(
+            f"webhost:monitoring.probes: {', '.join(missing)} not among Grafana's probes "
+            f"({', '.join(sorted(available)) or 'none'})"
+        )
+    return [by_name[name.lower()] for name in wanted]
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Grafana resources watching one stack's app and data tier."""
+
+    data_source_uid: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhost:monitoring:Monitoring", name, None, opts)
+        config = args.config
+        monitoring = config.monitoring
+        if monitoring is None:
+            raise ValueError("Monitoring needs webhost:monitoring")
+        app = config.app_name
+        # pulumiverse_grafana 2.44.0 provider.py: `url` is the Grafana root URL; `auth`
+        # and `sm_access_token`, left unset, come from GRAFANA_AUTH and
+        # GRAFANA_SM_ACCESS_TOKEN, which the SDK marks secret.
+        provider = grafana.Provider(f"{name}-grafana", url=monitoring.url, opts=self._child())
+        child = self._child(provider)
+
+        # superfly/docs monitoring/metrics.html.md @ 5c22c8c, "External or self-hosted
+        # Grafana": URL https://api.fly.io/prometheus/<org-slug>/, header Authorization
+        # `FlyV1 <token>` for tokens from `fly tokens create`. oss/data_source.py:
+        # http_headers is "Custom HTTP headers", sent by Grafana, stored secret.
+        source = grafana.oss.DataSource(
+            f"{name}-fly-prometheus",
+            type="prometheus",
+            name=f"Fly Prometheus ({config.org})",
+            uid=_uid(f"{app}-fly-prom"),
+            url=catalog.FLY_PROMETHEUS_URL.format(org=config.org),
+            access_mode="proxy",
+            http_headers=fly_token().apply(
+                lambda token: {"Authorization": f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {token}"}
+            ),
+            # Fly's docs: MetricsQL behind a Prometheus-compatible query API.
+            json_data_encoded=json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
+            opts=child,
+        )
+        folder = grafana.oss.Folder(
+            f"{name}-folder",
+            title=f"{monitoring.folder} {app}",
+            uid=_uid(f"{app}-monitoring"),
+            opts=child,
+        )
+        board_uid = _uid(f"{app}-overview")
+        board = grafana.oss.Dashboard(
+            f"{name}-dashboard",
+            folder=folder.uid,
+            config_json=source.uid.apply(
+                lambda uid: dashboard.model(config, monitoring, board_uid, uid)
+            ),
+            overwrite=True,
+            opts=child,
+        )
+        self._alerting(name, config, monitoring, source, folder, child)
+        if monitoring.synthetic:
+            self._probes(name, config, monitoring, args.url, folder, provider, child)
+
+        self.data_source_uid = source.uid
+        self.dashboard_url = board.url
+        self.register_outputs(
+            {"data_source_uid": self.data_source_uid, "dashboard_url": self.dashboard_url}
+        )
+
+    def _child(self, provider: pulumi.ProviderResource | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=provider)
+
+    def _alerting(
+        self,
+        name: str,
+        config: StackConfig,
+        monitoring: MonitoringConfig,
+        source: grafana.oss.DataSource,
+        folder: grafana.oss.Folder,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        rules = [
+            grafana.alerting.RuleGroupRuleArgs(
+                name=rule.name,
+                condition="B",
+                for_=rule.for_,
+                no_data_state=rule.no_data,
+                exec_err_state="Error",
+                labels={"severity": rule.severity, "app": config.app_name},
+                annotations={"summary": rule.summary},
+                datas=[
+                    grafana.alerting.RuleGroupRuleDataArgs(
+                        ref_id="A",
+                        datasource_uid=source.uid,
+                        relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
+                            from_=rule.lookback_s, to=0
+                        ),
+                        model=source.uid.apply(functools.partial(_query_model, rule.expr)),
+                    ),
+                    grafana.alerting.RuleGroupRuleDataArgs(
+                        ref_id="B",
+                        datasource_uid=EXPRESSION_UID,
+                        relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
+                            from_=0, to=0
+                        ),
+                        model=json.dumps(
+                            {
+                                "refId": "B",
+                                "type": "threshold",
+                                "expression": "A",
+                                "conditions": [
+                                    {"evaluator": {"type": rule.op, "params": [rule.threshold]}}
+                                ],
+                                "datasource": {"type": "__expr__", "uid": EXPRESSION_UID},
+                            },
+                            sort_keys=True,
+                        ),
+                    ),
+                ],
+            )
+            for rule in alerts.rules(config, monitoring)
+        ]
+        grafana.alerting.RuleGroup(
+            f"{name}-alerts",
+            name=f"{config.app_name} targets",
+            folder_uid=folder.uid,
+            interval_seconds=60,
+            rules=rules,
+            opts=child,
+        )
+        points = [
+            grafana.alerting.ContactPoint(
+                f"{name}-contact-{index}",
+                name=point.name,
+                webhooks=(
+                    [
+                        grafana.alerting.ContactPointWebhookArgs(
+                            url=pulumi.Output.secret(point.url.get_secret_value())
+                        )
+                    ]
+                    if point.url is not None
+                    else None
+                ),
+                emails=(
+                    [
+                        grafana.alerting.ContactPointEmailArgs(
+                            addresses=pulumi.Output.secret(
+                                _addresses(point.addresses.get_secret_value())
+                            )
+                        )
+                    ]
+                    if point.addresses is not None
+                    else None
+                ),
+                opts=child,
+            )
+            for index, point in enumerate(monitoring.contact_points)
+        ]
+        if points:
+            # Grafana keeps one notification policy tree per org: this owns it.
+            grafana.alerting.NotificationPolicy(
+                f"{name}-policy",
+                contact_point=points[0].name,
+                group_bies=["alertname", "app"],
+                opts=child,
+            )
+
+    def _probes(
+        self,
+        name: str,
+        config: StackConfig,
+        monitoring: MonitoringConfig,
+        url: pulumi.Input[str],
+        folder: grafana.oss.Folder,
+        provider: grafana.Provider,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        found = grafana.syntheticmonitoring.get_probes_output(
+            opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        )
+        ids = found.probes.apply(lambda probes: probe_ids(probes, monitoring.probes))
+        paths = {"health": config.http.health_check.path}
+        if config.http.deep_check.enabled:
+            paths["deep-health"] = config.http.deep_check.path
+        for kind, path in paths.items():
+            grafana.syntheticmonitoring.Check(
+                f"{name}-probe-{kind}",
+                job=f"{config.app_name} {kind}",
+                target=pulumi.Output.from_input(url).apply(functools.partial(_join, path=path)),
+                probes=ids,
+                frequency=monitoring.probe_frequency_ms,
+                # The probe's own budget: a response slower than this is a failure.
+                timeout=max(catalog.SM_TIMEOUT_MS[0], 5 * monitoring.latency_p95_ms),
+                labels={"app": config.app_name},
+                settings=grafana.syntheticmonitoring.CheckSettingsArgs(
+                    http=grafana.syntheticmonitoring.CheckSettingsHttpArgs(
+                        method="GET", fail_if_not_ssl=True, valid_status_codes=[200]
+                    )
+                ),
+                folder_uid=folder.uid,
+                opts=child,
+            )
+
+
+def _addresses(text: str) -> list[str]:
+    return [a.strip() for a in text.replace(";", ",").split(",") if a.strip()]
+
+
+def _query_model(expr: str, uid: str) -> str:
+    """Stage A: an instant PromQL query on the Fly data source."""
+    return json.dumps(
+        {
+            "refId": "A",
+            "expr": expr,
+            "instant": True,
+            "datasource": {"type": "prometheus", "uid": uid},
+        },
+        sort_keys=True,
+    )
+
+
+def _join(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}{path}"

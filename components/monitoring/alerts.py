@@ -1,0 +1,138 @@
+"""The alert rules: what each watches, its PromQL, its threshold, how long it must hold.
+
+Each rule is two stages as Grafana's unified alerting evaluates them (the SDK's
+RuleGroup example, pulumiverse_grafana 2.44.0 alerting/rule_group.py): stage A an
+instant PromQL query on the Fly data source, stage B a threshold expression on A
+(datasource uid "-100", the expression engine, as the same example and the
+`datasource_uid` docstring name it). The rule fires while B holds for `for_`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components import catalog
+from components.config import Monitoring, StackConfig
+from components.monitoring import queries
+
+# Names the availability and latency rules carry: the prod policy looks for them.
+AVAILABILITY = "availability-burn-rate"
+LATENCY = "latency-p95"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    expr: str
+    op: str  # the threshold's evaluator: gt or lt
+    threshold: float
+    lookback_s: int  # how far back stage A's relative time range reaches
+    for_: str
+    severity: str  # page: wake someone; ticket: look in working hours
+    summary: str
+    no_data: str = "OK"  # no series means nothing is wrong (the query filters)
+
+
+def _seconds(window: str) -> int:
+    unit = {"m": 60, "h": 3600, "d": 86400}[window[-1]]
+    return int(window[:-1]) * unit
+
+
+def app_rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
+    app = config.app_name
+    budget = 1 - monitoring.availability_target
+    rules = [
+        Rule(
+            name=f"{AVAILABILITY}-{factor:g}x-{long}",
+            expr=queries.burn_rate_alert(app, budget, factor, long, short),
+            op="gt",
+            threshold=round(factor * budget, 9),
+            lookback_s=_seconds(long),
+            # The short window already debounces: the workbook's alerts fire at once.
+            for_="0s",
+            severity="page",
+            summary=(
+                f"{app}: 5xx share over {long} and {short} burns the "
+                f"{monitoring.availability_target:.4%} / {monitoring.slo_window_days}d error "
+                f"budget {factor:g} times too fast"
+            ),
+        )
+        for factor, long, short in catalog.BURN_RATE_WINDOWS
+    ]
+    rules += [
+        Rule(
+            name=LATENCY,
+            expr=queries.latency_p95_by_region(app),
+            op="gt",
+            threshold=monitoring.latency_p95_ms / 1000,
+            lookback_s=600,
+            for_="10m",
+            severity="page",
+            summary=f"{app}: p95 at Fly's edge above {monitoring.latency_p95_ms} ms in a region",
+        ),
+        Rule(
+            name="oom-killed",
+            expr=queries.oom_kills(app),
+            op="gt",
+            threshold=0,
+            lookback_s=600,
+            for_="0s",
+            severity="ticket",
+            summary=f"{app}: a machine was killed for running out of memory",
+        ),
+        Rule(
+            name="restarting",
+            expr=queries.exits(app),
+            op="gt",
+            threshold=2,
+            lookback_s=900,
+            for_="0s",
+            severity="page",
+            summary=f"{app}: more than 2 instances exited in 15 minutes in a region",
+        ),
+    ]
+    return rules
+
+
+def postgres_rules(config: StackConfig) -> list[Rule]:
+    if config.postgres is None or config.postgres_name is None:
+        return []
+    pg, db = config.postgres, config.postgres_name
+    members = pg.cluster_size + len(pg.replica_regions)
+    return [
+        Rule(
+            name="postgres-members-down",
+            expr=queries.members_up(db),
+            op="lt",
+            threshold=members,
+            lookback_s=300,
+            for_="5m",
+            severity="page",
+            summary=f"{db}: fewer than its {members} members (cluster and replicas) report",
+            no_data="Alerting",  # no member reporting at all is the worst case
+        ),
+        Rule(
+            name="postgres-replication-lag",
+            expr=queries.replication_lag(db),
+            op="gt",
+            threshold=30,
+            lookback_s=300,
+            for_="5m",
+            severity="page",
+            summary=f"{db}: a replica is more than 30 s behind the primary",
+        ),
+        Rule(
+            name="postgres-wal-archiving-failing",
+            expr=queries.archive_failures(db),
+            op="gt",
+            threshold=0,
+            lookback_s=3600,
+            for_="0s",
+            severity="ticket",
+            summary=f"{db}: WAL segments failed to archive to the backup bucket in the last hour",
+        ),
+    ]
+
+
+def rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
+    return [*app_rules(config, monitoring), *postgres_rules(config)]
