@@ -305,7 +305,7 @@ FLY_PROMETHEUS_URL: Final = "https://api.fly.io/prometheus/{org}/"
 FLY_PROMETHEUS_AUTH_SCHEME: Final = "FlyV1"
 # The environment variable the data source's read-only Fly token comes from (a token
 # of the same kind as FLY_API_TOKEN, provisioned in the same CI environments).
-FLY_METRICS_TOKEN_ENV: Final = "FLY_METRICS_TOKEN"
+FLY_METRICS_TOKEN_ENV: Final = "FLY_METRICS_TOKEN"  # noqa: S105 - a variable name
 # Multi-window, multi-burn-rate alerts (Google SRE workbook, "Alerting on SLOs",
 # recommendation 6, table 5-8, for a 99.9% / 30-day SLO): page when 2% of the
 # budget burns in 1h (burn rate 14.4, long window 1h, short window 5m) or 5% in 6h

@@ -1201,6 +1201,8 @@ def _config_path(loc: SecurePath) -> str:
     for part in loc[1:]:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return text
+
+
 _CONTACT_SECRETS = frozenset({"url", "addresses"})
 
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies import edge, release, safety, sizing
+from policies import edge, monitoring, release, safety, sizing
 
 PACK_NAME = "webhost"
 
-ALL: list[Policy] = [*sizing.POLICIES, *safety.POLICIES, *edge.POLICIES, *release.POLICIES]
+ALL: list[Policy] = [
+    *sizing.POLICIES,
+    *safety.POLICIES,
+    *edge.POLICIES,
+    *release.POLICIES,
+    *monitoring.POLICIES,
+]

@@ -142,9 +142,19 @@ class Monitoring(pulumi.ComponentResource):
             overwrite=True,
             opts=child,
         )
-        self._alerting(name, config, monitoring, source, folder, child)
+        self._alerting(
+            name, config=config, monitoring=monitoring, source=source, folder=folder, child=child
+        )
         if monitoring.synthetic:
-            self._probes(name, config, monitoring, args.url, folder, provider, child)
+            self._probes(
+                name,
+                config=config,
+                monitoring=monitoring,
+                url=args.url,
+                folder=folder,
+                provider=provider,
+                child=child,
+            )
 
         self.data_source_uid = source.uid
         self.dashboard_url = board.url
@@ -158,6 +168,7 @@ class Monitoring(pulumi.ComponentResource):
     def _alerting(
         self,
         name: str,
+        *,
         config: StackConfig,
         monitoring: MonitoringConfig,
         source: grafana.oss.DataSource,
@@ -253,6 +264,7 @@ class Monitoring(pulumi.ComponentResource):
     def _probes(
         self,
         name: str,
+        *,
         config: StackConfig,
         monitoring: MonitoringConfig,
         url: pulumi.Input[str],
