@@ -95,8 +95,9 @@ def test_the_pack_has_the_policies_the_issue_names() -> None:
         "edge-records",
         "margin",
         "image-digest",
+        "monitoring",
     }
-    advisory = {"margin", "image-digest"}
+    advisory = {"margin", "image-digest", "monitoring"}
     for name in advisory:
         level = POLICIES[name].enforcement_level
         assert level is not None

@@ -1,0 +1,275 @@
+"""Monitoring under mocks: what `webhost:monitoring` creates, its wiring, its secrets,
+its config errors and the prod policy."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+
+from cli import engine
+from components import config as config_module
+from components.monitoring import probe_ids
+from tests.conftest import run, stack_doc
+from tests.known import KnownMocks
+from tests.test_policies import platform, resource, stack_violations
+
+DATA_SOURCE = "grafana:oss/dataSource:DataSource"
+RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
+FOLDER = "grafana:oss/folder:Folder"
+CHECK = "grafana:syntheticMonitoring/check:Check"
+CONTACT = "grafana:alerting/contactPoint:ContactPoint"
+POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
+PROVIDER = "pulumi:providers:grafana"
+GET_PROBES = "grafana:syntheticMonitoring/getProbes:getProbes"
+TOKEN = "fly-metrics-token-that-must-not-leak"
+HOOK = "https://hooks.example/services/T0/B0/secret-hook-path"
+PROBES = {"Ohio": 11, "Frankfurt": 22, "London": 33, "Mumbai": 44, "Tokyo": 55}
+
+
+class GrafanaMocks(KnownMocks):
+    """After `up`: data sources and folders answer with their uid, probes are listed."""
+
+    def __init__(self, probes: dict[str, int] | None = None) -> None:
+        super().__init__()
+        self.probes = PROBES if probes is None else probes
+
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == GET_PROBES:
+            return {"probes": self.probes, "id": "probes"}, []
+        return super().call(args)
+
+
+def with_contact(doc: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    doc["webhost:monitoring"]["contactPoints"] = [
+        {"name": "oncall", "kind": "webhook", "url": {"secure": "v1:ciphertext"}}
+    ]
+    return doc
+
+
+@pytest.fixture
+def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> engine.Evaluation:
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    return run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+
+
+def test_prod_declares_the_data_source_dashboard_rules_and_probes(
+    prod: engine.Evaluation,
+) -> None:
+    for kind in (PROVIDER, DATA_SOURCE, FOLDER, DASHBOARD, RULE_GROUP):
+        assert len(prod.by_type(kind)) == 1, kind
+    jobs = sorted(r.inputs["job"] for r in prod.by_type(CHECK))
+    assert jobs == ["webhost-prod deep-health", "webhost-prod health"]
+    component = prod.one("webhost:monitoring:Monitoring")
+    assert all(r.parent == component.urn for r in prod.by_type(DATA_SOURCE) + prod.by_type(CHECK))
+
+
+def test_a_stack_without_monitoring_creates_no_grafana_resource(tmp_path: Path) -> None:
+    staging = run(stack_doc("staging"), tmp_path, stack="staging")
+    assert "webhost:monitoring" not in stack_doc("staging")
+    assert not [r.type for r in staging.resources if "grafana" in r.type or "monitoring" in r.type]
+
+
+def test_the_data_source_is_the_orgs_fly_prometheus_with_a_secret_flyv1_header(
+    prod: engine.Evaluation,
+) -> None:
+    source = prod.one(DATA_SOURCE)
+    shown, secret_keys = source.rendered_inputs()
+    assert shown["url"] == "https://api.fly.io/prometheus/webhost-systems/"
+    assert shown["type"] == "prometheus"
+    assert "httpHeaders" in secret_keys
+    headers = source.inputs["httpHeaders"]["value"]
+    assert headers == {"Authorization": f"FlyV1 {TOKEN}"}
+
+
+def test_the_token_is_in_no_input_shown_and_no_output(prod: engine.Evaluation) -> None:
+    for registration in prod.resources:
+        shown, _ = registration.rendered_inputs()
+        assert TOKEN not in json.dumps(shown), registration.name
+    assert TOKEN not in json.dumps(prod.rendered_outputs())
+
+
+def test_every_rule_queries_the_data_source_by_its_uid(prod: engine.Evaluation) -> None:
+    source, group = prod.one(DATA_SOURCE), prod.one(RULE_GROUP)
+    uid = source.inputs["uid"]
+    assert source.urn in group.dependencies
+    for rule in group.inputs["rules"]:
+        query, threshold = rule["datas"]
+        assert query["datasourceUid"] == uid
+        assert json.loads(query["model"])["datasource"]["uid"] == uid
+        assert threshold["datasourceUid"] == "-100"
+        assert rule["condition"] == threshold["refId"] == "B"
+
+
+def test_the_dashboard_panels_use_the_data_source(prod: engine.Evaluation) -> None:
+    uid = prod.one(DATA_SOURCE).inputs["uid"]
+    board = json.loads(prod.one(DASHBOARD).inputs["configJson"])
+    titles = [p["title"] for p in board["panels"]]
+    assert any("p95 latency by region" in t for t in titles)
+    assert any("Postgres replication lag" in t for t in titles)
+    assert {t["datasource"]["uid"] for p in board["panels"] for t in p["targets"]} == {uid}
+
+
+def test_the_rules_cover_availability_latency_oom_restarts_and_postgres(
+    prod: engine.Evaluation,
+) -> None:
+    names = [r["name"] for r in prod.one(RULE_GROUP).inputs["rules"]]
+    assert names == [
+        "availability-burn-rate-14.4x-1h",
+        "availability-burn-rate-6x-6h",
+        "latency-p95",
+        "oom-killed",
+        "restarting",
+        "postgres-members-down",
+        "postgres-replication-lag",
+        "postgres-wal-archiving-failing",
+    ]
+
+
+def test_the_burn_rate_thresholds_follow_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    doc = copy.deepcopy(stack_doc("prod"))
+    doc["webhost:monitoring"]["availabilityTarget"] = 0.99
+    found = run(doc, tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    rules = {r["name"]: r for r in found.one(RULE_GROUP).inputs["rules"]}
+    model = json.loads(rules["availability-burn-rate-14.4x-1h"]["datas"][1]["model"])
+    assert model["conditions"][0]["evaluator"]["params"] == [pytest.approx(0.144)]
+
+
+def test_probes_check_the_health_paths_from_the_configured_probes(
+    prod: engine.Evaluation,
+) -> None:
+    checks = {r.inputs["job"]: r.inputs for r in prod.by_type(CHECK)}
+    health = checks["webhost-prod health"]
+    assert health["target"] == "https://webhost.example/api/health"
+    assert health["probes"] == [11, 22, 33, 44]
+    assert health["settings"]["http"]["failIfNotSsl"] is True
+
+
+def test_a_probe_grafana_lacks_is_one_line_naming_it() -> None:
+    with pytest.raises(Exception, match=r"webhost:monitoring.probes: Atlantis not among"):
+        probe_ids(PROBES, ["ohio", "Atlantis"])
+    assert probe_ids(PROBES, ["ohio", "tokyo"]) == [11, 55]
+
+
+def test_up_without_the_fly_token_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    with pytest.raises(Exception, match="FLY_METRICS_TOKEN is not set"):
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+
+
+def test_a_preview_without_the_fly_token_shows_it_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    found = run(stack_doc("prod"), tmp_path, stack="prod")
+    shown, _ = found.one(DATA_SOURCE).rendered_inputs()
+    assert shown.get("httpHeaders") in (engine.SECRET, engine.COMPUTED)
+
+
+def test_a_contact_point_gets_its_secret_url_and_owns_the_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    found = run(
+        with_contact(stack_doc("prod")), tmp_path, stack="prod", preview=False,
+        mocks=GrafanaMocks(),
+    )  # fmt: skip
+    contact = found.one(CONTACT)
+    shown, secret_keys = contact.rendered_inputs()
+    assert shown["name"] == "oncall"
+    assert "webhooks" in secret_keys
+    assert found.one(POLICY).inputs["contactPoint"] == "oncall"
+
+
+def test_without_contact_points_grafanas_own_policy_is_left_alone(
+    prod: engine.Evaluation,
+) -> None:
+    assert prod.by_type(CONTACT) == [] and prod.by_type(POLICY) == []
+
+
+def _raw(monitoring: dict[str, Any]) -> dict[str, str]:
+    doc = stack_doc("staging")
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in doc.items()}
+    raw["webhost:monitoring"] = json.dumps(monitoring)
+    return raw
+
+
+def test_a_contact_url_in_plain_text_is_refused_without_showing_it() -> None:
+    point = {"name": "oncall", "kind": "webhook", "url": HOOK}
+    with pytest.raises(config_module.ConfigError) as caught:
+        config_module.parse(_raw({"url": "https://g.example", "contactPoints": [point]}))
+    assert caught.value.problems == [
+        "webhost:monitoring.contactPoints.0.url: not encrypted, so it sits in the stack file "
+        "in plain text; set it with `pulumi config set --secret --path "
+        "'webhost:monitoring.contactPoints[0].url' <value>`"
+    ]
+    assert HOOK not in str(caught.value)
+
+
+def test_a_secure_value_elsewhere_in_monitoring_is_refused() -> None:
+    raw = _raw({"url": "https://g.example"})
+    with pytest.raises(config_module.ConfigError, match=r"webhost:monitoring.url: a secure"):
+        config_module.parse(raw, {"webhost:monitoring"}, {("webhost:monitoring", "url")})
+
+
+def test_a_webhook_without_a_url_names_the_key() -> None:
+    raw = _raw({"url": "https://g.example", "contactPoints": [{"name": "x", "kind": "webhook"}]})
+    with pytest.raises(config_module.ConfigError) as caught:
+        config_module.parse(raw)
+    assert any(
+        p.startswith("webhost:monitoring.contactPoints.0.url") and "needs url" in p
+        for p in caught.value.problems
+    )
+
+
+def test_grafana_url_must_be_https() -> None:
+    with pytest.raises(config_module.ConfigError, match=r"webhost:monitoring.url = .*https URL"):
+        config_module.parse(_raw({"url": "http://grafana.internal"}))
+
+
+# -- the prod policy -------------------------------------------------------------------
+def rule_group(names: list[str]) -> list[Any]:
+    owner = platform()
+    component = resource("webhost:monitoring:Monitoring", "webhost", {}, parent=owner)
+    group = resource(RULE_GROUP, "webhost-alerts", {"rules": [{"name": n} for n in names]},
+                     parent=component)  # fmt: skip
+    return [owner, component, group]
+
+
+def test_policy_reports_a_stack_without_monitoring() -> None:
+    found = stack_violations("monitoring", [platform(monitoring=None)])
+    assert len(found) == 1 and "webhost:monitoring is not set" in found[0]
+
+
+def test_policy_reports_a_missing_latency_rule() -> None:
+    found = stack_violations("monitoring", rule_group(["availability-burn-rate-14.4x-1h"]))
+    assert found == [
+        "app webhost-prod: no latency alert rule in the stack's Grafana rule group "
+        "(grafana:alerting/ruleGroup:RuleGroup under webhost:monitoring:Monitoring)"
+    ]
+
+
+def test_policy_passes_availability_and_latency_rules() -> None:
+    names = ["availability-burn-rate-14.4x-1h", "latency-p95"]
+    assert stack_violations("monitoring", rule_group(names)) == []
+
+
+def test_prod_makes_monitoring_mandatory_and_staging_disables_it() -> None:
+    root = Path(__file__).resolve().parents[1] / "policies" / "config"
+    assert json.loads((root / "prod.json").read_text())["monitoring"] == {
+        "enforcementLevel": "mandatory"
+    }
+    assert json.loads((root / "staging.json").read_text())["monitoring"] == {
+        "enforcementLevel": "disabled"
+    }
