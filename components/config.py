@@ -729,7 +729,9 @@ class Monitoring(_Model):
 
     url: GrafanaUrl
     """Grafana to manage (its token: GRAFANA_AUTH in the environment)."""
-    folder: Annotated[str, Field(min_length=1, max_length=100)] = "WebHost"
+    folder: Annotated[
+        str, _matches(r"[!-~][ -~]{0,99}", "1..100 printable characters, such as WebHost")
+    ] = "WebHost"
     """Folder of the dashboard and the alert rules (the app name is appended)."""
     availability_target: Annotated[float, Field(strict=True, ge=0.9, lt=1)] = (
         catalog.AVAILABILITY_TARGET
