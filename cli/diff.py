@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -163,7 +164,33 @@ class InputChange:
     def describe(self) -> str:
         if self.secret:
             return f"{self.path}: secret changed"
+        if _multiline(self.old) and _multiline(self.new):
+            return f"{self.path}: {_lines_changed(self.old, self.new)}"
         return f"{self.path}: {_text(self.old)} -> {_text(self.new)}"
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value.strip()
+
+
+def _lines_changed(old: str, new: str) -> str:
+    """A text input (a rendered fly.toml) by the lines that differ, the first few shown."""
+    before, after = old.strip().splitlines(), new.strip().splitlines()
+    removed: list[str] = []
+    added: list[str] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            removed += before[i1:i2]
+            added += after[j1:j2]
+    shown = [f"-{_text(line.strip())}" for line in removed[:2]]
+    shown += [f"+{_text(line.strip())}" for line in added[:2]]
+    more = len(removed) + len(added) - len(shown)
+    return (
+        f"{len(removed)} line(s) out, {len(added)} in: "
+        + " ".join(shown)
+        + (f" (+{more} more)" if more > 0 else "")
+    )
 
 
 def _text(value: Any) -> str:

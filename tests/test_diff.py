@@ -98,6 +98,10 @@ def test_an_added_region_shows_its_machines_at_the_regional_price(repo: Path) ->
     row = rows["app machines (performance-2x 4096 MB) in sjc"]
     assert (row["before"], row["after"]) == (0.0, pytest.approx(regional))
     assert prod["summary"]["text"].startswith(f"+0 ~1 -0, cost +${regional:,.2f}/month")
+    code, text, _ = run(repo, "prod", "text")
+    assert code == 0
+    # the rendered fly.toml's change shown by the line that differs
+    assert 'environment.WEBHOST_FLY_TOML: 1 line(s) out, 1 in: -REGIONS = "iad,fra,sin" ' in text
     before, after = prod["cost"]["before"]["margin"], prod["cost"]["after"]["margin"]
     assert after < before
     assert row["marginPoints"] == pytest.approx(-regional / prod["cost"]["after"]["revenue"] * 100)
