@@ -147,6 +147,7 @@ def test_without_a_data_tier_the_app_gets_no_data_secrets(tmp_path: Path) -> Non
     evaluation = run(doc, tmp_path, stack="staging", preview=False, mocks=KnownMocks())
     assert evaluation.rendered_outputs()["secretNames"] == [
         "LIVE_VIEW_SIGNING_SALT",
+        "RELEASE_COOKIE",
         "SECRET_KEY_BASE",
         "TOKEN_SIGNING_SECRET",
     ]

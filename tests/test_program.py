@@ -57,6 +57,7 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     assert {r.type for r in custom if r.parent == edge.urn} == {
         IP,
         CERT,
+        "pulumi-python:dynamic/fly:CertificateCheck",  # components/fly/certcheck.py
         RECORD,
         ZONE_SETTING,
         RULESET,
