@@ -162,10 +162,14 @@ def test_a_probe_grafana_lacks_is_one_line_naming_it() -> None:
     assert probe_ids(PROBES, ["ohio", "tokyo"]) == [11, 55]
 
 
-def test_up_without_the_fly_token_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_up_without_the_fly_token_keeps_the_header_it_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
-    with pytest.raises(Exception, match="FLY_METRICS_TOKEN is not set"):
-        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    found = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    source = found.one(DATA_SOURCE)
+    assert "httpHeaders" not in source.inputs
+    assert source.ignore_changes == ("httpHeaders",)
 
 
 def test_a_preview_without_the_fly_token_shows_it_computed(

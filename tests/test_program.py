@@ -62,7 +62,10 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
         ZONE_SETTING,
         RULESET,
     }
-    assert all(r.parent in {app.urn, edge.urn, postgres.urn, redis.urn} for r in custom)
+    monitoring = prod.one("webhost:monitoring:Monitoring")  # components/monitoring
+    assert monitoring.parent == platform.urn
+    parents = {app.urn, edge.urn, postgres.urn, redis.urn, monitoring.urn}
+    assert all(r.parent in parents for r in custom)
 
 
 def test_deploy_waits_for_app_secrets_addresses_and_data(prod: engine.Evaluation) -> None:

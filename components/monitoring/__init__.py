@@ -44,21 +44,25 @@ def _uid(text: str) -> str:
     return text[:UID_MAX]
 
 
-def fly_token() -> pulumi.Output[str]:
+def fly_token() -> pulumi.Output[str] | None:
     """The data source's read-only Fly token, from FLY_METRICS_TOKEN, as a secret.
 
     From the environment, like FLY_API_TOKEN: a Fly token that CI's environments
     hold and rotate, which no stack file, plan or diff then has to carry. In a
-    preview without it the value is unknown (shown as computed); `up` refuses.
+    preview without it the value is unknown (shown as computed); `up` warns.
     """
     token = os.environ.get(catalog.FLY_METRICS_TOKEN_ENV, "").strip()
     if token:
         return pulumi.Output.secret(token)
     if not pulumi.runtime.is_dry_run():
-        raise MonitoringTokenMissing(
-            f"webhost:monitoring: {catalog.FLY_METRICS_TOKEN_ENV} is not set; the Fly "
-            "data source needs a read-only token (`fly tokens create readonly <org>`)"
+        # Never clear a working header on a run that lacks the variable: the data
+        # source then ignores changes to it (see Monitoring) and this warns.
+        pulumi.log.warn(
+            f"webhost:monitoring: {catalog.FLY_METRICS_TOKEN_ENV} is not set; the Fly data "
+            "source keeps the header it has (a new one gets none): set a read-only token "
+            "(`fly tokens create readonly <org>`)"
         )
+        return None
     return _unknown_secret()
 
 
@@ -75,8 +79,13 @@ def _unknown_secret() -> pulumi.Output[str]:
     return pulumi.Output(set(), value, known, secret)
 
 
-def probe_ids(available: Mapping[str, int], wanted: list[str]) -> list[int]:
+def probe_ids(available: Mapping[str, int] | None, wanted: list[str]) -> list[int]:
     """Probe ids by name, case-insensitively; a name Grafana lacks is an error naming it."""
+    if not available:
+        # No answer at all (not a list without the name): nothing to pick from; Grafana
+        # then refuses a check without probes, naming it.
+        pulumi.log.warn("webhost:monitoring.probes: Grafana listed no probes")
+        return []
     by_name = {name.lower(): probe for name, probe in available.items()}
     missing = [name for name in wanted if name.lower() not in by_name]
     if missing:
@@ -112,6 +121,7 @@ class Monitoring(pulumi.ComponentResource):
         # Grafana": URL https://api.fly.io/prometheus/<org-slug>/, header Authorization
         # `FlyV1 <token>` for tokens from `fly tokens create`. oss/data_source.py:
         # http_headers is "Custom HTTP headers", sent by Grafana, stored secret.
+        token = fly_token()
         source = grafana.oss.DataSource(
             f"{name}-fly-prometheus",
             type="prometheus",
@@ -119,12 +129,19 @@ class Monitoring(pulumi.ComponentResource):
             uid=_uid(f"{app}-fly-prom"),
             url=catalog.FLY_PROMETHEUS_URL.format(org=config.org),
             access_mode="proxy",
-            http_headers=fly_token().apply(
-                lambda token: {"Authorization": f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {token}"}
+            http_headers=(
+                token.apply(
+                    lambda value: {"Authorization": f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {value}"}
+                )
+                if token is not None
+                else None
             ),
             # Fly's docs: MetricsQL behind a Prometheus-compatible query API.
             json_data_encoded=json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(ignore_changes=["httpHeaders"] if token is None else None),
+            ),
         )
         folder = grafana.oss.Folder(
             f"{name}-folder",
