@@ -37,6 +37,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 FAKE = Path(__file__).resolve().parents[1] / "e2e" / "fake_cloudflare"
 sys.path.insert(0, str(FAKE))
+sys.path.insert(1, str(FAKE.parent))  # e2e/fakeprovider, the fakes' shared package
 
 from fakecf import api  # noqa: E402
 from fakecf.provider import FakeCloudflare, ZoneLookupError, from_plain, to_plain  # noqa: E402

@@ -8,17 +8,13 @@ Cloudflare behaviour lives in `api`, the input rules in `schema`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from pulumi.provider.experimental.property_value import (
-    Computed,
-    PropertyValue,
-    ResourceReference,
-)
+from fakeprovider import values
+from fakeprovider.values import plain_map, secret_keys, wrap
+from fakeprovider.values import type_token as _token
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -53,67 +49,18 @@ from fakecf.schema import (
 )
 from fakecf.store import CallLog, Store
 
+# Re-exported: the tests build and read values with them.
+from_plain = values.from_plain
+to_plain = values.to_plain
+
 NAME = "cloudflare"
 GET_ZONE_FUNCTION = "cloudflare:index/getZone:getZone"
 GET_RULESETS_FUNCTION = "cloudflare:index/getRulesets:getRulesets"
 
 
 def sdk_version() -> str:
-    """The version the Python SDK asks the engine for: its pulumi-plugin.json
-    (pulumi_cloudflare 6.23.1), read without importing the SDK."""
-    spec = importlib.util.find_spec("pulumi_cloudflare")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("pulumi_cloudflare is not installed beside the fake provider")
-    manifest = Path(next(iter(spec.submodule_search_locations))) / "pulumi-plugin.json"
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
-
-
-# --- PropertyValue <-> plain Python ------------------------------------------------------
-
-
-def to_plain(value: PropertyValue) -> Any:
-    inner = value.value
-    if isinstance(inner, Computed):
-        return UNKNOWN
-    if isinstance(inner, ResourceReference):
-        return inner.urn
-    if isinstance(inner, Mapping):
-        return {k: to_plain(v) for k, v in inner.items()}
-    if isinstance(inner, Sequence) and not isinstance(inner, str):
-        return [to_plain(v) for v in inner]
-    return inner
-
-
-def plain_map(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
-    return {k: to_plain(v) for k, v in values.items()}
-
-
-def from_plain(value: Any, secret: bool = False) -> PropertyValue:
-    if isinstance(value, Mapping):
-        inner: Any = {str(k): from_plain(v) for k, v in value.items()}
-    elif isinstance(value, (list, tuple)):
-        inner = [from_plain(v) for v in value]
-    elif isinstance(value, int) and not isinstance(value, bool):
-        inner = float(value)  # PropertyValue numbers are floats
-    else:
-        inner = value
-    return PropertyValue(inner, is_secret=secret)
-
-
-def secret_keys(values: Mapping[str, PropertyValue]) -> set[str]:
-    return {k for k, v in values.items() if v.contains_secret()}
-
-
-def wrap(values: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
-    """Plain values back into PropertyValues, a secret input's output kept secret."""
-    return {k: from_plain(v, k in secrets) for k, v in values.items() if v is not None}
-
-
-def _token(qualified_type: str) -> str:
-    """A URN's type is qualified by its parents' types (`webhost:edge:Edge$cloudflare:...`);
-    the resource's own token is the last part (pulumi/pulumi sdk/go/common/resource/urn.go)."""
-    return qualified_type.rsplit("$", 1)[-1]
+    """The version the Python SDK asks the engine for (pulumi_cloudflare 6.23.1)."""
+    return values.sdk_version("pulumi_cloudflare")
 
 
 def _inputs_of(token: str, outputs: Mapping[str, Any]) -> dict[str, Any]:

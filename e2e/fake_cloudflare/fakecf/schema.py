@@ -26,9 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# The engine sends a value it cannot know yet (preview) as this string
-# (pulumi/pulumi sdk/python/lib/pulumi/runtime/rpc.py, UNKNOWN).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from fakeprovider import values
+from fakeprovider.values import is_unknown
+
+# The engine's marker for a value unknown at preview (e2e/fakeprovider/values.py),
+# re-exported for the provider and the tests.
+UNKNOWN = values.UNKNOWN
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -191,10 +194,6 @@ class Failure:
 
     path: str  # Pulumi property path, e.g. rules[0].actionParameters.edgeTtl.mode
     reason: str
-
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
 
 
 def _go_quote_list(values: tuple[str, ...]) -> str:

@@ -1,0 +1,10 @@
+"""What every fake provider plugin of `make e2e` shares (e2e/fake_cloudflare, e2e/fake_grafana).
+
+- `store`: one JSON state file shared by every plugin process, under a lock, and the
+  JSON-lines call log (names only, never a value);
+- `values`: PropertyValues to plain Python and back, secrets kept, unknowns marked;
+- `server`: serving a provider over gRPC as a plugin does, with the SDK's DiffConfig
+  bug fixed and a fake's own API errors reaching the engine without a traceback.
+
+A fake's launcher puts `e2e/` (this package) and its own directory on PYTHONPATH.
+"""
