@@ -1,0 +1,5 @@
+"""Serve the fake as a provider plugin: `python -m fakegrafana <engine address> [flags]`."""
+
+from fakegrafana.server import main
+
+main()

@@ -1,0 +1,578 @@
+"""The Pulumi side: a resource provider answering the engine as pulumiverse-grafana would.
+
+Built on the Python SDK's provider base (pulumi 3.272.0,
+pulumi/provider/experimental/provider.py), like e2e/fake_cloudflare; the shared parts
+(state file, log, value conversions, server) are e2e/fakeprovider. The input rules live
+in `schema`; what "Grafana" does with a resource is here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fakeprovider import values
+from fakeprovider.values import UNKNOWN, plain_map, secret_keys, type_token, wrap
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
+    PropertyDiff,
+    PropertyDiffKind,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+
+from fakegrafana import schema
+from fakegrafana.schema import (
+    CHECK_TYPE,
+    CONTACT_POINT_TYPE,
+    DASHBOARD_TYPE,
+    DATA_SOURCE_TYPE,
+    FOLDER_TYPE,
+    GET_PROBES_FUNCTION,
+    NOTIFICATION_POLICY_TYPE,
+    RESOURCES,
+    RULE_GROUP_TYPE,
+)
+from fakegrafana.store import CallLog, Store
+
+NAME = "grafana"
+ORG = 1  # the provider's default org_id
+SM_TOKENS = frozenset({CHECK_TYPE})  # resources served by the Synthetic Monitoring API
+
+# Where each resource lives in the state file.
+COLLECTION = {
+    DATA_SOURCE_TYPE: "dataSources",
+    FOLDER_TYPE: "folders",
+    DASHBOARD_TYPE: "dashboards",
+    RULE_GROUP_TYPE: "ruleGroups",
+    CONTACT_POINT_TYPE: "contactPoints",
+    CHECK_TYPE: "checks",
+}
+
+
+def sdk_version() -> str:
+    """The version the Python SDK asks the engine for (pulumiverse_grafana 2.44.0)."""
+    return values.sdk_version("pulumiverse_grafana")
+
+
+class GrafanaError(Exception):
+    """An answer of Grafana's API (or the provider's own refusal), as the provider words it."""
+
+
+def digest(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
+
+
+def _org_id(key: str) -> str:
+    # MakeOrgResourceID: "<org id>:<resource id>" (terraform-provider-grafana
+    # internal/resources/grafana/oss_org_id.go).
+    return f"{ORG}:{key}"
+
+
+def _key_of(resource_id: str) -> str:
+    return resource_id.split(":", 1)[1] if ":" in resource_id else resource_id
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> float | str:
+    """A rule's `for` as seconds: the provider suppresses a diff between equal durations
+    (resource_alerting_rule_group.go, `for` DiffSuppressFunc); "0" is zero."""
+    if text.strip() == "0":
+        return 0.0
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return text
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+def _dashboard_model(config_json: str) -> dict[str, Any]:
+    """NormalizeDashboardConfigJSON (resource_dashboard.go): `id` and `version` (Grafana's)
+    and each panel's `id` are not managed in code."""
+    model: dict[str, Any] = json.loads(config_json)
+    model.pop("id", None)
+    model.pop("version", None)
+    for panel in model.get("panels") or []:
+        if isinstance(panel, dict):
+            panel.pop("id", None)
+    return model
+
+
+def _rule_model(model: str) -> Any:
+    """normalizeModelJSON (resource_alerting_rule_group.go): Grafana's defaults
+    maxDataPoints 43200 and intervalMs 1000 are dropped."""
+    parsed = json.loads(model)
+    if isinstance(parsed, dict):
+        if parsed.get("maxDataPoints") == 43200:
+            parsed.pop("maxDataPoints")
+        if parsed.get("intervalMs") == 1000:
+            parsed.pop("intervalMs")
+    return parsed
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) and text != UNKNOWN else text
+    except ValueError:
+        return text
+
+
+def _canonical_model(model: Any) -> Any:
+    with contextlib.suppress(ValueError):
+        return _rule_model(model) if isinstance(model, str) else model
+    return model
+
+
+def _canonical_rule(rule: Any) -> Any:
+    if not isinstance(rule, Mapping):
+        return rule
+    out = dict(rule)
+    if isinstance(out.get("for"), str):
+        out["for"] = _seconds(out["for"])
+    out["datas"] = [
+        {**stage, "model": _canonical_model(stage.get("model"))}
+        if isinstance(stage, Mapping)
+        else stage
+        for stage in out.get("datas") or []
+    ]
+    return out
+
+
+def canonical(token: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """Values compared as the provider compares them: JSON by meaning, not by text
+    (SuppressEquivalentJSONDiffs, diffSuppressJSON), durations by length."""
+    out = dict(props)
+    for key, spec in RESOURCES[token].items():
+        if spec.kind == "json" and key in out:
+            out[key] = _json(out[key])
+    if token == DASHBOARD_TYPE and isinstance(props.get("configJson"), str):
+        with contextlib.suppress(ValueError):
+            out["configJson"] = _dashboard_model(props["configJson"])
+    if token == RULE_GROUP_TYPE and isinstance(props.get("rules"), list):
+        out["rules"] = [_canonical_rule(rule) for rule in props["rules"]]
+    return out
+
+
+class FakeGrafana(Provider):
+    """A stateful stand-in for pulumiverse-grafana: the OSS, alerting and synthetic
+    monitoring resources the monitoring component uses, and getProbes."""
+
+    def __init__(self, store: Store, log: CallLog) -> None:
+        self.store = store
+        self.log = log
+        self.url = "https://grafana.invalid"
+        self.has_auth = False
+        self.has_sm_token = False
+
+    # --- provider-level calls --------------------------------------------------------
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        self.log.write("GetSchema", wrote=False)
+        return GetSchemaResponse(json.dumps({"name": NAME, "version": sdk_version()}))
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        failures = schema.check_config(plain_map(request.new_inputs))
+        self.log.write(
+            "CheckConfig",
+            wrote=False,
+            keys=sorted(request.new_inputs),
+            failures=len(failures) or None,
+        )
+        return CheckResponse(
+            inputs=request.new_inputs,
+            failures=[CheckFailure(f.path, f.reason) for f in failures],
+        )
+
+    async def diff_config(self, request: DiffRequest) -> DiffResponse:
+        old, new = plain_map(request.old_state), plain_map(request.new_inputs)
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        self.log.write("DiffConfig", wrote=False, changed=changed)
+        return DiffResponse(changes=bool(changed), diffs=changed)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        # Names only: `auth` and `smAccessToken` are secrets (the SDK reads them from
+        # GRAFANA_AUTH and GRAFANA_SM_ACCESS_TOKEN when the program leaves them unset).
+        variables = {k.rsplit(":", 1)[-1]: values.to_plain(v) for k, v in request.args.items()} or {
+            k.rsplit(":", 1)[-1]: v for k, v in request.variables.items()
+        }
+        url = variables.get("url")
+        if isinstance(url, str) and url and url != UNKNOWN:
+            self.url = url.rstrip("/")
+        self.has_auth = bool(variables.get("auth"))
+        self.has_sm_token = bool(variables.get("smAccessToken"))
+        self.log.write("Configure", wrote=False, keys=sorted(variables))
+        return ConfigureResponse(
+            accept_secrets=True,
+            supports_preview=True,
+            accept_resources=False,
+            accept_outputs=False,
+        )
+
+    def _require_client(self, token: str) -> None:
+        """The provider builds an API client only from what it was configured with; a
+        resource whose client is missing fails (wording the fake's own)."""
+        if token in SM_TOKENS:
+            if not self.has_sm_token:
+                raise GrafanaError(
+                    "the Synthetic Monitoring client is not configured: set sm_access_token "
+                    "(or GRAFANA_SM_ACCESS_TOKEN) on the provider"
+                )
+        elif not self.has_auth:
+            raise GrafanaError(
+                "the Grafana API client is not configured: set auth (or GRAFANA_AUTH) "
+                "on the provider"
+            )
+
+    # --- resources -------------------------------------------------------------------
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        token = type_token(request.type)
+        if token not in RESOURCES:
+            failure = CheckFailure("", f"fake grafana provider does not model {token}")
+            self.log.write("Check", wrote=False, token=token, name=request.name, failures=1)
+            return CheckResponse(inputs=request.new_inputs, failures=[failure])
+        inputs, failures = schema.check(token, request.name, plain_map(request.new_inputs))
+        self.log.write(
+            "Check", wrote=False, token=token, name=request.name, failures=len(failures) or None
+        )
+        return CheckResponse(
+            inputs=wrap(inputs, secret_keys(request.new_inputs)),
+            failures=[CheckFailure(f.path, f.reason) for f in failures],
+        )
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        token = type_token(request.type)
+        fields = RESOURCES[token]
+        news = plain_map(request.new_inputs)
+        olds = canonical(token, schema.input_view(plain_map(request.old_state), fields, news))
+        news_view = canonical(token, schema.input_view(news, fields, news))
+        ignored = set(request.ignore_changes)
+        detailed: dict[str, PropertyDiff] = {}
+        replaces: list[str] = []
+        for key in sorted(olds.keys() | news_view.keys()):
+            if key in ignored or olds.get(key) == news_view.get(key):
+                continue
+            spec = fields.get(key)
+            replace = spec is not None and spec.replace
+            if key not in olds:
+                kind = PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
+            elif key not in news_view:
+                kind = PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
+            else:
+                kind = PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+            detailed[key] = PropertyDiff(kind, input_diff=True)
+            if replace:
+                replaces.append(key)
+        self.log.write(
+            "Diff",
+            wrote=False,
+            token=token,
+            name=request.name,
+            id=request.resource_id,
+            changed=sorted(detailed) or None,
+            replaces=replaces or None,
+        )
+        return DiffResponse(
+            changes=bool(detailed),
+            replaces=replaces,
+            diffs=sorted(detailed),
+            detailed_diff=detailed,
+            # A data source's uid or a dashboard's folder must be free before the new one
+            # exists: Grafana refuses a second data source with the same uid or name.
+            delete_before_replace=bool(replaces),
+        )
+
+    def _planned(self, token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        planned = dict(inputs)
+        for key, spec in RESOURCES[token].items():
+            if spec.output_only or (spec.computed and planned.get(key) is None):
+                planned[key] = UNKNOWN
+        return planned
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        token = type_token(request.type)
+        inputs = plain_map(request.properties)
+        secrets = secret_keys(request.properties)
+        if request.preview:
+            self.log.write("Create", wrote=False, preview=True, token=token, name=request.name)
+            return CreateResponse(None, wrap(self._planned(token, inputs), secrets))
+        try:
+            self._require_client(token)
+            with self.store.transaction() as state:
+                resource_id, outputs = self._put(state, token, None, inputs)
+        except GrafanaError:
+            self.log.write("Create", wrote=False, token=token, name=request.name, error=True)
+            raise
+        self.log.write("Create", wrote=True, token=token, name=request.name, id=resource_id)
+        return CreateResponse(resource_id, wrap(outputs, secrets))
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        token = type_token(request.type)
+        news = plain_map(request.news)
+        secrets = secret_keys(request.news)
+        name = request.urn.split("::")[-1]
+        if request.preview:
+            self.log.write("Update", wrote=False, preview=True, token=token, name=name)
+            return UpdateResponse(wrap(self._planned(token, news), secrets))
+        try:
+            self._require_client(token)
+            with self.store.transaction() as state:
+                _, outputs = self._put(state, token, request.resource_id, news)
+        except GrafanaError:
+            self.log.write("Update", wrote=False, token=token, name=name, error=True)
+            raise
+        self.log.write("Update", wrote=True, token=token, name=name, id=request.resource_id)
+        return UpdateResponse(wrap(outputs, secrets))
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        token = type_token(request.type)
+        self._require_client(token)
+        snapshot = self.store.snapshot()
+        held = self._get(snapshot, token, request.resource_id)
+        if held is None:
+            # Gone: an empty id tells the engine the resource no longer exists (the
+            # provider's CheckReadError clears the id on a 404).
+            self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=False)
+            return ReadResponse()
+        known = plain_map(request.properties)
+        outputs = self._outputs(token, held, known)
+        self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=True)
+        secrets = secret_keys(request.properties) | secret_keys(request.inputs)
+        fields = RESOURCES[token]
+        inputs = {k: v for k, v in outputs.items() if k in fields and not fields[k].output_only}
+        return ReadResponse(request.resource_id, wrap(outputs, secrets), wrap(inputs, secrets))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        token = type_token(request.type)
+        name = request.urn.split("::")[-1]
+        self._require_client(token)
+        with self.store.transaction() as state:
+            if token == NOTIFICATION_POLICY_TYPE:
+                # Deleting the policy tree resets it to Grafana's default.
+                state.pop("notificationPolicy", None)
+            else:
+                state[COLLECTION[token]].pop(_key_of(request.resource_id), None)
+        self.log.write("Delete", wrote=True, token=token, name=name, id=request.resource_id)
+
+    # --- "Grafana" ---------------------------------------------------------------------
+
+    def _get(self, state: Mapping[str, Any], token: str, resource_id: str) -> Any:
+        if token == NOTIFICATION_POLICY_TYPE:
+            return state.get("notificationPolicy")
+        return state[COLLECTION[token]].get(_key_of(resource_id))
+
+    def _put(
+        self, state: dict[str, Any], token: str, resource_id: str | None, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Create (resource_id None) or update one resource; returns its id and outputs."""
+        held = dict(inputs)
+        held["orgId"] = str(ORG)
+        if token == NOTIFICATION_POLICY_TYPE:
+            if inputs["contactPoint"] not in state["contactPoints"]:
+                raise GrafanaError(
+                    "[PUT /v1/provisioning/policies][400] "
+                    f'{{"message":"receiver \'{inputs["contactPoint"]}\' does not exist"}}'
+                )
+            state["notificationPolicy"] = held
+            return "policy", held
+        putters = {
+            DATA_SOURCE_TYPE: self._put_data_source,
+            FOLDER_TYPE: self._put_folder,
+            DASHBOARD_TYPE: self._put_dashboard,
+            RULE_GROUP_TYPE: self._put_rule_group,
+            CONTACT_POINT_TYPE: self._put_contact_point,
+            CHECK_TYPE: self._put_check,
+        }
+        key, held = putters[token](state, resource_id, inputs, held)
+        state[COLLECTION[token]][key] = held
+        rid = key if token == CHECK_TYPE else _org_id(key)
+        return rid, self._outputs(token, held, inputs)
+
+    def _put_data_source(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        key = str(inputs.get("uid") or (rid and _key_of(rid)) or _new_uid())
+        taken = [u for u, ds in state["dataSources"].items() if ds["name"] == inputs["name"]]
+        if [u for u in taken if u != key] or (rid is None and key in state["dataSources"]):
+            raise GrafanaError(
+                "[POST /datasources][409] addDataSourceConflict "
+                '{"message":"data source with the same name already exists"}'
+            )
+        held["uid"] = key
+        # Header values: only a digest, never the secret itself (see store.py).
+        held["httpHeaders"] = {
+            k: digest(v) for k, v in (inputs.get("httpHeaders") or {}).items()
+        } or None
+        return key, held
+
+    def _put_folder(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        key = str(inputs.get("uid") or (rid and _key_of(rid)) or _new_uid())
+        held["uid"] = key
+        held["url"] = f"{self.url}/dashboards/f/{key}/"
+        return key, held
+
+    def _put_dashboard(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        model = _dashboard_model(str(inputs["configJson"]))
+        folder = inputs.get("folder")
+        if folder and _key_of(str(folder)) not in state["folders"]:
+            raise GrafanaError(
+                '[POST /dashboards/db][400] postDashboardBadRequest {"message":"folder not found"}'
+            )
+        key = str(model.get("uid") or (rid and _key_of(rid)) or _new_uid())
+        before = state["dashboards"].get(key)
+        held["uid"] = key
+        held["configJson"] = json.dumps(model, sort_keys=True)
+        held["version"] = (before["version"] + 1) if before else 1
+        held["dashboardId"] = before["dashboardId"] if before else _next_id(state)
+        slug = re.sub(r"[^a-z0-9]+", "-", str(model.get("title", "")).lower()).strip("-")
+        held["url"] = f"{self.url}/d/{key}/{slug}"
+        return key, held
+
+    def _put_rule_group(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        if inputs["folderUid"] not in state["folders"]:
+            raise GrafanaError(
+                "[PUT /v1/provisioning/folder/{FolderUID}/rule-groups/{Group}][400] "
+                '{"message":"folder does not exist"}'
+            )
+        # packGroupID: "<folder uid>;<group name>" (resource_alerting_rule_group.go).
+        key = f"{inputs['folderUid']};{inputs['name']}"
+        old = state["ruleGroups"].get(key, {}).get("rules", [])
+        uids = {r.get("name"): r.get("uid") for r in old}
+        held["rules"] = [
+            {**rule, "uid": rule.get("uid") or uids.get(rule["name"]) or _new_uid()}
+            for rule in inputs["rules"]
+        ]
+        return key, held
+
+    def _put_contact_point(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        key = str(inputs["name"])
+        old = state["contactPoints"].get(key, {})
+        for kind in ("webhooks", "emails"):
+            olds = old.get(kind) or []
+            held[kind] = [
+                {**item, "uid": (olds[i].get("uid") if i < len(olds) else None) or _new_uid()}
+                for i, item in enumerate(inputs.get(kind) or [])
+            ] or None
+        # A contact point's settings (a webhook URL, addresses) are secret: digests only.
+        return key, _digest_notifiers(held)
+
+    def _put_check(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        known = set(state["probes"].values())
+        unknown = sorted(int(p) for p in inputs["probes"] if int(p) not in known)
+        if unknown:
+            raise GrafanaError(f"invalid probe ids: {unknown}")
+        key = _key_of(rid) if rid else str(_next_id(state))
+        held["tenantId"] = 1
+        held["id"] = key
+        return key, held
+
+    def _outputs(
+        self, token: str, held: Mapping[str, Any], known: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What Read answers: the held resource, with secrets taken from what the engine
+        already knows (the API never returns them), where Grafana still has them."""
+        out = {k: v for k, v in held.items() if k != "id"}
+        if token == DATA_SOURCE_TYPE:
+            known_headers = known.get("httpHeaders") or {}
+            headers = {
+                k: known_headers[k]
+                for k, d in (held.get("httpHeaders") or {}).items()
+                if k in known_headers and digest(known_headers[k]) == d
+            }
+            # A header Grafana has with another value than the engine's: the engine's is
+            # stale, so the value reads as changed (its digest; never a plaintext).
+            headers |= {
+                k: d for k, d in (held.get("httpHeaders") or {}).items() if k not in headers
+            }
+            out["httpHeaders"] = headers or None
+        elif token == CONTACT_POINT_TYPE:
+            for kind in ("webhooks", "emails"):
+                items = held.get(kind) or []
+                old = known.get(kind) or []
+                out[kind] = [
+                    _restore(item, old[i] if i < len(old) else {}) for i, item in enumerate(items)
+                ] or None
+        return {k: v for k, v in out.items() if v is not None}
+
+    # --- functions -------------------------------------------------------------------
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        if request.tok != GET_PROBES_FUNCTION:
+            raise GrafanaError(f"fake grafana provider does not model {request.tok}")
+        self._require_client(CHECK_TYPE)
+        probes = dict(self.store.snapshot()["probes"])
+        self.log.write("Invoke", wrote=False, token=request.tok, found=len(probes))
+        args = plain_map(request.args)
+        result = {
+            "id": "probes",
+            "probes": probes,
+            "filterDeprecated": args.get("filterDeprecated", True)
+            if args.get("filterDeprecated") is not None
+            else True,
+        }
+        return InvokeResponse(return_value=wrap(result, set()))
+
+
+def _new_uid() -> str:
+    # Grafana generates a short uid when none is given (14 characters, URL-safe).
+    return uuid.uuid4().hex[:14]
+
+
+def _next_id(state: dict[str, Any]) -> int:
+    value = int(state.get("nextId", 1))
+    state["nextId"] = value + 1
+    return value
+
+
+_NOTIFIER_SECRETS = {"webhooks": "url", "emails": "addresses"}
+
+
+def _digest_notifiers(held: dict[str, Any]) -> dict[str, Any]:
+    out = dict(held)
+    for kind, key in _NOTIFIER_SECRETS.items():
+        if out.get(kind):
+            out[kind] = [{**item, key: digest(item.get(key))} for item in out[kind]]
+    return out
+
+
+def _restore(item: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
+    """A notifier as Read reports it: its secret setting from the engine's state when
+    Grafana holds the same one (by digest), else the digest (reads as changed)."""
+    out = dict(item)
+    for key in _NOTIFIER_SECRETS.values():
+        if key in out and key in known and digest(known[key]) == out[key]:
+            out[key] = known[key]
+    return out

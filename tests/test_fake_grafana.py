@@ -1,0 +1,444 @@
+"""The fake Grafana provider plugin (e2e/fake_grafana), driven in-process and over gRPC.
+
+The engine's calls are made on the provider class with the request types the SDK's
+provider base receives; one test starts the plugin through its launcher from PATH and
+speaks gRPC to it, as the engine does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pulumiverse_grafana
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    ConfigureRequest,
+    CreateRequest,
+    DeleteRequest,
+    DiffRequest,
+    InvokeRequest,
+    PropertyDiffKind,
+    ReadRequest,
+    UpdateRequest,
+)
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+FAKE = Path(__file__).resolve().parents[1] / "e2e" / "fake_grafana"
+sys.path.insert(0, str(FAKE))
+sys.path.insert(1, str(FAKE.parent))  # e2e/fakeprovider, the fakes' shared package
+
+from fakegrafana.provider import FakeGrafana, GrafanaError  # noqa: E402
+from fakegrafana.store import CallLog, Store  # noqa: E402
+from fakeprovider.values import UNKNOWN, from_plain, to_plain  # noqa: E402
+
+from components import catalog  # noqa: E402
+
+DS = "grafana:oss/dataSource:DataSource"
+FOLDER = "grafana:oss/folder:Folder"
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
+RULES = "grafana:alerting/ruleGroup:RuleGroup"
+CONTACT = "grafana:alerting/contactPoint:ContactPoint"
+POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
+CHECK = "grafana:syntheticMonitoring/check:Check"
+GET_PROBES = "grafana:syntheticMonitoring/getProbes:getProbes"
+FLY_TOKEN = "FlyV1 fm2_metrics-token-must-not-leak"
+AUTH = "glsa_grafana-auth-must-not-leak"
+SM_TOKEN = "sm-token-must-not-leak"
+
+
+def urn(token: str, name: str) -> str:
+    # Children of the Monitoring component carry its type in theirs, as in the program.
+    return f"urn:pulumi:prod::webhost::webhost:monitoring:Monitoring${token}::{name}"
+
+
+def props(values: dict[str, Any], secret: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {k: from_plain(v, k in secret) for k, v in values.items()}
+
+
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_plain(v) for k, v in values.items()}
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "grafana.json", tmp_path / "calls.jsonl"
+
+
+def configured(paths: tuple[Path, Path], **config: str) -> FakeGrafana:
+    fake = FakeGrafana(Store(paths[0]), CallLog(paths[1]))
+    args = {"url": "https://webhost.grafana.net", "auth": AUTH, "smAccessToken": SM_TOKEN}
+    args.update(config)
+    variables = {f"grafana:config:{k}": v for k, v in args.items() if v}
+    run(fake.configure(ConfigureRequest(variables, {}, True, True)))
+    return fake
+
+
+@pytest.fixture
+def fake(paths: tuple[Path, Path]) -> FakeGrafana:
+    return configured(paths)
+
+
+def data_source(**over: Any) -> dict[str, Any]:
+    ds = {
+        "type": "prometheus",
+        "name": "Fly Prometheus (webhost)",
+        "uid": "webhost-fly-prom",
+        "url": "https://api.fly.io/prometheus/webhost/",
+        "accessMode": "proxy",
+        "httpHeaders": {"Authorization": FLY_TOKEN},
+        "jsonDataEncoded": json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
+    }
+    ds.update(over)
+    return ds
+
+
+def rule_group(folder: str, **over: Any) -> dict[str, Any]:
+    group = {
+        "name": "webhost targets",
+        "folderUid": folder,
+        "intervalSeconds": 60,
+        "rules": [
+            {
+                "name": "latency-p95",
+                "condition": "B",
+                "for": "10m",
+                "noDataState": "OK",
+                "execErrState": "Error",
+                "datas": [
+                    {
+                        "refId": "A",
+                        "datasourceUid": "webhost-fly-prom",
+                        "relativeTimeRange": {"from": 600, "to": 0},
+                        "model": json.dumps({"refId": "A", "expr": "up"}),
+                    }
+                ],
+            }
+        ],
+    }
+    group.update(over)
+    return group
+
+
+def check(fake: FakeGrafana, token: str, name: str, inputs: dict[str, Any], secret=frozenset()):
+    return run(fake.check(CheckRequest(urn(token, name), {}, props(inputs, secret), b"")))
+
+
+def create(fake: FakeGrafana, token: str, name: str, inputs: dict[str, Any], secret=frozenset()):
+    checked = check(fake, token, name, inputs, secret)
+    assert not checked.failures, [f.reason for f in checked.failures]
+    return run(fake.create(CreateRequest(urn(token, name), checked.inputs, 60, False)))
+
+
+def diff(fake: FakeGrafana, token: str, created: Any, news: dict[str, Any], secret=frozenset()):
+    checked = check(fake, token, "x", news, secret)
+    return run(
+        fake.diff(
+            DiffRequest(
+                urn(token, "x"), created.resource_id, created.properties, checked.inputs, []
+            )
+        )
+    )
+
+
+def stored(paths: tuple[Path, Path]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths[0].read_text())
+    return data
+
+
+def log_entries(paths: tuple[Path, Path]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in paths[1].read_text().splitlines()]
+
+
+# --- Check: the SDK's required inputs and enums -------------------------------------------
+
+
+def test_a_missing_required_input_names_it(fake: FakeGrafana) -> None:
+    inputs = data_source()
+    del inputs["type"]
+    result = check(fake, DS, "fly", inputs)
+    assert [f.property for f in result.failures] == ["type"]
+    assert 'The argument "type" is required' in result.failures[0].reason
+    assert "Examine values at 'fly.type'." in result.failures[0].reason
+
+
+def test_nested_required_inputs_and_enums_name_their_path(fake: FakeGrafana) -> None:
+    group = rule_group("f")
+    group["rules"][0]["noDataState"] = "Silence"
+    del group["rules"][0]["datas"][0]["model"]
+    result = check(fake, RULES, "alerts", group)
+    assert sorted(f.property for f in result.failures) == [
+        "rules[0].datas[0].model",
+        "rules[0].noDataState",
+    ]
+    enum = next(f.reason for f in result.failures if f.property == "rules[0].noDataState")
+    assert 'one of ["OK" "NoData" "KeepLast" "Alerting"], got Silence' in enum
+
+
+def test_a_rule_group_needs_a_rule_and_a_check_a_range(fake: FakeGrafana) -> None:
+    assert [f.property for f in check(fake, RULES, "r", rule_group("f", rules=[])).failures] == [
+        "rules"
+    ]
+    probe = {
+        "job": "j",
+        "target": "https://x",
+        "probes": [1],
+        "settings": {"http": {"method": "GET"}},
+        "frequency": 10,
+    }
+    failures = check(fake, CHECK, "c", probe).failures
+    assert [f.property for f in failures] == ["frequency"]
+    assert "range (1000 - 3600000), got 10" in failures[0].reason
+
+
+def test_invalid_json_is_refused_and_unknowns_pass(fake: FakeGrafana) -> None:
+    bad = check(fake, DASHBOARD, "d", {"configJson": "{not json"})
+    assert [f.property for f in bad.failures] == ["configJson"]
+    assert not check(fake, DASHBOARD, "d", {"configJson": UNKNOWN, "folder": UNKNOWN}).failures
+
+
+def test_check_fills_the_provider_defaults(fake: FakeGrafana) -> None:
+    result = check(fake, RULES, "r", rule_group("f"))
+    rule = plain(result.inputs)["rules"][0]
+    assert rule["isPaused"] is False and rule["datas"][0]["queryType"] == ""
+    assert plain(check(fake, DS, "d", data_source(accessMode=None)).inputs)["accessMode"] == "proxy"
+
+
+def test_provider_config_refuses_unknown_keys_and_a_url_without_scheme(fake: FakeGrafana) -> None:
+    ok = run(fake.check_config(CheckRequest("urn", {}, props({"url": "https://g.example"}), b"")))
+    assert not ok.failures
+    bad = run(
+        fake.check_config(CheckRequest("urn", {}, props({"url": "g.example", "token": "x"}), b""))
+    )
+    assert sorted(f.property for f in bad.failures) == ["token", "url"]
+
+
+# --- lifecycle over the stateful store ------------------------------------------------------
+
+
+def test_create_read_update_delete_and_the_secret_header(
+    fake: FakeGrafana, paths: tuple[Path, Path]
+) -> None:
+    secret = frozenset({"httpHeaders"})
+    created = create(fake, DS, "fly", data_source(), secret)
+    assert created.resource_id == "1:webhost-fly-prom"
+    assert created.properties["httpHeaders"].is_secret
+    held = stored(paths)["dataSources"]["webhost-fly-prom"]
+    assert FLY_TOKEN not in paths[0].read_text()
+    assert held["httpHeaders"]["Authorization"].startswith("sha256:")
+
+    read = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    assert plain(read.properties)["httpHeaders"] == {"Authorization": FLY_TOKEN}
+    assert read.properties["httpHeaders"].is_secret
+
+    changed = diff(fake, DS, created, data_source(name="Fly (renamed)"), secret)
+    assert changed.changes and changed.diffs == ["name"] and not changed.replaces
+    run(
+        fake.update(
+            UpdateRequest(
+                urn(DS, "fly"),
+                created.resource_id,
+                created.properties,
+                props(data_source(name="Fly (renamed)"), secret),
+                60,
+                [],
+                False,
+            )
+        )
+    )
+    assert stored(paths)["dataSources"]["webhost-fly-prom"]["name"] == "Fly (renamed)"
+    run(fake.delete(DeleteRequest(urn(DS, "fly"), created.resource_id, created.properties, 60)))
+    assert stored(paths)["dataSources"] == {}
+    gone = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    assert gone.resource_id is None
+
+
+def test_refresh_sees_a_header_changed_out_of_band(
+    fake: FakeGrafana, paths: tuple[Path, Path]
+) -> None:
+    secret = frozenset({"httpHeaders"})
+    created = create(fake, DS, "fly", data_source(), secret)
+    state = stored(paths)
+    state["dataSources"]["webhost-fly-prom"]["httpHeaders"]["Authorization"] = "sha256:other"
+    paths[0].write_text(json.dumps(state))
+    read = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    assert plain(read.properties)["httpHeaders"] != {"Authorization": FLY_TOKEN}
+    again = run(
+        fake.diff(
+            DiffRequest(
+                urn(DS, "fly"), created.resource_id, read.properties, created.properties, []
+            )
+        )
+    )
+    assert again.diffs == ["httpHeaders"]
+
+
+def test_replacements_where_the_provider_forces_new(fake: FakeGrafana) -> None:
+    ds = create(fake, DS, "fly", data_source())
+    uid = diff(fake, DS, ds, data_source(uid="other"))
+    assert uid.replaces == ["uid"]
+    assert uid.detailed_diff["uid"].kind == PropertyDiffKind.UPDATE_REPLACE
+    # A data source's type is updated in place (resource_data_source.go: not ForceNew).
+    assert diff(fake, DS, ds, data_source(type="loki")).replaces == []
+    folder = create(fake, FOLDER, "f", {"title": "Monitoring", "uid": "f1"})
+    create(fake, FOLDER, "g", {"title": "Other", "uid": "f2"})
+    board = {"configJson": json.dumps({"uid": "b", "title": "B"}), "folder": "f1"}
+    created = create(fake, DASHBOARD, "b", board)
+    assert diff(fake, DASHBOARD, created, {**board, "folder": "f2"}).replaces == ["folder"]
+    group = create(fake, RULES, "r", rule_group(plain(folder.properties)["uid"]))
+    assert diff(fake, RULES, group, rule_group("f2")).replaces == ["folderUid"]
+
+
+def test_same_inputs_make_no_diff_despite_provider_filled_values(fake: FakeGrafana) -> None:
+    folder = create(fake, FOLDER, "f", {"title": "Monitoring", "uid": "f1"})
+    group = create(fake, RULES, "r", rule_group("f1"))
+    assert plain(group.properties)["rules"][0]["uid"]  # Grafana's uid for the rule
+    assert not diff(fake, RULES, group, rule_group("f1")).changes
+    model = {"uid": "b", "title": "B", "panels": [{"id": 1, "title": "p"}]}
+    board = create(fake, DASHBOARD, "b", {"configJson": json.dumps(model), "folder": "f1"})
+    assert plain(board.properties)["url"] == "https://webhost.grafana.net/d/b/b"
+    # The same model, keys in another order: no change (JSON compared by meaning).
+    same = json.dumps(dict(reversed(list(model.items()))))
+    assert not diff(fake, DASHBOARD, board, {"configJson": same, "folder": "f1"}).changes
+    assert plain(folder.properties)["url"].endswith("/dashboards/f/f1/")
+
+
+def test_grafana_refusals(fake: FakeGrafana) -> None:
+    with pytest.raises(GrafanaError, match="folder does not exist"):
+        create(fake, RULES, "r", rule_group("nowhere"))
+    create(fake, DS, "a", data_source())
+    with pytest.raises(GrafanaError, match="same name already exists"):
+        create(fake, DS, "b", data_source(uid="another"))
+    with pytest.raises(GrafanaError, match="does not exist"):
+        create(fake, POLICY, "p", {"contactPoint": "oncall", "groupBies": ["alertname"]})
+
+
+def test_without_auth_the_provider_refuses_to_act(paths: tuple[Path, Path]) -> None:
+    fake = configured(paths, auth="", smAccessToken="")
+    with pytest.raises(GrafanaError, match="GRAFANA_AUTH"):
+        create(fake, FOLDER, "f", {"title": "x"})
+    with pytest.raises(GrafanaError, match="GRAFANA_SM_ACCESS_TOKEN"):
+        run(fake.invoke(InvokeRequest(GET_PROBES, {})))
+
+
+def test_contact_point_and_policy(fake: FakeGrafana, paths: tuple[Path, Path]) -> None:
+    hook = "https://hooks.example/secret-path-must-not-leak"
+    point = create(
+        fake, CONTACT, "c", {"name": "oncall", "webhooks": [{"url": hook}]}, frozenset({"webhooks"})
+    )
+    assert point.properties["webhooks"].is_secret
+    assert hook not in paths[0].read_text()
+    read = run(fake.read(ReadRequest(urn(CONTACT, "c"), point.resource_id, point.properties, {})))
+    assert plain(read.properties)["webhooks"][0]["url"] == hook
+    assert [f.property for f in check(fake, CONTACT, "c", {"name": "empty"}).failures] == [""]
+    create(fake, POLICY, "p", {"contactPoint": "oncall", "groupBies": ["alertname", "app"]})
+    assert stored(paths)["notificationPolicy"]["contactPoint"] == "oncall"
+
+
+# --- getProbes and checks ---------------------------------------------------------------------
+
+
+def test_get_probes_answers_the_program_defaults_with_ids(fake: FakeGrafana) -> None:
+    result = run(fake.invoke(InvokeRequest(GET_PROBES, {})))
+    probes = plain(result.return_value)["probes"]
+    lowered = {name.lower(): pid for name, pid in probes.items()}
+    assert all(name.lower() in lowered for name in catalog.DEFAULT_PROBES)
+    assert all(isinstance(pid, float) and pid > 0 for pid in probes.values())
+    check_inputs = {
+        "job": "webhost health",
+        "target": "https://webhost.example/health",
+        "probes": [lowered["ohio"], lowered["london"]],
+        "settings": {"http": {"method": "GET", "failIfNotSsl": True}},
+        "timeout": 1000,
+    }
+    created = create(fake, CHECK, "probe", check_inputs)
+    assert created.resource_id.isdigit()
+    with pytest.raises(GrafanaError, match="invalid probe ids"):
+        create(fake, CHECK, "bad", {**check_inputs, "probes": [9999]})
+
+
+# --- the log: writes and secrets -------------------------------------------------------------
+
+
+def test_the_log_tells_writes_apart_and_never_holds_a_secret(
+    fake: FakeGrafana, paths: tuple[Path, Path]
+) -> None:
+    secret = frozenset({"httpHeaders"})
+    created = create(fake, DS, "fly", data_source(), secret)
+    writes = [e for e in log_entries(paths) if e["wrote"]]
+    assert [e["method"] for e in writes] == ["Create"]
+    assert not diff(fake, DS, created, data_source(), secret).changes
+    run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    assert [e for e in log_entries(paths) if e["wrote"]] == writes
+    text = paths[1].read_text()
+    for value in (FLY_TOKEN, AUTH, SM_TOKEN):
+        assert value not in text
+    assert "Configure" in {e["method"] for e in log_entries(paths)}
+
+
+def test_an_error_never_carries_the_header(fake: FakeGrafana) -> None:
+    create(fake, DS, "a", data_source(), frozenset({"httpHeaders"}))
+    with pytest.raises(GrafanaError) as raised:
+        create(fake, DS, "b", data_source(uid="x"), frozenset({"httpHeaders"}))
+    assert FLY_TOKEN not in str(raised.value)
+
+
+# --- the launcher, as the engine starts it ------------------------------------------------------
+
+
+def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "pulumi-resource-grafana").symlink_to(FAKE / "bin" / "pulumi-resource-grafana")
+    env = {
+        "PATH": f"{bindir}:/usr/bin:/bin",
+        "FAKE_GRAFANA_STATE": str(tmp_path / "grafana.json"),
+        "FAKE_GRAFANA_LOG": str(tmp_path / "calls.jsonl"),
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        ["pulumi-resource-grafana", "127.0.0.1:1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            info = stub.GetPluginInfo(empty_pb2.Empty())
+            manifest = Path(pulumiverse_grafana.__file__).parent / "pulumi-plugin.json"
+            assert info.version == json.loads(manifest.read_text())["version"] == "2.44.0"
+            # Not configured with an SM token: the provider's own message, no traceback.
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
+            assert raised.value.details().startswith("the Synthetic Monitoring client")
+            assert "Traceback" not in raised.value.details()
+            config = struct_pb2.Struct()
+            config.update({"url": "https://g.example", "smAccessToken": SM_TOKEN})
+            stub.Configure(provider_pb2.ConfigureRequest(args=config, acceptSecrets=True))
+            probes = stub.Invoke(
+                provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct())
+            )
+            assert "Ohio" in getattr(probes, "return")["probes"]
+            same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
+            assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    finally:
+        proc.terminate()
+        proc.wait()
+    log = (tmp_path / "calls.jsonl").read_text()
+    assert SM_TOKEN not in log
