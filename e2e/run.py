@@ -54,9 +54,16 @@ from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
 TOOLS_BIN = ROOT / ".tools" / "bin"
 CLOUDFLARE_BIN = ROOT / "e2e" / "fake_cloudflare" / "bin"
+GRAFANA_BIN = ROOT / "e2e" / "fake_grafana" / "bin"
 FLY_CLI = ROOT / "tests" / "fakes" / "fly_cli.py"
 PASSPHRASE = "e2e-passphrase-not-a-secret"  # noqa: S105 - a throwaway stack's
 CLOUDFLARE_TOKEN = "cf-e2e-token-must-not-leak-0123456789"  # noqa: S105 - a dummy
+# What components/monitoring reads from the environment (dummies: the fake Grafana).
+GRAFANA_TOKENS = {
+    "GRAFANA_AUTH": "glsa_e2e-grafana-auth-must-not-leak",
+    "GRAFANA_SM_ACCESS_TOKEN": "sm-e2e-token-must-not-leak",
+    "FLY_METRICS_TOKEN": "fm2_e2e-metrics-token-must-not-leak",
+}
 OPERATOR = {
     "webhost:stripeSecretKey": "sk_live_e2eOperatorSecretMustNotLeak",
     "webhost:stripeWebhookSecret": "whsec_e2eOperatorSecretMustNotLeak",
@@ -167,8 +174,8 @@ class Stack:
         state: dict[str, Any] = json.loads(path.read_text())
         return state
 
-    def cloudflare_calls(self) -> list[dict[str, Any]]:
-        path = Path(self.env["FAKE_CLOUDFLARE_LOG"])
+    def cloudflare_calls(self, log: str = "FAKE_CLOUDFLARE_LOG") -> list[dict[str, Any]]:
+        path = Path(self.env[log])
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text().splitlines()]
@@ -245,7 +252,7 @@ def copy_project(work: Path) -> None:
 def environment(
     tmp: Path, api: FakeFlyApi, fly_bin: Path, *, state: Path, log: Path, zone: str
 ) -> dict[str, str]:
-    path = [str(fly_bin), str(CLOUDFLARE_BIN)]
+    path = [str(fly_bin), str(CLOUDFLARE_BIN), str(GRAFANA_BIN)]
     tools = engine_bin()
     if tools is not None:
         path.append(str(tools))
@@ -253,7 +260,9 @@ def environment(
         path.append(str(TOOLS_BIN))  # plugins the user's install may lack
     path.append(os.environ["PATH"])
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "FLY_", "CLOUDFLARE_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PULUMI_", "FLY_", "CLOUDFLARE_", "GRAFANA_"))
     }
     env.update(
         {
@@ -275,6 +284,10 @@ def environment(
             "FAKE_CLOUDFLARE_STATE": str(tmp / "cloudflare-state.json"),
             "FAKE_CLOUDFLARE_LOG": str(tmp / "cloudflare-calls.jsonl"),
             "FAKE_CLOUDFLARE_ZONES": zone,
+            # e2e/fake_grafana/fakegrafana/store.py: its state and call log.
+            "FAKE_GRAFANA_STATE": str(tmp / "grafana-state.json"),
+            "FAKE_GRAFANA_LOG": str(tmp / "grafana-calls.jsonl"),
+            **GRAFANA_TOKENS,
             "TMPDIR": str(tmp / "scratch"),
         }
     )
@@ -413,6 +426,7 @@ def phase_up(s: Stack) -> None:
 def phase_noop(s: Stack) -> None:
     before_fly, before_api = len(s.fly_calls()), len(s.api.state.requests)
     before_cf = len(s.cloudflare_calls())
+    before_gf = len(s.cloudflare_calls("FAKE_GRAFANA_LOG"))
     s.pulumi("up", "--yes", "--expect-no-changes")
     writes = [a for a in s.fly_calls()[before_fly:] if is_fly_write(a)]
     api = [
@@ -424,6 +438,8 @@ def phase_noop(s: Stack) -> None:
     expect(not api, f"the second up sent Fly API writes: {api}")
     cf = [c["method"] for c in s.cloudflare_calls()[before_cf:] if c.get("wrote")]
     expect(not cf, f"the second up wrote to the fake Cloudflare: {cf}")
+    gf = [c["method"] for c in s.cloudflare_calls("FAKE_GRAFANA_LOG")[before_gf:] if c["wrote"]]
+    expect(not gf, f"the second up wrote to the fake Grafana: {gf}")
 
 
 def phase_refresh(s: Stack) -> None:
@@ -490,6 +506,7 @@ def phase_export(s: Stack) -> None:
     secrets = {f"app secret {k}": v for k, v in values.items() if len(v) >= 8}
     secrets |= {f"operator {k}": v for k, v in OPERATOR.items()}
     secrets |= {"FLY_API_TOKEN": TOKEN, "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN}
+    secrets |= GRAFANA_TOKENS
     leaked = sorted(name for name, value in secrets.items() if value in exported)
     expect(not leaked, f"the exported state holds in plaintext: {leaked}")
     for name in ("DATABASE_URL", "REDIS_URL"):
