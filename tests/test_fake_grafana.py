@@ -364,6 +364,18 @@ def test_get_probes_answers_the_program_defaults_with_ids(fake: FakeGrafana) -> 
     }
     created = create(fake, CHECK, "probe", check_inputs)
     assert created.resource_id.isdigit()
+    # A second up, and a refresh, find nothing to change (found by make e2e: the check
+    # once carried a Grafana org id its schema does not have, and always diffed).
+    assert not diff(fake, CHECK, created, check_inputs).changes
+    read = run(
+        fake.read(ReadRequest(urn(CHECK, "probe"), created.resource_id, created.properties, {}))
+    )
+    assert plain(read.properties) == plain(created.properties)
+    assert not run(
+        fake.diff(
+            DiffRequest(urn(CHECK, "probe"), created.resource_id, read.properties, read.inputs, [])
+        )
+    ).changes
     with pytest.raises(GrafanaError, match="invalid probe ids"):
         create(fake, CHECK, "bad", {**check_inputs, "probes": [9999]})
 
