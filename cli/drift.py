@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cli import runrate
 from components import catalog
 from components.config import StackConfig
 from components.fly.api import FlyApiError, FlyClient, FlyNotFound, FlyTokenError, ip_type_of
@@ -268,11 +269,20 @@ def _redis(config: StackConfig) -> list[Finding]:
     ]
 
 
+def _run_rate(config: StackConfig) -> list[Finding]:
+    """The machines that run, priced, against the cost estimate (cli/runrate.py): a
+    finding only when their monthly run rate breaks the margin floor; counts and
+    sizes that differ are already findings of their own above."""
+    rate = runrate.run_rate(config, runrate.read_fleets(config, _fly))
+    found = runrate.margin_finding(config, rate)
+    return [Finding(*found)] if found else []
+
+
 def check(config: StackConfig) -> list[Finding]:
     """Every difference between the live platform and `config`."""
     try:
         client = FlyClient()
-        return [*_app(config, client), *_postgres(config), *_redis(config)]
+        return [*_app(config, client), *_postgres(config), *_redis(config), *_run_rate(config)]
     except FlyTokenError as exc:
         raise DriftInputError(str(exc)) from None
     except FlyApiError as exc:

@@ -448,7 +448,8 @@ class Fly:
             entry: dict[str, Any] = {
                 "id": m["id"],
                 "name": f"{a.get('app')}-{m['id'][-4:]}",
-                "state": "started",
+                # A machine stopped by hand (or by Fly's autostop) lists as "stopped".
+                "state": m.get("state", "started"),
                 "region": m["region"],
                 "config": config,
                 "host_status": "ok",
