@@ -228,7 +228,12 @@ def test_cache_expression_matches_exact_paths_and_prefixes() -> None:
 def test_zone_settings_and_caa(tmp_path: Path, stack: str) -> None:
     evaluation = after_up(tmp_path, stack_doc(stack), stack)
     settings = {r.inputs["settingId"]: r.inputs["value"] for r in evaluation.by_type(ZONE_SETTING)}
+    headers = settings.pop("security_header", None)
     assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2"}
+    # Cloudflare sends the security headers only where its proxy is in front (prod);
+    # a DNS-only zone gets them from Fly's proxy instead.
+    proxied = stack_doc(stack)["webhost:domain"].get("proxied", False)
+    assert (headers is not None) == proxied
     zone = stack_doc(stack)["webhost:domain"]["zone"]
     caa = records(evaluation)[("CAA", zone)]
     assert caa["data"] == {"flags": 0, "tag": "issue", "value": catalog.CAA_ISSUER}
@@ -251,7 +256,8 @@ def test_zone_is_looked_up_by_name_without_a_zone_id(tmp_path: Path) -> None:
 
 def test_zone_id_given_means_no_zone_lookup(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, with_domain("prod", zoneId=ZONE_ID), "prod")
-    assert [(i.token, i.args["zoneId"]) for i in evaluation.invokes] == [(GET_RULESETS, ZONE_ID)]
+    cloudflare = [i for i in evaluation.invokes if i.token.startswith("cloudflare:")]
+    assert [(i.token, i.args["zoneId"]) for i in cloudflare] == [(GET_RULESETS, ZONE_ID)]
     ids = {
         r.inputs["zoneId"] for r in [*evaluation.by_type(RECORD), *evaluation.by_type(ZONE_SETTING)]
     }
