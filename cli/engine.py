@@ -14,9 +14,11 @@ callbacks run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import pickle
 import runpy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+@contextlib.contextmanager
+def _pickler_kept() -> Iterator[None]:
+    """Undo what the SDK's dynamic-provider serializer leaves on `pickle._Pickler`.
+
+    `serialize_provider` (pulumi sdk/python/lib/pulumi/dynamic/dynamic.py, 3.272.0)
+    wraps `pickle._Pickler._batch_setitems` and replaces `save_dict` on every dynamic
+    resource and never puts them back, so each wrapper calls the one before it. A
+    `pulumi up` registers a few dozen, but one process evaluating the program again
+    and again (the test suite, `diff`) stacks a wrapper per resource until pickling
+    overflows the recursion limit: the constructor raises and the run never ends.
+    """
+    pickler: Any = pickle._Pickler
+    saved = (pickler._batch_setitems, pickler.save_dict)
+    try:
+        yield
+    finally:
+        pickler._batch_setitems, pickler.save_dict = saved
+
+
 def _run(
     program: Callable[[], None],
     *,
@@ -235,7 +256,8 @@ def _run(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _sync_await(run_in_stack(program))
+        with _pickler_kept():
+            _sync_await(run_in_stack(program))
     finally:
         # A program that failed leaves registrations in flight: end them here.
         pending = asyncio.all_tasks(loop)
