@@ -62,7 +62,9 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
     # The stack file's placeholder image is a tag: the advisory image-digest policy says
     # so, and nothing mandatory fails.
     violations = document["policyViolations"]
-    assert [(v["policy"], v["enforcementLevel"]) for v in violations] == [("image-digest", "advisory")]
+    assert [(v["policy"], v["enforcementLevel"]) for v in violations] == [
+        ("image-digest", "advisory")
+    ]
 
 
 def test_json_prod_shows_app_secrets_passwords_and_deploy(
