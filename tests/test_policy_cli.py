@@ -28,7 +28,9 @@ def prod_with(tmp_path: Path, **changes: Any) -> Path:
 def test_real_stacks_pass_every_policy(capsys: pytest.CaptureFixture[str], stack: str) -> None:
     code, out, err = plan(capsys, "--stack", stack, "--format", "json")
     assert code == 0, err
-    assert json.loads(out)["policyViolations"] == []
+    # Only the advisory image-digest finding on prod's placeholder tag is allowed.
+    found = [(v["policy"], v["enforcementLevel"]) for v in json.loads(out)["policyViolations"]]
+    assert found == ([("image-digest", "advisory")] if stack == "prod" else [])
 
 
 @pytest.mark.parametrize(
@@ -76,7 +78,8 @@ def test_an_advisory_violation_is_reported_without_failing(
     )
     assert code == 0
     violations = json.loads(out)["policyViolations"]
-    assert [(v["policy"], v["enforcementLevel"]) for v in violations] == [("margin", "advisory")]
+    found = [(v["policy"], v["enforcementLevel"]) for v in violations]
+    assert [f for f in found if f[0] != "image-digest"] == [("margin", "advisory")]
     assert violations[0]["urn"].endswith("webhost:index:Platform::webhost")
 
 
