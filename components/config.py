@@ -487,6 +487,36 @@ class CertificateWait(_Model):
         return float(_seconds(self.interval))
 
 
+# Cloudflare's Origin CA (pulumi_cloudflare 6.23.1 origin_ca_certificate.py; the
+# Terraform provider's internal/services/origin_ca_certificate/schema.go): the validity
+# periods it issues, in days (5475, fifteen years, is its default), and its request
+# type per key type ("origin-ecc" signs an ECDSA key, "origin-rsa" an RSA one).
+ORIGIN_VALIDITY_DAYS = (7, 30, 90, 365, 730, 1095, 5475)
+ORIGIN_REQUEST_TYPES: dict[str, str] = {"ecdsa": "origin-ecc", "rsa": "origin-rsa"}
+
+
+def _origin_validity(days: int) -> int:
+    if days not in ORIGIN_VALIDITY_DAYS:
+        raise ValueError(
+            "one of the validity periods Cloudflare's Origin CA issues: "
+            f"{', '.join(str(d) for d in ORIGIN_VALIDITY_DAYS)} (days)"
+        )
+    return days
+
+
+class OriginCertificate(_Model):
+    """The Cloudflare Origin CA certificate of `certificate: origin`."""
+
+    validity_days: Annotated[int, AfterValidator(_origin_validity)] = ORIGIN_VALIDITY_DAYS[-1]
+    """Days the certificate is valid (Cloudflare's default and longest: 5475, 15 years)."""
+    key_type: Literal["ecdsa", "rsa"] = "ecdsa"
+    """The key generated in the program: ECDSA P-256 (`origin-ecc`) or RSA 2048 (`origin-rsa`)."""
+
+    @property
+    def request_type(self) -> str:
+        return ORIGIN_REQUEST_TYPES[self.key_type]
+
+
 class Domain(_Model):
     """The app's public names, on a Cloudflare zone. Field order matters for checks."""
 
@@ -506,6 +536,26 @@ class Domain(_Model):
     """Edge caching of static assets."""
     certificate_wait: CertificateWait = CertificateWait()
     """How long `up` waits for each certificate to be issued, and what a timeout does."""
+    certificate: Literal["acme", "origin"] = "acme"
+    """`acme`: Fly issues Let's Encrypt certificates; `origin`: a Cloudflare Origin CA
+    certificate made here is imported into Fly (proxied only)."""
+    origin_certificate: OriginCertificate = OriginCertificate()
+    """Validity and key type of the Origin CA certificate (`certificate: origin`)."""
+
+    @field_validator("certificate")
+    @classmethod
+    def _origin_needs_proxy(cls, certificate: str, info: ValidationInfo) -> str:
+        # An Origin CA certificate is trusted by Cloudflare's proxy alone, never by a
+        # browser: Cloudflare's docs (developers.cloudflare.com/ssl/origin-configuration/
+        # origin-ca/) have it only for an origin that "only receives traffic from proxied
+        # records"; Fly's guidance imports one only behind the proxy (superfly/docs
+        # networking/understanding-cloudflare.html.md, "Using a Cloudflare Origin Certificate").
+        if certificate == "origin" and info.data.get("proxied") is False:
+            raise ValueError(
+                "needs proxied: true; an Origin CA certificate is trusted only by "
+                "Cloudflare's proxy, so browsers reaching Fly directly would refuse it"
+            )
+        return certificate
 
     @field_validator("hosts")
     @classmethod

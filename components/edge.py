@@ -13,6 +13,11 @@ networking/understanding-cloudflare.html.md @ 5c22c8c, rewritten 2026-02):
   over HTTP-01 through the proxy. No `_acme-challenge` record: DNS-01 conflicts
   with Cloudflare's Universal SSL, whose hidden challenge records break it.
 
+With `certificate: origin` (proxied only) Fly issues nothing: a key made here and a
+Cloudflare Origin CA certificate for every host are imported into Fly per host, with
+the same `_fly-ownership` TXT record (Fly's "Using a Cloudflare Origin Certificate",
+same page), and the wait looks at the imported certificate alone.
+
 Zone-wide, for the stack that owns the zone: CAA, SSL/TLS settings and the
 static-asset cache rule.
 """
@@ -30,7 +35,10 @@ import pulumi_cloudflare as cloudflare
 from components import catalog
 from components.config import Domain, SecurityHeaders
 from components.fly.certcheck import CertificateCheck
+from components.fly.customcert import CustomCertificate
+from components.fly.customcheck import CustomCertificateCheck
 from components.fly.resources import Certificate, IpAddress
+from components.tls import OriginKey
 
 # Input names, enums and limits below are pulumi_cloudflare 6.23.1's, as its SDK
 # states them (.venv/.../pulumi_cloudflare/dns_record.py, zone_setting.py,
@@ -144,9 +152,24 @@ class Edge(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).apply(lambda zone: zone.zone_id)
 
+        origin = self._origin_certificate(name, domain) if domain.certificate == "origin" else None
         hosts: dict[str, Any] = {}
         for fqdn in domain.fqdns:
-            cert = Certificate(f"{name}-cert-{fqdn}", app=args.app, hostname=fqdn, opts=kept)
+            cert: Certificate | CustomCertificate
+            if origin is None:
+                cert = Certificate(f"{name}-cert-{fqdn}", app=args.app, hostname=fqdn, opts=kept)
+            else:
+                key, issued = origin
+                # The Origin CA answers the leaf alone; Cloudflare's proxy, the only
+                # client that ever sees it, trusts its own Origin CA root.
+                cert = CustomCertificate(
+                    f"{name}-custom-cert-{fqdn}",
+                    app=args.app,
+                    hostname=fqdn,
+                    fullchain=issued.certificate,
+                    private_key=key.private_key_pem,
+                    opts=kept,
+                )
             # (Pulumi name suffix, type, record name, content, proxied)
             records: list[tuple[str, str, pulumi.Input[str], pulumi.Input[str], bool]] = [
                 (fqdn, "AAAA", fqdn, v6.address, domain.proxied)
@@ -154,8 +177,10 @@ class Edge(pulumi.ComponentResource):
             if v4 is not None:
                 records.append((fqdn, "A", fqdn, v4.address, domain.proxied))
             if domain.proxied:
-                # The Certificate's outputs from Fly's dns_requirements.ownership
-                # (`name`, `app_value`): components/fly/resources.py.
+                # The certificate's outputs from Fly's dns_requirements.ownership
+                # (`name`, `app_value`): components/fly/resources.py and customcert.py.
+                # An imported certificate needs the same record before Fly serves it
+                # (docs machines/api/certificates-resource, "Import custom certificate").
                 records.append(
                     (
                         f"_fly-ownership.{fqdn}",
@@ -165,7 +190,7 @@ class Edge(pulumi.ComponentResource):
                         False,  # validation records are never proxied (TXT cannot be)
                     )
                 )
-            else:
+            elif isinstance(cert, Certificate):  # config refuses origin without the proxy
                 acme = cert.dns_requirements.apply(partial(_acme_target, fqdn))
                 records.append(
                     (f"_acme-challenge.{fqdn}", "CNAME", f"_acme-challenge.{fqdn}", acme, False)
@@ -213,22 +238,29 @@ class Edge(pulumi.ComponentResource):
         fqdn: str,
         app: pulumi.Input[str],
         domain: Domain,
-        cert: Certificate,
+        cert: Certificate | CustomCertificate,
         records: list[cloudflare.DnsRecord],
-    ) -> CertificateCheck:
+    ) -> CertificateCheck | CustomCertificateCheck:
         """Once the host's records exist, ask Fly to validate and wait until it has issued."""
         wait = domain.certificate_wait
-        check = CertificateCheck(
-            f"{name}-cert-check-{fqdn}",
-            app=app,
-            hostname=cert.hostname,
-            proxied=domain.proxied,
-            timeout_seconds=wait.timeout_seconds,
-            interval_seconds=wait.interval_seconds,
-            on_timeout=wait.on_timeout,
-            records=[r.id for r in records],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cert, *records]),
-        )
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[cert, *records])
+        inputs: dict[str, Any] = {
+            "app": app,
+            "hostname": cert.hostname,
+            "proxied": domain.proxied,
+            "timeout_seconds": wait.timeout_seconds,
+            "interval_seconds": wait.interval_seconds,
+            "on_timeout": wait.on_timeout,
+            "records": [r.id for r in records],
+        }
+        check: CertificateCheck | CustomCertificateCheck
+        if isinstance(cert, CustomCertificate):
+            # A re-imported (renewed) certificate is checked again: its fingerprint is
+            # one of the things the check waited for.
+            inputs["records"] = [*inputs["records"], cert.fingerprint]
+            check = CustomCertificateCheck(f"{name}-custom-check-{fqdn}", inputs=inputs, opts=opts)
+        else:
+            check = CertificateCheck(f"{name}-cert-check-{fqdn}", **inputs, opts=opts)
         if wait.on_timeout == "warn":
 
             def warn(values: list[Any]) -> None:
@@ -242,6 +274,29 @@ class Edge(pulumi.ComponentResource):
 
             pulumi.Output.all(check.issued, check.status, check.missing).apply(warn)
         return check
+
+    def _origin_certificate(
+        self, name: str, domain: Domain
+    ) -> tuple[OriginKey, cloudflare.OriginCaCertificate]:
+        """The key (made here, a secret) and the Origin CA certificate for every host."""
+        child = pulumi.ResourceOptions(parent=self)
+        origin = domain.origin_certificate
+        key = OriginKey(
+            f"{name}-origin-key", hostnames=domain.fqdns, key_type=origin.key_type, opts=child
+        )
+        # origin_ca_certificate.py (pulumi_cloudflare 6.23.1): csr, hostnames and
+        # request_type required, requested_validity one of Cloudflare's periods; every
+        # input forces a new certificate (the Terraform provider's schema.go
+        # RequiresReplace), whose Delete revokes the old one.
+        issued = cloudflare.OriginCaCertificate(
+            f"{name}-origin-cert",
+            csr=key.csr_pem,
+            hostnames=domain.fqdns,
+            request_type=origin.request_type,
+            requested_validity=origin.validity_days,
+            opts=child,
+        )
+        return key, issued
 
     def _security_headers(
         self,

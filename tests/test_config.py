@@ -504,3 +504,54 @@ def test_redis_unknown_key_suggests() -> None:
 
 def test_pool_size_is_derived_not_set() -> None:
     assert "POOL_SIZE from postgres.poolSize" in only(env={"POOL_SIZE": "5"})
+
+
+# -- webhost:domain.certificate ---------------------------------------------------------
+
+
+def test_certificate_defaults_to_acme() -> None:
+    parsed = config.parse(base()).domain
+    assert parsed is not None
+    assert parsed.certificate == "acme"
+
+
+def test_origin_certificate_defaults_to_fifteen_years_of_ecdsa() -> None:
+    raw = base() | {"webhost:domain": text(domain(certificate="origin"))}
+    parsed = config.parse(raw).domain
+    assert parsed is not None
+    assert parsed.certificate == "origin"
+    assert parsed.origin_certificate.validity_days == 5475
+    assert parsed.origin_certificate.request_type == "origin-ecc"
+
+
+def test_origin_certificate_rsa_asks_for_origin_rsa() -> None:
+    origin = {"keyType": "rsa", "validityDays": 365}
+    raw = base() | {
+        "webhost:domain": text(domain(certificate="origin", originCertificate=origin))
+    }
+    parsed = config.parse(raw).domain
+    assert parsed is not None
+    assert parsed.origin_certificate.request_type == "origin-rsa"
+    assert parsed.origin_certificate.validity_days == 365
+
+
+def test_origin_certificate_needs_the_proxy() -> None:
+    line = only(domain=domain(certificate="origin", proxied=False))
+    assert line == (
+        'webhost:domain.certificate = "origin": needs proxied: true; an Origin CA certificate '
+        "is trusted only by Cloudflare's proxy, so browsers reaching Fly directly would "
+        "refuse it"
+    )
+
+
+def test_certificate_is_acme_or_origin() -> None:
+    line = only(domain=domain(certificate="letsencrypt"))
+    assert line.startswith('webhost:domain.certificate = "letsencrypt": Input should be')
+
+
+def test_origin_validity_is_a_period_cloudflare_issues() -> None:
+    line = only(domain=domain(certificate="origin", originCertificate={"validityDays": 100}))
+    assert line == (
+        "webhost:domain.originCertificate.validityDays = 100: one of the validity periods "
+        "Cloudflare's Origin CA issues: 7, 30, 90, 365, 730, 1095, 5475 (days)"
+    )

@@ -589,8 +589,41 @@ class FlyClient:
         return parse(_CHECKED_CERTIFICATE, self.request("POST", path), "POST", path)
 
     def delete_certificate(self, app: str, hostname: str) -> None:
+        """Remove the hostname and every certificate it has, ACME and custom alike."""
         path = f"/v1/apps/{quote(app, safe='')}/certificates/{quote(hostname, safe='')}"
         self.request("DELETE", path)
+
+    def import_certificate(
+        self, app: str, hostname: str, fullchain: str, private_key: str
+    ) -> CheckedCertificate:
+        """Import a custom certificate for `hostname` (superfly/docs machines/api/
+        certificates-resource.html.markerb @ 5c22c8c, "Import custom certificate": PEM
+        `fullchain` and `private_key`; 201 with the detail, the custom certificate
+        `pending_ownership` until the `_fly-ownership` TXT record is seen). It starts no
+        ACME issuance (fly-go flaps/flaps_certificates.go CreateCustomCertificate); an
+        expired certificate, a key that does not match it or a hostname outside its SAN
+        and CN is refused (a 422, FlyRefused). Importing again replaces the custom
+        certificate: that is how one is renewed (superfly/docs networking/
+        understanding-cloudflare.html.md, "custom certificates must be ... re-imported").
+
+        The key travels only in this request's body; no error message carries it, as
+        FlyApiError holds Fly's answer, never what was sent.
+        """
+        path = f"/v1/apps/{quote(app, safe='')}/certificates/custom"
+        body = {"hostname": hostname, "fullchain": fullchain, "private_key": private_key}
+        return parse(_CHECKED_CERTIFICATE, self.request("POST", path, body), "POST", path)
+
+    def delete_custom_certificate(self, app: str, hostname: str) -> None:
+        """Remove the custom certificate only; an ACME one keeps serving (docs "Delete
+        custom certificate"; fly-go DeleteCustomCertificate)."""
+        host = quote(hostname, safe="")
+        self.request("DELETE", f"/v1/apps/{quote(app, safe='')}/certificates/{host}/custom")
+
+    def delete_acme_certificate(self, app: str, hostname: str) -> None:
+        """Stop ACME issuance and remove its certificates; a custom one keeps serving
+        (docs "Delete ACME certificates"; fly-go DeleteACMECertificate)."""
+        host = quote(hostname, safe="")
+        self.request("DELETE", f"/v1/apps/{quote(app, safe='')}/certificates/{host}/acme")
 
 
 # -- GraphQL ---------------------------------------------------------------------------

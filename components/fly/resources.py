@@ -347,8 +347,17 @@ class CertificateProvider(_FlyProvider):
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         app, hostname = id_.split("/", 1)
+        client = self._client()
         with contextlib.suppress(FlyNotFound):
-            self._client().delete_certificate(app, hostname)
+            detail = client.get_certificate_detail(app, hostname)
+            if any(c.get("source") == "custom" for c in detail.get("certificates") or []):
+                # Moving to an imported certificate (domain.certificate: origin): deleting
+                # the hostname would take the custom certificate with it (superfly/docs
+                # machines/api/certificates-resource.html.markerb, "Delete hostname and all
+                # certificates"), so only ACME issuance stops ("Delete ACME certificates").
+                client.delete_acme_certificate(app, hostname)
+            else:
+                client.delete_certificate(app, hostname)
 
 
 class Certificate(Resource, module="fly", name="Certificate"):
