@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FakeFly
+from tests.fakes import fly_cli
 
 FLY_GO_MACHINE_TAGS = {  # fly-go machine_types.go, type Machine
     "id", "name", "state", "region", "image_ref", "instance_id", "version", "private_ip",
@@ -140,3 +141,84 @@ def test_deploy_boots_the_secrets_version_flyctl_cached(fake_fly: FakeFly, tmp_p
     assert fly(fake_fly, "secrets", "sync", "--app", "web").returncode == 0
     assert fly(fake_fly, *deploy).returncode == 0
     assert fake_fly.deploys()[-1]["secrets_version"] >= 4
+
+
+# -- what `fly scale count` counts (flyctl internal/command/scale/count_machines.go) ----
+
+
+def deployed(fake: FakeFly, tmp_path: Path, app: str = "web") -> None:
+    """`fly deploy` of a fresh app: Fly's first deploy, two machines in the primary region."""
+    fake.seed_app(app)
+    config = tmp_path / "fly.toml"
+    config.write_text(
+        f'app = "{app}"\nprimary_region = "iad"\n[[vm]]\ncpu_kind = "shared"\ncpus = 1\n'
+        'memory = "512mb"\n'
+    )
+    done = fly(fake, "deploy", "--app", app, "--config", str(config), "--image", "i", "--yes")
+    assert done.returncode == 0, done.stderr
+
+
+def seed_machine(fake: FakeFly, app: str, region: str, metadata: dict[str, str]) -> None:
+    """A machine that is not the app group's: a release command's, a console, a one-off."""
+    state = fly_cli._load(fake.state)
+    fake_fly_state = fly_cli.Fly(state)
+    guest = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
+    fake_fly_state.new_machine(state["apps"][app], region, guest, image="i", metadata=metadata)
+    fake.state.write_text(json.dumps(state))
+
+
+def listed(fake: FakeFly, app: str = "web") -> list[dict[str, Any]]:
+    done = fly(fake, "machines", "list", "--app", app, "--json")
+    assert done.returncode == 0, done.stderr
+    machines: list[dict[str, Any]] = json.loads(done.stdout)
+    return machines
+
+
+def test_deployed_machines_carry_fly_launch_metadata(fake_fly: FakeFly, tmp_path: Path) -> None:
+    # flyctl deploy/machines_launchinput.go: fly_platform_version v2, the process group
+    deployed(fake_fly, tmp_path)
+    metadata = [m["config"]["metadata"] for m in listed(fake_fly)]
+    assert len(metadata) == 2
+    assert all(
+        md["fly_platform_version"] == "v2" and md["fly_process_group"] == "app" for md in metadata
+    )
+
+
+def test_scale_count_counts_only_the_app_groups_launch_machines(
+    fake_fly: FakeFly, tmp_path: Path
+) -> None:
+    deployed(fake_fly, tmp_path)
+    seed_machine(fake_fly, "web", "iad", {})  # `fly machine run`: no Fly Launch metadata
+    release = {"fly_platform_version": "v2", "fly_process_group": "fly_app_release_command"}
+    seed_machine(fake_fly, "web", "iad", release)
+    console = {"fly_platform_version": "v2", "fly_process_group": "fly_app_console"}
+    seed_machine(fake_fly, "web", "fra", console)
+    done = fly(fake_fly, "scale", "count", "3", "--region", "iad", "--app", "web", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "+1 machines for group 'app' on region 'iad' of size 'shared-cpu-1x'" in done.stdout
+    groups = [
+        (m["region"], m["config"]["metadata"].get("fly_process_group")) for m in listed(fake_fly)
+    ]
+    assert groups.count(("iad", "app")) == 3
+    assert len(groups) == 6  # the one-off, the release command and the console stay
+    done = fly(fake_fly, "scale", "count", "0", "--region", "fra", "--app", "web", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "App already scaled to desired state. No need for changes" in done.stdout
+    assert ("fra", "fly_app_console") in [
+        (m["region"], m["config"]["metadata"].get("fly_process_group")) for m in listed(fake_fly)
+    ]
+
+
+def test_scale_count_before_any_deploy_fails_as_flyctl_does(fake_fly: FakeFly) -> None:
+    fake_fly.seed_app("web")
+    done = fly(fake_fly, "scale", "count", "1", "--region", "iad", "--app", "web", "--yes")
+    assert done.returncode == 1
+    assert "this app has no complete releases" in done.stderr
+
+
+def test_scale_count_of_an_unknown_process_group_fails(fake_fly: FakeFly, tmp_path: Path) -> None:
+    deployed(fake_fly, tmp_path)
+    argv = ("scale", "count", "1", "--process-group", "worker", "--app", "web", "--yes")
+    done = fly(fake_fly, *argv)
+    assert done.returncode == 1
+    assert "Attempting to scale unknown process groups [worker]" in done.stderr

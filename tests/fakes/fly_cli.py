@@ -47,6 +47,57 @@ class Fail(Exception):
     pass
 
 
+# fly-go machine_types.go: the metadata keys and values Fly Launch machines carry.
+PLATFORM_VERSION = "fly_platform_version"
+PROCESS_GROUP = "fly_process_group"
+APP_GROUP = "app"
+RELEASE_COMMAND_GROUP = "fly_app_release_command"
+CONSOLE_GROUP = "fly_app_console"
+
+
+def launch_metadata(group: str = APP_GROUP) -> dict[str, str]:
+    """What flyctl labels the machines it launches for a process group with
+    (deploy/machines_launchinput.go, appconfig/machines.go)."""
+    return {PLATFORM_VERSION: "v2", PROCESS_GROUP: group, "fly_flyctl_version": "0.3.170"}
+
+
+# flypg/launcher.go: Postgres Flex members carry no process group.
+POSTGRES_METADATA = {
+    PLATFORM_VERSION: "v2",
+    "fly-managed-postgres": "true",
+    "fly_flyctl_version": "0.3.170",
+}
+
+
+def process_group(metadata: dict[str, str]) -> str:
+    """fly-go machine_types.go MachineConfig.ProcessGroup: fly_process_group, else the
+    older process_group key, else none."""
+    return metadata.get(PROCESS_GROUP) or metadata.get("process_group") or ""
+
+
+def fly_apps_machine(machine: dict[str, Any]) -> bool:
+    """fly-go flaps/flaps_machines.go ListFlyAppsMachines: Fly Launch (platform v2)
+    machines that are active, neither a release command's nor a console."""
+    metadata: dict[str, str] = machine.get("metadata", launch_metadata())
+    group = process_group(metadata)
+    return (
+        metadata.get(PLATFORM_VERSION) == "v2"
+        and machine.get("state", "started") not in ("destroyed", "destroying")
+        and group != CONSOLE_GROUP
+        and group != RELEASE_COMMAND_GROUP
+        and metadata.get("process_group") != "release_command"
+    )
+
+
+def vm_size(guest: dict[str, Any]) -> str:
+    """fly-go machine_types.go MachineGuest.ToSize."""
+    kind = guest.get("cpu_kind")
+    if kind in ("shared", "performance"):
+        prefix = "shared-cpu" if kind == "shared" else "performance"
+        return f"{prefix}-{guest.get('cpus')}x"
+    return "unknown"
+
+
 # -- the command tree (flyctl ad0172f) ------------------------------------------------
 # flag name -> (shorthand, takes a value). flag.App/AppConfig/Yes/JSONOutput/Org/Region
 # are internal/flag/flag.go; VM size flags internal/flag/machines.go (VMSizeFlags).
@@ -96,10 +147,13 @@ COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
         regions=("", True),
         ha=("", False),
     ),
-    # internal/command/scale/count.go
+    # internal/command/scale/count.go (flag.ProcessGroup: internal/flag/flag.go)
     ("scale", "count"): _flags(
         APP,
         YES,
+        VM_SIZE,
+        process_group=("g", True),
+        env=("e", True),
         region=("r", True),
         max_per_region=("", True),
         with_new_volumes=("", False),
@@ -335,6 +389,7 @@ class Fly:
         image: str = "",
         volume_gb: int | None = None,
         env: dict[str, str] | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         machine: dict[str, Any] = {
             "id": self.next_id(),
@@ -342,6 +397,7 @@ class Fly:
             "guest": dict(guest),
             "image": image,
             "env": dict(env or {}),
+            "metadata": dict(launch_metadata() if metadata is None else metadata),
             "volume": None,
             "secrets_version": app.get("booted_version"),
         }
@@ -391,18 +447,22 @@ class Fly:
         # oldest version flaps may serve: the one flyctl last knew, or none.
         booted = self.state["minvers"].get(a.get("app"), 0)
         app["booted_version"] = booted
-        if not app["machines"]:  # Fly's first deploy: two machines in the primary region
-            vm = config["vm"][0]
-            guest = {
-                "cpu_kind": vm["cpu_kind"],
-                "cpus": vm["cpus"],
-                "memory_mb": int(vm["memory"].removesuffix("mb")),
-            }
+        vm = config["vm"][0]
+        guest = {
+            "cpu_kind": vm["cpu_kind"],
+            "cpus": vm["cpus"],
+            "memory_mb": int(vm["memory"].removesuffix("mb")),
+        }
+        # What `fly scale count` launches a group's first machine from (scale/machine_defaults.go).
+        app["launch"] = {"guest": guest, "primary_region": config["primary_region"]}
+        ours = [m for m in app["machines"] if self._in_group(m, APP_GROUP)]
+        if not ours:  # Fly's first deploy: two machines in the primary region
             for _ in range(2):
                 self.new_machine(app, config["primary_region"], guest, image=a.get("image") or "")
         for machine in app["machines"]:
-            machine["secrets_version"] = booted
-            machine["image"] = a.get("image")
+            if self._in_group(machine, APP_GROUP):  # deploy updates the app's own machines
+                machine["secrets_version"] = booted
+                machine["image"] = a.get("image")
         self.state["deploys"].append(
             {
                 "app": a.get("app"),
@@ -415,22 +475,80 @@ class Fly:
             f"==> Verifying app config\nVisit your newly deployed app at https://{a.get('app')}.fly.dev/"
         )
 
+    @staticmethod
+    def _in_group(machine: dict[str, Any], group: str) -> bool:
+        metadata = machine.get("metadata", launch_metadata())
+        return fly_apps_machine(machine) and process_group(metadata) == group
+
     def scale_count(self, a: Call) -> None:
+        """scale/count.go runScaleCount and count_machines.go runMachinesScaleCount: only
+        the Fly Launch machines of the named process group (default "app") are counted,
+        added or destroyed; one-offs, release command and console machines are not."""
+        name = a.get("app")
+        app = self.app(name)
+        group = a.get("process-group") or APP_GROUP
+        expected = _group_counts(a.args, group)
+        unknown = sorted(g for g in expected if g != APP_GROUP)  # fly.toml has no [processes]
+        if unknown:
+            raise Fail(
+                f"Attempting to scale unknown process groups [{' '.join(unknown)}] but valid "
+                f"names are [{APP_GROUP}].\n Use `fly scale count COUNT --process-group=NAME` "
+                "\n or multi group syntax `fly scale count NAME1=COUNT1 NAME2=COUNT2 ...`"
+            )
+        machines = [m for m in app["machines"] if fly_apps_machine(m)]
+        if not any(d["app"] == name for d in self.state["deploys"]):
+            raise Fail(
+                "this app has no complete releases. Run `fly deploy` to create one and rerun "
+                "this command"
+            )
+        regions = [r for r in (a.get("region") or "").split(",") if r]
+        if not regions:
+            regions = list(dict.fromkeys(m["region"] for m in machines))
+        launch = app.get("launch") or {"guest": {}, "primary_region": ""}
+        regions = regions or [launch["primary_region"]]
+        max_per_region = int(a.get("max-per-region") or -1)
+        actions: list[tuple[str, int, list[dict[str, Any]], dict[str, Any]]] = []
+        for group_name, (absolute, relative) in expected.items():
+            mine = [m for m in machines if self._in_group(m, group_name)]
+            total = max(len(mine) + relative if relative else absolute, 0)
+            current: dict[str, int] = {}
+            for m in mine:
+                current[m["region"]] = current.get(m["region"], 0) + 1
+            template = {
+                "guest": launch["guest"],
+                "image": "",
+                "metadata": launch_metadata(group_name),
+            }
+            if mine:
+                template = {**mine[0], "metadata": mine[0].get("metadata", launch_metadata())}
+            for region, delta in _converge(total, current, regions, max_per_region).items():
+                here = [m for m in mine if m["region"] == region]
+                actions.append((region, delta, here, template))
+        if not actions:
+            print("App already scaled to desired state. No need for changes")
+            return
+        print(f"App '{name}' is going to be scaled according to this plan:")
+        for region, delta, _, template in actions:
+            print(
+                f"{delta:+4d} machines for group '{process_group(template['metadata'])}' on "
+                f"region '{region}' of size '{vm_size(template['guest'])}'"
+            )
         if not a.on("yes"):
-            raise Fail("yes flag must be specified when not running interactively")
-        region = a.need("region")
-        if "," in region:
-            raise Fail("the fake takes one region per call")
-        app = self.app(a.get("app"))
-        count = int(a.args[0])
-        here = [m for m in app["machines"] if m["region"] == region]
-        others = [m for m in app["machines"] if m["region"] != region]
-        template = (here or app["machines"] or [{"guest": {}, "image": ""}])[0]
-        app["machines"] = others + here[:count]
-        for _ in range(count - len(here)):
-            self.new_machine(app, region, template["guest"], image=template.get("image", ""))
-        print(f"App '{a.get('app')}' is going to be scaled according to this plan:")
-        print(f"  {count} machines in {region}")
+            raise Fail("--yes flag must be specified when not running interactively")
+        print("Executing scale plan")
+        for region, delta, here, template in actions:
+            for machine in here[: max(-delta, 0)]:  # count_machines.go: action.Machines[-i]
+                app["machines"].remove(machine)
+                print(f"  Destroyed {machine['id']} region:{region}")
+            for _ in range(max(delta, 0)):
+                made = self.new_machine(
+                    app,
+                    region,
+                    template["guest"],
+                    image=template.get("image", ""),
+                    metadata=template["metadata"],
+                )
+                print(f"  Created {made['id']} region:{region}")
 
     def machines_list(self, a: Call) -> None:
         app = self.app(a.get("app"))
@@ -441,7 +559,7 @@ class Fly:
                 "guest": m["guest"],
                 "image": m.get("image", ""),
                 "env": m.get("env", {}),
-                "metadata": {"fly_process_group": "app"},
+                "metadata": m.get("metadata", launch_metadata()),
             }
             if m.get("volume"):
                 config["mounts"] = [{"volume": m["volume"], "path": "/data"}]
@@ -474,6 +592,7 @@ class Fly:
             image=source.get("image", ""),
             volume_gb=volume_gb,
             env=source.get("env"),
+            metadata=source.get("metadata"),
         )
         if source.get("role"):
             # postgres-flex elects primaries only in PRIMARY_REGION
@@ -620,6 +739,7 @@ class Fly:
                 image=a.get("image-ref") or "flyio/postgres-flex:16",
                 volume_gb=int(a.need("volume-size")),
                 env={"PRIMARY_REGION": region},
+                metadata=POSTGRES_METADATA,
             )
             machine["role"] = "primary" if i == 0 else "replica"
         password = self.state["pg"][name]["users"]["postgres"]
@@ -807,6 +927,68 @@ class Fly:
         if status:
             # ssh/io.go: sess.Run's *ssh.ExitError is returned; flyctl exits 1
             raise Fail(f"ssh shell: Process exited with status {status}")
+
+
+def _group_counts(args: list[str], group: str) -> dict[str, tuple[int, int]]:
+    """scale/count.go parseGroupCounts: `3`, `+1`, `-1` for `group`, or `NAME=COUNT`
+    pairs; group -> (absolute, relative)."""
+
+    def parsed(text: str) -> tuple[int, int]:
+        try:
+            number = int(text)
+        except ValueError:
+            raise Fail(f'strconv.Atoi: parsing "{text}": invalid syntax') from None
+        if text.startswith(("+", "-")):
+            if number == 0:
+                raise Fail(f"invalid relative scale count: {text}")
+            return 0, number
+        return number, 0
+
+    if not args:
+        raise Fail("requires at least 1 arg(s), only received 0")
+    if len(args) == 1 and "=" not in args[0]:
+        return {group: parsed(args[0])}
+    counts = {}
+    for arg in args:
+        parts = arg.split("=")
+        if len(parts) != 2:
+            raise Fail(f"'{arg}' is not a valid process=count option")
+        counts[parts[0]] = parsed(parts[1])
+    return counts
+
+
+def _converge(
+    total: int, current: dict[str, int], regions: list[str], max_per_region: int
+) -> dict[str, int]:
+    """scale/count_machines.go convergeGroupCounts: the machines to add (+) or remove (-)
+    per region so that `regions` hold `total`; regions not named are left alone."""
+    regions = list(dict.fromkeys(regions or list(current)))
+    diffs: dict[str, int] = {}
+    if max_per_region >= 0:
+        if len(regions) * max_per_region < total:
+            raise Fail(
+                "the number of regions by the maximum machines per region is fewer than the "
+                "expected total"
+            )
+        for region in regions:
+            if current.get(region, 0) > max_per_region:
+                diffs[region] = max_per_region - current.get(region, 0)
+    diff = total - sum(current.get(r, 0) + diffs.get(r, 0) for r in regions)
+    i = 0
+    while diff > 0:
+        region = regions[i % len(regions)]
+        if max_per_region < 0 or current.get(region, 0) + diffs.get(region, 0) < max_per_region:
+            diffs[region] = diffs.get(region, 0) + 1
+            diff -= 1
+        i += 1
+    i = -1
+    while diff < 0:  # from the second region on (regions[-i % n]): the first is usually the primary
+        region = regions[-i % len(regions)]
+        if current.get(region, 0) + diffs.get(region, 0) > 0:
+            diffs[region] = diffs.get(region, 0) - 1
+            diff += 1
+        i -= 1
+    return {r: d for r, d in diffs.items() if d}
 
 
 def _flex_validate(change: dict[str, str | None]) -> str | None:
