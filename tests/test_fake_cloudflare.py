@@ -13,12 +13,14 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pulumi_cloudflare
 import pytest
+from cryptography import x509
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
@@ -35,11 +37,14 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from components import tls
+
 FAKE = Path(__file__).resolve().parents[1] / "e2e" / "fake_cloudflare"
 sys.path.insert(0, str(FAKE))
 sys.path.insert(1, str(FAKE.parent))  # e2e/fakeprovider, the fakes' shared package
 
-from fakecf import api  # noqa: E402
+from fakecf import api, origin_ca  # noqa: E402
+from fakecf.api import CloudflareError  # noqa: E402
 from fakecf.provider import FakeCloudflare, ZoneLookupError, from_plain, to_plain  # noqa: E402
 from fakecf.schema import UNKNOWN  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
@@ -549,3 +554,118 @@ def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait()
     assert os.path.exists(tmp_path / "cf.json")
+
+
+# --- the Origin CA: a CSR signed into a real certificate ------------------------------------
+
+ORIGIN = "cloudflare:index/originCaCertificate:OriginCaCertificate"
+HOSTS = [ZONE, f"www.{ZONE}"]
+
+
+def request(key_type: str = "ecdsa", **over: Any) -> dict[str, Any]:
+    key = tls.generate(key_type)
+    inputs = {
+        "csr": tls.csr_pem(key, HOSTS),
+        "hostnames": HOSTS,
+        "requestType": "origin-ecc" if key_type == "ecdsa" else "origin-rsa",
+        "requestedValidity": 365,
+    }
+    return inputs | over
+
+
+def reasons(fake: FakeCloudflare, inputs: dict[str, Any]) -> list[str]:
+    return [f.reason for f in check(fake, ORIGIN, "origin", inputs).failures]
+
+
+def test_required_inputs_are_the_schemas(fake: FakeCloudflare) -> None:
+    found = reasons(fake, {"hostnames": HOSTS})
+    assert any("csr attribute" in r for r in found)
+    assert any("request_type attribute" in r for r in found)
+
+
+def test_request_type_is_one_of_the_three(fake: FakeCloudflare) -> None:
+    (reason,) = reasons(fake, request(requestType="origin-dsa"))
+    assert 'value must be one of: ["origin-rsa" "origin-ecc" "keyless-certificate"]' in reason
+
+
+def test_validity_is_one_of_cloudflares_periods(fake: FakeCloudflare) -> None:
+    (reason,) = reasons(fake, request(requestedValidity=100))
+    assert "requested_validity value must be one of: [7 30 90 365 730 1095 5475], got: 100" in (
+        reason
+    )
+
+
+def test_validity_defaults_to_fifteen_years(fake: FakeCloudflare) -> None:
+    inputs = request()
+    del inputs["requestedValidity"]
+    checked = check(fake, ORIGIN, "origin", inputs)
+    assert plain(checked.inputs)["requestedValidity"] == 5475
+
+
+def test_a_csr_is_signed_by_the_fake_ca_for_the_hosts(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    inputs = request()
+    created = create(fake, ORIGIN, "origin", inputs)
+    outs = plain(created.properties)
+    leaf = x509.load_pem_x509_certificate(outs["certificate"].encode())
+    root = x509.load_pem_x509_certificate(origin_ca.root_pem(stored(paths)).encode())  # type: ignore[union-attr]
+    leaf.verify_directly_issued_by(root)
+    csr = x509.load_pem_x509_csr(inputs["csr"].encode())
+    assert leaf.public_key() == csr.public_key()
+    sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == HOSTS
+    expires = datetime.fromisoformat(outs["expiresOn"])
+    assert expires == leaf.not_valid_after_utc
+    assert timedelta(days=364) < expires - datetime.now(UTC) <= timedelta(days=365)
+    assert created.resource_id == str(leaf.serial_number)
+
+
+def test_every_input_replaces(fake: FakeCloudflare) -> None:
+    created = create(fake, ORIGIN, "origin", request())
+    for change in ({"hostnames": [ZONE]}, {"requestedValidity": 730}, {"csr": request()["csr"]}):
+        news = {**plain(created.properties), **change}
+        diff = run(
+            fake.diff(
+                DiffRequest(
+                    urn(ORIGIN, "o"), created.resource_id, created.properties, props(news), []
+                )
+            )
+        )
+        assert diff.replaces == list(change), change
+
+
+def test_the_same_inputs_make_no_diff(fake: FakeCloudflare) -> None:
+    inputs = request()
+    created = create(fake, ORIGIN, "origin", inputs)
+    diff = run(
+        fake.diff(
+            DiffRequest(
+                urn(ORIGIN, "o"), created.resource_id, created.properties, props(inputs), []
+            )
+        )
+    )
+    assert diff.changes is False
+
+
+def test_a_host_outside_the_accounts_zones_is_refused(fake: FakeCloudflare) -> None:
+    with pytest.raises(CloudflareError, match=r"other\.example is not a hostname in a zone"):
+        create(fake, ORIGIN, "origin", request(hostnames=["other.example"]))
+
+
+def test_a_csr_whose_key_does_not_fit_the_request_type_is_refused(fake: FakeCloudflare) -> None:
+    with pytest.raises(CloudflareError, match="does not fit request_type origin-rsa"):
+        create(fake, ORIGIN, "origin", request(requestType="origin-rsa"))
+
+
+def test_delete_revokes_and_read_then_finds_nothing(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    created = create(fake, ORIGIN, "origin", request())
+    certificate_id = created.resource_id
+    read = run(fake.read(ReadRequest(urn(ORIGIN, "o"), certificate_id, created.properties, {})))
+    assert plain(read.properties)["certificate"] == plain(created.properties)["certificate"]
+    run(fake.delete(DeleteRequest(urn(ORIGIN, "o"), certificate_id, created.properties, 60)))
+    assert stored(paths)["originCaCertificates"] == {}
+    gone = run(fake.read(ReadRequest(urn(ORIGIN, "o"), certificate_id, created.properties, {})))
+    assert gone.resource_id is None

@@ -27,7 +27,8 @@ What it answers, and where that comes from:
   "created_at"}]}` (fly-go `flaps/flaps_ip_assignments.go`).
 - Certificates answer the CertificateDetailResponse shape (fly-go `types.go`; docs
   `machines/api/certificates-resource`), `dns_requirements` computed from the app's
-  current addresses.
+  current addresses. Custom certificates are imported, checked with `cryptography`
+  as the docs say Fly checks them, and removed per source (`/custom`, `/acme`).
 - GraphQL answers `{"data": ..., "errors": [{"message", "extensions": {"code"}}]}`.
 """
 
@@ -40,9 +41,18 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
+from cryptography.x509.oid import NameOID
 
 TOKEN = "fake-fly-token"
 
@@ -154,6 +164,71 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def key_fingerprint(public_key: Any) -> str:
+    """SHA-256 of a public key's SubjectPublicKeyInfo DER."""
+    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def _covers(pattern: str, hostname: str) -> bool:
+    # RFC 6125 6.4.3: a wildcard stands for one whole left-most label.
+    if pattern.startswith("*."):
+        head, _, rest = hostname.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == hostname
+
+
+def custom_certificate(
+    hostname: str, fullchain: str, private_key: str
+) -> tuple[str, dict[str, Any] | None]:
+    """The custom certificate Fly records for an import, or why it is refused."""
+    try:
+        chain = x509.load_pem_x509_certificates(fullchain.encode())
+    except ValueError:
+        return "fullchain is not a PEM certificate", None
+    try:
+        key = load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError):
+        return "private_key is not a PEM private key", None
+    leaf = chain[0]
+    if key_fingerprint(key.public_key()) != key_fingerprint(leaf.public_key()):
+        return "private key does not match the certificate", None
+    if leaf.not_valid_after_utc <= datetime.now(UTC):
+        return "certificate has expired", None
+    try:
+        sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names = sans.value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = []
+    names += [str(a.value) for a in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if not any(_covers(n.lower(), hostname.lower()) for n in names):
+        return f"hostname {hostname} is not in the certificate's SAN or CN", None
+    issuer = next(
+        (
+            str(a.value)
+            for oid in (
+                NameOID.COMMON_NAME,
+                NameOID.ORGANIZATIONAL_UNIT_NAME,
+                NameOID.ORGANIZATION_NAME,
+            )
+            for a in leaf.issuer.get_attributes_for_oid(oid)
+        ),
+        None,
+    )
+    return "", {
+        "source": "custom",
+        "status": "pending_ownership",
+        "created_at": _now(),
+        "expires_at": leaf.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "issuer": issuer,
+        "issued": [],
+        # The fake's own bookkeeping, never answered (see _certificate): what the
+        # e2e checks compare against the key and the fake Cloudflare's certificate.
+        "_fingerprint": hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest(),
+        "_key": key_fingerprint(key.public_key()),
+    }
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -256,6 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._ips(method, m[1], m[2], body)
         if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates/([^/]+)/check", path):
             return self._check(method, m[1], unquote(m[2]))
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates/custom", path):
+            return self._import(method, m[1], body)
+        if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates/([^/]+)/(custom|acme)", path):
+            return self._delete_source(method, m[1], unquote(m[2]), m[3])
         if m := re.fullmatch(r"/v1/apps/([^/]+)/certificates(?:/acme|/([^/]+))", path):
             return self._certificates(method, m[1], m[2], body)
         return 404, {"error": f"no route {method} {path}"}
@@ -369,6 +448,10 @@ class _Handler(BaseHTTPRequestHandler):
         name = cert["hostname"]
         return {
             **cert,
+            "certificates": [
+                {k: v for k, v in c.items() if not k.startswith("_")}
+                for c in cert.get("certificates") or []
+            ],
             "dns_requirements": {
                 "a": [a["ip"] for a in listed if "." in a["ip"]],
                 "aaaa": [
@@ -396,6 +479,9 @@ class _Handler(BaseHTTPRequestHandler):
         certs = state.certificates.setdefault(app, {})
         if method == "POST" and hostname is None:
             name = body["hostname"]
+            if name in certs and not certs[name]["acme_requested"]:
+                certs[name]["acme_requested"] = True  # beside an imported certificate
+                return 201, self._certificate(app, certs[name])
             if name in certs:
                 return 409, {"error": f"hostname {name} already exists on this app"}
             certs[name] = {
@@ -425,6 +511,78 @@ class _Handler(BaseHTTPRequestHandler):
             return 204, None
         return 405, {"error": "method not allowed"}
 
+    def _import(self, method: str, app: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST .../certificates/custom, refused as the docs say Fly refuses.
+
+        superfly/docs machines/api/certificates-resource.html.markerb @ 5c22c8c, "Import
+        custom certificate": the certificate must not be expired, the key must match
+        it, the hostname must be in its SAN or CN (wildcards supported); the answer is
+        201 with the detail, the custom certificate `pending_ownership` until the
+        `_fly-ownership` record is seen. Refusals are 422 "Validation failed" (docs
+        machines/api/working-with-machines-api, Response Codes) with `{"error": ...}`.
+        Importing again replaces the custom certificate. The key is kept only as its
+        public half's fingerprint, and no answer or error quotes what was sent.
+        """
+        state = self.server.state
+        if method != "POST":
+            return 405, {"error": "method not allowed"}
+        if app not in state.apps:
+            return 404, {"error": "app not found"}
+        name = str(body.get("hostname") or "")
+        missing = [k for k in ("hostname", "fullchain", "private_key") if not body.get(k)]
+        if missing:
+            return 400, {"error": f"{', '.join(missing)} required"}
+        problem, custom = custom_certificate(name, body["fullchain"], body["private_key"])
+        if custom is None:
+            return 422, {"error": f"Validation failed: {problem}"}
+        certs = state.certificates.setdefault(app, {})
+        cert = certs.setdefault(
+            name,
+            {
+                "hostname": name,
+                "configured": False,
+                "acme_requested": False,
+                "status": "pending_ownership",
+                "dns_provider": "cloudflare",
+                "rate_limited_until": None,
+                "certificates": [],
+                "validation": {
+                    "dns_configured": False,
+                    "alpn_configured": False,
+                    "http_configured": False,
+                    "ownership_txt_configured": False,
+                },
+                "validation_errors": [],
+            },
+        )
+        others = [c for c in cert["certificates"] if c["source"] != "custom"]
+        cert["certificates"] = [custom, *others]
+        if not others:
+            cert["status"] = "pending_ownership"
+        return 201, self._certificate(app, cert)
+
+    def _delete_source(self, method: str, app: str, name: str, source: str) -> tuple[int, Any]:
+        """DELETE .../{hostname}/custom or /acme: one kind goes, the hostname stays (docs
+        "Delete custom certificate", "Delete ACME certificates")."""
+        state = self.server.state
+        if method != "DELETE":
+            return 405, {"error": "method not allowed"}
+        if app not in state.apps:
+            return 404, {"error": "app not found"}
+        cert = state.certificates.get(app, {}).get(name)
+        if cert is None:
+            return 404, {"error": "certificate not found"}
+        if source == "custom":
+            if not any(c["source"] == "custom" for c in cert["certificates"]):
+                return 404, {"error": "custom certificate not found"}
+            cert["certificates"] = [c for c in cert["certificates"] if c["source"] != "custom"]
+        else:
+            cert["acme_requested"] = False
+            cert["certificates"] = [c for c in cert["certificates"] if c["source"] == "custom"]
+        active = any(c["status"] == "active" for c in cert["certificates"])
+        cert["status"] = "active" if active else "pending_validation"
+        return 200, self._certificate(app, cert)
+
     def _check(self, method: str, app: str, name: str) -> tuple[int, Any]:
         """POST .../check: validate again; issued at the configured check, or never.
 
@@ -444,25 +602,31 @@ class _Handler(BaseHTTPRequestHandler):
         seen = state.checks_seen[name] = state.checks_seen.get(name, 0) + 1
         at = state.issue_at_check.get(name, 1)
         if at is not None and seen >= at:
+            # The records Fly wants are seen: an imported certificate is verified, and
+            # Let's Encrypt issues when ACME was asked for.
+            custom = [
+                {**c, "status": "active"} for c in cert["certificates"] if c["source"] == "custom"
+            ]
+            fly = [
+                {
+                    "source": "fly",
+                    "status": "active",
+                    "created_at": "2026-01-15T12:00:00Z",
+                    "expires_at": "2026-04-15T12:00:00Z",
+                    "issuer": None,
+                    "issued": [
+                        {
+                            "type": "ecdsa",
+                            "expires_at": "2026-04-15T12:00:00Z",
+                            "certificate_authority": "lets_encrypt",
+                        }
+                    ],
+                }
+            ]
             cert.update(
                 status="active",
                 configured=True,
-                certificates=[
-                    {
-                        "source": "fly",
-                        "status": "active",
-                        "created_at": "2026-01-15T12:00:00Z",
-                        "expires_at": "2026-04-15T12:00:00Z",
-                        "issuer": None,
-                        "issued": [
-                            {
-                                "type": "ecdsa",
-                                "expires_at": "2026-04-15T12:00:00Z",
-                                "certificate_authority": "lets_encrypt",
-                            }
-                        ],
-                    }
-                ],
+                certificates=custom + (fly if cert.get("acme_requested", True) else []),
                 validation={
                     "dns_configured": True,
                     "alpn_configured": True,
@@ -472,6 +636,8 @@ class _Handler(BaseHTTPRequestHandler):
                 validation_errors=[],
             )
         else:
+            # This check did not see the record: its flag says so, whatever an earlier said.
+            cert["validation"] = {**cert["validation"], "ownership_txt_configured": False}
             cert["validation_errors"] = [
                 {
                     "code": None,

@@ -39,9 +39,10 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from fakecf import api, schema
+from fakecf import api, origin_ca, schema
 from fakecf.schema import (
     DNS_RECORD_TYPE,
+    ORIGIN_CA_CERTIFICATE_TYPE,
     RESOURCES,
     RULESET_TYPE,
     UNKNOWN,
@@ -74,7 +75,8 @@ def _inputs_of(token: str, outputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class FakeCloudflare(Provider):
-    """A stateful stand-in for pulumi-cloudflare: DnsRecord, ZoneSetting, Ruleset, getZone."""
+    """A stateful stand-in for pulumi-cloudflare: DnsRecord, ZoneSetting, Ruleset,
+    OriginCaCertificate, getZone, getRulesets."""
 
     def __init__(self, store: Store, log: CallLog) -> None:
         self.store = store
@@ -183,6 +185,7 @@ class FakeCloudflare(Provider):
                 api.put_setting(state, inputs),
             ),
             RULESET_TYPE: lambda state: api.create_ruleset(state, inputs),
+            ORIGIN_CA_CERTIFICATE_TYPE: lambda state: origin_ca.create(state, inputs),
         }
         try:
             with self.store.transaction() as state:
@@ -211,6 +214,8 @@ class FakeCloudflare(Provider):
             elif token == ZONE_SETTING_TYPE:
                 zone_id = str(props.get("zoneId", ""))
                 outputs = api.get_setting(snapshot, zone_id, request.resource_id)
+            elif token == ORIGIN_CA_CERTIFICATE_TYPE:
+                outputs = origin_ca.get(snapshot, request.resource_id)
             else:
                 outputs = api.get_ruleset(snapshot, request.resource_id)
         except api.NotFoundError:
@@ -240,6 +245,9 @@ class FakeCloudflare(Provider):
                     outputs = api.update_record(state, request.resource_id, news)
                 elif token == ZONE_SETTING_TYPE:
                     outputs = api.put_setting(state, news)
+                elif token == ORIGIN_CA_CERTIFICATE_TYPE:
+                    # Every input forces a new certificate: the engine never updates one.
+                    raise ValueError("an Origin CA certificate is replaced, never updated")
                 else:
                     outputs = api.update_ruleset(state, request.resource_id, news)
         except api.CloudflareError as error:
@@ -261,6 +269,8 @@ class FakeCloudflare(Provider):
             with self.store.transaction() as state:
                 if token == DNS_RECORD_TYPE:
                     api.delete_record(state, request.resource_id, str(props.get("zoneId")))
+                elif token == ORIGIN_CA_CERTIFICATE_TYPE:
+                    origin_ca.revoke(state, request.resource_id)
                 else:
                     api.delete_ruleset(state, request.resource_id, props)
         except api.CloudflareError as error:

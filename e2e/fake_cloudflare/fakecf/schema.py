@@ -44,6 +44,7 @@ class Field:
     kind: str  # string | number | bool | object | list | dynamic | string_or_number
     required: bool = False
     enum: tuple[str, ...] = ()  # OneOfCaseInsensitive
+    one_of: tuple[float, ...] = ()  # float64validator.OneOf
     between: tuple[float, float] | None = None
     at_least: float | None = None
     min_length: int | None = None
@@ -170,7 +171,33 @@ RULESET: dict[str, Field] = {
     "lastUpdated": _s("last_updated", output_only=True),
 }
 
+# internal/services/origin_ca_certificate/schema.go (the Terraform provider's main): csr,
+# hostnames and request_type required and RequiresReplace; request_type one of three
+# (case-insensitive); requested_validity Optional+Computed, one of Cloudflare's periods,
+# default 5475, RequiresReplaceIfConfigured; certificate and expires_on computed.
+ORIGIN_CA_CERTIFICATE: dict[str, Field] = {
+    "csr": _s("csr", required=True, replace=True),
+    "hostnames": Field("hostnames", "list", required=True, item="string", replace=True),
+    "requestType": _s(
+        "request_type",
+        required=True,
+        enum=("origin-rsa", "origin-ecc", "keyless-certificate"),
+        replace=True,
+    ),
+    "requestedValidity": Field(
+        "requested_validity",
+        "number",
+        one_of=(7, 30, 90, 365, 730, 1095, 5475),
+        default=5475,
+        computed=True,
+        replace=True,
+    ),
+    "certificate": _s("certificate", output_only=True),
+    "expiresOn": _s("expires_on", output_only=True),
+}
+
 DNS_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord"
+ORIGIN_CA_CERTIFICATE_TYPE = "cloudflare:index/originCaCertificate:OriginCaCertificate"
 ZONE_SETTING_TYPE = "cloudflare:index/zoneSetting:ZoneSetting"
 RULESET_TYPE = "cloudflare:index/ruleset:Ruleset"
 
@@ -178,6 +205,7 @@ RESOURCES: dict[str, dict[str, Field]] = {
     DNS_RECORD_TYPE: DNS_RECORD,
     ZONE_SETTING_TYPE: ZONE_SETTING,
     RULESET_TYPE: RULESET,
+    ORIGIN_CA_CERTIFICATE_TYPE: ORIGIN_CA_CERTIFICATE,
 }
 
 GET_ZONE_FILTER: dict[str, Field] = {
@@ -327,6 +355,13 @@ class _Checker:
                     f"Attribute {tf_path} value must be between {_fmt_num(low)} and "
                     f"{_fmt_num(high)}, got: {_fmt_num(value)}",
                 )
+        if spec.one_of and value not in spec.one_of:
+            choices = " ".join(f"{v:g}" for v in spec.one_of)
+            self.fail(
+                path,
+                "Invalid Attribute Value Match",
+                f"Attribute {tf_path} value must be one of: [{choices}], got: {value:g}",
+            )
         if spec.at_least is not None and value < spec.at_least:
             self.fail(
                 path,

@@ -1,0 +1,243 @@
+"""Imported (custom) certificates against the fake Fly API: the client, the import
+resource, its check, and the ACME certificate's delete beside one.
+
+The fake answers as Fly's docs say (superfly/docs machines/api/certificates-resource,
+"Import custom certificate"): expired, a key that does not match, a hostname outside
+SAN and CN are refused with a 422; an import is `pending_ownership` until the
+`_fly-ownership` record is seen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from components import tls
+from components.fly.api import FlyClient, FlyRefused
+from components.fly.certcheck import CertificateNotIssued
+from components.fly.customcert import CustomCertificateProvider, chain_fingerprint
+from components.fly.customcheck import CustomCertificateCheckProvider
+from components.fly.resources import CertificateProvider
+from tests.fakes.fly_api import FakeFlyApi
+
+APP, HOST = "webhost-prod", "webhost.example"
+
+
+def pem_key(key: tls.PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def issue(
+    key: tls.PrivateKey,
+    names: list[str],
+    *,
+    days: int = 365,
+    start: datetime | None = None,
+) -> str:
+    """A certificate for `names` on `key`, signed by a throwaway CA."""
+    ca = tls.generate("ecdsa")
+    begin = start or datetime.now(UTC) - timedelta(days=1)
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Origin CA")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "test")]))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(begin)
+        .not_valid_after(begin + timedelta(days=days))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+        .sign(ca, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture
+def api(fly_api: FakeFlyApi) -> FakeFlyApi:
+    fly_api.state.add_app(APP, "webhost-systems")
+    return fly_api
+
+
+@pytest.fixture
+def key() -> tls.PrivateKey:
+    return tls.generate("ecdsa")
+
+
+def inputs(key: tls.PrivateKey, chain: str) -> dict[str, Any]:
+    return {"app": APP, "hostname": HOST, "fullchain": chain, "private_key": pem_key(key)}
+
+
+# -- the client and the fake ---------------------------------------------------------------
+
+
+def test_import_answers_pending_ownership_with_the_ownership_record(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    answer = FlyClient().import_certificate(APP, HOST, issue(key, [HOST]), pem_key(key))
+    (custom,) = answer["certificates"] or []
+    assert custom["source"] == "custom"
+    assert custom["status"] == "pending_ownership"
+    assert answer["dns_requirements"]["ownership"]["name"] == f"_fly-ownership.{HOST}"
+    assert answer.get("acme_requested") is False
+
+
+@pytest.mark.parametrize(
+    ("make_chain", "message"),
+    [
+        (
+            lambda key: issue(key, [HOST], days=10, start=datetime.now(UTC) - timedelta(days=30)),
+            "certificate has expired",
+        ),
+        (lambda key: issue(tls.generate("ecdsa"), [HOST]), "does not match"),
+        (lambda key: issue(key, ["other.example"]), "not in the certificate's SAN or CN"),
+    ],
+    ids=["expired", "key-mismatch", "hostname-not-covered"],
+)
+def test_import_refusals_are_422s_that_never_quote_the_key(
+    api: FakeFlyApi, key: tls.PrivateKey, make_chain: Any, message: str
+) -> None:
+    with pytest.raises(FlyRefused) as refused:
+        FlyClient().import_certificate(APP, HOST, make_chain(key), pem_key(key))
+    assert refused.value.status == 422
+    assert message in str(refused.value)
+    assert "PRIVATE KEY" not in str(refused.value)
+
+
+def test_a_wildcard_covers_one_label(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    chain = issue(key, [f"*.{HOST}"])
+    FlyClient().import_certificate(APP, f"www.{HOST}", chain, pem_key(key))
+    with pytest.raises(FlyRefused):
+        FlyClient().import_certificate(APP, f"a.b.{HOST}", chain, pem_key(key))
+
+
+# -- CustomCertificate -------------------------------------------------------------------
+
+
+def test_create_outputs_the_ownership_record_and_never_the_key(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    chain = issue(key, [HOST])
+    created = CustomCertificateProvider().create(inputs(key, chain))
+    outs = dict(created.outs or {})
+    assert created.id == f"{APP}/{HOST}"
+    assert outs["ownership_txt_name"] == f"_fly-ownership.{HOST}"
+    assert outs["ownership_txt_value"].startswith("app-")
+    assert outs["fingerprint"] == chain_fingerprint(chain)
+    assert outs["status"] == "pending_ownership"
+    assert "private_key" not in outs
+    assert pem_key(key) not in repr(outs)
+
+
+def test_a_new_chain_is_an_update_that_imports_again(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    provider = CustomCertificateProvider()
+    first = inputs(key, issue(key, [HOST]))
+    outs = dict(provider.create(first).outs or {})
+    renewed = {**first, "fullchain": issue(key, [HOST], days=730)}
+    diff = provider.diff(f"{APP}/{HOST}", outs, renewed)
+    assert diff.changes is True
+    assert diff.replaces == []
+    assert provider.diff(f"{APP}/{HOST}", outs, first).changes is False
+    updated = dict(provider.update(f"{APP}/{HOST}", outs, renewed).outs or {})
+    assert updated["fingerprint"] == chain_fingerprint(renewed["fullchain"])
+    assert len(api.state.calls("POST", f"/v1/apps/{APP}/certificates/custom")) == 2
+
+
+def test_read_finds_it_gone_when_removed_by_hand(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    provider = CustomCertificateProvider()
+    outs = dict(provider.create(inputs(key, issue(key, [HOST]))).outs or {})
+    assert provider.read(f"{APP}/{HOST}", outs).id == f"{APP}/{HOST}"
+    FlyClient().delete_custom_certificate(APP, HOST)
+    assert provider.read(f"{APP}/{HOST}", outs).id == ""
+
+
+def test_delete_alone_removes_the_hostname(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    provider = CustomCertificateProvider()
+    provider.create(inputs(key, issue(key, [HOST])))
+    provider.delete(f"{APP}/{HOST}", {})
+    assert HOST not in api.state.certificates[APP]
+
+
+def test_delete_beside_acme_keeps_the_hostname_and_its_acme_certificate(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    CertificateProvider().create({"app": APP, "hostname": HOST})
+    provider = CustomCertificateProvider()
+    provider.create(inputs(key, issue(key, [HOST])))
+    provider.delete(f"{APP}/{HOST}", {})
+    cert = api.state.certificates[APP][HOST]
+    assert cert["acme_requested"] is True
+    assert all(c["source"] != "custom" for c in cert["certificates"])
+
+
+def test_acme_delete_beside_an_import_stops_acme_only(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    acme = CertificateProvider()
+    acme.create({"app": APP, "hostname": HOST})
+    CustomCertificateProvider().create(inputs(key, issue(key, [HOST])))
+    acme.delete(f"{APP}/{HOST}", {})
+    cert = api.state.certificates[APP][HOST]
+    assert cert["acme_requested"] is False
+    assert [c["source"] for c in cert["certificates"]] == ["custom"]
+    assert api.state.calls("DELETE", f"/v1/apps/{APP}/certificates/{HOST}/acme")
+
+
+# -- CustomCertificateCheck ------------------------------------------------------------------
+
+
+def check_props(on_timeout: str = "fail") -> dict[str, Any]:
+    return {
+        "app": APP,
+        "hostname": HOST,
+        "proxied": True,
+        "timeout_seconds": 20.0,
+        "interval_seconds": 10.0,
+        "on_timeout": on_timeout,
+        "records": ["r1", "fingerprint"],
+    }
+
+
+def test_check_waits_for_the_custom_certificate_and_exports_its_expiry(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    chain = issue(key, [HOST], days=90)
+    CustomCertificateProvider().create(inputs(key, chain))
+    api.state.issue_at_check[HOST] = 2
+    slept: list[float] = []
+    outs = dict(CustomCertificateCheckProvider(sleep=slept.append).create(check_props()).outs or {})
+    assert slept == [10.0]
+    assert (outs["issued"], outs["status"]) == (True, "active")
+    assert outs["issuer"] == "Test Origin CA"
+    expiry = x509.load_pem_x509_certificate(chain.encode()).not_valid_after_utc
+    assert outs["expires_at"] == expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_active_acme_certificate_does_not_count_for_the_import(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    # Moving from acme to origin: Let's Encrypt's certificate is active, the import not.
+    CertificateProvider().create({"app": APP, "hostname": HOST})
+    FlyClient().check_certificate(APP, HOST)  # the ACME certificate issues
+    CustomCertificateProvider().create(inputs(key, issue(key, [HOST])))
+    api.state.issue_at_check[HOST] = None  # the ownership record is never seen again
+    with pytest.raises(CertificateNotIssued) as failed:
+        CustomCertificateCheckProvider(sleep=lambda _: None).create(check_props())
+    assert "Fly's status is pending_ownership" in str(failed.value)
+    assert f"TXT _fly-ownership.{HOST}" in str(failed.value)
+
+
+def test_refresh_reads_the_custom_certificate_alone(api: FakeFlyApi, key: tls.PrivateKey) -> None:
+    CustomCertificateProvider().create(inputs(key, issue(key, [HOST])))
+    provider = CustomCertificateCheckProvider(sleep=lambda _: None)
+    outs = dict(provider.create(check_props()).outs or {})
+    read = dict(provider.read(f"{APP}/{HOST}", outs).outs or {})
+    assert (read["issued"], read["status"], read["issuer"]) == (True, "active", "Test Origin CA")
