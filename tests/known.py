@@ -20,6 +20,10 @@ RULESET = "cloudflare:index/ruleset:Ruleset"
 GET_ZONE = "cloudflare:index/getZone:getZone"
 REDIS = "pulumi-python:dynamic/fly:UpstashRedis"
 CERT_CHECK = "pulumi-python:dynamic/fly:CertificateCheck"
+ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
+ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
+CUSTOM_CERT = "pulumi-python:dynamic/fly:CustomCertificate"
+CUSTOM_CHECK = "pulumi-python:dynamic/fly:CustomCertificateCheck"
 
 SENSITIVE = "SENSITIVE-VALUE"
 LOOKED_UP_ZONE_ID = "0123456789abcdef0123456789abcdef"
@@ -49,6 +53,13 @@ def create_output(cluster: str) -> str:
 
 
 OWNERSHIP_APP_VALUE = "app-7d3kq1"
+# What the key, the Origin CA and Fly answer in origin mode: a marked private key (the
+# secret that must stay secret), a CSR and a certificate (public), Cloudflare's expiry.
+ORIGIN_KEY_PEM = f"-----BEGIN PRIVATE KEY-----\n{SENSITIVE}-origin-key\n-----END PRIVATE KEY-----\n"
+ORIGIN_CSR_PEM = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBcsr\n-----END CERTIFICATE REQUEST-----\n"
+ORIGIN_CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n"
+ORIGIN_EXPIRES = "2041-05-01T12:00:00Z"
+ORIGIN_ISSUER = "CloudFlare Origin SSL ECC Certificate Authority"
 
 
 def acme_target(hostname: str) -> str:
@@ -104,6 +115,38 @@ class KnownMocks(engine.PlanMocks):
             # What CertificateProvider._outs derives from it (components/fly/resources.py).
             state["ownership_txt_name"] = f"_fly-ownership.{hostname}"
             state["ownership_txt_value"] = OWNERSHIP_APP_VALUE
+        if args.typ == ORIGIN_KEY:
+            # components/tls.py OriginKeyProvider.create
+            state.update(
+                private_key_pem=ORIGIN_KEY_PEM,
+                csr_pem=ORIGIN_CSR_PEM,
+                public_key_fingerprint="9f" * 32,
+            )
+        if args.typ == ORIGIN_CERT:
+            # The Origin CA's answer (pulumi_cloudflare origin_ca_certificate.py outputs).
+            state.update(certificate=ORIGIN_CERT_PEM, expiresOn=ORIGIN_EXPIRES)
+            state.setdefault("requestedValidity", 5475)
+        if args.typ == CUSTOM_CERT:
+            # components/fly/customcert.py CustomCertificateProvider._outs after an import.
+            hostname = args.inputs["hostname"]
+            state.pop("private_key", None)  # never an output
+            state.update(
+                fingerprint="c3" * 32,
+                status="pending_ownership",
+                issuer=ORIGIN_ISSUER,
+                expires_at=ORIGIN_EXPIRES,
+                ownership_txt_name=f"_fly-ownership.{hostname}",
+                ownership_txt_value=OWNERSHIP_APP_VALUE,
+            )
+        if args.typ == CUSTOM_CHECK:
+            # components/fly/customcheck.py once the import is verified.
+            state.update(
+                status="active",
+                issued=True,
+                issuer=ORIGIN_ISSUER,
+                expires_at=ORIGIN_EXPIRES,
+                missing=[],
+            )
         if args.typ == CERT_CHECK:
             # What CertificateCheckProvider answers for a certificate still validating
             # when the wait only warns (components/fly/certcheck.py).

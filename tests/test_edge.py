@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,24 @@ from tests.conftest import run, stack_doc
 from tests.known import (
     ADDRESSES,
     CERT,
+    CERT_CHECK,
     COMMAND,
+    CUSTOM_CERT,
+    CUSTOM_CHECK,
     GET_ZONE,
     IP,
     LOOKED_UP_ZONE_ID,
+    ORIGIN_CERT,
+    ORIGIN_CERT_PEM,
+    ORIGIN_CSR_PEM,
+    ORIGIN_EXPIRES,
+    ORIGIN_ISSUER,
+    ORIGIN_KEY,
+    ORIGIN_KEY_PEM,
     OWNERSHIP_APP_VALUE,
     RECORD,
     RULESET,
+    SENSITIVE,
     ZONE_SETTING,
     KnownMocks,
     acme_target,
@@ -411,3 +423,98 @@ def test_edge_output_per_host(tmp_path: Path) -> None:
 def test_phx_host_is_the_first_host(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, with_domain("prod", hosts=["www", "@"]), "prod")
     assert 'PHX_HOST = "www.webhost.example"' in evaluation.rendered_outputs()["flyToml"]
+
+
+# -- certificate: origin (prod, proxied) -----------------------------------------------------
+
+ORIGIN = {"certificate": "origin"}
+
+
+def test_origin_mode_makes_one_key_and_one_origin_ca_certificate_for_every_host(
+    tmp_path: Path,
+) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
+    key = evaluation.one(ORIGIN_KEY)
+    origin = evaluation.one(ORIGIN_CERT)
+    hosts = ["webhost.example", "www.webhost.example"]
+    assert key.inputs["hostnames"] == hosts
+    assert key.inputs["key_type"] == "ecdsa"
+    assert origin.inputs["hostnames"] == hosts
+    assert origin.inputs["requestType"] == "origin-ecc"
+    assert origin.inputs["requestedValidity"] == 5475
+    assert origin.inputs["csr"] == ORIGIN_CSR_PEM
+    assert origin.dependencies == (key.urn,)
+
+
+def test_origin_mode_imports_per_host_with_the_key_and_the_certificate(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
+    key, origin = evaluation.one(ORIGIN_KEY), evaluation.one(ORIGIN_CERT)
+    app = evaluation.one("pulumi-python:dynamic/fly:App").urn
+    for host in ("webhost.example", "www.webhost.example"):
+        custom = evaluation.one(CUSTOM_CERT, f"webhost-custom-cert-{host}")
+        assert set(custom.dependencies) == {app, key.urn, origin.urn}
+        assert custom.inputs["fullchain"] == ORIGIN_CERT_PEM
+        assert custom.rendered_inputs()[1] == ["private_key"]  # the key travels as a secret
+        assert custom.protect  # prod protects its certificates, as in acme mode
+        txt = evaluation.one(RECORD, f"webhost-txt-_fly-ownership.{host}")
+        assert txt.dependencies == (custom.urn,)
+        assert txt.inputs["content"] == OWNERSHIP_APP_VALUE
+        check = evaluation.one(CUSTOM_CHECK, f"webhost-custom-check-{host}")
+        assert custom.urn in check.dependencies and txt.urn in check.dependencies
+
+
+def test_origin_mode_has_no_acme_certificate_and_no_acme_record(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
+    assert evaluation.by_type(CERT) == []
+    assert evaluation.by_type(CERT_CHECK) == []
+    assert not any(name.startswith("_acme-challenge.") for _, name in records(evaluation))
+    assert host_records(evaluation) == {
+        ("AAAA", "webhost.example", True),
+        ("A", "webhost.example", True),
+        ("TXT", "_fly-ownership.webhost.example", False),
+        ("AAAA", "www.webhost.example", True),
+        ("A", "www.webhost.example", True),
+        ("TXT", "_fly-ownership.www.webhost.example", False),
+    }
+
+
+def test_acme_mode_makes_no_key_and_no_origin_certificate(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
+    assert evaluation.by_type(ORIGIN_KEY) == evaluation.by_type(ORIGIN_CERT) == []
+    assert evaluation.by_type(CUSTOM_CERT) == []
+
+
+def test_origin_mode_edge_output_has_the_imported_certificates_status_issuer_expiry(
+    tmp_path: Path,
+) -> None:
+    edge = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod").rendered_outputs()["edge"]
+    www = edge["www.webhost.example"]
+    assert set(www) == {"url", "certificate", "issuer", "expires", "records"}
+    assert (www["certificate"], www["issuer"], www["expires"]) == (
+        "active",
+        ORIGIN_ISSUER,
+        ORIGIN_EXPIRES,
+    )
+
+
+def test_origin_mode_key_never_shows_in_plaintext(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
+    printed = json.dumps(
+        {
+            "outputs": evaluation.rendered_outputs(),
+            "inputs": [r.rendered_inputs()[0] for r in evaluation.resources],
+        },
+        default=str,
+    )
+    assert ORIGIN_KEY_PEM not in printed
+    assert SENSITIVE not in printed
+
+
+def test_origin_rsa_key_asks_for_an_origin_rsa_certificate(tmp_path: Path) -> None:
+    doc = with_domain(
+        "prod", certificate="origin", originCertificate={"keyType": "rsa", "validityDays": 730}
+    )
+    evaluation = after_up(tmp_path, doc, "prod")
+    assert evaluation.one(ORIGIN_KEY).inputs["key_type"] == "rsa"
+    origin = evaluation.one(ORIGIN_CERT)
+    assert (origin.inputs["requestType"], origin.inputs["requestedValidity"]) == ("origin-rsa", 730)

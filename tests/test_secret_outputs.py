@@ -18,9 +18,12 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pytest
+from cryptography.hazmat.primitives import serialization
 from pulumi.dynamic import ResourceProvider
 from pulumi.runtime import mocks as pulumi_mocks
 
+from components import tls
+from components.fly.customcert import CustomCertificate, CustomCertificateProvider
 from components.fly.resources import (
     App,
     AppProvider,
@@ -33,7 +36,9 @@ from components.fly.resources import (
     UpstashRedis,
     UpstashRedisProvider,
 )
+from components.tls import OriginKey, OriginKeyProvider
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
+from tests.test_custom_certificates import issue
 
 SECRET_VALUE = "a-secret-value-0123456789"
 REDIS = {
@@ -151,6 +156,10 @@ def _registered_secret_outputs() -> dict[str, list[str]]:
             App("a", name="a", org="o"),
             IpAddress("ip", app="a", type="v6"),
             Certificate("c", app="a", hostname="a.example"),
+            OriginKey("k", hostnames=["a.example"], key_type="ecdsa"),
+            CustomCertificate(
+                "cc", app="a", hostname="a.example", fullchain="chain", private_key="key"
+            ),
         ]
         return pulumi.Output.all(*[r.urn for r in made])  # resolved once all are registered
 
@@ -172,4 +181,43 @@ def test_each_resource_registers_its_secret_outputs() -> None:
         "a": [],
         "ip": [],
         "c": [],
+        "k": ["private_key_pem"],
+        "cc": [],
     }
+
+
+# -- origin certificates: the key made here, and the import that carries it ----------------
+
+
+def test_the_origin_key_is_a_secret_output_because_it_is_listed() -> None:
+    outs = dict(
+        OriginKeyProvider().create({"hostnames": ["w.example"], "key_type": "ecdsa"}).outs or {}
+    )
+    material = {outs["private_key_pem"].splitlines()[1]}  # a line of the key's base64
+    # No input is secret: only additional_secret_outputs keeps the key out of plaintext state.
+    assert leaks(outs, engine_secret_keys(set(), outs, ()), material) == ["private_key_pem"]
+    assert leaks(outs, engine_secret_keys(set(), outs, OriginKey.SECRET_OUTPUTS), material) == []
+    read = dict(OriginKeyProvider().read("id", outs).outs or {})
+    assert read["private_key_pem"] == outs["private_key_pem"]  # stable: never made again
+    assert leaks(read, engine_secret_keys(set(), read, OriginKey.SECRET_OUTPUTS), material) == []
+
+
+def test_the_import_never_outputs_the_key_it_was_given(fly_api: FakeFlyApi, app: str) -> None:
+    key = tls.generate("ecdsa")
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    chain = issue(key, ["w.example"])
+    provider = CustomCertificateProvider()
+    inputs = {"app": app, "hostname": "w.example", "fullchain": chain, "private_key": pem}
+    created = provider.create(inputs)
+    outs = dict(created.outs or {})
+    # private_key is the one secret input; no output may hold it under any other key.
+    secret_keys = engine_secret_keys({"private_key"}, outs, CustomCertificate.SECRET_OUTPUTS)
+    line = pem.splitlines()[1]  # a line of the key's base64
+    assert leaks(outs, secret_keys, {line}) == []
+    assert "private_key" not in outs
+    read = dict(provider.read(created.id, outs).outs or {})
+    assert leaks(read, secret_keys, {line}) == []
+    # Nor does the fake Fly keep or answer it.
+    assert line not in json.dumps(fly_api.state.certificates)
