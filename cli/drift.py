@@ -15,9 +15,6 @@ A question this cannot answer raises DriftReadError: never "in step" on silence.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +23,7 @@ from typing import Any
 from cli import runrate
 from components import catalog
 from components.config import StackConfig
+from components.fly import machines as fly_machines
 from components.fly.api import FlyApiError, FlyClient, FlyNotFound, FlyTokenError, ip_type_of
 from components.fly.resources import CertificateProvider, UpstashRedisProvider
 
@@ -33,11 +31,6 @@ from components.fly.resources import CertificateProvider, UpstashRedisProvider
 # machines/api/certificates-resource.html.markerb @ 5c22c8c: "status": "active"; a
 # new one is pending_validation or pending_ownership).
 CERT_ACTIVE = "active"
-# flyctl's answer when an app does not exist (GraphQL GetAppCompact: `Could not find App`).
-NO_SUCH_APP = "Could not find App"
-# fly deploy labels the app's machines with their process group (fly-go
-# machine_types.go MachineConfig.Metadata, key fly_process_group; "app" by default).
-APP_GROUP = "app"
 
 
 class DriftReadError(Exception):
@@ -59,26 +52,10 @@ class Finding:
 
 def _fly(*args: str) -> Any:
     """flyctl's JSON answer, or None when the app it names does not exist."""
-    binary = shutil.which("fly") or shutil.which("flyctl")
-    if binary is None:
-        raise DriftReadError("flyctl (`fly`) is not on PATH")
-    done = subprocess.run(
-        [binary, *args, "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=os.environ.copy(),
-    )
-    if done.returncode != 0:
-        if NO_SUCH_APP in done.stderr:
-            return None
-        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise DriftReadError(f"`fly {' '.join(args)}` failed: {said}")
     try:
-        return json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise DriftReadError(f"`fly {' '.join(args)} --json` printed no JSON") from None
+        return fly_machines.fly_json(*args)
+    except fly_machines.FlyctlError as exc:
+        raise DriftReadError(str(exc)) from None
 
 
 def _size(guest: dict[str, Any]) -> str:
@@ -117,13 +94,10 @@ def _app(config: StackConfig, client: FlyClient) -> list[Finding]:
     machines = _fly("machine", "list", "--app", app)
     if machines is None:
         return [Finding("webhost:appName", f"app {app} does not exist for flyctl")]
-    ours = [
-        m
-        for m in machines
-        if ((m.get("config") or {}).get("metadata") or {}).get("fly_process_group", APP_GROUP)
-        == APP_GROUP
-    ]
-    live = Counter(str(m.get("region")) for m in ours)
+    # The app's machines as `fly scale count` and MachineCounts count them: not a
+    # one-off, a release command's or a console (components/fly/machines.py).
+    ours = [m for m in machines if fly_machines.is_app_machine(m)]
+    live = Counter(fly_machines.region_counts(ours))
     found += _counts("webhost:regions", dict(config.regions), live, "app machines", by_region=True)
     vm = config.vm
     wanted = _wanted_size(vm.cpu_kind, vm.cpus, vm.memory_mb)

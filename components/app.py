@@ -1,4 +1,4 @@
-"""FlyApp (`webhost:fly:App`): the Fly app, its secrets, its fly.toml and its deploy.
+"""FlyApp (`webhost:fly:App`): the Fly app, its secrets, its fly.toml, its deploy and scale.
 
 Replaces the runbook's `fly launch`, `fly secrets set`, the hand-written
 fly.toml, `fly deploy` and `fly scale count` steps.
@@ -15,6 +15,7 @@ import pulumi_random as random
 from components import catalog
 from components.config import StackConfig
 from components.fly import flyctl, flytoml
+from components.fly.machines import MachineCounts
 from components.fly.resources import App, AppSecrets
 
 
@@ -88,13 +89,12 @@ class FlyApp(pulumi.ComponentResource):
         )
 
         fly_toml = flytoml.render(config)
-        flyctl.deploy(
+        deploy = flyctl.deploy(
             f"{name}-deploy",
             app=app.name,
             image=config.image,
             strategy=config.deploy_strategy,
             fly_toml=fly_toml,
-            regions=config.regions,
             secrets_version=secrets.version,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -102,6 +102,16 @@ class FlyApp(pulumi.ComponentResource):
                     lambda extra: [app, secrets, *extra]
                 ),
             ),
+        )
+        # After the deploy: `fly scale count` launches from the app's machine config
+        # and its latest complete release, which the deploy makes (flyctl
+        # internal/command/scale/count_machines.go). A region change updates this
+        # alone; a refresh reads the counts back (components/fly/machines.py).
+        MachineCounts(
+            f"{name}-machines",
+            app=app.name,
+            counts=config.regions,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[deploy]),
         )
 
         self.fly_toml = pulumi.Output.from_input(fly_toml)

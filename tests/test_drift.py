@@ -177,6 +177,22 @@ def test_drift_made_with_flyctl_is_found(
     assert lines[0].startswith(f"drift: {expected}")
 
 
+def test_machines_scale_count_does_not_count_are_no_drift(
+    platform: tuple[FakeFlyApi, FakeFly], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Counted as `fly scale count` and MachineCounts count (components/fly/machines.py):
+    # a `fly machine run` one-off and a release command's machine are not the app's.
+    def add(state: dict[str, Any]) -> None:
+        template = _app_machines(state)[0]
+        release = fly_cli.launch_metadata("fly_app_release_command")
+        _app_machines(state).append({**template, "id": "m-one-off", "metadata": {}})
+        _app_machines(state).append({**template, "id": "m-release", "metadata": release})
+
+    change_fly(platform[1], add)
+    code, out, _ = drift(capsys)
+    assert (code, out.splitlines()[0]) == (0, "in step: webhost-prod matches the stack")
+
+
 def _pending(api: FakeFlyApi) -> None:
     api.state.certificates["webhost-prod"]["www.webhost.example"]["status"] = "pending_validation"
 

@@ -29,6 +29,8 @@ from tests.known import (
     KnownMocks,
 )
 
+MACHINE_COUNTS = "pulumi-python:dynamic/fly:MachineCounts"
+
 
 @pytest.fixture
 def prod(tmp_path: Path) -> engine.Evaluation:
@@ -53,7 +55,13 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     shape = "pulumi-python:dynamic/fly:PostgresShape"  # components/fly/shape.py
     assert {r.type for r in custom if r.parent == postgres.urn} == {COMMAND, shape}
     assert {r.type for r in custom if r.parent == redis.urn} == {REDIS}
-    assert {r.type for r in custom if r.parent == app.urn} == {APP, SECRETS, PASSWORD, COMMAND}
+    assert {r.type for r in custom if r.parent == app.urn} == {
+        APP,
+        SECRETS,
+        PASSWORD,
+        COMMAND,
+        MACHINE_COUNTS,  # components/fly/machines.py
+    }
     assert {r.type for r in custom if r.parent == edge.urn} == {
         IP,
         CERT,
@@ -94,6 +102,31 @@ def test_deploy_without_domain_or_data_waits_for_the_app_secrets_and_ips(tmp_pat
     assert len(ips) == 2
     assert set(deploy.dependencies) == {evaluation.one(APP).urn, evaluation.one(SECRETS).urn, *ips}
     assert evaluation.by_type("webhost:edge:Edge") == []
+
+
+def test_machine_counts_follow_the_deploy_with_the_regions_of_the_stack(
+    prod: engine.Evaluation,
+) -> None:
+    counts = prod.one(MACHINE_COUNTS, "webhost-machines")
+    assert counts.parent == prod.one("webhost:fly:App").urn
+    # After the deploy (scale count launches from its release), and so, on destroy,
+    # deleted before the deploy and the app.
+    assert prod.one(COMMAND, "webhost-deploy").urn in counts.dependencies
+    inputs, secret = counts.rendered_inputs()
+    assert secret == []
+    assert inputs["counts"] == {"fra": 2, "iad": 3, "sin": 1}
+    assert inputs["app"] == prod.one(APP).inputs["name"]
+
+
+def test_a_region_change_changes_machine_counts_not_the_deploy(tmp_path: Path) -> None:
+    before = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    doc = stack_doc("prod") | {"webhost:regions": {"iad": 3, "fra": 2, "sin": 1, "ams": 1}}
+    after = run(doc, tmp_path, stack="prod", preview=False, mocks=KnownMocks())
+    deploy = [e.one(COMMAND, "webhost-deploy").inputs["environment"] for e in (before, after)]
+    # fly.toml lists the regions (REGIONS in [env]); nothing else of the deploy moves.
+    assert {k for k in deploy[0] if deploy[0][k] != deploy[1][k]} <= {"WEBHOST_FLY_TOML"}
+    counts = [e.one(MACHINE_COUNTS, "webhost-machines").inputs["counts"] for e in (before, after)]
+    assert counts[1] == {**counts[0], "ams": 1}
 
 
 def test_secrets_wait_for_the_app_and_the_generated_passwords(prod: engine.Evaluation) -> None:
@@ -202,7 +235,7 @@ def test_deploy_is_triggered_by_the_secrets_version_not_values(tmp_path: Path) -
     environment = deploy.inputs["environment"]
     assert not rpc.is_rpc_secret(environment)
     assert environment["WEBHOST_SECRETS_VERSION"] == "7"
-    assert environment["WEBHOST_REGION_COUNTS"] == "fra=2 iad=3 sin=1"
+    assert not any("REGION" in key for key in environment)  # the counts are MachineCounts'
     assert environment["WEBHOST_IMAGE"] == "registry.fly.io/webhost:1.0.0"
     assert SENSITIVE not in repr(deploy.inputs)
 

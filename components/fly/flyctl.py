@@ -1,4 +1,4 @@
-"""`local.Command` builders for what only flyctl orchestrates: deploys, scaling, Postgres.
+"""`local.Command` builders for what only flyctl orchestrates: deploys and Postgres.
 
 Each script is a fixed bash text; everything that varies reaches it through the
 command's environment, so the script in state never changes with the values and
@@ -93,11 +93,6 @@ def command(
     )
 
 
-def region_counts(regions: Mapping[str, int]) -> str:
-    """`iad=3 fra=2`: the per-region machine counts as the deploy script reads them."""
-    return " ".join(f"{region}={count}" for region, count in sorted(regions.items()))
-
-
 def deploy(
     name: str,
     *,
@@ -105,16 +100,16 @@ def deploy(
     image: str,
     strategy: str,
     fly_toml: str,
-    regions: Mapping[str, int],
     secrets_version: pulumi.Input[int],
     opts: pulumi.ResourceOptions,
 ) -> local.Command:
-    """`fly deploy` of `image` with `fly_toml`, then `fly scale count` per region.
+    """`fly deploy` of `image` with `fly_toml`.
 
-    Any change of image, fly.toml, counts or secrets version re-runs it (an
-    environment change is an update, and the update runs the create script).
-    The secrets version is only a trigger: it changes when a secret value does,
-    and carries no value itself.
+    Any change of image, fly.toml or secrets version re-runs it (an environment
+    change is an update, and the update runs the create script). The secrets
+    version is only a trigger: it changes when a secret value does, and carries no
+    value itself. The machine count per region is not the deploy's: MachineCounts
+    (components/fly/machines.py) scales after it and reads the counts back.
     """
     return command(
         name,
@@ -124,7 +119,6 @@ def deploy(
             "WEBHOST_IMAGE": image,
             "WEBHOST_STRATEGY": strategy,
             "WEBHOST_FLY_TOML": fly_toml,
-            "WEBHOST_REGION_COUNTS": region_counts(regions),
             "WEBHOST_SECRETS_VERSION": pulumi.Output.from_input(secrets_version).apply(str),
         },
         opts=opts,

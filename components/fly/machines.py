@@ -1,0 +1,252 @@
+"""MachineCounts (`pulumi-python:dynamic/fly:MachineCounts`): the app's machines per region.
+
+`fly scale count` is what Fly offers for "N machines of the app in region R" (flyctl
+internal/command/scale/count.go); it launches new machines from the app's current
+machine config and release, which only flyctl assembles, so the provider runs the
+`fly` on PATH rather than re-implementing it over the Machines API. FLY_API_TOKEN
+stays in the environment flyctl inherits: it is never an argument, an input or an
+output, and flyctl's stderr (which these errors quote) does not print it.
+
+Unlike the deploy's `local.Command` (pulumi-command has no Read:
+provider/pkg/provider/local/commandController.go), this resource reads the live
+counts back, so `pulumi refresh` sees a region scaled by hand and the next `up`
+scales it back:
+
+- inputs: `app` and `counts` (region -> machines wanted, the program's);
+- outputs: the same two, plus `observed` (region -> machines found), which `read`
+  refreshes and nothing else changes. `read` returns no inputs, so the engine keeps
+  the program's `counts` as the inputs (pulumi sdk/python/lib/pulumi/dynamic/
+  __main__.py Read: inputs only when the provider returns them);
+- `diff` compares the old *outputs* with the new inputs: the engine passes the old
+  outputs as `olds` (pulumi pkg/resource/plugin/provider_plugin.go Diff sends
+  `Olds: mOldOutputs`, and the dynamic host hands `request.olds` to `diff`). After a
+  refresh those hold what `read` observed, so `observed != counts` is a change and
+  the next `up` updates. A refresh right after an up diffs in the same way
+  (pkg/resource/deploy/step.go RefreshStep.Apply calls the provider's Diff with the
+  refreshed outputs and the old inputs): `observed == counts`, no change.
+
+Counting is flyctl's own (one place, also used by `webhost-infra drift`): a machine
+counts when `fly scale count` would count it, i.e. one of the Fly Launch machines
+`ListFlyAppsMachines` returns (fly-go flaps/flaps_machines.go: platform v2, not
+destroyed or destroying, not a release command's, not a console) in the app's
+process group (count_machines.go groups by `Machine.ProcessGroup()` and scales the
+default group, "app"). A `fly machine run` one-off (no Fly Launch metadata) or a
+release command machine is neither counted nor touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Final
+
+import pulumi
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+# fly-go machine_types.go: the metadata keys and values flyctl labels machines with.
+PLATFORM_VERSION_KEY: Final = "fly_platform_version"
+PLATFORM_V2: Final = "v2"
+PROCESS_GROUP_KEY: Final = "fly_process_group"
+LEGACY_PROCESS_GROUP_KEY: Final = "process_group"  # MachineConfig.ProcessGroup's fallback
+APP_GROUP: Final = "app"  # MachineProcessGroupApp, what scale count scales by default
+RELEASE_COMMAND_GROUP: Final = "fly_app_release_command"
+CONSOLE_GROUP: Final = "fly_app_console"
+INACTIVE_STATES: Final = frozenset({"destroyed", "destroying"})  # Machine.IsActive
+# flyctl's answer when an app does not exist (GraphQL GetAppCompact: `Could not find App`).
+NO_SUCH_APP: Final = "Could not find App"
+# A listing answers in seconds; a scale launches or destroys machines and waits for
+# Fly (count_machines.go), minutes at most: bounded, so a hung flyctl fails the up.
+READ_TIMEOUT_S: Final = 120
+SCALE_TIMEOUT_S: Final = 30 * 60
+
+
+class FlyctlError(Exception):
+    """flyctl could not answer; the message quotes its stderr (which holds no token)."""
+
+
+def fly(*args: str, timeout: float = READ_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """`fly ARGS`, the token left in the environment; raises FlyctlError on no answer."""
+    binary = shutil.which("fly") or shutil.which("flyctl")
+    if binary is None:
+        raise FlyctlError("flyctl (`fly`) is not on PATH")
+    try:
+        return subprocess.run(
+            [binary, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            env=os.environ.copy(),
+        )
+    except subprocess.TimeoutExpired:
+        raise FlyctlError(f"`fly {' '.join(args)}` did not answer in {timeout:g} s") from None
+
+
+def failed(args: Iterable[str], done: subprocess.CompletedProcess[str]) -> FlyctlError:
+    """flyctl's failure as one line: the command and what flyctl said on stderr."""
+    said = "; ".join(line.strip() for line in done.stderr.splitlines() if line.strip())
+    return FlyctlError(f"`fly {' '.join(args)}` failed: {said or 'no output'}")
+
+
+def fly_json(*args: str) -> Any:
+    """flyctl's JSON answer (`--json` added), or None when flyctl says the app it names
+    does not exist. Any other failure raises: it never reads as an empty answer."""
+    done = fly(*args, "--json")
+    if done.returncode != 0:
+        if NO_SUCH_APP in done.stderr:
+            return None
+        raise failed(args, done)
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise FlyctlError(f"`fly {' '.join(args)} --json` printed no JSON") from None
+
+
+def process_group(machine: Mapping[str, Any]) -> str:
+    """fly-go MachineConfig.ProcessGroup: fly_process_group, else process_group, else ""."""
+    metadata = (machine.get("config") or {}).get("metadata") or {}
+    return str(metadata.get(PROCESS_GROUP_KEY) or metadata.get(LEGACY_PROCESS_GROUP_KEY) or "")
+
+
+def is_app_machine(machine: Mapping[str, Any]) -> bool:
+    """Whether `fly scale count` counts this machine as one of the app's (module docstring)."""
+    config = machine.get("config")
+    if not config:  # count_machines.go drops machines whose config Fly could not give
+        return False
+    metadata = config.get("metadata") or {}
+    return (
+        metadata.get(PLATFORM_VERSION_KEY) == PLATFORM_V2
+        and machine.get("state") not in INACTIVE_STATES
+        # A release command's machine carries its own group, or the older
+        # process_group=release_command label (fly-go Machine.IsReleaseCommandMachine).
+        and metadata.get(LEGACY_PROCESS_GROUP_KEY) != "release_command"
+        and process_group(machine) == APP_GROUP
+    )
+
+
+def region_counts(listed: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The app's machines per region, counted as `fly scale count` counts them."""
+    return dict(sorted(Counter(str(m.get("region")) for m in listed if is_app_machine(m)).items()))
+
+
+def _wanted(counts: Any) -> dict[str, int]:
+    """Region -> count with zeros dropped (0 and absent both mean no machine there).
+    Numbers cross the engine as doubles: back to int."""
+    return {str(r): int(n) for r, n in sorted(dict(counts or {}).items()) if int(n)}
+
+
+class MachineCountsProvider(ResourceProvider):
+    """Scales the app per region with flyctl and reads the counts back (module docstring)."""
+
+    # It captures nothing, let alone a secret (resources.py, _FlyProvider).
+    serialize_as_secret_always = False
+
+    @staticmethod
+    def _listed(app: str) -> list[dict[str, Any]] | None:
+        """The app's machines (fly-go machine_types.go JSON); None only when flyctl says
+        the app does not exist."""
+        try:
+            listed = fly_json("machines", "list", "--app", app)
+        except FlyctlError as exc:
+            raise RuntimeError(f"MachineCounts of app {app}: cannot list machines: {exc}") from None
+        return None if listed is None else list(listed)
+
+    @staticmethod
+    def _scale(app: str, region: str, count: int) -> None:
+        # One region per call: `--region a,b` spreads the count over them
+        # (count_machines.go convergeGroupCounts), it does not repeat it. `--yes`: no
+        # prompt, which would fail without a terminal (prompt.NonInteractiveError).
+        args = ("scale", "count", str(count), "--region", region, "--app", app, "--yes")
+        done = fly(*args, timeout=SCALE_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"MachineCounts of app {app}: scaling region {region} to {count} failed: "
+                f"{failed(args, done)}"
+            )
+
+    def _converge(self, app: str, counts: Any) -> dict[str, Any]:
+        wanted = _wanted(counts)
+        listed = self._listed(app)
+        if listed is None:
+            raise RuntimeError(f"MachineCounts of app {app}: the app does not exist for flyctl")
+        present = region_counts(listed)
+        # A region already at its count is left alone: flyctl would only answer "App
+        # already scaled to desired state" (count_machines.go). A region that has
+        # machines and is no longer configured goes to 0.
+        for region in sorted({*wanted, *present}):
+            if present.get(region, 0) != wanted.get(region, 0):
+                self._scale(app, region, wanted.get(region, 0))
+        after = self._listed(app)
+        observed = region_counts(after or [])
+        for region in sorted({*wanted, *observed}):
+            if observed.get(region, 0) != wanted.get(region, 0):
+                raise RuntimeError(
+                    f"MachineCounts of app {app}: region {region} has "
+                    f"{observed.get(region, 0)} machines after scaling, "
+                    f"{wanted.get(region, 0)} asked"
+                )
+        return {"app": app, "counts": dict(counts), "observed": observed}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(str(props["app"]), self._converge(str(props["app"]), props["counts"]))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        app = str(props.get("app") or id_)
+        listed = self._listed(app)
+        if listed is None:  # flyctl's explicit not-found: the app, and its machines, are gone
+            return ReadResult("", {})
+        observed = region_counts(listed)
+        # No inputs returned: the wanted counts stay the program's (module docstring).
+        return ReadResult(
+            id_, {"app": app, "counts": props.get("counts", observed), "observed": observed}
+        )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # `olds` are the old outputs: `observed` as created, updated or last refreshed.
+        # Never a replacement: an update converges whatever changed, the app included.
+        moved = olds.get("app") != news.get("app")
+        drifted = _wanted(olds.get("observed")) != _wanted(news.get("counts"))
+        changed = moved or drifted
+        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._converge(str(news["app"]), news["counts"]))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        # Nothing to do. Scaling to 0 here would take the app down before its own
+        # delete; the App resource's delete (DELETE /v1/apps/{app}) removes the app
+        # with its machines, and runs after this one: this resource depends on the
+        # deploy, which depends on the App, and the engine deletes dependents first.
+        return
+
+
+class MachineCounts(Resource, module="fly", name="MachineCounts"):
+    """The app's machines per region (`pulumi-python:dynamic/fly:MachineCounts`)."""
+
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+
+    app: pulumi.Output[str]
+    counts: pulumi.Output[dict[str, int]]
+    observed: pulumi.Output[dict[str, int]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        app: pulumi.Input[str],
+        counts: Mapping[str, int],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"app": app, "counts": dict(counts), "observed": None}
+        super().__init__(MachineCountsProvider(), resource_name, props, opts)

@@ -1,0 +1,313 @@
+"""MachineCounts' provider against the fake `fly` first on PATH: it converges the app's
+machines per region with `fly scale count`, reads them back, and a region scaled by
+hand shows in `read` and `diff` until an update puts it back."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dill
+import grpc
+import pytest
+from google.protobuf import json_format, struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from components.fly.machines import MachineCountsProvider, region_counts
+from tests.conftest import ROOT, FakeFly
+from tests.fakes import fly_cli
+
+APP = "webhost-prod"
+WANTED = {"iad": 3, "fra": 2, "sin": 1}
+TOKEN = "fly-token-that-must-not-leak"  # tests/conftest.py FakeFly.env
+URN = "urn:pulumi:prod::webhost::webhost:fly:App$pulumi-python:dynamic/fly:MachineCounts::m"
+
+
+@pytest.fixture
+def fly(fake_fly: FakeFly, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeFly:
+    """The app after its deploy: Fly's first deploy left two machines in iad."""
+    for name, value in fake_fly.env().items():
+        monkeypatch.setenv(name, value)
+    fake_fly.seed_app(APP)
+    config = tmp_path / "fly.toml"
+    config.write_text(
+        f'app = "{APP}"\nprimary_region = "iad"\n[[vm]]\ncpu_kind = "performance"\ncpus = 2\n'
+        'memory = "4096mb"\n'
+    )
+    deploy = ["deploy", "--app", APP, "--config", str(config), "--image", "img:1", "--yes"]
+    done = by_hand(fake_fly, *deploy)
+    assert done.returncode == 0, done.stderr
+    fake_fly.log.unlink()
+    return fake_fly
+
+
+def by_hand(fake: FakeFly, *argv: str) -> subprocess.CompletedProcess[str]:
+    """An operator's flyctl command, out of band."""
+    return subprocess.run(
+        [str(fake.bin_dir / "fly"), *argv],
+        env=fake.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def scale_by_hand(fake: FakeFly, region: str, count: int) -> None:
+    done = by_hand(fake, "scale", "count", str(count), "--region", region, "--app", APP, "--yes")
+    assert done.returncode == 0, done.stderr
+
+
+def scales(fake: FakeFly) -> list[tuple[str, str]]:
+    """(region, count) of every `fly scale count` the provider ran."""
+    return [
+        (argv[argv.index("--region") + 1], argv[2])
+        for argv in (call["argv"] for call in fake.calls())
+        if argv[:2] == ["scale", "count"]
+    ]
+
+
+def created(fake: FakeFly) -> dict[str, Any]:
+    outs = MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)}).outs
+    assert outs is not None
+    fake.log.unlink()
+    return outs
+
+
+def test_create_scales_each_region_to_its_count(fly: FakeFly) -> None:
+    result = MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert result.id == APP
+    assert result.outs == {"app": APP, "counts": WANTED, "observed": {"fra": 2, "iad": 3, "sin": 1}}
+    assert fly.machines(APP) == WANTED
+    assert sorted(scales(fly)) == [("fra", "2"), ("iad", "3"), ("sin", "1")]
+    for call in fly.calls():
+        assert "--yes" in call["argv"] or call["argv"][:2] == ["machines", "list"]
+        assert TOKEN not in " ".join(call["argv"]) and "FLY_API_TOKEN" in call["env"]
+
+
+def test_a_region_already_at_its_count_is_left_alone(fly: FakeFly) -> None:
+    MachineCountsProvider().create({"app": APP, "counts": {"iad": 2, "fra": 1}})
+    assert scales(fly) == [("fra", "1")]
+
+
+def test_refresh_right_after_create_changes_nothing(fly: FakeFly) -> None:
+    outs = created(fly)
+    read = MachineCountsProvider().read(APP, dict(outs))
+    assert (read.id, read.outs, read.inputs) == (APP, outs, None)
+    assert (
+        MachineCountsProvider().diff(APP, dict(outs), {"app": APP, "counts": WANTED}).changes
+        is False
+    )
+    assert [call["argv"][:2] for call in fly.calls()] == [["machines", "list"]]  # a read only
+
+
+@pytest.mark.parametrize(
+    ("region", "count", "observed"),
+    [
+        ("fra", 1, {"fra": 1, "iad": 3, "sin": 1}),  # scaled down by hand
+        ("iad", 4, {"fra": 2, "iad": 4, "sin": 1}),  # scaled up by hand
+        ("ams", 1, {"ams": 1, "fra": 2, "iad": 3, "sin": 1}),  # a region added by hand
+    ],
+    ids=["down", "up", "added"],
+)
+def test_a_region_scaled_by_hand_is_read_diffed_and_put_back(
+    fly: FakeFly, region: str, count: int, observed: dict[str, int]
+) -> None:
+    provider = MachineCountsProvider()
+    outs = created(fly)
+    scale_by_hand(fly, region, count)
+    read = provider.read(APP, dict(outs))
+    assert read.outs == {**outs, "observed": observed}
+    assert read.inputs is None  # the program's counts stay the inputs
+    news = {"app": APP, "counts": dict(WANTED)}
+    assert read.outs is not None
+    diff = provider.diff(APP, read.outs, news)
+    assert diff.changes is True and not diff.replaces
+    updated = provider.update(APP, read.outs, news).outs
+    assert updated is not None and updated["observed"] == WANTED
+    assert fly.machines(APP) == WANTED
+    assert scales(fly)[-1] == (region, str(WANTED.get(region, 0)))
+    assert provider.diff(APP, updated, news).changes is False
+
+
+def test_a_region_removed_from_the_counts_is_scaled_to_zero(fly: FakeFly) -> None:
+    outs = created(fly)
+    news = {"app": APP, "counts": {"iad": 3, "fra": 2}}
+    assert MachineCountsProvider().diff(APP, outs, news).changes is True
+    updated = MachineCountsProvider().update(APP, outs, news).outs
+    assert updated is not None and updated["observed"] == {"fra": 2, "iad": 3}
+    assert scales(fly) == [("sin", "0")]
+    assert fly.machines(APP) == {"iad": 3, "fra": 2}
+
+
+def test_a_region_set_to_zero_is_the_same_as_absent(fly: FakeFly) -> None:
+    outs = created(fly)
+    news = {"app": APP, "counts": {**WANTED, "sin": 0}}
+    updated = MachineCountsProvider().update(APP, outs, news).outs
+    assert updated is not None and updated["observed"] == {"fra": 2, "iad": 3}
+    assert MachineCountsProvider().diff(APP, updated, news).changes is False
+
+
+def test_a_listing_that_fails_raises_and_scales_nothing(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_FLY_FAIL", "machine list")
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert str(caught.value).startswith(f"MachineCounts of app {APP}: cannot list machines")
+    assert "failed to machine list: simulated failure (status 503)" in str(caught.value)
+    assert scales(fly) == []
+    # never read as "no machines": the refresh fails too
+    with pytest.raises(RuntimeError, match="cannot list machines"):
+        MachineCountsProvider().read(APP, {"app": APP, "counts": WANTED, "observed": WANTED})
+
+
+def test_a_scale_that_fails_raises_naming_the_app_and_the_region(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_FLY_FAIL", "scale")
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": {"iad": 2, "fra": 2}})
+    message = str(caught.value)
+    assert message.startswith(f"MachineCounts of app {APP}: scaling region fra to 2 failed: ")
+    assert "Error: failed to scale: simulated failure (status 503)" in message  # flyctl's stderr
+    assert TOKEN not in message
+
+
+def test_a_failed_scale_half_way_then_an_update_converges(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", "scale:2")
+    with pytest.raises(RuntimeError, match="scaling region iad to 3 failed"):
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    monkeypatch.delenv("FAKE_FLY_FAIL_NTH")
+    result = MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert result.outs is not None and result.outs["observed"] == WANTED
+
+
+def test_before_any_deploy_flyctls_refusal_is_the_error(
+    fake_fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in fake_fly.env().items():
+        monkeypatch.setenv(name, value)
+    fake_fly.seed_app(APP)
+    with pytest.raises(RuntimeError, match="this app has no complete releases"):
+        MachineCountsProvider().create({"app": APP, "counts": {"iad": 1}})
+
+
+def test_one_offs_release_and_console_machines_are_not_counted_or_touched(fly: FakeFly) -> None:
+    state = fly_cli._load(fly.state)
+    fake = fly_cli.Fly(state)
+    guest = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
+    others = {
+        "fra": {},  # `fly machine run`: no Fly Launch metadata
+        "iad": fly_cli.launch_metadata("fly_app_release_command"),
+        "sin": fly_cli.launch_metadata("fly_app_console"),
+        "ams": {"fly_platform_version": "v2", "process_group": "release_command"},
+    }
+    for region, metadata in others.items():
+        fake.new_machine(state["apps"][APP], region, guest, metadata=metadata)
+    fly.state.write_text(json.dumps(state))
+    outs = created(fly)
+    assert outs["observed"] == WANTED
+    assert fly.machines(APP) == {"iad": 4, "fra": 3, "sin": 2, "ams": 1}
+    assert ("ams", "0") not in scales(fly)
+
+
+def test_counting_follows_flyctl() -> None:
+    def machine(region: str, state: str = "started", **metadata: str) -> dict[str, Any]:
+        return {"region": region, "state": state, "config": {"metadata": metadata}}
+
+    v2 = {"fly_platform_version": "v2"}
+    listed = [
+        machine("iad", **v2, fly_process_group="app"),
+        machine("iad", **v2, process_group="app"),  # the older key
+        machine("iad", "stopped", **v2, fly_process_group="app"),  # stopped still counts
+        machine("iad", "destroying", **v2, fly_process_group="app"),
+        machine("fra", **v2, fly_process_group="worker"),
+        machine("fra", fly_process_group="app"),  # not a Fly Launch machine
+        {"region": "fra", "state": "started", "config": None},  # host unreachable
+    ]
+    assert region_counts(listed) == {"iad": 3}
+
+
+def test_an_app_flyctl_cannot_find_reads_as_gone(fly: FakeFly) -> None:
+    read = MachineCountsProvider().read("nope", {"app": "nope", "counts": {"iad": 1}})
+    assert (read.id, read.outs) == ("", {})
+
+
+def test_delete_runs_no_flyctl(fly: FakeFly) -> None:
+    outs = created(fly)
+    MachineCountsProvider().delete(APP, outs)
+    assert fly.calls() == []
+    assert fly.machines(APP) == WANTED
+
+
+def test_the_provider_pickles_by_reference() -> None:
+    # The engine loads it in another process from its module (ARCHITECTURE.md).
+    pickled = base64.b64decode(serialize_provider(MachineCountsProvider()))
+    assert b"components.fly.machines" in pickled
+    assert type(dill.loads(pickled)) is MachineCountsProvider
+
+
+# -- through the SDK's dynamic provider host, as the engine calls it ----------------
+
+
+def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(value)
+    return out
+
+
+@pytest.fixture
+def host(fly: FakeFly, tmp_path: Path) -> Iterator[Any]:
+    """`python -m pulumi.dynamic`, started after the fake `fly` is on PATH."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pulumi.dynamic"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_through_the_host_refresh_then_diff_sees_the_drift(fly: FakeFly, host: Any) -> None:
+    provider = serialize_provider(MachineCountsProvider())
+    inputs = {"app": APP, "counts": dict(WANTED), "observed": None, "__provider": provider}
+    made = host.Create(provider_pb2.CreateRequest(urn=URN, properties=_struct(inputs)))
+    outputs = json_format.MessageToDict(made.properties)  # numbers come back as floats
+    # A refresh right after: the same outputs and no new inputs, so nothing to report.
+    read = host.Read(provider_pb2.ReadRequest(id=APP, urn=URN, properties=_struct(outputs)))
+    assert json_format.MessageToDict(read.properties) == outputs and not read.HasField("inputs")
+    same = host.Diff(
+        provider_pb2.DiffRequest(
+            id=APP, urn=URN, olds=_struct(outputs), old_inputs=_struct(inputs), news=_struct(inputs)
+        )
+    )
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    scale_by_hand(fly, "fra", 1)
+    read = host.Read(provider_pb2.ReadRequest(id=APP, urn=URN, properties=_struct(outputs)))
+    refreshed = json_format.MessageToDict(read.properties)
+    assert refreshed["observed"] == {"fra": 1, "iad": 3, "sin": 1}
+    # The engine's next Diff: old outputs (refreshed) as `olds`, the program's inputs as `news`.
+    diff = host.Diff(
+        provider_pb2.DiffRequest(
+            id=APP, urn=URN, olds=read.properties, old_inputs=_struct(inputs), news=_struct(inputs)
+        )
+    )
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and not diff.replaces
