@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies import edge, monitoring, release, safety, sizing
+from policies import certificates, edge, monitoring, release, safety, sizing
 
 PACK_NAME = "webhost"
 
@@ -16,6 +16,7 @@ ALL: list[Policy] = [
     *sizing.POLICIES,
     *safety.POLICIES,
     *edge.POLICIES,
+    *certificates.POLICIES,
     *release.POLICIES,
     *monitoring.POLICIES,
 ]

@@ -7,6 +7,8 @@ itself (PolicyPack starts a gRPC server) is never instantiated.
 from __future__ import annotations
 
 import copy
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -96,6 +98,7 @@ def test_the_pack_has_the_policies_the_issue_names() -> None:
         "margin",
         "image-digest",
         "monitoring",
+        "origin-certificate-renewal",
     }
     advisory = {"margin", "image-digest", "monitoring"}
     for name in advisory:
@@ -458,3 +461,79 @@ def test_a_spec_that_is_not_config_is_reported() -> None:
     found = stack_violations("capacity", [broken])
     assert len(found) == 1
     assert found[0].startswith("webhost spec is not valid config: ")
+
+
+# -- origin-certificate-renewal ------------------------------------------------------------
+
+ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
+ORIGIN_HOSTS = ["webhost.example", "www.webhost.example"]
+
+
+def origin_cert(expires: datetime | str | None, validity: int = 5475) -> PolicyResource:
+    props: dict[str, Any] = {"hostnames": ORIGIN_HOSTS, "requestedValidity": float(validity)}
+    if isinstance(expires, datetime):
+        props["expiresOn"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif expires is not None:
+        props["expiresOn"] = expires
+    return resource(ORIGIN_CERT, "webhost-origin-cert", props)
+
+
+def in_days(days: int) -> datetime:
+    return datetime.now(UTC) + timedelta(days=days)
+
+
+def test_origin_renewal_passes_a_certificate_far_from_expiry() -> None:
+    assert stack_violations("origin-certificate-renewal", [origin_cert(in_days(400))]) == []
+
+
+def test_origin_renewal_reports_the_hosts_and_date_within_the_window() -> None:
+    expires = in_days(10)
+    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(expires)])
+    assert found.startswith(
+        f"webhost-origin-cert (webhost.example, www.webhost.example): expires "
+        f"{expires:%Y-%m-%d}, within the 30-day renewal window"
+    )
+    assert "pulumi up --replace" in found
+
+
+def test_origin_renewal_window_is_the_pack_configs() -> None:
+    cert = [origin_cert(in_days(45))]
+    assert stack_violations("origin-certificate-renewal", cert) == []
+    (found,) = stack_violations("origin-certificate-renewal", cert, renewalWindowDays=60)
+    assert "within the 60-day renewal window" in found
+
+
+def test_origin_renewal_reads_go_time_strings_too() -> None:
+    expired = origin_cert(
+        (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+    )
+    (found,) = stack_violations("origin-certificate-renewal", [expired])
+    assert "renewal window" in found
+
+
+def test_origin_renewal_refuses_a_validity_no_longer_than_the_window() -> None:
+    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(None, validity=30)])
+    assert found == (
+        "webhost-origin-cert (webhost.example, www.webhost.example): requestedValidity 30 days "
+        "is not longer than the 30-day renewal window, so it would be due the day it is "
+        "issued; set webhost:domain.originCertificate.validityDays higher"
+    )
+
+
+def test_origin_renewal_lets_a_certificate_not_yet_issued_pass() -> None:
+    # A preview (or the renewal's replacement) has no expiry yet.
+    assert stack_violations("origin-certificate-renewal", [origin_cert(None)]) == []
+
+
+def test_origin_renewal_does_not_apply_without_origin_certificates() -> None:
+    with pytest.raises(_NotApplicableError):
+        stack_violations("origin-certificate-renewal", [platform()])
+
+
+def test_origin_renewal_levels_per_stack() -> None:
+    for stack, level in (("prod", "mandatory"), ("staging", "advisory")):
+        pack = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+        assert pack["origin-certificate-renewal"] == {
+            "enforcementLevel": level,
+            "renewalWindowDays": 30,
+        }
