@@ -4,9 +4,12 @@
    time, flyctl invocations and Fly API requests from the fakes' logs.
 2. The graph figure: a fresh `pulumi up` of prod with the fake `fly` sleeping a
    modelled duration per command (DURATIONS, Fly's real durations scaled down to
-   seconds). The command stand-in logs when each command resource ran; the longest
-   dependency chain is the heaviest path through the state's dependency graph
-   with those durations as weights (components weigh nothing and finish with
+   seconds). The command stand-in logs when each command resource ran; the
+   MachineCounts dynamic resource (components/fly/machines.py) runs `fly scale
+   count` itself, so it weighs the modelled durations of the flyctl calls it made
+   (the fake's call log: the calls without a command's WEBHOST_* environment). The
+   longest dependency chain is the heaviest path through the state's dependency
+   graph with those durations as weights (components weigh nothing and finish with
    their last child). Printed: wall time of the up / longest chain. Near 1.0
    means the engine ran in parallel everything the graph allows.
 
@@ -30,6 +33,8 @@ sys.path.insert(0, str(ROOT / "e2e"))
 
 import run as e2e  # noqa: E402  (e2e/run.py)
 
+from tests.fakes import fly_cli  # noqa: E402
+
 # Modelled durations in seconds: roughly Fly's minutes as seconds / 20 (postgres
 # create provisions machines and volumes and waits for the cluster, minutes; a
 # deploy rolls every machine; a clone boots one machine). Prefix match on the
@@ -45,6 +50,27 @@ DURATIONS = {
     "volumes extend": 1.0,
     "ssh console": 0.5,
 }
+
+
+MACHINE_COUNTS = "pulumi-python:dynamic/fly:MachineCounts"
+
+
+def modelled(argv: list[str]) -> float:
+    """The fake's modelled duration of one flyctl call (fly_cli._modelled_wait's rule)."""
+    command = " ".join(fly_cli.parse(argv).path)
+    matches = [p for p in DURATIONS if command == p or command.startswith(p + " ")]
+    return DURATIONS[max(matches, key=len)] if matches else 0.0
+
+
+def provider_flyctl_seconds(calls: list[dict[str, Any]]) -> float:
+    """The modelled flyctl time of the calls no command resource made: a command's
+    script runs with its WEBHOST_* environment, a dynamic provider without. Only
+    MachineCounts runs flyctl from a provider, one call after another."""
+    return sum(
+        modelled(c["argv"])
+        for c in calls
+        if not any(name.startswith("WEBHOST_") for name in c["env"])
+    )
 
 
 def longest_chain(resources: list[dict[str, Any]], weight: dict[str, float]) -> float:
@@ -81,6 +107,7 @@ def graph_figure() -> None:
         s.pulumi("up", "--yes", "--skip-preview")
         wall = time.monotonic() - started
         state = json.loads(s.pulumi("stack", "export").stdout)
+        calls = [json.loads(line) for line in s.fly_log.read_text().splitlines()]
         s.pulumi("state", "unprotect", "--all", "--yes")
         s.pulumi("destroy", "--yes", "--skip-preview")
     if not timing.exists():
@@ -90,6 +117,10 @@ def graph_figure() -> None:
     for line in timing.read_text().splitlines():
         entry = json.loads(line)
         weight[entry["urn"]] = weight.get(entry["urn"], 0.0) + entry["end"] - entry["start"]
+    counts = [r["urn"] for r in state["deployment"]["resources"] if r["type"] == MACHINE_COUNTS]
+    if len(counts) != 1:
+        raise SystemExit(f"graph: {len(counts)} MachineCounts resources in the state, not 1")
+    weight[counts[0]] = provider_flyctl_seconds(calls)
     chain = longest_chain(state["deployment"]["resources"], weight)
     serial = sum(weight.values())
     print(

@@ -454,7 +454,11 @@ class Fly:
             "memory_mb": int(vm["memory"].removesuffix("mb")),
         }
         # What `fly scale count` launches a group's first machine from (scale/machine_defaults.go).
-        app["launch"] = {"guest": guest, "primary_region": config["primary_region"]}
+        app["launch"] = {
+            "guest": guest,
+            "image": a.get("image") or "",
+            "primary_region": config["primary_region"],
+        }
         ours = [m for m in app["machines"] if self._in_group(m, APP_GROUP)]
         if not ours:  # Fly's first deploy: two machines in the primary region
             for _ in range(2):
@@ -516,7 +520,7 @@ class Fly:
                 current[m["region"]] = current.get(m["region"], 0) + 1
             template = {
                 "guest": launch["guest"],
-                "image": "",
+                "image": launch.get("image", ""),
                 "metadata": launch_metadata(group_name),
             }
             if mine:
