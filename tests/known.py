@@ -132,7 +132,6 @@ class KnownMocks(engine.PlanMocks):
             state.pop("private_key", None)  # never an output
             state.update(
                 fingerprint="c3" * 32,
-                status="pending_ownership",
                 issuer=ORIGIN_ISSUER,
                 expires_at=ORIGIN_EXPIRES,
                 ownership_txt_name=f"_fly-ownership.{hostname}",

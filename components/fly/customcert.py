@@ -60,7 +60,9 @@ class CustomCertificateProvider(_FlyProvider):
             "hostname": answer["hostname"],
             "fullchain": props["fullchain"],
             "fingerprint": chain_fingerprint(props["fullchain"]),
-            "status": custom.get("status"),
+            # No status: it moves from pending_ownership to active once Fly sees the
+            # TXT record, which a refresh would report as drift; CustomCertificateCheck
+            # owns it. Issuer and expiry change only with the chain.
             "issuer": custom.get("issuer"),
             "expires_at": custom.get("expires_at"),
             "ownership_txt_name": ownership["name"],
@@ -124,7 +126,6 @@ class CustomCertificate(Resource, module="fly", name="CustomCertificate"):
     app: pulumi.Output[str]
     hostname: pulumi.Output[str]
     fingerprint: pulumi.Output[str]
-    status: pulumi.Output[str]
     issuer: pulumi.Output[str | None]
     expires_at: pulumi.Output[str | None]
     ownership_txt_name: pulumi.Output[str]
@@ -147,7 +148,6 @@ class CustomCertificate(Resource, module="fly", name="CustomCertificate"):
             # Secret however it arrives; the provider never returns it as an output.
             "private_key": pulumi.Output.secret(private_key),
             "fingerprint": None,
-            "status": None,
             "issuer": None,
             "expires_at": None,
             "ownership_txt_name": None,

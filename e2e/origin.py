@@ -1,0 +1,121 @@
+"""The origin-certificate phase of `make e2e`, for a proxied stack (prod).
+
+`phase_origin(s)` switches `webhost:domain.certificate` to `origin` and runs `up`
+under the real engine, then checks what the fakes hold:
+- the fake Fly API has, per host, an active custom certificate and no ACME issuance
+  left (the ACME certificate's delete stopped ACME only, keeping the import);
+- the imported certificate is the one the fake Cloudflare issued (same DER, signed by
+  its Origin CA root), for the key the program made (same public key);
+- `stack export` holds that key nowhere in plaintext;
+- a second `up --expect-no-changes` writes nothing (run.py's no-op phase).
+
+The stack stays in origin mode: refresh, drift, image, export and destroy then run
+over the key, the Origin CA certificate and the imports. A DNS-only stack (staging)
+cannot take `origin` (config refuses it), so the phase says so and checks nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
+
+from e2e.run import Failure, Stack, app_name, expect, phase_noop
+
+ACME_CERT = "pulumi-python:dynamic/fly:Certificate"
+ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
+ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
+
+
+def _domain(s: Stack) -> dict[str, Any]:
+    raw = json.loads(s.pulumi("config", "get", "webhost:domain", "--json").stdout)
+    domain: dict[str, Any] = raw.get("objectValue") or json.loads(raw["value"])
+    return domain
+
+
+def _resources(exported: str, type_: str) -> list[dict[str, Any]]:
+    state = json.loads(exported)
+    return [r for r in state["deployment"].get("resources", []) if r.get("type") == type_]
+
+
+def _spki_sha256(public_key: Any) -> str:
+    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def phase_origin(s: Stack) -> None:
+    if not _domain(s).get("proxied"):
+        print(f"  {s.name:8} origin   skipped: certificate origin needs a proxied domain")
+        return
+    # Prod protects its certificates: the operator unprotects the ACME ones the switch
+    # deletes, as the engine's refusal says to (README.md, Certificates).
+    exported = s.pulumi("stack", "export").stdout
+    for acme in _resources(exported, ACME_CERT):
+        if acme.get("protect"):
+            s.pulumi("state", "unprotect", str(acme["urn"]), "--yes")
+    s.pulumi("config", "set", "--path", "webhost:domain.certificate", "origin")
+    s.pulumi("up", "--yes", "--skip-preview")
+
+    revealed = s.pulumi("stack", "export", "--show-secrets").stdout
+    (key_state,) = _resources(revealed, ORIGIN_KEY)
+    held = key_state["outputs"]["private_key_pem"]
+    # A secret in an export with --show-secrets: {<sig>: ..., "plaintext": <JSON text>}
+    # (pulumi sdk/go/common/apitype/core.go SecretV1: the value JSON-encoded).
+    expect(isinstance(held, dict) and "plaintext" in held, "the origin key is not a secret")
+    key_pem = json.loads(held["plaintext"])
+    if not isinstance(key_pem, str) or "PRIVATE KEY" not in key_pem:
+        raise Failure("the key's state holds no PEM private key")
+    key = load_pem_private_key(key_pem.encode(), password=None)
+    (cert_state,) = _resources(revealed, ORIGIN_CERT)
+    issued = x509.load_pem_x509_certificate(str(cert_state["outputs"]["certificate"]).encode())
+
+    # The fake Cloudflare issued it, from its own root (e2e/fake_cloudflare/fakecf/origin_ca.py).
+    root_pem = s.cloudflare().get("originCa", {}).get("certificate")
+    expect(bool(root_pem), "the fake Cloudflare issued no Origin CA certificate")
+    issued.verify_directly_issued_by(x509.load_pem_x509_certificate(str(root_pem).encode()))
+    expect(
+        _spki_sha256(issued.public_key()) == _spki_sha256(key.public_key()),
+        "the Origin CA certificate is not for the program's key",
+    )
+
+    app = app_name(s)
+    hosts = sorted(s.outputs().get("edge", {}))
+    expect(bool(hosts), "the edge output lists no host")
+    held = s.api.state.certificates.get(app, {})
+    for host in hosts:
+        cert = held.get(host)
+        expect(cert is not None, f"the Fly API has no certificate for {host}")
+        assert cert is not None
+        customs = [c for c in cert["certificates"] if c["source"] == "custom"]
+        expect(len(customs) == 1, f"{host}: {len(customs)} custom certificates at Fly")
+        custom = customs[0]
+        expect(custom["status"] == "active", f"{host}: the import is {custom['status']}")
+        expect(
+            custom["_fingerprint"] == hashlib.sha256(issued.public_bytes(Encoding.DER)).hexdigest(),
+            f"{host}: Fly holds another certificate than the fake Cloudflare issued",
+        )
+        expect(
+            custom["_key"] == _spki_sha256(key.public_key()),
+            f"{host}: Fly holds another key than the program made",
+        )
+        expect(
+            not cert["acme_requested"]
+            and all(c["source"] == "custom" for c in cert["certificates"]),
+            f"{host}: ACME issuance is still on beside the import",
+        )
+
+    exported = s.pulumi("stack", "export", "--show-secrets=false").stdout
+    body = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
+    leaked = [line for line in body if line in exported]
+    expect(
+        not leaked, f"the exported state holds the origin key in plaintext ({len(leaked)} lines)"
+    )
+
+    phase_noop(s)
