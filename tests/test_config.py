@@ -526,9 +526,7 @@ def test_origin_certificate_defaults_to_fifteen_years_of_ecdsa() -> None:
 
 def test_origin_certificate_rsa_asks_for_origin_rsa() -> None:
     origin = {"keyType": "rsa", "validityDays": 365}
-    raw = base() | {
-        "webhost:domain": text(domain(certificate="origin", originCertificate=origin))
-    }
+    raw = base() | {"webhost:domain": text(domain(certificate="origin", originCertificate=origin))}
     parsed = config.parse(raw).domain
     assert parsed is not None
     assert parsed.origin_certificate.request_type == "origin-rsa"
