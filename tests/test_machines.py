@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dill
-import grpc
 import pytest
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from components.fly.machines import MachineCountsProvider, region_counts
-from tests.conftest import ROOT, FakeFly
+from tests.conftest import FakeFly
 from tests.fakes import fly_cli
+from tests.test_postgres_shape import _struct, dynamic_host  # noqa: F401 - a fixture
 
 APP = "webhost-prod"
 WANTED = {"iad": 3, "fra": 2, "sin": 1}
@@ -260,30 +257,11 @@ def test_the_provider_pickles_by_reference() -> None:
 # -- through the SDK's dynamic provider host, as the engine calls it ----------------
 
 
-def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(value)
-    return out
-
-
 @pytest.fixture
-def host(fly: FakeFly, tmp_path: Path) -> Iterator[Any]:
-    """`python -m pulumi.dynamic`, started after the fake `fly` is on PATH."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pulumi.dynamic"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        process.kill()
-        process.wait()
+def host(fly: FakeFly, request: pytest.FixtureRequest) -> Any:
+    """`python -m pulumi.dynamic` (tests/test_postgres_shape.py), started once the fake
+    `fly` is on PATH: the host inherits the environment it starts in."""
+    return request.getfixturevalue("dynamic_host")
 
 
 def test_through_the_host_refresh_then_diff_sees_the_drift(fly: FakeFly, host: Any) -> None:
