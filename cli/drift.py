@@ -1,11 +1,13 @@
 """`webhost-infra drift`: the live platform against the stack, where `pulumi refresh` is blind.
 
-The deploy, the scaling and the Postgres cluster are flyctl scripts, whose effects
-no provider reads back, and a `fly scale` by hand changes nothing in state. This
-reads what is there with the program's own clients (the Machines API client and
-the Upstash provider's GraphQL read from components/fly, and flyctl's JSON for
-what flyctl made: machines, volumes, the cluster's secrets) and compares it with
-the parsed stack config, one finding per difference, naming the config key.
+The deploy and the Postgres cluster are flyctl scripts, whose effects no provider
+reads back (a machine's size or image changed by hand changes nothing in state);
+the machine count per region MachineCounts reads on refresh, and this counts the
+same way (components/fly/machines.py), without a refresh. This reads what is
+there with the program's own clients (the Machines API client and the Upstash
+provider's GraphQL read from components/fly, and flyctl's JSON for what flyctl
+made: machines, volumes, the cluster's secrets) and compares it with the parsed
+stack config, one finding per difference, naming the config key.
 
 Secret values are never read: only secret names (Fly's list answers carry no
 values) and the Redis add-on's settings (its URL, a credential, is dropped unread).
