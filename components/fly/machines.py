@@ -154,8 +154,9 @@ class MachineCountsProvider(ResourceProvider):
 
     @staticmethod
     def _listed(app: str) -> list[dict[str, Any]] | None:
-        """The app's machines (fly-go machine_types.go JSON); None only when flyctl says
-        the app does not exist."""
+        """The app's machines, every one Fly lists (flyctl internal/command/machine/list.go
+        renders flaps List as JSON, fly-go machine_types.go tags; lib.sh machines_json
+        asks the same); None only when flyctl says the app does not exist."""
         try:
             listed = fly_json("machines", "list", "--app", app)
         except FlyctlError as exc:
