@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import (
@@ -27,7 +29,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from e2e.run import Failure, Stack, app_name, expect, phase_noop
+if TYPE_CHECKING:
+    from e2e.run import Stack
 
 ACME_CERT = "pulumi-python:dynamic/fly:Certificate"
 ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
@@ -50,7 +53,15 @@ def _spki_sha256(public_key: Any) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+def _driver(s: Stack) -> ModuleType:
+    """The module that made `s`: run.py runs as __main__ under `make e2e`, so importing
+    e2e.run here would load a second copy whose Failure its phase loop does not catch."""
+    return sys.modules[type(s).__module__]
+
+
 def phase_origin(s: Stack) -> None:
+    run = _driver(s)
+    Failure, app_name, expect, phase_noop = run.Failure, run.app_name, run.expect, run.phase_noop
     if not _domain(s).get("proxied"):
         print(f"  {s.name:8} origin   skipped: certificate origin needs a proxied domain")
         return
