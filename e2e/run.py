@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from e2e.origin import phase_origin  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -600,6 +601,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("preview", phase_preview),
     ("up", phase_up),
     ("noop", phase_noop),
+    ("origin", phase_origin),
     ("refresh", phase_refresh),
     ("drift", phase_drift),
     ("image", phase_image),

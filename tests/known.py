@@ -20,6 +20,7 @@ RULESET = "cloudflare:index/ruleset:Ruleset"
 GET_ZONE = "cloudflare:index/getZone:getZone"
 REDIS = "pulumi-python:dynamic/fly:UpstashRedis"
 CERT_CHECK = "pulumi-python:dynamic/fly:CertificateCheck"
+MACHINES = "pulumi-python:dynamic/fly:MachineCounts"
 ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
 ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
 CUSTOM_CERT = "pulumi-python:dynamic/fly:CustomCertificate"
@@ -92,6 +93,9 @@ class KnownMocks(engine.PlanMocks):
                 state["stdout"] = create_output(env["WEBHOST_PG_APP"])
             else:
                 state["stdout"] = ""
+        if args.typ == MACHINES:
+            # What MachineCountsProvider._converge answers once the counts are right.
+            state["observed"] = {r: n for r, n in args.inputs["counts"].items() if n}
         if args.typ == REDIS:
             state["url"] = f"redis://default:{SENSITIVE}@fly-{args.inputs['name']}.upstash.io:6379"
         if args.typ == CERT:

@@ -97,7 +97,7 @@ def test_an_added_region_shows_its_machines_at_the_regional_price(repo: Path) ->
     rows = {row["name"]: row for row in prod["cost"]["rows"]}
     row = rows["app machines (performance-2x 4096 MB) in sjc"]
     assert (row["before"], row["after"]) == (0.0, pytest.approx(regional))
-    assert prod["summary"]["text"].startswith(f"+0 ~1 -0, cost +${regional:,.2f}/month")
+    assert prod["summary"]["text"].startswith(f"+0 ~2 -0, cost +${regional:,.2f}/month")
     code, text, _ = run(repo, "prod", "text")
     assert code == 0
     # the rendered fly.toml's change shown by the line that differs
