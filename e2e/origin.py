@@ -63,8 +63,7 @@ def phase_origin(s: Stack) -> None:
     run = _driver(s)
     Failure, app_name, expect, phase_noop = run.Failure, run.app_name, run.expect, run.phase_noop
     if not _domain(s).get("proxied"):
-        print(f"  {s.name:8} origin   skipped: certificate origin needs a proxied domain")
-        return
+        raise run.Skipped("certificate origin needs a proxied domain")
     # Prod protects its certificates: the operator unprotects the ACME ones the switch
     # deletes, as the engine's refusal says to (README.md, Certificates).
     exported = s.pulumi("stack", "export").stdout

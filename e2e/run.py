@@ -87,6 +87,10 @@ class Failure(Exception):
         self.output = output
 
 
+class Skipped(Exception):
+    """A phase that does not apply to this stack: said on its line, not counted as passed."""
+
+
 @dataclass
 class Figures:
     phase: str
@@ -198,6 +202,9 @@ class Stack:
             yield
         except Failure as failure:
             raise Failure(f"{self.name}: phase {name}: {failure}", failure.output) from None
+        except Skipped as skipped:
+            print(f"  {self.name:8} {name:8} skipped: {skipped}", flush=True)
+            return
         seconds = time.monotonic() - started
         calls = self.fly_calls()[fly_before:]
         requests = self.api.state.requests[api_before:]

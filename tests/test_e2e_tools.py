@@ -202,6 +202,25 @@ def test_driver_classifies_writes() -> None:
     assert run.is_api_write("DELETE", None)
 
 
+def test_driver_counts_a_skipped_phase_apart_from_the_passed_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = load(ROOT / "e2e" / "run.py", "e2e_run")
+    api = SimpleNamespace(state=SimpleNamespace(requests=[]))
+    s = run.Stack("staging", tmp_path, api, {}, tmp_path / "fly.json", tmp_path / "fly.log")
+    with s.phase("up"):
+        pass
+    with s.phase("origin"):
+        raise run.Skipped("certificate origin needs a proxied domain")
+    with (
+        pytest.raises(run.Failure, match="staging: phase drift: not put back"),
+        s.phase("drift"),
+    ):
+        raise run.Failure("not put back")
+    assert s.passed == ["up"]
+    assert "origin   skipped: certificate origin needs a proxied domain" in capsys.readouterr().out
+
+
 def test_longest_chain_weighs_dependencies_and_waits_for_components() -> None:
     sys.path.insert(0, str(ROOT / "e2e"))
     bench = load(ROOT / "bench" / "engine.py", "bench_engine")
