@@ -45,7 +45,7 @@ def _plain_errors(inner: Handler, clean: tuple[type[BaseException], ...]) -> Han
     return method
 
 
-class _FixedDiffConfig(ProviderServicer):  # type: ignore[misc]
+class _FixedDiffConfig(ProviderServicer):
     async def DiffConfig(self, request: Any, context: Any) -> Any:
         resp = await self._provider.diff_config(
             DiffRequest(

@@ -73,9 +73,9 @@ def _ca(state: dict[str, Any]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certifi
             ).decode(),
             "certificate": root.public_bytes(serialization.Encoding.PEM).decode(),
         }
-    key = serialization.load_pem_private_key(held["key"].encode(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return key, x509.load_pem_x509_certificate(held["certificate"].encode())
+    loaded = serialization.load_pem_private_key(held["key"].encode(), password=None)
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    return loaded, x509.load_pem_x509_certificate(held["certificate"].encode())
 
 
 def root_pem(state: Mapping[str, Any]) -> str | None:

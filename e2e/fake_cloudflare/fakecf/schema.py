@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from fakeprovider import values
-from fakeprovider.values import is_unknown
+from fakeprovider.schema import Checker, Failure, Field, Kind, go_quote_list, present
+from fakeprovider.schema import string as _s
 
 # The engine's marker for a value unknown at preview (e2e/fakeprovider/values.py),
 # re-exported for the provider and the tests.
@@ -35,31 +35,8 @@ UNKNOWN = values.UNKNOWN
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
-
-@dataclass(frozen=True)
-class Field:
-    """One attribute: its wire name's Terraform twin, type and the schema's rules."""
-
-    tf: str
-    kind: str  # string | number | bool | object | list | dynamic | string_or_number
-    required: bool = False
-    enum: tuple[str, ...] = ()  # OneOfCaseInsensitive
-    one_of: tuple[float, ...] = ()  # float64validator.OneOf
-    between: tuple[float, float] | None = None
-    at_least: float | None = None
-    min_length: int | None = None
-    pattern: tuple[re.Pattern[str], str] | None = None  # RegexMatches and its message
-    default: Any = None
-    replace: bool = False  # RequiresReplace
-    computed: bool = False  # Optional+Computed: the provider fills it when absent
-    output_only: bool = False  # Computed only: never an input
-    fields: Mapping[str, Field] = field(default_factory=dict)  # object / list of object
-    item: str | None = None  # element kind of a list of scalars
-
-
-def _s(tf: str, **kw: Any) -> Field:
-    return Field(tf, "string", **kw)
-
+# The table's kinds (e2e/fakeprovider/schema.py Field) beyond the shared ones: string,
+# number (a float64), string_or_number (a CAA record's flags).
 
 DNS_TYPES = (
     "A", "AAAA", "CNAME", "MX", "NS", "OPENPGPKEY", "PTR", "TXT", "CAA", "CERT", "DNSKEY",
@@ -216,195 +193,125 @@ GET_ZONE_FILTER: dict[str, Field] = {
 }
 
 
-@dataclass(frozen=True)
-class Failure:
-    """One problem, as the provider reports it: the Pulumi path and the reason."""
-
-    path: str  # Pulumi property path, e.g. rules[0].actionParameters.edgeTtl.mode
-    reason: str
-
-
-def _go_quote_list(values: tuple[str, ...]) -> str:
-    # Go's %q of a []string, which the framework validator prints: ["a" "b"].
-    return "[" + " ".join(f'"{v}"' for v in values) + "]"
-
-
 def _fmt_num(value: float) -> str:
     # Go prints float64 with %f in Between's message.
     return f"{value:f}"
 
 
-class _Checker:
-    def __init__(self, resource_name: str) -> None:
-        self.resource_name = resource_name
-        self.failures: list[Failure] = []
+class _Checker(Checker):
+    """terraform-plugin-framework's wording: a summary, then the validator's detail."""
 
-    def fail(self, path: str, summary: str, detail: str) -> None:
-        suffix = f"Examine values at '{self.resource_name}.{path}'."
-        self.failures.append(Failure(path, f"{summary}. {detail}. {suffix}"))
+    type_summary = "Incorrect attribute value type"
 
-    def object(
-        self, value: Mapping[str, Any], fields: Mapping[str, Field], path: str, tf_path: str
-    ) -> dict[str, Any]:
-        """Check one object's fields; return it with the schema's defaults filled in."""
-        out = dict(value)
-        for key, spec in fields.items():
-            sub = f"{path}.{key}" if path else key
-            tf_sub = f"{tf_path}.{spec.tf}" if tf_path else spec.tf
-            present = key in value and value[key] is not None
-            if spec.output_only:
-                continue
-            if not present:
-                if spec.required:
-                    self.fail(
-                        sub,
-                        "Missing Configuration for Required Attribute",
-                        f"Must set a configuration value for the {tf_sub} attribute as the "
-                        "provider has marked it as required",
-                    )
-                elif spec.default is not None:
-                    out[key] = spec.default
-                continue
-            out[key] = self.value(value[key], spec, sub, tf_sub)
-        return out
+    def missing(self, path: str, tf_path: str) -> None:
+        self.fail(
+            path,
+            f"Must set a configuration value for the {tf_path} attribute as the "
+            "provider has marked it as required",
+            summary="Missing Configuration for Required Attribute",
+        )
 
-    def value(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if is_unknown(value) or spec.kind == "dynamic":
-            return value
-        checkers = {
+    def exactly_one_of(
+        self, inputs: Mapping[str, Any], first: tuple[str, str], second: tuple[str, str]
+    ) -> None:
+        """ExactlyOneOf between two root attributes, each (wire name, Terraform name),
+        reported on the first as the validator on it does."""
+        if present(inputs, first[0]) == present(inputs, second[0]):
+            self.fail(
+                first[0],
+                f"Exactly one of these attributes must be configured: [{first[1]},{second[1]}]",
+                summary="Invalid Attribute Combination",
+            )
+
+    def kinds(self) -> dict[str, Kind]:
+        return {
+            **super().kinds(),
             "string": self._string,
             "number": self._number,
-            "bool": self._bool,
             "string_or_number": self._string_or_number,
-            "object": self._object,
-            "list": self._list,
         }
-        return checkers[spec.kind](value, spec, path, tf_path)
-
-    def _bool(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, bool):
-            self._type(path, tf_path, "bool")
-        return value
 
     def _string_or_number(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (str, float, int)):
-            self._type(path, tf_path, "string or number")
+            self.wrong_type(path, tf_path, "string or number")
         return value
-
-    def _object(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, Mapping):
-            self._type(path, tf_path, "object")
-            return value
-        return self.object(value, spec.fields, path, tf_path)
-
-    def _list(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, (list, tuple)):
-            self._type(path, tf_path, "list")
-            return value
-        out: list[Any] = []
-        for i, item in enumerate(value):
-            sub, tf_sub = f"{path}[{i}]", f"{tf_path}[{i}]"
-            if spec.fields:
-                if isinstance(item, Mapping):
-                    out.append(self.object(item, spec.fields, sub, tf_sub))
-                elif is_unknown(item):
-                    out.append(item)
-                else:
-                    self._type(sub, tf_sub, "object")
-                    out.append(item)
-            else:
-                out.append(self.value(item, Field(spec.tf, spec.item or "dynamic"), sub, tf_sub))
-        return out
 
     def _string(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
         if not isinstance(value, str):
-            self._type(path, tf_path, "string")
+            self.wrong_type(path, tf_path, "string")
             return value
         if spec.enum and value.lower() not in {e.lower() for e in spec.enum}:
             self.fail(
                 path,
-                "Invalid Attribute Value Match",
-                f"Attribute {tf_path} value must be one of: {_go_quote_list(spec.enum)}, "
+                f"Attribute {tf_path} value must be one of: {go_quote_list(spec.enum)}, "
                 f'got: "{value}"',
+                summary="Invalid Attribute Value Match",
             )
         if spec.min_length is not None and len(value) < spec.min_length:
             self.fail(
                 path,
-                "Invalid Attribute Value Length",
                 f"Attribute {tf_path} string length must be at least {spec.min_length}, "
                 f"got: {len(value)}",
+                summary="Invalid Attribute Value Length",
             )
         if spec.pattern is not None and not spec.pattern[0].match(value):
             self.fail(
                 path,
-                "Invalid Attribute Value Match",
                 f"Attribute {tf_path} {spec.pattern[1]}, got: {value}",
+                summary="Invalid Attribute Value Match",
             )
         return value
 
     def _number(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self._type(path, tf_path, "number")
+            self.wrong_type(path, tf_path, "number")
             return value
         if spec.between is not None:
             low, high = spec.between
             if not low <= value <= high:
                 self.fail(
                     path,
-                    "Invalid Attribute Value",
                     f"Attribute {tf_path} value must be between {_fmt_num(low)} and "
                     f"{_fmt_num(high)}, got: {_fmt_num(value)}",
+                    summary="Invalid Attribute Value",
                 )
         if spec.one_of and value not in spec.one_of:
             choices = " ".join(f"{v:g}" for v in spec.one_of)
             self.fail(
                 path,
-                "Invalid Attribute Value Match",
                 f"Attribute {tf_path} value must be one of: [{choices}], got: {value:g}",
+                summary="Invalid Attribute Value Match",
             )
         if spec.at_least is not None and value < spec.at_least:
             self.fail(
                 path,
-                "Invalid Attribute Value",
                 f"Attribute {tf_path} value must be at least {int(spec.at_least)}, got: {value:g}",
+                summary="Invalid Attribute Value",
             )
         return value
 
-    def _type(self, path: str, tf_path: str, wanted: str) -> None:
-        # Terraform core's wording for a value of the wrong type.
-        self.fail(
-            path,
-            "Incorrect attribute value type",
-            f'Inappropriate value for attribute "{tf_path}": {wanted} required',
-        )
 
-
-def _present(inputs: Mapping[str, Any], key: str) -> bool:
-    return inputs.get(key) is not None
+_ACCOUNT_ID = ("accountId", "account_id")
+_ZONE_ID = ("zoneId", "zone_id")
 
 
 def check(
     token: str, resource_name: str, inputs: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[Failure]]:
     """Validate a resource's inputs; return them with defaults applied, and the failures."""
-    fields = RESOURCES[token]
     checker = _Checker(resource_name)
-    out = checker.object(inputs, fields, "", "")
-    if token == DNS_RECORD_TYPE and _present(inputs, "content") and _present(inputs, "data"):
+    out = checker.object(inputs, RESOURCES[token], "", "")
+    if token == DNS_RECORD_TYPE and present(inputs, "content") and present(inputs, "data"):
         # ConflictsWith(path.MatchRoot("data")) on content, and the reverse on data.
         for key, other in (("content", "data"), ("data", "content")):
             checker.fail(
                 key,
-                "Invalid Attribute Combination",
                 f'Attribute "{other}" cannot be specified when "{key}" is specified',
+                summary="Invalid Attribute Combination",
             )
-    if token == RULESET_TYPE and _present(inputs, "accountId") == _present(inputs, "zoneId"):
+    if token == RULESET_TYPE:
         # ExactlyOneOf(path.MatchRoot("zone_id")) on account_id.
-        checker.fail(
-            "accountId",
-            "Invalid Attribute Combination",
-            "Exactly one of these attributes must be configured: [account_id,zone_id]",
-        )
+        checker.exactly_one_of(inputs, _ACCOUNT_ID, _ZONE_ID)
     return out, checker.failures
 
 
@@ -415,12 +322,7 @@ def check_get_zone(args: Mapping[str, Any]) -> list[Failure]:
     filt = args.get("filter")
     if isinstance(filt, Mapping):
         checker.object(filt, GET_ZONE_FILTER, "filter", "filter")
-    if _present(args, "zoneId") == _present(args, "filter"):
-        checker.fail(
-            "zoneId",
-            "Invalid Attribute Combination",
-            "Exactly one of these attributes must be configured: [zone_id,filter]",
-        )
+    checker.exactly_one_of(args, _ZONE_ID, ("filter", "filter"))
     return checker.failures
 
 
@@ -436,41 +338,5 @@ def check_get_rulesets(args: Mapping[str, Any]) -> list[Failure]:
     (ruleset/list_data_source_schema.go)."""
     checker = _Checker("getRulesets")
     checker.object(args, GET_RULESETS, "", "")
-    if _present(args, "accountId") == _present(args, "zoneId"):
-        checker.fail(
-            "accountId",
-            "Invalid Attribute Combination",
-            "Exactly one of these attributes must be configured: [account_id,zone_id]",
-        )
+    checker.exactly_one_of(args, _ACCOUNT_ID, _ZONE_ID)
     return checker.failures
-
-
-def input_view(value: Any, fields: Mapping[str, Field], news: Any) -> Any:
-    """What of a stored object the program controls, shaped like the new inputs.
-
-    Drops output-only fields, and Optional+Computed fields the new inputs leave out,
-    so a provider-filled value (a CAA record's content, a rule's id) is not a change.
-    """
-    if not isinstance(value, Mapping):
-        return value
-    news_map: Mapping[str, Any] = news if isinstance(news, Mapping) else {}
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        spec = fields.get(key)
-        if spec is None:
-            out[key] = item
-            continue
-        if spec.output_only or (spec.computed and news_map.get(key) is None):
-            continue
-        new_item = news_map.get(key)
-        if spec.kind == "object" and spec.fields:
-            out[key] = input_view(item, spec.fields, new_item)
-        elif spec.kind == "list" and spec.fields and isinstance(item, (list, tuple)):
-            new_list = new_item if isinstance(new_item, (list, tuple)) else []
-            out[key] = [
-                input_view(x, spec.fields, new_list[i] if i < len(new_list) else None)
-                for i, x in enumerate(item)
-            ]
-        else:
-            out[key] = item
-    return out

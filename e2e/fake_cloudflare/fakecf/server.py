@@ -11,7 +11,7 @@ from __future__ import annotations
 from fakeprovider import server
 
 from fakecf.api import CloudflareError
-from fakecf.provider import FakeCloudflare, ZoneLookupError, sdk_version
+from fakecf.provider import FakeCloudflare, ZoneLookupError
 from fakecf.store import CallLog, Store
 
 CLEAN = (CloudflareError, ZoneLookupError)
@@ -21,6 +21,6 @@ def main() -> None:
     server.main(
         "fake pulumi-resource-cloudflare",
         lambda: FakeCloudflare(Store.from_env(), CallLog.from_env()),
-        sdk_version(),
+        FakeCloudflare.sdk_version(),
         CLEAN,
     )

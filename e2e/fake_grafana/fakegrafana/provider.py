@@ -1,9 +1,9 @@
 """The Pulumi side: a resource provider answering the engine as pulumiverse-grafana would.
 
-Built on the Python SDK's provider base (pulumi 3.272.0,
-pulumi/provider/experimental/provider.py), like e2e/fake_cloudflare; the shared parts
-(state file, log, value conversions, server) are e2e/fakeprovider. The input rules live
-in `schema`; what "Grafana" does with a resource is here.
+The engine's calls (Check/Diff/Create/Read/Update/Delete) are plumbed by the fakes'
+shared base (e2e/fakeprovider/provider.py), like e2e/fake_cloudflare's; the state
+file, log, value conversions and server are shared too (e2e/fakeprovider). The input
+rules live in `schema`; what "Grafana" does with a resource, and getProbes, are here.
 """
 
 from __future__ import annotations
@@ -17,29 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from fakeprovider import values
-from fakeprovider.values import UNKNOWN, plain_map, secret_keys, type_token, wrap
+from fakeprovider.provider import FakeProvider
+from fakeprovider.schema import Failure
+from fakeprovider.values import UNKNOWN, plain_map, wrap
 from pulumi.provider.experimental.provider import (
-    CheckFailure,
-    CheckRequest,
-    CheckResponse,
     ConfigureRequest,
-    ConfigureResponse,
-    CreateRequest,
-    CreateResponse,
-    DeleteRequest,
-    DiffRequest,
-    DiffResponse,
-    GetSchemaRequest,
-    GetSchemaResponse,
     InvokeRequest,
     InvokeResponse,
-    PropertyDiff,
-    PropertyDiffKind,
-    Provider,
-    ReadRequest,
-    ReadResponse,
-    UpdateRequest,
-    UpdateResponse,
 )
 
 from fakegrafana import schema
@@ -56,7 +40,6 @@ from fakegrafana.schema import (
 )
 from fakegrafana.store import CallLog, Store
 
-NAME = "grafana"
 ORG = 1  # the provider's default org_id
 SM_TOKENS = frozenset({CHECK_TYPE})  # resources served by the Synthetic Monitoring API
 
@@ -69,11 +52,6 @@ COLLECTION = {
     CONTACT_POINT_TYPE: "contactPoints",
     CHECK_TYPE: "checks",
 }
-
-
-def sdk_version() -> str:
-    """The version the Python SDK asks the engine for (pulumiverse_grafana 2.44.0)."""
-    return values.sdk_version("pulumiverse_grafana")
 
 
 class GrafanaError(Exception):
@@ -176,43 +154,33 @@ def canonical(token: str, props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class FakeGrafana(Provider):
+class FakeGrafana(FakeProvider):
     """A stateful stand-in for pulumiverse-grafana: the OSS, alerting and synthetic
     monitoring resources the monitoring component uses, and getProbes."""
 
+    name = "grafana"
+    sdk_package = "pulumiverse_grafana"  # 2.44.0
+    resources = RESOURCES
+    errors = (GrafanaError,)
+    # A data source's uid or a dashboard's folder must be free before the new one
+    # exists: Grafana refuses a second data source with the same uid or name.
+    delete_before_replace = True
+
     def __init__(self, store: Store, log: CallLog) -> None:
-        self.store = store
-        self.log = log
+        super().__init__(store, log)
         self.url = "https://grafana.invalid"
         self.has_auth = False
         self.has_sm_token = False
 
-    # --- provider-level calls --------------------------------------------------------
+    def check_inputs(
+        self, token: str, resource_name: str, inputs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Failure]]:
+        return schema.check(token, resource_name, inputs)
 
-    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
-        self.log.write("GetSchema", wrote=False)
-        return GetSchemaResponse(json.dumps({"name": NAME, "version": sdk_version()}))
+    def config_failures(self, inputs: Mapping[str, Any]) -> list[Failure]:
+        return schema.check_config(inputs)
 
-    async def check_config(self, request: CheckRequest) -> CheckResponse:
-        failures = schema.check_config(plain_map(request.new_inputs))
-        self.log.write(
-            "CheckConfig",
-            wrote=False,
-            keys=sorted(request.new_inputs),
-            failures=len(failures) or None,
-        )
-        return CheckResponse(
-            inputs=request.new_inputs,
-            failures=[CheckFailure(f.path, f.reason) for f in failures],
-        )
-
-    async def diff_config(self, request: DiffRequest) -> DiffResponse:
-        old, new = plain_map(request.old_state), plain_map(request.new_inputs)
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-        self.log.write("DiffConfig", wrote=False, changed=changed)
-        return DiffResponse(changes=bool(changed), diffs=changed)
-
-    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+    def configured(self, request: ConfigureRequest) -> list[str]:
         # Names only: `auth` and `smAccessToken` are secrets (the SDK reads them from
         # GRAFANA_AUTH and GRAFANA_SM_ACCESS_TOKEN when the program leaves them unset).
         variables = {k.rsplit(":", 1)[-1]: values.to_plain(v) for k, v in request.args.items()} or {
@@ -223,15 +191,12 @@ class FakeGrafana(Provider):
             self.url = url.rstrip("/")
         self.has_auth = bool(variables.get("auth"))
         self.has_sm_token = bool(variables.get("smAccessToken"))
-        self.log.write("Configure", wrote=False, keys=sorted(variables))
-        return ConfigureResponse(
-            accept_secrets=True,
-            supports_preview=True,
-            accept_resources=False,
-            accept_outputs=False,
-        )
+        return sorted(variables)
 
-    def _require_client(self, token: str) -> None:
+    def comparable(self, token: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+        return canonical(token, props)
+
+    def require_client(self, token: str) -> None:
         """The provider builds an API client only from what it was configured with; a
         resource whose client is missing fails (wording the fake's own)."""
         if token in SM_TOKENS:
@@ -246,136 +211,31 @@ class FakeGrafana(Provider):
                 "on the provider"
             )
 
-    # --- resources -------------------------------------------------------------------
+    def create_in(
+        self, state: dict[str, Any], token: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        return self._put(state, token, None, inputs)
 
-    async def check(self, request: CheckRequest) -> CheckResponse:
-        token = type_token(request.type)
-        if token not in RESOURCES:
-            failure = CheckFailure("", f"fake grafana provider does not model {token}")
-            self.log.write("Check", wrote=False, token=token, name=request.name, failures=1)
-            return CheckResponse(inputs=request.new_inputs, failures=[failure])
-        inputs, failures = schema.check(token, request.name, plain_map(request.new_inputs))
-        self.log.write(
-            "Check", wrote=False, token=token, name=request.name, failures=len(failures) or None
-        )
-        return CheckResponse(
-            inputs=wrap(inputs, secret_keys(request.new_inputs)),
-            failures=[CheckFailure(f.path, f.reason) for f in failures],
-        )
+    def update_in(
+        self, state: dict[str, Any], token: str, resource_id: str, news: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._put(state, token, resource_id, news)[1]
 
-    async def diff(self, request: DiffRequest) -> DiffResponse:
-        token = type_token(request.type)
-        fields = RESOURCES[token]
-        news = plain_map(request.new_inputs)
-        olds = canonical(token, schema.input_view(plain_map(request.old_state), fields, news))
-        news_view = canonical(token, schema.input_view(news, fields, news))
-        ignored = set(request.ignore_changes)
-        detailed: dict[str, PropertyDiff] = {}
-        replaces: list[str] = []
-        for key in sorted(olds.keys() | news_view.keys()):
-            if key in ignored or olds.get(key) == news_view.get(key):
-                continue
-            spec = fields.get(key)
-            replace = spec is not None and spec.replace
-            if key not in olds:
-                kind = PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
-            elif key not in news_view:
-                kind = PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
-            else:
-                kind = PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
-            detailed[key] = PropertyDiff(kind, input_diff=True)
-            if replace:
-                replaces.append(key)
-        self.log.write(
-            "Diff",
-            wrote=False,
-            token=token,
-            name=request.name,
-            id=request.resource_id,
-            changed=sorted(detailed) or None,
-            replaces=replaces or None,
-        )
-        return DiffResponse(
-            changes=bool(detailed),
-            replaces=replaces,
-            diffs=sorted(detailed),
-            detailed_diff=detailed,
-            # A data source's uid or a dashboard's folder must be free before the new one
-            # exists: Grafana refuses a second data source with the same uid or name.
-            delete_before_replace=bool(replaces),
-        )
+    def read_in(
+        self, state: Mapping[str, Any], token: str, resource_id: str, known: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        held = self._get(state, token, resource_id)
+        # Gone: the provider's CheckReadError clears the id on a 404.
+        return None if held is None else self._outputs(token, held, known)
 
-    def _planned(self, token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        planned = dict(inputs)
-        for key, spec in RESOURCES[token].items():
-            if spec.output_only or (spec.computed and planned.get(key) is None):
-                planned[key] = UNKNOWN
-        return planned
-
-    async def create(self, request: CreateRequest) -> CreateResponse:
-        token = type_token(request.type)
-        inputs = plain_map(request.properties)
-        secrets = secret_keys(request.properties)
-        if request.preview:
-            self.log.write("Create", wrote=False, preview=True, token=token, name=request.name)
-            return CreateResponse(None, wrap(self._planned(token, inputs), secrets))
-        try:
-            self._require_client(token)
-            with self.store.transaction() as state:
-                resource_id, outputs = self._put(state, token, None, inputs)
-        except GrafanaError:
-            self.log.write("Create", wrote=False, token=token, name=request.name, error=True)
-            raise
-        self.log.write("Create", wrote=True, token=token, name=request.name, id=resource_id)
-        return CreateResponse(resource_id, wrap(outputs, secrets))
-
-    async def update(self, request: UpdateRequest) -> UpdateResponse:
-        token = type_token(request.type)
-        news = plain_map(request.news)
-        secrets = secret_keys(request.news)
-        name = request.urn.split("::")[-1]
-        if request.preview:
-            self.log.write("Update", wrote=False, preview=True, token=token, name=name)
-            return UpdateResponse(wrap(self._planned(token, news), secrets))
-        try:
-            self._require_client(token)
-            with self.store.transaction() as state:
-                _, outputs = self._put(state, token, request.resource_id, news)
-        except GrafanaError:
-            self.log.write("Update", wrote=False, token=token, name=name, error=True)
-            raise
-        self.log.write("Update", wrote=True, token=token, name=name, id=request.resource_id)
-        return UpdateResponse(wrap(outputs, secrets))
-
-    async def read(self, request: ReadRequest) -> ReadResponse:
-        token = type_token(request.type)
-        self._require_client(token)
-        snapshot = self.store.snapshot()
-        held = self._get(snapshot, token, request.resource_id)
-        if held is None:
-            # Gone: an empty id tells the engine the resource no longer exists (the
-            # provider's CheckReadError clears the id on a 404).
-            self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=False)
-            return ReadResponse()
-        known = plain_map(request.properties)
-        outputs = self._outputs(token, held, known)
-        self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=True)
-        secrets = secret_keys(request.properties) | secret_keys(request.inputs)
-        fields = RESOURCES[token]
-        inputs = {k: v for k, v in outputs.items() if k in fields and not fields[k].output_only}
-        return ReadResponse(request.resource_id, wrap(outputs, secrets), wrap(inputs, secrets))
-
-    async def delete(self, request: DeleteRequest) -> None:
-        token = type_token(request.type)
-        name = request.urn.split("::")[-1]
-        self._require_client(token)
-        with self.store.transaction() as state:
-            if token == NOTIFICATION_POLICY_TYPE:
-                # Deleting the policy tree resets it to Grafana's default.
-                state.pop("notificationPolicy", None)
-            else:
-                state[COLLECTION[token]].pop(_key_of(request.resource_id), None)
-        self.log.write("Delete", wrote=True, token=token, name=name, id=request.resource_id)
+    def delete_in(
+        self, state: dict[str, Any], token: str, resource_id: str, props: Mapping[str, Any]
+    ) -> None:
+        if token == NOTIFICATION_POLICY_TYPE:
+            # Deleting the policy tree resets it to Grafana's default.
+            state.pop("notificationPolicy", None)
+        else:
+            state[COLLECTION[token]].pop(_key_of(resource_id), None)
 
     # --- "Grafana" ---------------------------------------------------------------------
 
@@ -533,7 +393,7 @@ class FakeGrafana(Provider):
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         if request.tok != GET_PROBES_FUNCTION:
             raise GrafanaError(f"fake grafana provider does not model {request.tok}")
-        self._require_client(CHECK_TYPE)
+        self.require_client(CHECK_TYPE)
         probes = dict(self.store.snapshot()["probes"])
         self.log.write("Invoke", wrote=False, token=request.tok, found=len(probes))
         args = plain_map(request.args)

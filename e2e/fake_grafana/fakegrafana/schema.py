@@ -32,31 +32,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from fakeprovider.schema import Checker, Failure, Field, Kind, go_quote_list
+from fakeprovider.schema import string as _s
 from fakeprovider.values import is_unknown
 
-
-@dataclass(frozen=True)
-class Field:
-    tf: str
-    kind: str  # string | int | bool | map | list | object | json
-    required: bool = False
-    enum: tuple[str, ...] = ()
-    between: tuple[int, int] | None = None
-    min_items: int | None = None
-    default: Any = None
-    replace: bool = False  # ForceNew
-    computed: bool = False  # Optional+Computed: the provider fills it when absent
-    output_only: bool = False
-    fields: Mapping[str, Field] = field(default_factory=dict)  # object / list of object
-    item: str | None = None  # element kind of a list or map of scalars
-
-
-def _s(tf: str, **kw: Any) -> Field:
-    return Field(tf, "string", **kw)
-
+# The table's kinds (e2e/fakeprovider/schema.py Field) beyond the shared ones: string,
+# int, json (a string holding JSON).
 
 DATA_SOURCE_TYPE = "grafana:oss/dataSource:DataSource"
 FOLDER_TYPE = "grafana:oss/folder:Folder"
@@ -237,125 +220,53 @@ PROVIDER_CONFIG = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Failure:
-    path: str  # Pulumi property path, e.g. rules[0].datas[1].model
-    reason: str
+class _Checker(Checker):
+    """terraform-plugin-sdk/v2's wording: one message, no summary; a list element's
+    Terraform path is `<list>.<index>`."""
 
+    def missing(self, path: str, tf_path: str) -> None:
+        self.fail(
+            path,
+            f'Missing required argument: The argument "{tf_path}" is required, '
+            "but no definition was found",
+        )
 
-def _go_quote_list(values: tuple[str, ...]) -> str:
-    return "[" + " ".join(f'"{v}"' for v in values) + "]"
+    def element_tf_path(self, tf_path: str, index: int) -> str:
+        return f"{tf_path}.{index}"
 
+    def too_few_items(self, count: int, spec: Field, path: str, tf_path: str) -> None:
+        self.fail(
+            path,
+            f"Not enough list items: Attribute {tf_path} requires {spec.min_items} item "
+            f"minimum, but config has only {count} declared",
+        )
 
-class _Checker:
-    def __init__(self, resource_name: str) -> None:
-        self.resource_name = resource_name
-        self.failures: list[Failure] = []
-
-    def fail(self, path: str, message: str) -> None:
-        suffix = f"Examine values at '{self.resource_name}.{path}'."
-        self.failures.append(Failure(path, f"{message}. {suffix}"))
-
-    def object(
-        self, value: Mapping[str, Any], fields: Mapping[str, Field], path: str, tf_path: str
-    ) -> dict[str, Any]:
-        out = dict(value)
-        for key, spec in fields.items():
-            sub = f"{path}.{key}" if path else key
-            tf_sub = f"{tf_path}.{spec.tf}" if tf_path else spec.tf
-            if spec.output_only:
-                continue
-            if value.get(key) is None:
-                if spec.required:
-                    self.fail(
-                        sub,
-                        f'Missing required argument: The argument "{tf_sub}" is required, '
-                        "but no definition was found",
-                    )
-                elif spec.default is not None:
-                    out[key] = spec.default
-                continue
-            out[key] = self.value(value[key], spec, sub, tf_sub)
-        return out
-
-    def value(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if is_unknown(value):
-            return value
-        checkers = {
-            "string": self._string,
-            "int": self._int,
-            "bool": self._bool,
-            "json": self._json,
-            "map": self._map,
-            "object": self._object,
-            "list": self._list,
-        }
-        return checkers[spec.kind](value, spec, path, tf)
+    def kinds(self) -> dict[str, Kind]:
+        return {**super().kinds(), "string": self._string, "int": self._int, "json": self._json}
 
     def _string(self, value: Any, spec: Field, path: str, tf: str) -> Any:
         if not isinstance(value, str):
-            return self._type(value, path, tf, "string")
-        if spec.enum and value not in spec.enum:
-            self.fail(path, f"expected {tf} to be one of {_go_quote_list(spec.enum)}, got {value}")
+            self.wrong_type(path, tf, "string")
+        elif spec.enum and value not in spec.enum:
+            self.fail(path, f"expected {tf} to be one of {go_quote_list(spec.enum)}, got {value}")
         return value
 
     def _int(self, value: Any, spec: Field, path: str, tf: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            return self._type(value, path, tf, "number")
-        if spec.between and not spec.between[0] <= value <= spec.between[1]:
+            self.wrong_type(path, tf, "number")
+        elif spec.between and not spec.between[0] <= value <= spec.between[1]:
             low, high = spec.between
             self.fail(path, f"expected {tf} to be in the range ({low} - {high}), got {int(value)}")
         return value
 
-    def _bool(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        return value if isinstance(value, bool) else self._type(value, path, tf, "bool")
-
     def _json(self, value: Any, spec: Field, path: str, tf: str) -> Any:
         if not isinstance(value, str):
-            return self._type(value, path, tf, "string")
+            self.wrong_type(path, tf, "string")
+            return value
         try:
             json.loads(value)
         except ValueError as error:
             self.fail(path, f'"{tf}" contains an invalid JSON: {error}')
-        return value
-
-    def _map(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if not isinstance(value, Mapping):
-            return self._type(value, path, tf, "map")
-        for k, v in value.items():
-            self.value(v, Field(tf, spec.item or "string"), f"{path}.{k}", f"{tf}.{k}")
-        return value
-
-    def _object(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if not isinstance(value, Mapping):
-            return self._type(value, path, tf, "object")
-        return self.object(value, spec.fields, path, tf)
-
-    def _list(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if not isinstance(value, (list, tuple)):
-            return self._type(value, path, tf, "list")
-        if spec.min_items is not None and len(value) < spec.min_items:
-            self.fail(
-                path,
-                f"Not enough list items: Attribute {tf} requires {spec.min_items} item minimum, "
-                f"but config has only {len(value)} declared",
-            )
-        out: list[Any] = []
-        for i, item in enumerate(value):
-            sub, tf_sub = f"{path}[{i}]", f"{tf}.{i}"
-            if spec.fields:
-                if isinstance(item, Mapping):
-                    out.append(self.object(item, spec.fields, sub, tf_sub))
-                else:
-                    out.append(
-                        item if is_unknown(item) else self._type(item, sub, tf_sub, "object")
-                    )
-            else:
-                out.append(self.value(item, Field(tf, spec.item or "string"), sub, tf_sub))
-        return out
-
-    def _type(self, value: Any, path: str, tf: str, wanted: str) -> Any:
-        self.fail(path, f'Inappropriate value for attribute "{tf}": {wanted} required')
         return value
 
 
@@ -388,31 +299,3 @@ def check_config(inputs: Mapping[str, Any]) -> list[Failure]:
     ):
         checker.fail("url", f"expected url to have a host and an http or https scheme, got {url}")
     return checker.failures
-
-
-def input_view(value: Any, fields: Mapping[str, Field], news: Any) -> Any:
-    """What of a stored object the program controls, shaped like the new inputs: drops
-    output-only fields and provider-filled ones (uids) the new inputs leave out."""
-    if not isinstance(value, Mapping):
-        return value
-    news_map: Mapping[str, Any] = news if isinstance(news, Mapping) else {}
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        spec = fields.get(key)
-        if spec is None:
-            out[key] = item
-            continue
-        if spec.output_only or (spec.computed and news_map.get(key) is None):
-            continue
-        new_item = news_map.get(key)
-        if spec.kind == "object" and spec.fields:
-            out[key] = input_view(item, spec.fields, new_item)
-        elif spec.kind == "list" and spec.fields and isinstance(item, (list, tuple)):
-            new_list = new_item if isinstance(new_item, (list, tuple)) else []
-            out[key] = [
-                input_view(x, spec.fields, new_list[i] if i < len(new_list) else None)
-                for i, x in enumerate(item)
-            ]
-        else:
-            out[key] = item
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakeprovider import server
 
-from fakegrafana.provider import FakeGrafana, GrafanaError, sdk_version
+from fakegrafana.provider import FakeGrafana, GrafanaError
 from fakegrafana.store import CallLog, Store
 
 
@@ -13,6 +13,6 @@ def main() -> None:
     server.main(
         "fake pulumi-resource-grafana",
         lambda: FakeGrafana(Store.from_env(), CallLog.from_env()),
-        sdk_version(),
+        FakeGrafana.sdk_version(),
         (GrafanaError,),
     )
