@@ -289,3 +289,192 @@ def test_through_the_host_refresh_then_diff_sees_the_drift(fly: FakeFly, host: A
         )
     )
     assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and not diff.replaces
+
+
+# -- a fault at every flyctl step: one error naming the app (and the region), nothing
+# destructive on an answer the provider could not get, and a re-run converges ---------
+
+
+def _converges_after(monkeypatch: pytest.MonkeyPatch, fly: FakeFly, *faults: str) -> None:
+    for fault in faults:
+        monkeypatch.delenv(fault, raising=False)
+    result = MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert result.outs is not None and result.outs["observed"] == WANTED
+    assert fly.machines(APP) == WANTED
+
+
+def test_the_listing_after_scaling_fails_names_the_app_and_a_rerun_converges(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", "machine list:2")
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert str(caught.value).startswith(f"MachineCounts of app {APP}: cannot list machines")
+    assert "\n" not in str(caught.value) and TOKEN not in str(caught.value)
+    _converges_after(monkeypatch, fly, "FAKE_FLY_FAIL_NTH")
+
+
+@pytest.mark.parametrize(
+    "printed",
+    ["null", "{}", '"machines"', "3", '[{"id": "1"}, "x"]', "not json", ""],
+    ids=["null", "object", "string", "number", "not-objects", "text", "nothing"],
+)
+def test_a_listing_that_is_not_a_list_of_machines_is_an_error_never_no_machines(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch, printed: str
+) -> None:
+    # flyctl renders flaps List, a slice made with make() (fly-go flaps/flaps_machines.go
+    # List), so even no machines print `[]`; anything else is not an answer, and above all
+    # not "the app is gone" (only flyctl's explicit not-found says that).
+    outs = created(fly)
+    monkeypatch.setenv("FAKE_FLY_STDOUT", f"machine list={printed}")
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().read(APP, dict(outs))
+    message = str(caught.value)
+    assert message.startswith(f"MachineCounts of app {APP}: cannot list machines: ")
+    assert "\n" not in message
+    with pytest.raises(RuntimeError, match=f"MachineCounts of app {APP}: cannot list machines"):
+        MachineCountsProvider().update(APP, outs, {"app": APP, "counts": {"iad": 1}})
+    assert scales(fly) == []
+    assert fly.machines(APP) == WANTED
+
+
+def test_a_scale_that_times_out_names_the_app_and_region_and_a_rerun_converges(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake's modelled wait outlasts the bound: flyctl hung. The bound is the module's,
+    # shortened here so the test does not wait half an hour.
+    monkeypatch.setattr("components.fly.machines.SCALE_TIMEOUT_S", 2)
+    monkeypatch.setenv("FAKE_FLY_DURATIONS", json.dumps({"scale count": 60}))
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    message = str(caught.value)
+    assert message.startswith(f"MachineCounts of app {APP}: scaling region fra to 2 failed: ")
+    assert "did not answer in 2 s" in message
+    _converges_after(monkeypatch, fly, "FAKE_FLY_DURATIONS")
+
+
+def test_without_flyctl_on_path_every_step_says_so_naming_the_app(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    outs = created(fly)
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for step in (
+        lambda: MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)}),
+        lambda: MachineCountsProvider().read(APP, dict(outs)),
+    ):
+        with pytest.raises(RuntimeError) as caught:
+            step()
+        assert str(caught.value) == (
+            f"MachineCounts of app {APP}: cannot list machines: flyctl (`fly`) is not on PATH"
+        )
+
+
+def test_the_second_of_three_regions_failing_leaves_the_others_and_a_rerun_converges(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", "scale:2")
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert str(caught.value).startswith(
+        f"MachineCounts of app {APP}: scaling region iad to 3 failed: "
+    )
+    # fra was scaled, iad failed, sin never asked: nothing went to 0.
+    assert fly.machines(APP) == {"iad": 2, "fra": 2}
+    assert ("sin", "1") not in scales(fly)
+    _converges_after(monkeypatch, fly, "FAKE_FLY_FAIL_NTH")
+
+
+# -- what the engine and the config can hand the provider ------------------------------
+
+
+def test_counts_that_arrive_as_doubles_scale_to_whole_numbers(fly: FakeFly) -> None:
+    counts = {"iad": 3.0, "fra": 2.0, "sin": 1.0, "ams": 0.0}
+    result = MachineCountsProvider().create({"app": APP, "counts": counts})
+    assert result.outs is not None and result.outs["observed"] == WANTED
+    assert sorted(scales(fly)) == [("fra", "2"), ("iad", "3"), ("sin", "1")]
+    assert (
+        MachineCountsProvider().diff(APP, result.outs, {"app": APP, "counts": counts}).changes
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (2.5, "2.5"),
+        (-1, "-1"),
+        (-1.0, "-1.0"),
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+        ("3", "'3'"),
+        (None, "None"),
+        (True, "True"),
+        ([1], "[1]"),
+    ],
+    ids=["fraction", "negative", "negative-double", "inf", "nan", "string", "null", "bool", "list"],
+)
+def test_a_count_that_is_not_a_whole_number_of_machines_is_refused_before_any_flyctl(
+    fly: FakeFly, count: Any, shown: str
+) -> None:
+    # A negative count would reach flyctl as `-1`, which `fly scale count` reads as "one
+    # fewer" (scale/count.go parseGroupCounts: a leading sign is relative).
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": {"iad": 2, "fra": count}})
+    assert str(caught.value) == (
+        f"MachineCounts of app {APP}: region fra: count {shown} is not a whole number of "
+        "machines (0 or more)"
+    )
+    assert fly.calls() == []
+
+
+@pytest.mark.parametrize(
+    "counts", [{}, {"iad": 0}, {"iad": 0.0, "fra": 0}, None], ids=["empty", "zero", "zeros", "null"]
+)
+def test_counts_with_no_machine_anywhere_never_scale_the_app_down(
+    fly: FakeFly, counts: Any
+) -> None:
+    # config.py refuses it (the primary region needs a machine); the provider does not
+    # take the app down on it either.
+    outs = created(fly)
+    for step in (
+        lambda: MachineCountsProvider().create({"app": APP, "counts": counts}),
+        lambda: MachineCountsProvider().update(APP, outs, {"app": APP, "counts": counts}),
+    ):
+        with pytest.raises(RuntimeError) as caught:
+            step()
+        assert str(caught.value) == (
+            f"MachineCounts of app {APP}: no region has a machine; refusing to scale every "
+            "region to 0"
+        )
+    assert fly.calls() == []
+    assert fly.machines(APP) == WANTED
+
+
+@pytest.mark.parametrize("state", ["stopped", "suspended", "created", "replacing", "failed"])
+def test_a_stopped_or_suspended_machine_counts_as_flyctl_counts_it(
+    fly: FakeFly, state: str
+) -> None:
+    # fly-go machine_types.go IsActive: only destroyed and destroying are not; scale count
+    # works on ListFlyAppsMachines (flyctl scale/count_machines.go), so a stopped machine
+    # is one of the region's and is neither replaced nor added to.
+    outs = created(fly)
+    snapshot = fly.snapshot()
+    machine = next(m for m in snapshot["apps"][APP]["machines"] if m["region"] == "fra")
+    machine["state"] = state
+    fly.state.write_text(json.dumps(snapshot))
+    read = MachineCountsProvider().read(APP, dict(outs))
+    assert read.outs is not None and read.outs["observed"] == WANTED
+    updated = MachineCountsProvider().update(APP, read.outs, {"app": APP, "counts": dict(WANTED)})
+    assert updated.outs is not None and updated.outs["observed"] == WANTED
+    assert scales(fly) == []
+
+
+def test_a_refresh_after_the_app_is_gone_forgets_the_counts(fly: FakeFly) -> None:
+    outs = created(fly)
+    assert by_hand(fly, "apps", "destroy", APP, "--yes").returncode == 0
+    read = MachineCountsProvider().read(APP, dict(outs))
+    assert (read.id, read.outs) == ("", {})
+    with pytest.raises(RuntimeError, match=f"MachineCounts of app {APP}: the app does not exist"):
+        MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(WANTED)})

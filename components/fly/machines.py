@@ -37,6 +37,7 @@ release command machine is neither counted nor touched.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -99,18 +100,31 @@ def failed(args: Iterable[str], done: subprocess.CompletedProcess[str]) -> Flyct
     return FlyctlError(f"`fly {' '.join(args)}` failed: {said or 'no output'}")
 
 
-def fly_json(*args: str) -> Any:
-    """flyctl's JSON answer (`--json` added), or None when flyctl says the app it names
-    does not exist. Any other failure raises: it never reads as an empty answer."""
+class NoSuchApp(FlyctlError):
+    """flyctl said the app it names does not exist: the one answer that means "absent"."""
+
+
+def _answer(*args: str) -> Any:
+    """flyctl's JSON answer (`--json` added). NoSuchApp on flyctl's explicit not-found;
+    any other failure raises FlyctlError: it never reads as an empty answer."""
     done = fly(*args, "--json")
     if done.returncode != 0:
         if NO_SUCH_APP in done.stderr:
-            return None
+            raise NoSuchApp(f"`fly {' '.join(args)}`: {NO_SUCH_APP}")
         raise failed(args, done)
     try:
         return json.loads(done.stdout)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise FlyctlError(f"`fly {' '.join(args)} --json` printed no JSON") from None
+
+
+def fly_json(*args: str) -> Any:
+    """flyctl's JSON answer (`--json` added), or None when flyctl says the app it names
+    does not exist. Any other failure raises: it never reads as an empty answer."""
+    try:
+        return _answer(*args)
+    except NoSuchApp:
+        return None
 
 
 def process_group(machine: Mapping[str, Any]) -> str:
@@ -140,10 +154,30 @@ def region_counts(listed: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(sorted(Counter(str(m.get("region")) for m in listed if is_app_machine(m)).items()))
 
 
-def _wanted(counts: Any) -> dict[str, int]:
-    """Region -> count with zeros dropped (0 and absent both mean no machine there).
-    Numbers cross the engine as doubles: back to int."""
-    return {str(r): int(n) for r, n in sorted(dict(counts or {}).items()) if int(n)}
+def _whole(app: str, region: str, count: Any) -> int:
+    """A count as the engine hands it (numbers cross it as doubles: 3.0) back to an int;
+    anything that is not a whole number of machines, 0 or more, is refused. A negative one
+    would reach flyctl as `-1`, which `fly scale count` reads as "one fewer" (flyctl
+    internal/command/scale/count.go parseGroupCounts: a leading sign is relative)."""
+    whole = (
+        isinstance(count, int | float)
+        and not isinstance(count, bool)
+        and math.isfinite(count)
+        and count >= 0
+        and float(count).is_integer()
+    )
+    if not whole:
+        raise RuntimeError(
+            f"MachineCounts of app {app}: region {region}: count {count!r} is not a whole "
+            "number of machines (0 or more)"
+        )
+    return int(count)
+
+
+def _wanted(counts: Any, app: str = "") -> dict[str, int]:
+    """Region -> count with zeros dropped (0 and absent both mean no machine there)."""
+    wanted = {str(r): _whole(app, str(r), n) for r, n in sorted(dict(counts or {}).items())}
+    return {r: n for r, n in wanted.items() if n}
 
 
 class MachineCountsProvider(ResourceProvider):
@@ -158,10 +192,20 @@ class MachineCountsProvider(ResourceProvider):
         renders flaps List as JSON, fly-go machine_types.go tags; lib.sh machines_json
         asks the same); None only when flyctl says the app does not exist."""
         try:
-            listed = fly_json("machines", "list", "--app", app)
+            listed = _answer("machines", "list", "--app", app)
+        except NoSuchApp:
+            return None
         except FlyctlError as exc:
             raise RuntimeError(f"MachineCounts of app {app}: cannot list machines: {exc}") from None
-        return None if listed is None else list(listed)
+        # flaps List decodes into a slice made with make() (fly-go flaps/flaps_machines.go),
+        # so even an app with no machines prints `[]`: a `null`, an object or a list of
+        # anything but machines is not an answer, least of all "no machines".
+        if not isinstance(listed, list) or not all(isinstance(m, dict) for m in listed):
+            raise RuntimeError(
+                f"MachineCounts of app {app}: cannot list machines: `fly machines list --app "
+                f"{app} --json` printed {type(listed).__name__} JSON, not a list of machines"
+            )
+        return listed
 
     @staticmethod
     def _scale(app: str, region: str, count: int) -> None:
@@ -169,7 +213,12 @@ class MachineCountsProvider(ResourceProvider):
         # (count_machines.go convergeGroupCounts), it does not repeat it. `--yes`: no
         # prompt, which would fail without a terminal (prompt.NonInteractiveError).
         args = ("scale", "count", str(count), "--region", region, "--app", app, "--yes")
-        done = fly(*args, timeout=SCALE_TIMEOUT_S)
+        try:
+            done = fly(*args, timeout=SCALE_TIMEOUT_S)
+        except FlyctlError as exc:  # not on PATH, or no answer within the bound
+            raise RuntimeError(
+                f"MachineCounts of app {app}: scaling region {region} to {count} failed: {exc}"
+            ) from None
         if done.returncode != 0:
             raise RuntimeError(
                 f"MachineCounts of app {app}: scaling region {region} to {count} failed: "
@@ -177,7 +226,14 @@ class MachineCountsProvider(ResourceProvider):
             )
 
     def _converge(self, app: str, counts: Any) -> dict[str, Any]:
-        wanted = _wanted(counts)
+        wanted = _wanted(counts, app)
+        if not wanted:
+            # config.py refuses it (the primary region needs a machine); here too, no
+            # answer of anyone's takes the whole app down.
+            raise RuntimeError(
+                f"MachineCounts of app {app}: no region has a machine; refusing to scale "
+                "every region to 0"
+            )
         listed = self._listed(app)
         if listed is None:
             raise RuntimeError(f"MachineCounts of app {app}: the app does not exist for flyctl")
@@ -189,7 +245,9 @@ class MachineCountsProvider(ResourceProvider):
             if present.get(region, 0) != wanted.get(region, 0):
                 self._scale(app, region, wanted.get(region, 0))
         after = self._listed(app)
-        observed = region_counts(after or [])
+        if after is None:
+            raise RuntimeError(f"MachineCounts of app {app}: the app is gone after scaling")
+        observed = region_counts(after)
         for region in sorted({*wanted, *observed}):
             if observed.get(region, 0) != wanted.get(region, 0):
                 raise RuntimeError(
@@ -197,7 +255,7 @@ class MachineCountsProvider(ResourceProvider):
                     f"{observed.get(region, 0)} machines after scaling, "
                     f"{wanted.get(region, 0)} asked"
                 )
-        return {"app": app, "counts": dict(counts), "observed": observed}
+        return {"app": app, "counts": dict(counts or {}), "observed": observed}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(str(props["app"]), self._converge(str(props["app"]), props["counts"]))
@@ -217,7 +275,8 @@ class MachineCountsProvider(ResourceProvider):
         # `olds` are the old outputs: `observed` as created, updated or last refreshed.
         # Never a replacement: an update converges whatever changed, the app included.
         moved = olds.get("app") != news.get("app")
-        drifted = _wanted(olds.get("observed")) != _wanted(news.get("counts"))
+        app = str(news.get("app"))
+        drifted = _wanted(olds.get("observed"), app) != _wanted(news.get("counts"), app)
         changed = moved or drifted
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 

@@ -17,6 +17,9 @@ Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
 - $FAKE_FLY_FAIL="<subcommand>" makes every call of that subcommand fail;
 - $FAKE_FLY_FAIL_ONCE="<subcommand>" makes only its first call fail (a transient 5xx);
 - $FAKE_FLY_FAIL_NTH="<subcommand>:<n>" makes only its n-th call fail (a later step);
+- $FAKE_FLY_STDOUT="<subcommand>=<text>" makes that subcommand succeed (exit 0) having
+  printed <text> instead of its answer: what a caller sees when flyctl's output is not
+  what it asked for (a `null` or a banner where JSON was expected);
 - $FAKE_FLY_HALF="<subcommand>" makes it fail half-way (postgres create: the app
   exists, no member yet; postgres attach: attachment registered and database made,
   user creation failed);
@@ -1082,6 +1085,10 @@ def main(argv: list[str]) -> int:
             counts[nth_command] = counts.get(nth_command, 0) + 1
             if counts[nth_command] == int(nth):
                 raise Fail(f"failed to {nth_command}: simulated failure (status 503)")
+        replaced, _, text = os.environ.get("FAKE_FLY_STDOUT", "").partition("=")
+        if replaced and command.startswith(replaced):
+            print(text)
+            return 0
         half = bool(os.environ.get("FAKE_FLY_HALF")) and command.startswith(
             os.environ["FAKE_FLY_HALF"]
         )
