@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +20,6 @@ import pulumi_cloudflare
 import pytest
 from cryptography import x509
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckRequest,
     ConfigureRequest,
@@ -35,17 +32,26 @@ from pulumi.provider.experimental.provider import (
     UpdateRequest,
 )
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from components import tls
+from tests.fakeprovider_client import (
+    Engine,
+    launched,
+    log_entries,
+    plain,
+    props,
+    run,
+    state_paths,
+    stored,
+    use_fake,
+)
 
-FAKE = Path(__file__).resolve().parents[1] / "e2e" / "fake_cloudflare"
-sys.path.insert(0, str(FAKE))
-sys.path.insert(1, str(FAKE.parent))  # e2e/fakeprovider, the fakes' shared package
+FAKE = use_fake("fake_cloudflare")
 
 from fakecf import api, origin_ca  # noqa: E402
 from fakecf.api import CloudflareError  # noqa: E402
-from fakecf.provider import FakeCloudflare, ZoneLookupError, from_plain, to_plain  # noqa: E402
+from fakecf.provider import FakeCloudflare, ZoneLookupError  # noqa: E402
 from fakecf.schema import UNKNOWN  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
 
@@ -58,26 +64,14 @@ GET_ZONE = "cloudflare:index/getZone:getZone"
 GET_RULESETS = "cloudflare:index/getRulesets:getRulesets"
 
 
-def urn(token: str, name: str) -> str:
-    # Children of the Edge component carry its type in theirs, as in the real program.
-    return f"urn:pulumi:staging::webhost::webhost:edge:Edge${token}::{name}"
-
-
-def props(values: dict[str, Any], secret: frozenset[str] = frozenset()) -> dict[str, PropertyValue]:
-    return {k: from_plain(v, k in secret) for k, v in values.items()}
-
-
-def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
-    return {k: to_plain(v) for k, v in values.items()}
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+# Children of the Edge component carry its type in theirs, as in the real program.
+EDGE = Engine("staging", "webhost:edge:Edge")
+urn = EDGE.urn
 
 
 @pytest.fixture
 def paths(tmp_path: Path) -> tuple[Path, Path]:
-    return tmp_path / "cloudflare.json", tmp_path / "calls.jsonl"
+    return state_paths(tmp_path, "cloudflare")
 
 
 @pytest.fixture
@@ -122,23 +116,8 @@ def cache_ruleset(**over: Any) -> dict[str, Any]:
     return ruleset
 
 
-def check(fake: FakeCloudflare, token: str, name: str, inputs: dict[str, Any]) -> Any:
-    return run(fake.check(CheckRequest(urn(token, name), {}, props(inputs), b"")))
-
-
-def create(fake: FakeCloudflare, token: str, name: str, inputs: dict[str, Any]) -> Any:
-    checked = check(fake, token, name, inputs)
-    assert not checked.failures, [f.reason for f in checked.failures]
-    return run(fake.create(CreateRequest(urn(token, name), checked.inputs, 60, False)))
-
-
-def stored(paths: tuple[Path, Path]) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(paths[0].read_text())
-    return data
-
-
-def log_entries(paths: tuple[Path, Path]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in paths[1].read_text().splitlines()]
+check = EDGE.check
+create = EDGE.create
 
 
 # --- Check: the schema's rules -----------------------------------------------------------
@@ -506,53 +485,30 @@ def test_concurrent_plugin_processes_lose_no_write(paths: tuple[Path, Path]) -> 
 def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
     # The engine finds `pulumi-resource-cloudflare` on PATH; link it from elsewhere to show
     # the launcher finds the checkout's virtualenv from its own location.
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "pulumi-resource-cloudflare").symlink_to(FAKE / "bin" / "pulumi-resource-cloudflare")
-    env = {
-        "PATH": f"{bindir}:/usr/bin:/bin",
-        "FAKE_CLOUDFLARE_STATE": str(tmp_path / "cf.json"),
-        "FAKE_CLOUDFLARE_ZONES": ZONE,
-        "HOME": str(tmp_path),
-    }
-    proc = subprocess.Popen(
-        ["pulumi-resource-cloudflare", "127.0.0.1:1"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            info = stub.GetPluginInfo(empty_pb2.Empty())
-            assert (
-                info.version
-                == json.loads(
-                    (Path(pulumi_cloudflare.__file__).parent / "pulumi-plugin.json").read_text()
-                )["version"]
-            )
-            args = struct_pb2.Struct()
-            args.update({"filter": {"name": "nowhere.example"}})
-            with pytest.raises(grpc.RpcError) as raised:
-                stub.Invoke(provider_pb2.InvokeRequest(tok=GET_ZONE, args=args))
-            # The provider's message alone, no Python traceback.
-            assert raised.value.details() == "failed to find exactly one result: 0 found"
+    env = {"FAKE_CLOUDFLARE_STATE": str(tmp_path / "cf.json"), "FAKE_CLOUDFLARE_ZONES": ZONE}
+    with launched(tmp_path, FAKE, "pulumi-resource-cloudflare", env) as stub:
+        info = stub.GetPluginInfo(empty_pb2.Empty())
+        assert (
+            info.version
+            == json.loads(
+                (Path(pulumi_cloudflare.__file__).parent / "pulumi-plugin.json").read_text()
+            )["version"]
+        )
+        args = struct_pb2.Struct()
+        args.update({"filter": {"name": "nowhere.example"}})
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Invoke(provider_pb2.InvokeRequest(tok=GET_ZONE, args=args))
+        # The provider's message alone, no Python traceback.
+        assert raised.value.details() == "failed to find exactly one result: 0 found"
 
-            config = struct_pb2.Struct()
-            config.update({"version": "6.23.1"})
-            changed = struct_pb2.Struct()
-            changed.update({"version": "6.23.1", "baseUrl": "https://api.example"})
-            same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
-            assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
-            differs = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=changed))
-            assert differs.changes == provider_pb2.DiffResponse.DIFF_SOME
-    finally:
-        proc.terminate()
-        proc.wait()
+        config = struct_pb2.Struct()
+        config.update({"version": "6.23.1"})
+        changed = struct_pb2.Struct()
+        changed.update({"version": "6.23.1", "baseUrl": "https://api.example"})
+        same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
+        assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+        differs = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=changed))
+        assert differs.changes == provider_pb2.DiffResponse.DIFF_SOME
     assert os.path.exists(tmp_path / "cf.json")
 
 

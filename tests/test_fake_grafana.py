@@ -7,10 +7,7 @@ speaks gRPC to it, as the engine does.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,6 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.provider.experimental.provider import (
     CheckRequest,
     ConfigureRequest,
-    CreateRequest,
     DeleteRequest,
     DiffRequest,
     InvokeRequest,
@@ -29,17 +25,26 @@ from pulumi.provider.experimental.provider import (
     ReadRequest,
     UpdateRequest,
 )
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
-FAKE = Path(__file__).resolve().parents[1] / "e2e" / "fake_grafana"
-sys.path.insert(0, str(FAKE))
-sys.path.insert(1, str(FAKE.parent))  # e2e/fakeprovider, the fakes' shared package
+from components import catalog
+from tests.fakeprovider_client import (
+    Engine,
+    launched,
+    log_entries,
+    plain,
+    props,
+    run,
+    state_paths,
+    stored,
+    use_fake,
+)
+
+FAKE = use_fake("fake_grafana")
 
 from fakegrafana.provider import FakeGrafana, GrafanaError  # noqa: E402
 from fakegrafana.store import CallLog, Store  # noqa: E402
-from fakeprovider.values import UNKNOWN, from_plain, to_plain  # noqa: E402
-
-from components import catalog  # noqa: E402
+from fakeprovider.values import UNKNOWN  # noqa: E402
 
 DS = "grafana:oss/dataSource:DataSource"
 FOLDER = "grafana:oss/folder:Folder"
@@ -54,26 +59,14 @@ AUTH = "glsa_grafana-auth-must-not-leak"
 SM_TOKEN = "sm-token-must-not-leak"
 
 
-def urn(token: str, name: str) -> str:
-    # Children of the Monitoring component carry its type in theirs, as in the program.
-    return f"urn:pulumi:prod::webhost::webhost:monitoring:Monitoring${token}::{name}"
-
-
-def props(values: dict[str, Any], secret: frozenset[str] = frozenset()) -> dict[str, Any]:
-    return {k: from_plain(v, k in secret) for k, v in values.items()}
-
-
-def plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: to_plain(v) for k, v in values.items()}
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+# Children of the Monitoring component carry its type in theirs, as in the program.
+MONITORING = Engine("prod", "webhost:monitoring:Monitoring")
+urn = MONITORING.urn
 
 
 @pytest.fixture
 def paths(tmp_path: Path) -> tuple[Path, Path]:
-    return tmp_path / "grafana.json", tmp_path / "calls.jsonl"
+    return state_paths(tmp_path, "grafana")
 
 
 def configured(paths: tuple[Path, Path], **config: str) -> FakeGrafana:
@@ -131,14 +124,8 @@ def rule_group(folder: str, **over: Any) -> dict[str, Any]:
     return group
 
 
-def check(fake: FakeGrafana, token: str, name: str, inputs: dict[str, Any], secret=frozenset()):
-    return run(fake.check(CheckRequest(urn(token, name), {}, props(inputs, secret), b"")))
-
-
-def create(fake: FakeGrafana, token: str, name: str, inputs: dict[str, Any], secret=frozenset()):
-    checked = check(fake, token, name, inputs, secret)
-    assert not checked.failures, [f.reason for f in checked.failures]
-    return run(fake.create(CreateRequest(urn(token, name), checked.inputs, 60, False)))
+check = MONITORING.check
+create = MONITORING.create
 
 
 def diff(fake: FakeGrafana, token: str, created: Any, news: dict[str, Any], secret=frozenset()):
@@ -150,15 +137,6 @@ def diff(fake: FakeGrafana, token: str, created: Any, news: dict[str, Any], secr
             )
         )
     )
-
-
-def stored(paths: tuple[Path, Path]) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(paths[0].read_text())
-    return data
-
-
-def log_entries(paths: tuple[Path, Path]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in paths[1].read_text().splitlines()]
 
 
 # --- Check: the SDK's required inputs and enums -------------------------------------------
@@ -410,47 +388,25 @@ def test_an_error_never_carries_the_header(fake: FakeGrafana) -> None:
 
 
 def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "pulumi-resource-grafana").symlink_to(FAKE / "bin" / "pulumi-resource-grafana")
     env = {
-        "PATH": f"{bindir}:/usr/bin:/bin",
         "FAKE_GRAFANA_STATE": str(tmp_path / "grafana.json"),
         "FAKE_GRAFANA_LOG": str(tmp_path / "calls.jsonl"),
-        "HOME": str(tmp_path),
     }
-    proc = subprocess.Popen(
-        ["pulumi-resource-grafana", "127.0.0.1:1"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            info = stub.GetPluginInfo(empty_pb2.Empty())
-            manifest = Path(pulumiverse_grafana.__file__).parent / "pulumi-plugin.json"
-            assert info.version == json.loads(manifest.read_text())["version"] == "2.44.0"
-            # Not configured with an SM token: the provider's own message, no traceback.
-            with pytest.raises(grpc.RpcError) as raised:
-                stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
-            assert raised.value.details().startswith("the Synthetic Monitoring client")
-            assert "Traceback" not in raised.value.details()
-            config = struct_pb2.Struct()
-            config.update({"url": "https://g.example", "smAccessToken": SM_TOKEN})
-            stub.Configure(provider_pb2.ConfigureRequest(args=config, acceptSecrets=True))
-            probes = stub.Invoke(
-                provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct())
-            )
-            assert "Ohio" in getattr(probes, "return")["probes"]
-            same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
-            assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
-    finally:
-        proc.terminate()
-        proc.wait()
+    with launched(tmp_path, FAKE, "pulumi-resource-grafana", env) as stub:
+        info = stub.GetPluginInfo(empty_pb2.Empty())
+        manifest = Path(pulumiverse_grafana.__file__).parent / "pulumi-plugin.json"
+        assert info.version == json.loads(manifest.read_text())["version"] == "2.44.0"
+        # Not configured with an SM token: the provider's own message, no traceback.
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
+        assert raised.value.details().startswith("the Synthetic Monitoring client")
+        assert "Traceback" not in raised.value.details()
+        config = struct_pb2.Struct()
+        config.update({"url": "https://g.example", "smAccessToken": SM_TOKEN})
+        stub.Configure(provider_pb2.ConfigureRequest(args=config, acceptSecrets=True))
+        probes = stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
+        assert "Ohio" in getattr(probes, "return")["probes"]
+        same = stub.DiffConfig(provider_pb2.DiffRequest(olds=config, news=config))
+        assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
     log = (tmp_path / "calls.jsonl").read_text()
     assert SM_TOKEN not in log

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakeprovider import values
 from fakeprovider.provider import FakeProvider, failures_of
 from fakeprovider.schema import Failure
 from fakeprovider.values import plain_map, wrap
@@ -24,10 +23,6 @@ from fakecf.schema import (
     RESOURCES,
     ZONE_SETTING_TYPE,
 )
-
-# Re-exported: the tests build and read values with them.
-from_plain = values.from_plain
-to_plain = values.to_plain
 
 GET_ZONE_FUNCTION = "cloudflare:index/getZone:getZone"
 GET_RULESETS_FUNCTION = "cloudflare:index/getRulesets:getRulesets"

@@ -1,0 +1,127 @@
+"""What the tests of the fake provider plugins (e2e/fake_cloudflare, e2e/fake_grafana) share.
+
+- `use_fake`: a fake's package and the shared `fakeprovider` importable, as the
+  plugin's launcher (e2e/<fake>/bin/pulumi-resource-<name>) puts them on PYTHONPATH;
+- `Engine`: the engine's Check and Create calls on the provider class, in-process, with
+  URNs shaped as the program makes them (children of one component);
+- value helpers (`props`, `plain`, `run`) and readers of the fake's state file and call
+  log;
+- `launched`: the plugin started as the engine starts it, from PATH, and a gRPC stub
+  speaking to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Collection, Coroutine, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import CheckRequest, CreateRequest, Provider
+from pulumi.runtime.proto import provider_pb2_grpc
+
+E2E = Path(__file__).resolve().parents[1] / "e2e"
+if str(E2E) not in sys.path:
+    sys.path.insert(0, str(E2E))  # e2e/fakeprovider, the fakes' shared package
+
+from fakeprovider.values import from_plain, to_plain  # noqa: E402
+
+
+def use_fake(directory: str) -> Path:
+    """Put e2e/<directory> (the fake's own package) first on sys.path; return it."""
+    fake = E2E / directory
+    sys.path.insert(0, str(fake))
+    return fake
+
+
+def props(
+    values: Mapping[str, Any], secret: frozenset[str] = frozenset()
+) -> dict[str, PropertyValue]:
+    return {k: from_plain(v, k in secret) for k, v in values.items()}
+
+
+def plain(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    return {k: to_plain(v) for k, v in values.items()}
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def state_paths(tmp_path: Path, fake: str) -> tuple[Path, Path]:
+    """The fake's state file and call log in a test's own directory."""
+    return tmp_path / f"{fake}.json", tmp_path / "calls.jsonl"
+
+
+def stored(paths: tuple[Path, Path]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(paths[0].read_text())
+    return data
+
+
+def log_entries(paths: tuple[Path, Path]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in paths[1].read_text().splitlines()]
+
+
+Values = Mapping[str, Any]
+Keys = Collection[str]  # the names of secret inputs
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The engine's calls for the children of one component of one stack."""
+
+    stack: str
+    parent_type: str  # the component's type, which a child's URN type carries
+
+    def urn(self, token: str, name: str) -> str:
+        return f"urn:pulumi:{self.stack}::webhost::{self.parent_type}${token}::{name}"
+
+    def check(
+        self, fake: Provider, token: str, name: str, inputs: Values, secret: Keys = ()
+    ) -> Any:
+        request = CheckRequest(self.urn(token, name), {}, props(inputs, frozenset(secret)), b"")
+        return run(fake.check(request))
+
+    def create(
+        self, fake: Provider, token: str, name: str, inputs: Values, secret: Keys = ()
+    ) -> Any:
+        """Check, then Create with the checked inputs, as `pulumi up` does."""
+        checked = self.check(fake, token, name, inputs, secret)
+        assert not checked.failures, [f.reason for f in checked.failures]
+        return run(fake.create(CreateRequest(self.urn(token, name), checked.inputs, 60, False)))
+
+
+@contextlib.contextmanager
+def launched(
+    tmp_path: Path, fake: Path, plugin: str, env: Mapping[str, str]
+) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """The plugin found on PATH as the engine finds it (`pulumi-resource-<name>`), linked
+    from elsewhere to show its launcher finds the checkout's virtualenv from its own
+    location; started with the engine's address and `env`, its port read from its first
+    line of stdout; a stub speaking gRPC to it."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / plugin).symlink_to(fake / "bin" / plugin)
+    proc = subprocess.Popen(
+        [plugin, "127.0.0.1:1"],
+        env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), **env},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        proc.terminate()
+        proc.wait()
