@@ -268,3 +268,52 @@ def test_all_sets_every_level_then_each_policy_its_own() -> None:
     assert levels["margin"] == "mandatory"
     assert levels["capacity"] == "advisory"
     assert {v for k, v in levels.items() if k != "capacity"} == {"mandatory"}
+
+
+# -- origin-certificate-renewal: the same rules as production-safety ---------------------
+
+
+@pytest.mark.parametrize("days", [1, 6])
+def test_the_pack_config_cannot_shrink_the_renewal_window_to_nothing(days: int) -> None:
+    # A one-day window would let a 7-day certificate through and warn a day before it
+    # runs out; as minPostgresMembers has its floor, the window has one.
+    problems = checks.validate({"origin-certificate-renewal": {"renewalWindowDays": days}})
+    assert problems == [
+        f"origin-certificate-renewal.renewalWindowDays = {days}: {days} is less than the "
+        "minimum of 7"
+    ]
+
+
+def test_the_shortest_validity_never_slips_past_the_smallest_window() -> None:
+    # Cloudflare's shortest validity (config.ORIGIN_VALIDITY_DAYS) is refused at the floor.
+    from tests.test_policies import origin_cert
+
+    (found,) = stack_violations(
+        "origin-certificate-renewal",
+        [origin_cert(None, validity=min(config.ORIGIN_VALIDITY_DAYS))],
+        renewalWindowDays=7,
+    )
+    assert "is not longer than the 7-day renewal window" in found
+
+
+@pytest.mark.parametrize(
+    "off",
+    [
+        {"origin-certificate-renewal": "disabled"},
+        {"origin-certificate-renewal": {"enforcementLevel": "disabled"}},
+    ],
+    ids=["level", "object"],
+)
+def test_disabling_the_renewal_policy_on_prod_is_shown_as_production_safety_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, off: dict[str, Any]
+) -> None:
+    pack = {**json.loads(PROD_PACK.read_text()), **off}
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(pack))
+    code, out, _ = plan(capsys, "--stack", "prod", "--policy-config", str(path), "--format", "json")
+    assert code == 0
+    levels = {p["name"]: p["enforcementLevel"] for p in json.loads(out)["policies"]}
+    assert levels["origin-certificate-renewal"] == "disabled"
+    code, out, _ = plan(capsys, "--stack", "prod", "--policy-config", str(path))
+    (disabled,) = [line for line in out.splitlines() if line.startswith("    disabled: ")]
+    assert "origin-certificate-renewal" in disabled.removeprefix("    disabled: ").split(", ")
