@@ -242,3 +242,67 @@ def test_refresh_reads_the_custom_certificate_alone(api: FakeFlyApi, key: tls.Pr
     outs = dict(provider.create(check_props()).outs or {})
     read = dict(provider.read(f"{APP}/{HOST}", outs).outs or {})
     assert (read["issued"], read["status"], read["issuer"]) == (True, "active", "Test Origin CA")
+
+
+# -- faults on the import: every refusal names the host, none carries the key ----------------
+
+
+def _key_lines(pem: str) -> list[str]:
+    return [line for line in pem.splitlines() if line and not line.startswith("-----")]
+
+
+@pytest.mark.parametrize(
+    ("make_chain", "message"),
+    [
+        (
+            lambda key: issue(key, [HOST], days=10, start=datetime.now(UTC) - timedelta(days=30)),
+            "certificate has expired",
+        ),
+        (lambda key: issue(tls.generate("ecdsa"), [HOST]), "does not match"),
+        (lambda key: issue(key, ["other.example"]), "not in the certificate's SAN or CN"),
+    ],
+    ids=["expired", "key-mismatch", "hostname-not-covered"],
+)
+def test_a_refused_import_names_the_app_and_host(
+    api: FakeFlyApi, key: tls.PrivateKey, make_chain: Any, message: str
+) -> None:
+    with pytest.raises(FlyRefused) as refused:
+        CustomCertificateProvider().create(inputs(key, make_chain(key)))
+    text = str(refused.value)
+    assert f"importing the certificate of {HOST} into app {APP}" in text
+    assert message in text and "\n" not in text
+    assert not any(line in text for line in _key_lines(pem_key(key)))
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_an_answer_that_quotes_the_key_back_never_carries_it(
+    api: FakeFlyApi, key: tls.PrivateKey, status: int
+) -> None:
+    # Whatever Fly's error says, the message built from it never carries the key, whole,
+    # a line of it, or on one line with its newlines escaped.
+    pem = pem_key(key)
+    echoed = {"error": f"Validation failed: private_key {pem!r} / {pem} / {pem.splitlines()[1]}"}
+    api.state.fail_next("POST", f"/v1/apps/{APP}/certificates/custom", status, times=5, body=echoed)
+    with pytest.raises(Exception) as failed:
+        CustomCertificateProvider().create(inputs(key, issue(key, [HOST])))
+    text = str(failed.value)
+    assert HOST in text
+    assert not any(line in text for line in _key_lines(pem))
+    assert "[private key]" in text
+
+
+def test_a_lost_answer_on_the_import_is_imported_again_once_and_converges(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    # Importing again replaces the hostname's custom certificate (superfly/docs
+    # networking/understanding-cloudflare.html.md: custom certificates are renewed by
+    # re-importing), so asking again after a lost answer neither doubles nor fails it.
+    chain = issue(key, [HOST])
+    api.state.lose_answer_next("POST", f"/v1/apps/{APP}/certificates/custom")
+    created = CustomCertificateProvider().create(inputs(key, chain))
+    assert created.id == f"{APP}/{HOST}"
+    posts = [r for r in api.state.requests if r.method == "POST" and r.path.endswith("/custom")]
+    assert len(posts) == 2
+    detail = FlyClient().get_certificate_detail(APP, HOST)
+    assert [c["source"] for c in detail["certificates"] or []] == ["custom"]
+    assert not any(pem_key(key) in repr(r.body) for r in api.state.requests[2:])

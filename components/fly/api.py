@@ -611,7 +611,23 @@ class FlyClient:
         """
         path = f"/v1/apps/{quote(app, safe='')}/certificates/custom"
         body = {"hostname": hostname, "fullchain": fullchain, "private_key": private_key}
-        return parse(_CHECKED_CERTIFICATE, self.request("POST", path, body), "POST", path)
+        try:
+            answer = self.request("POST", path, body)
+        except FlyTokenError:
+            raise
+        except FlyApiError as exc:
+            # The path names the app only; the message names the host too, and whatever
+            # Fly's answer quotes of what was sent, none of the key survives into it.
+            message = _without_key(exc.message, private_key)
+            raise type(exc)(
+                exc.method,
+                exc.path,
+                exc.status,
+                f"importing the certificate of {hostname} into app {app}: {message}",
+                retry_after=exc.retry_after,
+                code=exc.code,
+            ) from None
+        return parse(_CHECKED_CERTIFICATE, answer, "POST", path)
 
     def delete_custom_certificate(self, app: str, hostname: str) -> None:
         """Remove the custom certificate only; an ACME one keeps serving (docs "Delete
@@ -624,6 +640,16 @@ class FlyClient:
         (docs "Delete ACME certificates"; fly-go DeleteACMECertificate)."""
         host = quote(hostname, safe="")
         self.request("DELETE", f"/v1/apps/{quote(app, safe='')}/certificates/{host}/acme")
+
+
+def _without_key(text: str, private_key: str) -> str:
+    """`text` with the key taken out: whole, as JSON or repr would escape it, and line
+    by line (a base64 line of it is as much of the key as the whole)."""
+    parts = [private_key, private_key.replace("\n", "\\n"), private_key.replace("\n", "\\\\n")]
+    parts += [line.strip() for line in private_key.splitlines() if len(line.strip()) >= 8]
+    for part in sorted({p for p in parts if p}, key=len, reverse=True):
+        text = text.replace(part, "[private key]")
+    return " ".join(text.split())
 
 
 # -- GraphQL ---------------------------------------------------------------------------
