@@ -380,3 +380,90 @@ def test_policy_config_of_any_shape_exits_2(
     assert "Traceback" not in err
     assert all(line.startswith("error: ") for line in err.splitlines()), err
     assert expected in err
+
+
+# -- the origin-certificate keys: values of the right kind that break a rule ---------------
+
+ORIGIN_CASES = [
+    ({"certificate": "letsencrypt"}, "webhost:domain.certificate", "letsencrypt"),
+    ({"certificate": "ORIGIN"}, "webhost:domain.certificate", "ORIGIN"),
+    ({"certificate": "origin", "proxied": False}, "webhost:domain.certificate", "proxied: true"),
+    (
+        {"originCertificate": {"validityDays": 8}},
+        "webhost:domain.originCertificate.validityDays",
+        "5475",
+    ),
+    (
+        {"originCertificate": {"validityDays": 0}},
+        "webhost:domain.originCertificate.validityDays",
+        "7",
+    ),
+    (
+        {"originCertificate": {"validityDays": -7}},
+        "webhost:domain.originCertificate.validityDays",
+        "7",
+    ),
+    (
+        {"originCertificate": {"validityDays": 7.5}},
+        "webhost:domain.originCertificate.validityDays",
+        "",
+    ),
+    ({"originCertificate": {"keyType": "dsa"}}, "webhost:domain.originCertificate.keyType", "dsa"),
+    ({"originCertificate": {"keyType": "ECDSA"}}, "webhost:domain.originCertificate.keyType", ""),
+    ({"originCertificate": {"validity": 365}}, "webhost:domain.originCertificate.validity", ""),
+    ({"originCertificate": "ecdsa"}, "webhost:domain.originCertificate", ""),
+]
+
+
+def _domain(change: dict[str, Any]) -> dict[str, Any]:
+    domain: dict[str, Any] = copy.deepcopy(PROD["webhost:domain"])
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(domain.get(key), dict):
+            domain[key] = {**domain[key], **value}
+        else:
+            domain[key] = value
+    return domain
+
+
+@pytest.mark.parametrize(("change", "key", "said"), ORIGIN_CASES)
+def test_origin_keys_refused_on_plan_with_one_line(
+    change: dict[str, Any], key: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = copy.deepcopy(PROD)
+    doc["webhost:domain"] = _domain(change)
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text(yaml.dump({"config": doc}, Dumper=yaml.CSafeDumper, sort_keys=False))
+    code = main(["plan", "--stack-file", str(stack)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    # The project's form: the file on the error line, then one line per problem.
+    assert lines[0].startswith("error: "), err
+    (problem,) = lines[1:]
+    assert problem.startswith(f"  {key}") and said in problem
+
+
+@pytest.mark.parametrize(("change", "key", "said"), ORIGIN_CASES)
+def test_origin_keys_refused_under_pulumi_up_before_any_resource(
+    change: dict[str, Any], key: str, said: str
+) -> None:
+    from cli import engine
+    from tests.known import KnownMocks
+
+    class Refuse(KnownMocks):
+        def new_resource(self, args: Any) -> Any:
+            raise _NothingRegistered(args.name)
+
+    loaded = stackfile.load(PROJECT_FILE.parent / "Pulumi.prod.yaml", PROJECT_FILE)
+    with pytest.raises(ConfigError) as caught:
+        engine.evaluate(
+            PROGRAM,
+            project=loaded.project,
+            stack=loaded.stack,
+            config=loaded.config | {"webhost:domain": json.dumps(_domain(change))},
+            secret_keys=[],
+            mocks=Refuse(),
+        )
+    (line,) = caught.value.problems
+    assert line.startswith(key) and said in line and "\n" not in line
