@@ -256,8 +256,9 @@ class FakeProvider(Provider):
         known = plain_map(request.properties)
         outputs = self.read_in(self.store.snapshot(), token, request.resource_id, known)
         if outputs is None:
-            # Gone: an empty id tells the engine the resource no longer exists (a
-            # bridged provider clears the id on a 404 and the bridge drops it from state).
+            # Gone: an empty id tells the engine the resource no longer exists ("If the
+            # ID is blank treat this as a delete", pulumi/pulumi pkg/resource/deploy/
+            # step.go RefreshStep.Apply); each fake's read_in says when its provider does.
             self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=False)
             return ReadResponse()
         self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=True)
