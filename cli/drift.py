@@ -52,10 +52,12 @@ class Finding:
         return f"{self.key}: {self.message}"
 
 
-def _fly(*args: str) -> Any:
-    """flyctl's JSON answer, or None when the app it names does not exist."""
+def _fly(*args: str) -> list[dict[str, Any]] | None:
+    """A flyctl listing, or None when flyctl says the app it names does not exist."""
     try:
-        return fly_machines.fly_json(*args)
+        return fly_machines.listing(*args)
+    except fly_machines.NoSuchApp:
+        return None
     except fly_machines.FlyctlError as exc:
         raise DriftReadError(str(exc)) from None
 

@@ -284,6 +284,23 @@ def test_a_listing_that_fails_is_no_answer(
     assert err.startswith("error: `fly machine list") and "in step" not in err
 
 
+@pytest.mark.parametrize("printed", ["null", "{}", "[1, 2]", '"no machines"'])
+@pytest.mark.parametrize("listing", ["machine list", "volumes list", "secrets list"])
+def test_a_listing_that_is_not_a_list_is_no_answer(
+    platform: tuple[FakeFlyApi, FakeFly],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    listing: str,
+    printed: str,
+) -> None:
+    # fly-go flaps List answers `[]` for nothing listed: anything else is no answer,
+    # never "the app is gone" or "nothing there".
+    monkeypatch.setenv("FAKE_FLY_STDOUT", f"{listing}={printed}")
+    code, out, err = drift(capsys)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: `fly {listing}") and "not a list of objects" in err
+
+
 def test_without_a_token_it_exits_2(
     platform: tuple[FakeFlyApi, FakeFly],
     capsys: pytest.CaptureFixture[str],

@@ -118,13 +118,21 @@ def _answer(*args: str) -> Any:
         raise FlyctlError(f"`fly {' '.join(args)} --json` printed no JSON") from None
 
 
-def fly_json(*args: str) -> Any:
-    """flyctl's JSON answer (`--json` added), or None when flyctl says the app it names
-    does not exist. Any other failure raises: it never reads as an empty answer."""
-    try:
-        return _answer(*args)
-    except NoSuchApp:
-        return None
+def listing(*args: str) -> list[dict[str, Any]]:
+    """A flyctl `list` command's JSON answer (`--json` added): a list of objects.
+
+    NoSuchApp on flyctl's explicit not-found; anything else that is not a list of
+    objects raises FlyctlError. flaps List decodes into a slice made with make()
+    (fly-go flaps/flaps_machines.go), so even an app with no machines prints `[]`: a
+    `null`, an object or a list of anything else is no answer, least of all "none".
+    """
+    listed = _answer(*args)
+    if not isinstance(listed, list) or not all(isinstance(m, dict) for m in listed):
+        raise FlyctlError(
+            f"`fly {' '.join(args)} --json` printed {type(listed).__name__} JSON, "
+            "not a list of objects"
+        )
+    return listed
 
 
 def process_group(machine: Mapping[str, Any]) -> str:
@@ -192,20 +200,11 @@ class MachineCountsProvider(ResourceProvider):
         renders flaps List as JSON, fly-go machine_types.go tags; lib.sh machines_json
         asks the same); None only when flyctl says the app does not exist."""
         try:
-            listed = _answer("machines", "list", "--app", app)
+            return listing("machines", "list", "--app", app)
         except NoSuchApp:
             return None
         except FlyctlError as exc:
             raise RuntimeError(f"MachineCounts of app {app}: cannot list machines: {exc}") from None
-        # flaps List decodes into a slice made with make() (fly-go flaps/flaps_machines.go),
-        # so even an app with no machines prints `[]`: a `null`, an object or a list of
-        # anything but machines is not an answer, least of all "no machines".
-        if not isinstance(listed, list) or not all(isinstance(m, dict) for m in listed):
-            raise RuntimeError(
-                f"MachineCounts of app {app}: cannot list machines: `fly machines list --app "
-                f"{app} --json` printed {type(listed).__name__} JSON, not a list of machines"
-            )
-        return listed
 
     @staticmethod
     def _scale(app: str, region: str, count: int) -> None:
