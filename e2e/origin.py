@@ -59,20 +59,13 @@ def _driver(s: Stack) -> ModuleType:
     return sys.modules[type(s).__module__]
 
 
-def phase_origin(s: Stack) -> None:
-    run = _driver(s)
-    Failure, app_name, expect, phase_noop = run.Failure, run.app_name, run.expect, run.phase_noop
-    if not _domain(s).get("proxied"):
-        raise run.Skipped("certificate origin needs a proxied domain")
-    # Prod protects its certificates: the operator unprotects the ACME ones the switch
-    # deletes, as the engine's refusal says to (README.md, Certificates).
-    exported = s.pulumi("stack", "export").stdout
-    for acme in _resources(exported, ACME_CERT):
-        if acme.get("protect"):
-            s.pulumi("state", "unprotect", str(acme["urn"]), "--yes")
-    s.pulumi("config", "set", "--path", "webhost:domain.certificate", "origin")
-    s.pulumi("up", "--yes", "--skip-preview")
+def _check_imports(s: Stack, run: ModuleType) -> tuple[str, str, str]:
+    """The key, the Origin CA certificate and each host's import at Fly agree.
 
+    Returns the key's PEM, its SPKI digest and the certificate's id in the fake
+    Cloudflare.
+    """
+    Failure, app_name, expect = run.Failure, run.app_name, run.expect
     revealed = s.pulumi("stack", "export", "--show-secrets").stdout
     (key_state,) = _resources(revealed, ORIGIN_KEY)
     held = key_state["outputs"]["private_key_pem"]
@@ -120,6 +113,24 @@ def phase_origin(s: Stack) -> None:
             and all(c["source"] == "custom" for c in cert["certificates"]),
             f"{host}: ACME issuance is still on beside the import",
         )
+    return key_pem, _spki_sha256(key.public_key()), str(cert_state["id"])
+
+
+def phase_origin(s: Stack) -> None:
+    run = _driver(s)
+    expect, phase_noop = run.expect, run.phase_noop
+    if not _domain(s).get("proxied"):
+        raise run.Skipped("certificate origin needs a proxied domain")
+    # Prod protects its certificates: the operator unprotects the ACME ones the switch
+    # deletes, as the engine's refusal says to (README.md, Certificates).
+    exported = s.pulumi("stack", "export").stdout
+    for acme in _resources(exported, ACME_CERT):
+        if acme.get("protect"):
+            s.pulumi("state", "unprotect", str(acme["urn"]), "--yes")
+    s.pulumi("config", "set", "--path", "webhost:domain.certificate", "origin")
+    s.pulumi("up", "--yes", "--skip-preview")
+
+    key_pem, key_digest, cert_id = _check_imports(s, run)
 
     exported = s.pulumi("stack", "export", "--show-secrets=false").stdout
     body = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
@@ -128,4 +139,18 @@ def phase_origin(s: Stack) -> None:
         not leaked, f"the exported state holds the origin key in plaintext ({len(leaked)} lines)"
     )
 
+    phase_noop(s)
+
+    # Rotation, as the README's "How to renew" says: replacing the key makes a new CSR,
+    # a new Origin CA certificate and a re-import per host, and revokes the old one.
+    (key_urn,) = [str(r["urn"]) for r in _resources(exported, ORIGIN_KEY)]
+    s.pulumi("up", "--yes", "--skip-preview", "--replace", key_urn)
+    _, rotated_digest, rotated_id = _check_imports(s, run)
+    expect(rotated_digest != key_digest, "replacing the origin key kept the old key")
+    held_ids = set(s.cloudflare().get("originCaCertificates", {}))
+    expect(
+        cert_id not in held_ids and rotated_id in held_ids,
+        f"after rotation the fake Cloudflare holds {sorted(held_ids)}, "
+        f"not {rotated_id} alone in place of {cert_id}",
+    )
     phase_noop(s)

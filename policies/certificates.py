@@ -13,8 +13,8 @@ Mandatory by default; the level, as every policy's, is set per stack in
 policies/config/<stack>.json: turning it off there is allowed and shown (the plan's
 `disabled:` line), as for production-safety, and the window has a floor (MIN_WINDOW_DAYS)
 the config cannot go under. An expiry not known yet (a preview) skips that certificate's
-expiry check alone; one that is not a time is reported. A certificate being replaced (the renewal itself) has
-no expiry yet in a preview, so the renewal is never blocked by this policy.
+expiry check alone; one that is not a time is reported. A certificate being replaced (the
+renewal itself) has no expiry yet in a preview, so the renewal is never blocked by this policy.
 """
 
 from __future__ import annotations
