@@ -7,11 +7,16 @@ under the real engine, then checks what the fakes hold:
 - the imported certificate is the one the fake Cloudflare issued (same DER, signed by
   its Origin CA root), for the key the program made (same public key);
 - `stack export` holds that key nowhere in plaintext;
-- a second `up --expect-no-changes` writes nothing (run.py's no-op phase).
+- a second `up --expect-no-changes` writes nothing (run.py's no-op phase);
+- rotating the key (`up --replace` of it, the README's renewal) makes a new key,
+  certificate and import per host and revokes the old certificate; then `refresh
+  --expect-no-changes` finds the origin resources in step;
+- back to `acme`: ACME again per host, the imports removed, the certificate revoked,
+  the key gone, and a no-op `up`.
 
-The stack stays in origin mode: refresh, drift, image, export and destroy then run
-over the key, the Origin CA certificate and the imports. A DNS-only stack (staging)
-cannot take `origin` (config refuses it), so the phase says so and checks nothing.
+The phases after it (refresh, drift, image, export, destroy) run in acme mode. A
+DNS-only stack (staging) cannot take `origin` (config refuses it): the phase is
+skipped there.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 ACME_CERT = "pulumi-python:dynamic/fly:Certificate"
 ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
 ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
+CUSTOM_CERT = "pulumi-python:dynamic/fly:CustomCertificate"
 
 
 def _domain(s: Stack) -> dict[str, Any]:
@@ -57,6 +63,16 @@ def _driver(s: Stack) -> ModuleType:
     """The module that made `s`: run.py runs as __main__ under `make e2e`, so importing
     e2e.run here would load a second copy whose Failure its phase loop does not catch."""
     return sys.modules[type(s).__module__]
+
+
+def _unprotect(s: Stack, *types: str) -> None:
+    """What prod protects and the next up deletes: the operator unprotects it, as the
+    engine's refusal says (README.md, Certificates)."""
+    exported = s.pulumi("stack", "export").stdout
+    for type_ in types:
+        for resource in _resources(exported, type_):
+            if resource.get("protect"):
+                s.pulumi("state", "unprotect", str(resource["urn"]), "--yes")
 
 
 def _check_imports(s: Stack, run: ModuleType) -> tuple[str, str, str]:
@@ -123,10 +139,7 @@ def phase_origin(s: Stack) -> None:
         raise run.Skipped("certificate origin needs a proxied domain")
     # Prod protects its certificates: the operator unprotects the ACME ones the switch
     # deletes, as the engine's refusal says to (README.md, Certificates).
-    exported = s.pulumi("stack", "export").stdout
-    for acme in _resources(exported, ACME_CERT):
-        if acme.get("protect"):
-            s.pulumi("state", "unprotect", str(acme["urn"]), "--yes")
+    _unprotect(s, ACME_CERT)
     s.pulumi("config", "set", "--path", "webhost:domain.certificate", "origin")
     s.pulumi("up", "--yes", "--skip-preview")
 
@@ -153,4 +166,28 @@ def phase_origin(s: Stack) -> None:
         f"after rotation the fake Cloudflare holds {sorted(held_ids)}, "
         f"not {rotated_id} alone in place of {cert_id}",
     )
+    phase_noop(s)
+    s.pulumi("refresh", "--yes", "--expect-no-changes")
+
+    # And back to acme: Let's Encrypt again per host, the import removed at Fly, the
+    # certificate revoked and the key gone. The phases after this one run in acme mode.
+    _unprotect(s, CUSTOM_CERT, ORIGIN_CERT, ORIGIN_KEY)
+    s.pulumi("config", "set", "--path", "webhost:domain.certificate", "acme")
+    s.pulumi("up", "--yes", "--skip-preview")
+    exported = s.pulumi("stack", "export").stdout
+    left = [t for t in (CUSTOM_CERT, ORIGIN_CERT, ORIGIN_KEY) if _resources(exported, t)]
+    expect(not left, f"back in acme mode the stack still holds {left}")
+    expect(
+        not s.cloudflare().get("originCaCertificates"),
+        "back in acme mode the fake Cloudflare still holds an Origin CA certificate",
+    )
+    held = s.api.state.certificates.get(run.app_name(s), {})
+    for host in sorted(s.outputs().get("edge", {})):
+        cert = held.get(host) or {}
+        sources = sorted(c["source"] for c in cert.get("certificates", []))
+        expect(
+            bool(cert.get("acme_requested")) and "custom" not in sources,
+            f"{host}: back in acme mode Fly holds {sources}, ACME requested: "
+            f"{cert.get('acme_requested')}",
+        )
     phase_noop(s)
