@@ -59,6 +59,13 @@ def test_a_missing_app_answers_with_flyctls_error(fake_fly: FakeFly) -> None:
     assert (done.returncode, done.stderr) == (1, 'Error: Could not find App "nope"\n')
 
 
+def test_machines_list_of_a_missing_app_answers_with_the_machines_apis_404(
+    fake_fly: FakeFly,
+) -> None:
+    done = fly(fake_fly, "machines", "list", "--app", "nope", "--json")
+    assert (done.returncode, done.stderr) == (1, "Error: failed to list VMs: app not found\n")
+
+
 def test_listings_use_fly_gos_json_field_names(fake_fly: FakeFly) -> None:
     cluster(fake_fly)
     machines: list[dict[str, Any]] = json.loads(fly(fake_fly, "m", "ls", "-a", "db", "-j").stdout)

@@ -64,8 +64,13 @@ APP_GROUP: Final = "app"  # MachineProcessGroupApp, what scale count scales by d
 RELEASE_COMMAND_GROUP: Final = "fly_app_release_command"
 CONSOLE_GROUP: Final = "fly_app_console"
 INACTIVE_STATES: Final = frozenset({"destroyed", "destroying"})  # Machine.IsActive
-# flyctl's answer when an app does not exist (GraphQL GetAppCompact: `Could not find App`).
-NO_SUCH_APP: Final = "Could not find App"
+# flyctl's explicit answers for an app that does not exist: GraphQL's, for commands that
+# look the app up first (flyctl itself tests for it: internal/command/deploy/deploy.go),
+# and the Machines API's 404 behind `fly machines list`, which asks flaps straight away
+# (internal/command/machine/list.go; fly-go flaps/flaps_machines.go List wraps it as
+# "failed to list VMs: %w", flaps.go handleAPIError gives the body's `error`, and
+# flaps_apps_test.go shows `{"error":"app not found"}` for a 404).
+NO_SUCH_APP: Final = ("Could not find App", "failed to list VMs: app not found")
 # A listing answers in seconds; a scale launches or destroys machines and waits for
 # Fly (count_machines.go), minutes at most: bounded, so a hung flyctl fails the up.
 READ_TIMEOUT_S: Final = 120
@@ -109,8 +114,8 @@ def _answer(*args: str) -> Any:
     any other failure raises FlyctlError: it never reads as an empty answer."""
     done = fly(*args, "--json")
     if done.returncode != 0:
-        if NO_SUCH_APP in done.stderr:
-            raise NoSuchApp(f"`fly {' '.join(args)}`: {NO_SUCH_APP}")
+        if said := next((text for text in NO_SUCH_APP if text in done.stderr), None):
+            raise NoSuchApp(f"`fly {' '.join(args)}`: {said}")
         raise failed(args, done)
     try:
         return json.loads(done.stdout)

@@ -558,6 +558,12 @@ class Fly:
                 print(f"  Created {made['id']} region:{region}")
 
     def machines_list(self, a: Call) -> None:
+        if a.get("app") is not None and a.get("app") not in self.state["apps"]:
+            # No GraphQL lookup first: flyctl internal/command/machine/list.go asks flaps
+            # List straight away, which wraps the Machines API's 404 body (fly-go
+            # flaps/flaps_machines.go List "failed to list VMs: %w"; flaps.go
+            # handleAPIError; flaps_apps_test.go: `{"error":"app not found"}`).
+            raise Fail("failed to list VMs: app not found")
         app = self.app(a.get("app"))
         # fly-go machine_types.go Machine / MachineConfig / MachineCheckStatus JSON tags
         listed = []
