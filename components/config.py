@@ -214,10 +214,13 @@ DnsName = Annotated[
 ]
 HostName = Annotated[
     str,
+    # A wildcard is one whole leading `*` label (RFC 6125 6.4.3; Cloudflare's Origin
+    # CA takes `*.` only on the left, its API's hostnames description as the e2e fake
+    # e2e/fake_cloudflare/fakecf/origin_ca.py records): `*` is the zone's `*.zone`.
     _matches(
-        rf"@|(?:{_LABEL}\.)*{_LABEL}\.?",
-        "a name relative to the zone (www, api.eu, @ for the apex) "
-        "or a fully qualified name ending in a dot",
+        rf"@|\*|(?:\*\.)?(?:{_LABEL}\.)*{_LABEL}\.?",
+        "a name relative to the zone (www, api.eu, @ for the apex, * or *.eu for a "
+        "wildcard) or a fully qualified name ending in a dot",
     ),
     AfterValidator(_dns_length),
 ]
@@ -525,7 +528,8 @@ class Domain(_Model):
     zone_id: ZoneId | None = None
     """Cloudflare zone id; looked up by name when absent."""
     hosts: Annotated[list[HostName], Field(min_length=1)]
-    """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate."""
+    """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate.
+    A wildcard (`*` for `*.zone`, `*.eu`) needs `certificate: origin` behind the proxy."""
     proxied: bool
     """Cloudflare's proxy in front (A and AAAA proxied) or DNS only (A and AAAA unproxied)."""
     ipv4: catalog.Ipv4Kind | None = None
@@ -574,6 +578,25 @@ class Domain(_Model):
                 raise ValueError(f"{host} names {name}, as {seen[name]} does")
             seen[name] = host
         return hosts
+
+    @model_validator(mode="after")
+    def _wildcards_need_origin(self) -> Domain:
+        # Fly cannot issue a wildcard through Cloudflare's proxy; its guidance imports
+        # an Origin CA certificate instead (superfly/docs networking/
+        # understanding-cloudflare.html.md, "wildcard ... cannot be issued
+        # automatically"). DNS only, Let's Encrypt wildcards need DNS-01 (superfly/docs
+        # networking/custom-domain.html.markerb, "DNS Challenge"), whose record for
+        # `*.zone` is `_acme-challenge.zone` (RFC 8555 7.1.3, 8.4): the apex's own
+        # challenge name, and not a name Fly's docs or flyctl confirm; refused.
+        wild = [h for h in self.hosts if h.startswith("*")]
+        if wild and self.certificate != "origin":
+            where = "behind the proxy" if self.proxied else "without the proxy"
+            raise ValueError(
+                f"@hosts: {', '.join(wild)}: a wildcard host {where} needs certificate: "
+                "origin (and proxied: true); Fly cannot issue wildcards through Cloudflare's "
+                "proxy (superfly/docs networking/understanding-cloudflare)"
+            )
+        return self
 
     @property
     def fqdns(self) -> list[str]:

@@ -154,6 +154,13 @@ class Edge(pulumi.ComponentResource):
 
         origin = self._origin_certificate(name, domain) if domain.certificate == "origin" else None
         hosts: dict[str, Any] = {}
+        # A wildcard host's fqdn (`*.zone`) goes into resource names as it is: a URN's
+        # name is free text (pulumi/pulumi sdk/go/common/resource/urn/urn.go IsValid
+        # counts only the `::` delimiters), and `*` is in no other host's name. Cloudflare
+        # takes `*` as a record's leading label, proxied included on every plan
+        # (kubernetes-sigs/external-dns PR 2786, after Cloudflare's announcement), and
+        # any octet in a label (developers.cloudflare.com/dns/manage-dns-records/
+        # reference/dns-record-types, "A and AAAA"), so `_fly-ownership.*.zone` too.
         for fqdn in domain.fqdns:
             cert: Certificate | CustomCertificate
             if origin is None:

@@ -412,6 +412,15 @@ ORIGIN_CASES = [
     ({"originCertificate": {"keyType": "ECDSA"}}, "webhost:domain.originCertificate.keyType", ""),
     ({"originCertificate": {"validity": 365}}, "webhost:domain.originCertificate.validity", ""),
     ({"originCertificate": "ecdsa"}, "webhost:domain.originCertificate", ""),
+    # Wildcard hosts: only one leading `*` label, and only behind the proxy with origin.
+    ({"hosts": ["@", "*"]}, "webhost:domain.hosts", "needs certificate: origin"),
+    (
+        {"hosts": ["*.eu"], "proxied": False},
+        "webhost:domain.hosts",
+        "wildcard host without the proxy",
+    ),
+    ({"hosts": ["a.*"], "certificate": "origin"}, "webhost:domain.hosts.0", "* or *.eu"),
+    ({"hosts": ["*x"], "certificate": "origin"}, "webhost:domain.hosts.0", "* or *.eu"),
 ]
 
 

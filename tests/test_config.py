@@ -347,8 +347,46 @@ def test_invalid_host_name_is_rejected_with_its_index() -> None:
     assert line.startswith('webhost:domain.hosts.1 = "Bad_Host": a name relative to the zone')
 
 
-def test_wildcard_host_is_rejected() -> None:
-    assert only(domain=domain(hosts=["*"])).startswith('webhost:domain.hosts.0 = "*": a name')
+def test_wildcard_hosts_with_an_origin_certificate_resolve_against_the_zone() -> None:
+    hosts = ["@", "*", "*.eu", "*.api.webhost.example."]
+    raw = base() | {"webhost:domain": text(domain(hosts=hosts, certificate="origin"))}
+    parsed = config.parse(raw).domain
+    assert parsed is not None
+    assert parsed.fqdns == [
+        "webhost.example",
+        "*.webhost.example",
+        "*.eu.webhost.example",
+        "*.api.webhost.example",
+    ]
+
+
+@pytest.mark.parametrize("host", ["*x", "a.*", "a.*.b", "**", "*.*", "*.", "*-a"])
+def test_a_star_other_than_one_leading_label_is_rejected(host: str) -> None:
+    line = only(domain=domain(hosts=["@", host], certificate="origin"))
+    assert line.startswith(f'webhost:domain.hosts.1 = "{host}": a name relative to the zone')
+    assert "* or *.eu for a wildcard" in line
+
+
+def test_wildcard_behind_the_proxy_needs_an_origin_certificate() -> None:
+    line = only(domain=domain(hosts=["@", "*"]))
+    assert line == (
+        'webhost:domain.hosts = ["@", "*"]: *: a wildcard host behind the proxy needs '
+        "certificate: origin (and proxied: true); Fly cannot issue wildcards through "
+        "Cloudflare's proxy (superfly/docs networking/understanding-cloudflare)"
+    )
+
+
+def test_wildcard_without_the_proxy_is_rejected() -> None:
+    line = only(domain=domain(hosts=["*.eu"], proxied=False))
+    assert line.startswith(
+        'webhost:domain.hosts = ["*.eu"]: *.eu: a wildcard host without the proxy needs '
+        "certificate: origin (and proxied: true)"
+    )
+
+
+def test_wildcard_duplicates_are_rejected() -> None:
+    line = only(domain=domain(hosts=["*", "*.webhost.example."], certificate="origin"))
+    assert line.endswith("*.webhost.example. names *.webhost.example, as * does")
 
 
 def test_hosts_must_not_be_empty() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography import x509
@@ -119,6 +120,37 @@ def test_a_wildcard_covers_one_label(api: FakeFlyApi, key: tls.PrivateKey) -> No
     FlyClient().import_certificate(APP, f"www.{HOST}", chain, pem_key(key))
     with pytest.raises(FlyRefused):
         FlyClient().import_certificate(APP, f"a.b.{HOST}", chain, pem_key(key))
+
+
+def test_a_wildcard_host_is_imported_and_addressed_url_encoded(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    # Docs machines/api/certificates-resource: "For wildcard hostnames, URL-encode the
+    # `*` character (e.g. `%2A.example.com`)"; the import takes it in the body.
+    wild = f"*.{HOST}"
+    client = FlyClient()
+    answer = client.import_certificate(APP, wild, issue(key, [HOST, wild]), pem_key(key))
+    assert answer["hostname"] == wild
+    assert answer["dns_requirements"]["ownership"]["name"] == f"_fly-ownership.{wild}"
+    assert answer["dns_requirements"]["acme_challenge"]["name"] == f"_acme-challenge.{HOST}"
+    assert client.get_certificate(APP, wild)["hostname"] == wild
+    assert client.check_certificate(APP, wild)["hostname"] == wild
+    client.delete_custom_certificate(APP, wild)
+    client.delete_certificate(APP, wild)
+    assert wild not in api.state.certificates[APP]
+    encoded = f"/v1/apps/{APP}/certificates/%2A.{HOST}"
+    sent = [(r.method, urlsplit(r.path).path) for r in api.state.requests]
+    for method, suffix in [("GET", ""), ("POST", "/check"), ("DELETE", "/custom"), ("DELETE", "")]:
+        assert (method, encoded + suffix) in sent
+    assert not any("*" in path for _, path in sent)
+
+
+def test_a_wildcard_certificate_does_not_cover_the_apex(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    with pytest.raises(FlyRefused) as refused:
+        FlyClient().import_certificate(APP, HOST, issue(key, [f"*.{HOST}"]), pem_key(key))
+    assert "not in the certificate's SAN or CN" in str(refused.value)
 
 
 # -- CustomCertificate -------------------------------------------------------------------

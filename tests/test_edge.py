@@ -518,3 +518,39 @@ def test_origin_rsa_key_asks_for_an_origin_rsa_certificate(tmp_path: Path) -> No
     assert evaluation.one(ORIGIN_KEY).inputs["key_type"] == "rsa"
     origin = evaluation.one(ORIGIN_CERT)
     assert (origin.inputs["requestType"], origin.inputs["requestedValidity"]) == ("origin-rsa", 730)
+
+
+# -- wildcard hosts (certificate: origin, proxied) -------------------------------------------
+
+WILDCARD = {"certificate": "origin", "hosts": ["@", "*"]}
+
+
+def test_wildcard_host_gets_proxied_records_its_ownership_txt_and_the_origin_san(
+    tmp_path: Path,
+) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **WILDCARD), "prod")
+    assert host_records(evaluation) == {
+        ("AAAA", "webhost.example", True),
+        ("A", "webhost.example", True),
+        ("TXT", "_fly-ownership.webhost.example", False),
+        ("AAAA", "*.webhost.example", True),
+        ("A", "*.webhost.example", True),
+        # The mock answers Fly's documented `_fly-ownership.<hostname>` (tests/known.py).
+        ("TXT", "_fly-ownership.*.webhost.example", False),
+    }
+    hosts = ["webhost.example", "*.webhost.example"]
+    assert evaluation.one(ORIGIN_KEY).inputs["hostnames"] == hosts
+    assert evaluation.one(ORIGIN_CERT).inputs["hostnames"] == hosts
+
+
+def test_wildcard_host_is_imported_once_under_its_own_names(tmp_path: Path) -> None:
+    evaluation = after_up(tmp_path, with_domain("prod", **WILDCARD), "prod")
+    customs = {c.inputs["hostname"]: c for c in evaluation.by_type(CUSTOM_CERT)}
+    assert set(customs) == {"webhost.example", "*.webhost.example"}
+    wild = evaluation.one(CUSTOM_CERT, "webhost-custom-cert-*.webhost.example")
+    assert wild.inputs["fullchain"] == ORIGIN_CERT_PEM
+    check = evaluation.one(CUSTOM_CHECK, "webhost-custom-check-*.webhost.example")
+    assert wild.urn in check.dependencies
+    assert check.urn != evaluation.one(CUSTOM_CHECK, "webhost-custom-check-webhost.example").urn
+    edge = evaluation.rendered_outputs()["edge"]
+    assert edge["*.webhost.example"]["url"] == "https://*.webhost.example"

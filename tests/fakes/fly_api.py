@@ -458,10 +458,16 @@ class _Handler(BaseHTTPRequestHandler):
                     a["ip"] for a in listed if ":" in a["ip"] and not a["ip"].startswith("fdaa:")
                 ],
                 "cname": f"{app}.fly.dev",
+                # ACME validates a wildcard on its base name (RFC 8555 7.1.3, 8.4), the
+                # record flyctl prints for a wildcard (flyctl internal/command/
+                # certificates/root.go, "Wildcard certificates require DNS validation").
                 "acme_challenge": {
-                    "name": f"_acme-challenge.{name}",
+                    "name": f"_acme-challenge.{name.removeprefix('*.')}",
                     "target": f"{name}.k3v9x.flydns.net",
                 },
+                # Fly's documented `_fly-ownership.<hostname>` (docs machines/api/
+                # certificates-resource); for a wildcard no source says otherwise
+                # (flyctl prints the name it is given): unconfirmed for `*.` hosts.
                 "ownership": {
                     "name": f"_fly-ownership.{name}",
                     "app_value": f"app-{hashlib.sha256(app.encode()).hexdigest()[:10]}",
