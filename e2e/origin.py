@@ -11,8 +11,10 @@ under the real engine, then checks what the fakes hold:
 - rotating the key (`up --replace` of it, the README's renewal) makes a new key,
   certificate and import per host and revokes the old certificate; then `refresh
   --expect-no-changes` finds the origin resources in step;
-- back to `acme`: ACME again per host, the imports removed, the certificate revoked,
-  the key gone, and a no-op `up`.
+- the zone's wildcard `*` is a host while in origin mode: in the certificate's
+  hostnames, imported at Fly, checked through its URL-encoded path;
+- back to `acme` (the wildcard dropped again): ACME again per host, the imports
+  removed, the certificate revoked, the key gone, and a no-op `up`.
 
 The phases after it (refresh, drift, image, export, destroy) run in acme mode. A
 DNS-only stack (staging) cannot take `origin` (config refuses it): the phase is
@@ -132,6 +134,24 @@ def _check_imports(s: Stack, run: ModuleType) -> tuple[str, str, str]:
     return key_pem, _spki_sha256(key.public_key()), str(cert_state["id"])
 
 
+def _check_wildcard(s: Stack, run: ModuleType, wildcard: str) -> None:
+    """The wildcard host is in the Origin CA certificate, imported at Fly under its own
+    name (the path URL-encoded: docs machines/api/certificates-resource) and in the edge."""
+    expect = run.expect
+    expect(wildcard in s.outputs().get("edge", {}), f"the edge output lists no {wildcard}")
+    (cert_state,) = _resources(s.pulumi("stack", "export").stdout, ORIGIN_CERT)
+    hostnames = cert_state["outputs"].get("hostnames") or []
+    expect(wildcard in hostnames, f"the Origin CA certificate names {hostnames}")
+    held = s.api.state.certificates.get(run.app_name(s), {})
+    expect(wildcard in held, f"the Fly API holds no certificate for {wildcard}")
+    encoded = wildcard.replace("*", "%2A")
+    paths = [r.path for r in s.api.state.requests]
+    expect(
+        any(f"/certificates/{encoded}/check" in p for p in paths),
+        f"no certificate check of {encoded} reached the Fly API",
+    )
+
+
 def phase_origin(s: Stack) -> None:
     run = _driver(s)
     expect, phase_noop = run.expect, run.phase_noop
@@ -141,9 +161,17 @@ def phase_origin(s: Stack) -> None:
     # deletes, as the engine's refusal says to (README.md, Certificates).
     _unprotect(s, ACME_CERT)
     s.pulumi("config", "set", "--path", "webhost:domain.certificate", "origin")
+    # The zone's wildcard joins the hosts while in origin mode (config refuses it in
+    # acme mode behind the proxy). Setting the index one past the end appends (pulumi
+    # sdk/go/common/resource/config/object.go, object.Set).
+    domain = _domain(s)
+    wild_index = len(domain["hosts"])
+    wildcard = f"*.{domain['zone']}"
+    s.pulumi("config", "set", "--path", f"webhost:domain.hosts[{wild_index}]", "*")
     s.pulumi("up", "--yes", "--skip-preview")
 
     key_pem, key_digest, cert_id = _check_imports(s, run)
+    _check_wildcard(s, run, wildcard)
 
     exported = s.pulumi("stack", "export", "--show-secrets=false").stdout
     body = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
@@ -172,6 +200,7 @@ def phase_origin(s: Stack) -> None:
     # And back to acme: Let's Encrypt again per host, the import removed at Fly, the
     # certificate revoked and the key gone. The phases after this one run in acme mode.
     _unprotect(s, CUSTOM_CERT, ORIGIN_CERT, ORIGIN_KEY)
+    s.pulumi("config", "rm", "--path", f"webhost:domain.hosts[{wild_index}]")
     s.pulumi("config", "set", "--path", "webhost:domain.certificate", "acme")
     s.pulumi("up", "--yes", "--skip-preview")
     exported = s.pulumi("stack", "export").stdout

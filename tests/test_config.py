@@ -307,18 +307,35 @@ def domain(**fields: Any) -> dict[str, Any]:
     return {"zone": "webhost.example", "hosts": ["@", "www"], "proxied": True, **fields}
 
 
-def test_domain_hosts_resolve_against_the_zone() -> None:
-    raw = base() | {
-        "webhost:domain": text(domain(hosts=["@", "www", "api.eu", "x.webhost.example."]))
-    }
-    parsed = config.parse(raw).domain
+@pytest.mark.parametrize(
+    ("fields", "fqdns"),
+    [
+        (
+            {"hosts": ["@", "www", "api.eu", "x.webhost.example."]},
+            [
+                "webhost.example",
+                "www.webhost.example",
+                "api.eu.webhost.example",
+                "x.webhost.example",
+            ],
+        ),
+        (
+            # Wildcards, with the Origin CA certificate they need behind the proxy.
+            {"hosts": ["@", "*", "*.eu", "*.api.webhost.example."], "certificate": "origin"},
+            [
+                "webhost.example",
+                "*.webhost.example",
+                "*.eu.webhost.example",
+                "*.api.webhost.example",
+            ],
+        ),
+    ],
+    ids=["names", "wildcards"],
+)
+def test_domain_hosts_resolve_against_the_zone(fields: dict[str, Any], fqdns: list[str]) -> None:
+    parsed = config.parse(base() | {"webhost:domain": text(domain(**fields))}).domain
     assert parsed is not None
-    assert parsed.fqdns == [
-        "webhost.example",
-        "www.webhost.example",
-        "api.eu.webhost.example",
-        "x.webhost.example",
-    ]
+    assert parsed.fqdns == fqdns
 
 
 def test_ipv4_default_is_shared_in_both_modes() -> None:
@@ -345,19 +362,6 @@ def test_duplicate_hosts_are_rejected() -> None:
 def test_invalid_host_name_is_rejected_with_its_index() -> None:
     line = only(domain=domain(hosts=["www", "Bad_Host"]))
     assert line.startswith('webhost:domain.hosts.1 = "Bad_Host": a name relative to the zone')
-
-
-def test_wildcard_hosts_with_an_origin_certificate_resolve_against_the_zone() -> None:
-    hosts = ["@", "*", "*.eu", "*.api.webhost.example."]
-    raw = base() | {"webhost:domain": text(domain(hosts=hosts, certificate="origin"))}
-    parsed = config.parse(raw).domain
-    assert parsed is not None
-    assert parsed.fqdns == [
-        "webhost.example",
-        "*.webhost.example",
-        "*.eu.webhost.example",
-        "*.api.webhost.example",
-    ]
 
 
 @pytest.mark.parametrize("host", ["*x", "a.*", "a.*.b", "**", "*.*", "*.", "*-a"])
