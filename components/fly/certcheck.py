@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 )
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
-from components.fly.api import CheckedCertificate, FlyClient, FlyNotFound
+from components.fly.api import FlyClient, FlyNotFound
 
 ACTIVE = "active"
 
@@ -111,6 +111,11 @@ class CertificateCheckProvider(ResourceProvider):
         # The clock is the boundary tests replace; every wait goes through it.
         self._sleep = sleep
 
+    @staticmethod
+    def _narrow(answer: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Fly's detail as this check judges it: every certificate of the host counts."""
+        return answer
+
     def _wait(self, props: Mapping[str, Any]) -> dict[str, Any]:
         client = FlyClient()
         app, hostname = str(props["app"]), str(props["hostname"])
@@ -120,9 +125,9 @@ class CertificateCheckProvider(ResourceProvider):
         # and a test needs no clock: one check now, then one per interval.
         checks = 1 + (math.floor(timeout / interval) if interval > 0 else 0)
 
-        def last(state: RetryCallState) -> CheckedCertificate:
+        def last(state: RetryCallState) -> Mapping[str, Any]:
             assert state.outcome is not None  # tenacity sets it before calling back
-            answer: CheckedCertificate = state.outcome.result()
+            answer: Mapping[str, Any] = state.outcome.result()
             return answer
 
         retrying = Retrying(
@@ -133,7 +138,7 @@ class CertificateCheckProvider(ResourceProvider):
             sleep=self._sleep,
             reraise=True,
         )
-        answer = retrying(client.check_certificate, app, hostname)
+        answer = retrying(lambda: self._narrow(client.check_certificate(app, hostname)))
         outs = outputs(props, answer)
         if not outs["issued"] and props["on_timeout"] == "fail":
             raise CertificateNotIssued(timeout_message(props, outs))
@@ -160,7 +165,7 @@ class CertificateCheckProvider(ResourceProvider):
             answer = FlyClient().get_certificate_detail(app, hostname)
         except FlyNotFound:
             return ReadResult("", {})
-        return ReadResult(id_, outputs(props, answer))
+        return ReadResult(id_, outputs(props, self._narrow(answer)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None  # the certificate is the Certificate resource's; nothing to undo

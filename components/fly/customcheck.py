@@ -14,23 +14,13 @@ CertificateCheck's.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
+from pulumi.dynamic import Resource
 
-from components.fly.api import FlyClient, FlyNotFound
-from components.fly.certcheck import (
-    INPUTS,
-    CertificateCheckProvider,
-    CertificateNotIssued,
-    active_certificate,
-    outputs,
-    timeout_message,
-)
+from components.fly.certcheck import INPUTS, CertificateCheckProvider
 from components.fly.customcert import custom_detail
 
 
@@ -42,35 +32,12 @@ def custom_only(answer: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class CustomCertificateCheckProvider(CertificateCheckProvider):
-    """Checks until the custom certificate is active or the wait runs out."""
+    """Checks until the custom certificate is active or the wait runs out: the
+    CertificateCheck's wait and read, judging the custom certificate alone."""
 
-    def _wait(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        client = FlyClient()
-        app, hostname = str(props["app"]), str(props["hostname"])
-        interval = float(props["interval_seconds"])
-        timeout = float(props["timeout_seconds"])
-        checks = 1 + (math.floor(timeout / interval) if interval > 0 else 0)
-        retrying = Retrying(
-            stop=stop_after_attempt(checks),
-            wait=wait_fixed(interval),
-            retry=retry_if_result(lambda answer: active_certificate(answer) is None),
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        answer = retrying(lambda: custom_only(client.check_certificate(app, hostname)))
-        outs = outputs(props, answer)
-        if not outs["issued"] and props["on_timeout"] == "fail":
-            raise CertificateNotIssued(timeout_message(props, outs))
-        return outs
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        app, hostname = id_.split("/", 1)
-        try:
-            answer = FlyClient().get_certificate_detail(app, hostname)
-        except FlyNotFound:
-            return ReadResult("", {})
-        return ReadResult(id_, outputs(props, custom_only(answer)))
+    @staticmethod
+    def _narrow(answer: Mapping[str, Any]) -> dict[str, Any]:
+        return custom_only(answer)
 
 
 class CustomCertificateCheck(Resource, module="fly", name="CustomCertificateCheck"):
