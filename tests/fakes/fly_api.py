@@ -160,6 +160,26 @@ def _secret_list(values: dict[str, str]) -> list[dict[str, str]]:
     ]
 
 
+def _new_hostname(name: str, *, acme_requested: bool, status: str) -> dict[str, Any]:
+    """A hostname the app has just taken on, nothing validated yet."""
+    return {
+        "hostname": name,
+        "configured": False,
+        "acme_requested": acme_requested,
+        "status": status,
+        "dns_provider": "cloudflare",
+        "rate_limited_until": None,
+        "certificates": [],
+        "validation": {
+            "dns_configured": False,
+            "alpn_configured": False,
+            "http_configured": False,
+            "ownership_txt_configured": False,
+        },
+        "validation_errors": [],
+    }
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -490,22 +510,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 201, self._certificate(app, certs[name])
             if name in certs:
                 return 409, {"error": f"hostname {name} already exists on this app"}
-            certs[name] = {
-                "hostname": name,
-                "configured": False,
-                "acme_requested": True,
-                "status": "pending_validation",
-                "dns_provider": "cloudflare",
-                "rate_limited_until": None,
-                "certificates": [],
-                "validation": {
-                    "dns_configured": False,
-                    "alpn_configured": False,
-                    "http_configured": False,
-                    "ownership_txt_configured": False,
-                },
-                "validation_errors": [],
-            }
+            certs[name] = _new_hostname(name, acme_requested=True, status="pending_validation")
             return 201, self._certificate(app, certs[name])
         name = unquote(hostname or "")
         if name not in certs:
@@ -542,25 +547,9 @@ class _Handler(BaseHTTPRequestHandler):
         if custom is None:
             return 422, {"error": f"Validation failed: {problem}"}
         certs = state.certificates.setdefault(app, {})
-        cert = certs.setdefault(
-            name,
-            {
-                "hostname": name,
-                "configured": False,
-                "acme_requested": False,
-                "status": "pending_ownership",
-                "dns_provider": "cloudflare",
-                "rate_limited_until": None,
-                "certificates": [],
-                "validation": {
-                    "dns_configured": False,
-                    "alpn_configured": False,
-                    "http_configured": False,
-                    "ownership_txt_configured": False,
-                },
-                "validation_errors": [],
-            },
-        )
+        if name not in certs:
+            certs[name] = _new_hostname(name, acme_requested=False, status="pending_ownership")
+        cert = certs[name]
         others = [c for c in cert["certificates"] if c["source"] != "custom"]
         cert["certificates"] = [custom, *others]
         if not others:
