@@ -193,6 +193,11 @@ def _wanted(counts: Any, app: str = "") -> dict[str, int]:
     return {r: n for r, n in wanted.items() if n}
 
 
+def _differing(have: Mapping[str, int], wanted: Mapping[str, int]) -> list[str]:
+    """The regions whose machine count is not the wanted one (absent counts as 0)."""
+    return [r for r in sorted({*have, *wanted}) if have.get(r, 0) != wanted.get(r, 0)]
+
+
 class MachineCountsProvider(ResourceProvider):
     """Scales the app per region with flyctl and reads the counts back (module docstring)."""
 
@@ -245,20 +250,19 @@ class MachineCountsProvider(ResourceProvider):
         # A region already at its count is left alone: flyctl would only answer "App
         # already scaled to desired state" (count_machines.go). A region that has
         # machines and is no longer configured goes to 0.
-        for region in sorted({*wanted, *present}):
-            if present.get(region, 0) != wanted.get(region, 0):
-                self._scale(app, region, wanted.get(region, 0))
+        for region in _differing(present, wanted):
+            self._scale(app, region, wanted.get(region, 0))
         after = self._listed(app)
         if after is None:
             raise RuntimeError(f"MachineCounts of app {app}: the app is gone after scaling")
         observed = region_counts(after)
-        for region in sorted({*wanted, *observed}):
-            if observed.get(region, 0) != wanted.get(region, 0):
-                raise RuntimeError(
-                    f"MachineCounts of app {app}: region {region} has "
-                    f"{observed.get(region, 0)} machines after scaling, "
-                    f"{wanted.get(region, 0)} asked"
-                )
+        if off := _differing(observed, wanted):
+            region = off[0]
+            raise RuntimeError(
+                f"MachineCounts of app {app}: region {region} has "
+                f"{observed.get(region, 0)} machines after scaling, "
+                f"{wanted.get(region, 0)} asked"
+            )
         return {"app": app, "counts": dict(counts or {}), "observed": observed}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
