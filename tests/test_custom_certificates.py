@@ -9,6 +9,7 @@ SAN and CN are refused with a 422; an import is `pending_ownership` until the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,6 +83,18 @@ def inputs(key: tls.PrivateKey, chain: str) -> dict[str, Any]:
 # -- the client and the fake ---------------------------------------------------------------
 
 
+# Each reason Fly's docs give for refusing an import, and the words the refusal carries.
+REFUSED_CHAINS: list[tuple[Callable[[tls.PrivateKey], str], str]] = [
+    (
+        lambda key: issue(key, [HOST], days=10, start=datetime.now(UTC) - timedelta(days=30)),
+        "certificate has expired",
+    ),
+    (lambda key: issue(tls.generate("ecdsa"), [HOST]), "does not match"),
+    (lambda key: issue(key, ["other.example"]), "not in the certificate's SAN or CN"),
+]
+REFUSED_IDS = ["expired", "key-mismatch", "hostname-not-covered"]
+
+
 def test_import_answers_pending_ownership_with_the_ownership_record(
     api: FakeFlyApi, key: tls.PrivateKey
 ) -> None:
@@ -93,18 +106,7 @@ def test_import_answers_pending_ownership_with_the_ownership_record(
     assert answer.get("acme_requested") is False
 
 
-@pytest.mark.parametrize(
-    ("make_chain", "message"),
-    [
-        (
-            lambda key: issue(key, [HOST], days=10, start=datetime.now(UTC) - timedelta(days=30)),
-            "certificate has expired",
-        ),
-        (lambda key: issue(tls.generate("ecdsa"), [HOST]), "does not match"),
-        (lambda key: issue(key, ["other.example"]), "not in the certificate's SAN or CN"),
-    ],
-    ids=["expired", "key-mismatch", "hostname-not-covered"],
-)
+@pytest.mark.parametrize(("make_chain", "message"), REFUSED_CHAINS, ids=REFUSED_IDS)
 def test_import_refusals_are_422s_that_never_quote_the_key(
     api: FakeFlyApi, key: tls.PrivateKey, make_chain: Any, message: str
 ) -> None:
@@ -283,18 +285,7 @@ def _key_lines(pem: str) -> list[str]:
     return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
-@pytest.mark.parametrize(
-    ("make_chain", "message"),
-    [
-        (
-            lambda key: issue(key, [HOST], days=10, start=datetime.now(UTC) - timedelta(days=30)),
-            "certificate has expired",
-        ),
-        (lambda key: issue(tls.generate("ecdsa"), [HOST]), "does not match"),
-        (lambda key: issue(key, ["other.example"]), "not in the certificate's SAN or CN"),
-    ],
-    ids=["expired", "key-mismatch", "hostname-not-covered"],
-)
+@pytest.mark.parametrize(("make_chain", "message"), REFUSED_CHAINS, ids=REFUSED_IDS)
 def test_a_refused_import_names_the_app_and_host(
     api: FakeFlyApi, key: tls.PrivateKey, make_chain: Any, message: str
 ) -> None:
