@@ -7,7 +7,8 @@
 - value helpers (`props`, `plain`, `run`) and readers of the fake's state file and call
   log;
 - `launched`: the plugin started as the engine starts it, from PATH, and a gRPC stub
-  speaking to it.
+  speaking to it; `served`, beneath it, does the same for any plugin command (the
+  stand-in providers and the dynamic provider host use it too).
 """
 
 from __future__ import annotations
@@ -109,19 +110,28 @@ def launched(
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / plugin).symlink_to(fake / "bin" / plugin)
-    proc = subprocess.Popen(
+    with served(
         [plugin, "127.0.0.1:1"],
-        env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), **env},
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+        env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), **env},
+    ) as stub:
+        yield stub
+
+
+@contextlib.contextmanager
+def served(
+    argv: list[str], *, cwd: Path, env: Mapping[str, str]
+) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """A provider plugin started as the engine starts one: it prints the port it serves
+    gRPC on as its first line of stdout (pulumi sdk/go/common/resource/plugin/plugin.go,
+    newPlugin reads it and parsePort parses it). Yields a stub speaking to it; the
+    plugin is killed after."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=cwd, env=dict(env))
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             yield provider_pb2_grpc.ResourceProviderStub(channel)
     finally:
-        proc.terminate()
+        proc.kill()
         proc.wait()

@@ -17,7 +17,9 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
+
+from tests.fakeprovider_client import served
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDERS = ROOT / "tools" / "providers"
@@ -48,21 +50,12 @@ def plain(value: struct_pb2.Struct) -> dict[str, Any]:
 
 
 def plugin(script: str, tmp_path: Path, **env: str) -> Iterator[Any]:
-    process = subprocess.Popen(
+    with served(
         [sys.executable, str(PROVIDERS / script)],
-        stdout=subprocess.PIPE,
-        text=True,
         cwd=tmp_path,
         env={**os.environ, "STANDIN_VERSION": "9.9.9", **env},
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        process.kill()
-        process.wait()
+    ) as stub:
+        yield stub
 
 
 @pytest.fixture

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dill
-import grpc
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from cli import engine
 from components.fly.shape import PostgresShapeProvider
 from tests.conftest import ROOT, run, stack_doc
+from tests.fakeprovider_client import served
 from tests.known import COMMAND
 
 SHAPE = "pulumi-python:dynamic/fly:PostgresShape"
@@ -169,21 +168,12 @@ def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
 @pytest.fixture
 def dynamic_host(tmp_path: Path) -> Iterator[Any]:
     """`python -m pulumi.dynamic`, as the engine starts it: it prints its port."""
-    process = subprocess.Popen(
+    with served(
         [sys.executable, "-m", "pulumi.dynamic"],
-        stdout=subprocess.PIPE,
-        text=True,
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        process.kill()
-        process.wait()
+    ) as stub:
+        yield stub
 
 
 def test_the_dynamic_host_returns_the_failure_the_engine_prints(dynamic_host: Any) -> None:
