@@ -56,10 +56,8 @@ MACHINE_COUNTS = "pulumi-python:dynamic/fly:MachineCounts"
 
 
 def modelled(argv: list[str]) -> float:
-    """The fake's modelled duration of one flyctl call (fly_cli._modelled_wait's rule)."""
-    command = " ".join(fly_cli.parse(argv).path)
-    matches = [p for p in DURATIONS if command == p or command.startswith(p + " ")]
-    return DURATIONS[max(matches, key=len)] if matches else 0.0
+    """The fake's modelled duration of one flyctl call, by the rule it sleeps by."""
+    return fly_cli.modelled_duration(" ".join(fly_cli.parse(argv).path), DURATIONS)
 
 
 def provider_flyctl_seconds(calls: list[dict[str, Any]]) -> float:

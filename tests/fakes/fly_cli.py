@@ -1114,10 +1114,15 @@ def _modelled_wait(command: str) -> None:
     raw = os.environ.get("FAKE_FLY_DURATIONS")
     if not raw:
         return
-    durations: dict[str, float] = json.loads(raw)
+    if seconds := modelled_duration(command, json.loads(raw)):
+        time.sleep(seconds)
+
+
+def modelled_duration(command: str, durations: dict[str, float]) -> float:
+    """The modelled seconds of `command` (its subcommand path): the longest matching
+    prefix's, 0 when none matches."""
     matches = [p for p in durations if command == p or command.startswith(p + " ")]
-    if matches:
-        time.sleep(float(durations[max(matches, key=len)]))
+    return float(durations[max(matches, key=len)]) if matches else 0.0
 
 
 def _dispatch(fly: Fly, call: Call, half: bool) -> None:
