@@ -208,3 +208,27 @@ def test_stack_files_hold_no_plain_secrets() -> None:
         text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
         assert "sk_live" not in text.replace("sk_live_...", "")
         assert "whsec_" not in text.replace("whsec_...", "")
+
+
+def test_diff_formats_are_the_diffs_renderers() -> None:
+    from cli import diff
+    from cli.main import DIFF_FORMATS
+
+    assert set(DIFF_FORMATS) == set(diff.RENDER)
+
+
+def test_plan_imports_only_what_it_needs(tmp_path: Path) -> None:
+    # Issue 22: a fresh `plan` pays for neither boto3 (backups), the diff, nor drift
+    # (the program itself needs httpx and dill: its dynamic providers).
+    probe = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "code = main(['plan', '--stack', 'staging', '--format', 'json'])\n"
+        "heavy = sorted(m for m in ('boto3', 'botocore', 'cli.diff', 'cli.drift',"
+        " 'cli.backups', 'cli.runrate') if m in sys.modules)\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
