@@ -41,3 +41,28 @@ def test_ci_runs_make_test_then_make_e2e() -> None:
         if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
     assert commands == ["make test", "make e2e"]
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    # The repository stands alone (issue 22): no file reads or links the steering
+    # folder beside the clone, and every relative link in a Markdown file resolves.
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    outside = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".lock"} or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if re.search(r"\.\./shared\b|parents\[2\]\s*/\s*\"shared\"", text):
+            outside.append(name)
+        if path.suffix == ".md":
+            for target in re.findall(r"\]\(([^)#\s]+)\)", text):
+                if "://" not in target and not (path.parent / target).resolve().is_relative_to(ROOT):
+                    outside.append(f"{name} -> {target}")
+                elif "://" not in target and not (path.parent / target).exists():
+                    outside.append(f"{name} -> {target} (missing)")
+    assert outside == []
