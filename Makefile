@@ -38,6 +38,7 @@ test: lint typecheck shellcheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/suite.py
 
 # The real Pulumi engine for `make e2e`: a `pulumi` already on PATH is used as it
 # is; otherwise tools/build-engine.sh builds one (and the plugins it needs) with
