@@ -31,8 +31,10 @@ SHELL_SCRIPTS = $(shell git ls-files --cached --others --exclude-standard '*.sh'
 shellcheck: $(STAMP)
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
+# In parallel on every core (pytest-xdist): each test owns its temporary
+# directory, ports and fake processes, so workers share nothing.
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test: lint typecheck shellcheck unit
 
