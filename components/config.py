@@ -1115,9 +1115,13 @@ class StackConfig(_Model):
     @classmethod
     def _derived_redis_name(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
         app = info.data.get("app_name")
-        if redis is not None and redis.name is None and app is not None:
-            if problem := _derived_app_name_problem(f"{app}-redis", "redis"):
-                raise ValueError(f"@name: {problem}")
+        if (
+            redis is not None
+            and redis.name is None
+            and app is not None
+            and (problem := _derived_app_name_problem(f"{app}-redis", "redis"))
+        ):
+            raise ValueError(f"@name: {problem}")
         return redis
 
     @field_validator("monitoring")

@@ -766,7 +766,9 @@ def test_a_p95_whose_probe_timeout_is_past_grafanas_minute_is_refused(latency: i
 @pytest.mark.parametrize(
     ("latency", "frequency"), [(250, 1_249), (300, 1_000), (1_000, 4_999), (12_000, 59_999)]
 )
-def test_a_probe_frequency_shorter_than_its_timeout_is_refused(latency: int, frequency: int) -> None:
+def test_a_probe_frequency_shorter_than_its_timeout_is_refused(
+    latency: int, frequency: int
+) -> None:
     monitoring = json.loads(base()["webhost:monitoring"])
     timeout = 5 * latency
     line = only(monitoring={**monitoring, "latencyP95Ms": latency, "probeFrequencyMs": frequency})
