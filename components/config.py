@@ -591,7 +591,8 @@ class Domain(_Model):
     """Cloudflare zone id; looked up by name when absent."""
     hosts: Annotated[list[HostName], Field(min_length=1)]
     """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate.
-    A wildcard (`*` for `*.zone`, `*.eu`) needs `certificate: origin` behind the proxy."""
+    The first is the app's PHX_HOST and url, never a wildcard; a wildcard (`*` for
+    `*.zone`, `*.eu`) needs `certificate: origin` behind the proxy."""
     proxied: bool
     """Cloudflare's proxy in front (A and AAAA proxied) or DNS only (A and AAAA unproxied)."""
     ipv4: catalog.Ipv4Kind | None = None
