@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import catalog
+from components.cache_rule import RULE_EXPRESSION_MAX, cache_expression
 
 NAMESPACE = "webhost"
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a mask, not a credential
@@ -688,6 +689,19 @@ class Domain(_Model):
                 f"@hosts: {first} is {len(first)} characters; the certificate request names "
                 f"the first host as its common name, at most {COMMON_NAME_MAX} (RFC 5280): "
                 "list a shorter host first"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cache_rule_fits(self) -> Domain:
+        if not (self.proxied and self.cache_rules.enabled):
+            return self
+        length = len(cache_expression(self.fqdns, list(self.cache_rules.paths)))
+        if length > RULE_EXPRESSION_MAX:
+            raise ValueError(
+                f"@cacheRules.paths: the cache rule's expression for {len(self.hosts)} hosts "
+                f"and these paths is {length} characters, over the {RULE_EXPRESSION_MAX} "
+                "Cloudflare takes; fewer hosts or paths, or cacheRules.enabled: false"
             )
         return self
 

@@ -691,7 +691,9 @@ def test_an_origin_certificate_over_200_names_is_refused(count: int) -> None:
 
 def test_an_origin_certificate_of_200_names_is_taken() -> None:
     hosts = ["@", *(f"h{i}" for i in range(199))]
-    raw = base() | {"webhost:domain": text(domain(hosts=hosts, certificate="origin"))}
+    # Without the cache rule, whose expression 200 names would take past 4096.
+    fields = domain(hosts=hosts, certificate="origin", cacheRules={"enabled": False})
+    raw = base() | {"webhost:domain": text(fields)}
     assert len(config.parse(raw).domain.fqdns) == 200  # type: ignore[union-attr]
 
 
@@ -785,3 +787,38 @@ def test_probes_off_take_any_p95() -> None:
         "webhost:monitoring": text({**monitoring, "latencyP95Ms": 60_000, "synthetic": False})
     }
     assert config.parse(raw).monitoring is not None
+
+
+@pytest.mark.parametrize(
+    ("hosts", "paths"),
+    [
+        (120, ["/assets/*"]),
+        (200, ["/assets/*"]),
+        (2, [f"/p{i:03}/*" for i in range(100)]),
+    ],
+    ids=["many-hosts", "origin-maximum", "many-paths"],
+)
+def test_a_cache_rule_expression_past_cloudflares_4096_is_refused(
+    hosts: int, paths: list[str]
+) -> None:
+    names = ["@", *(f"host-number-{i:03}.eu" for i in range(hosts - 1))]
+    fields = domain(hosts=names, certificate="origin", cacheRules={"paths": paths})
+    line = only(domain=fields)
+    assert line.startswith("webhost:domain.cacheRules.paths = [")
+    assert f"the cache rule's expression for {hosts} hosts and these paths is " in line
+    assert line.endswith(
+        "characters, over the 4096 Cloudflare takes; fewer hosts or paths, or "
+        "cacheRules.enabled: false"
+    )
+    # Not proxied (wildcards aside) or not enabled, there is no rule to refuse.
+    fields["cacheRules"]["enabled"] = False
+    assert config.parse(base() | {"webhost:domain": text(fields)}).domain is not None
+
+
+def test_a_cache_rule_expression_at_most_4096_is_taken() -> None:
+    from components.edge import cache_expression
+
+    names = ["@", *(f"h{i}" for i in range(150))]
+    parsed = config.parse(base() | {"webhost:domain": text(domain(hosts=names))}).domain
+    assert parsed is not None
+    assert len(cache_expression(parsed.fqdns, list(parsed.cache_rules.paths))) <= 4096
