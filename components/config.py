@@ -1114,6 +1114,13 @@ class StackConfig(_Model):
         app = info.data.get("app_name")
         if pg is None or app is None:
             return pg
+        if pg.name == app:
+            # "App names are unique across the Fly.io platform" (superfly/docs blueprints/
+            # staging-prod-isolation.html.md @ 5c22c8c): the create would find it taken
+            # (flyctl test/preflight/fly_postgres_test.go, "Name has already been taken").
+            raise ValueError(
+                "@name: the app's own name; Fly app names are unique, so the cluster needs another"
+            )
         if pg.name is None and (problem := _derived_app_name_problem(f"{app}-db", "postgres")):
             raise ValueError(f"@name: {problem}")
         database = app.replace("-", "_")

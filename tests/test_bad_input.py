@@ -522,6 +522,13 @@ UP_REFUSES = [
         "webhost:domain.hosts",
         "common name",
     ),
+    (
+        "domain",
+        {"hosts": ["@", *(f"host-number-{i:03}.eu" for i in range(119))]},
+        "webhost:domain.cacheRules.paths",
+        "4096",
+    ),
+    ("postgres", {"name": "webhost-prod"}, "webhost:postgres.name", "app's own name"),
     # appName set, postgres.database not: the derived name starts with a digit.
     ("appName", "9webhost", "webhost:postgres.database", "Postgres identifier"),
     (

@@ -822,3 +822,13 @@ def test_a_cache_rule_expression_at_most_4096_is_taken() -> None:
     parsed = config.parse(base() | {"webhost:domain": text(domain(hosts=names))}).domain
     assert parsed is not None
     assert len(cache_expression(parsed.fqdns, list(parsed.cache_rules.paths))) <= 4096
+
+
+@pytest.mark.parametrize("app", ["webhost-prod", "pg", "a" * 57])
+def test_a_postgres_cluster_named_as_the_app_is_refused(app: str) -> None:
+    postgres = json.loads(base()["webhost:postgres"])
+    line = only(appName=app, postgres={**postgres, "name": app})
+    assert line == (
+        f'webhost:postgres.name = "{app}": the app\'s own name; Fly app names are unique, so '
+        "the cluster needs another"
+    )
