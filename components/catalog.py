@@ -98,6 +98,17 @@ SECRET_ENV_NAMES: Final[frozenset[str]] = frozenset(
 DEFAULT_METRICS_PORT: Final = 9091
 DEFAULT_METRICS_PATH: Final = "/metrics"
 
+# What flyctl's fly.toml validation says of check durations (superfly/flyctl
+# internal/appconfig/validation.go @ ad0172f). A service check's interval, timeout and
+# grace period (`http_service.checks`) below 1 second are raised to 1 second and above
+# 1 minute lowered to 1 minute, with a warning: a check other than the one configured
+# (validateSingleServiceCheckDuration). A top-level `[checks]` entry is refused with an
+# interval under 2 seconds ("minimum interval in flaps") or a timeout over 60 seconds
+# (validateChecksSection).
+SERVICE_CHECK_SECONDS: Final = (1, 60)
+TOP_CHECK_MIN_INTERVAL_SECONDS: Final = 2
+TOP_CHECK_MAX_TIMEOUT_SECONDS: Final = 60
+
 
 def cpu_count_problem(kind: CpuKind, cpus: int) -> str | None:
     """Why `cpus` is not a CPU count Fly offers for `kind`, or None."""
@@ -324,6 +335,17 @@ LATENCY_P95_MS: Final = 200
 # ["frankfurt"], ["london"], ["mumbai"]); looked up by name with get_probes.
 DEFAULT_PROBES: Final = ("Ohio", "Frankfurt", "London", "Mumbai")
 # syntheticmonitoring/check.py (pulumiverse_grafana 2.44.0): frequency 1000..3600000 ms,
-# timeout 1000..180000 ms, at most 5 custom labels.
+# timeout 1000..180000 ms, at most 5 custom labels. The API is narrower for an HTTP
+# check (grafana/synthetic-monitoring-agent pkg/pb/synthetic_monitoring/checks_extra.go
+# @ bff8060, validateTimeout): timeout 1 s..1 min and at most the frequency (180 s is
+# the scripted checks' bound), else ErrInvalidCheckTimeout.
 SM_FREQUENCY_MS: Final = (1_000, 3_600_000)
-SM_TIMEOUT_MS: Final = (1_000, 180_000)
+SM_TIMEOUT_MS: Final = (1_000, 60_000)
+# A probe's budget: five times the p95 target, so a slow answer fails the check while
+# one merely over target does not (our choice), never below Grafana's minimum.
+SM_TIMEOUT_PER_P95: Final = 5
+
+
+def probe_timeout_ms(latency_p95_ms: int) -> int:
+    """The synthetic checks' timeout for a p95 latency target."""
+    return max(SM_TIMEOUT_MS[0], SM_TIMEOUT_PER_P95 * latency_p95_ms)

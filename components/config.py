@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 import types
 import typing
 from collections.abc import Collection, Mapping
@@ -36,6 +37,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import catalog
+from components.cache_rule import RULE_EXPRESSION_MAX, cache_expression
 
 NAMESPACE = "webhost"
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - a mask, not a credential
@@ -183,10 +185,27 @@ def _go_duration(text: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_go_duration)]
+
+
+def _shell_words(command: str) -> str:
+    # flyctl refuses a fly.toml whose release_command google/shlex cannot split
+    # ("Can't shell split release command", internal/appconfig/validation.go @ ad0172f):
+    # an unclosed quote or a trailing backslash. Python's shlex fails on the same two.
+    try:
+        shlex.split(command)
+    except ValueError:
+        raise ValueError(
+            "flyctl cannot split it into words (an unclosed quote or a trailing backslash)"
+        ) from None
+    return command
+
+
 # fly.toml's release_command is one string that Fly splits into argv (flyctl
 # appconfig Deploy.ReleaseCommand @ ad0172f); our bound keeps it one printable line.
 ReleaseCommand = Annotated[
-    str, _matches(r"[!-~][ -~]{0,254}", "a command line such as /app/bin/migrate (printable)")
+    str,
+    _matches(r"[!-~][ -~]{0,254}", "a command line such as /app/bin/migrate (printable)"),
+    AfterValidator(_shell_words),
 ]
 UrlPath = Annotated[str, _matches(r"/[A-Za-z0-9._~/-]*", "an absolute URL path such as /health")]
 EnvName = Annotated[
@@ -234,6 +253,21 @@ PathPattern = Annotated[
 
 def _seconds(duration: str) -> Fraction:
     return _duration_ns(duration) / 1_000_000_000
+
+
+def _service_check_duration(duration: str) -> str:
+    # catalog.SERVICE_CHECK_SECONDS: flyctl raises or lowers it, so Fly would run
+    # another check than the one configured.
+    low, high = catalog.SERVICE_CHECK_SECONDS
+    if not low <= _seconds(duration) <= high:
+        raise ValueError(
+            f"Fly runs a service check's durations within {low}s..{high}s and moves one "
+            "outside to the nearer bound (flyctl appconfig validation.go)"
+        )
+    return duration
+
+
+ServiceCheckDuration = Annotated[Duration, AfterValidator(_service_check_duration)]
 
 
 class VmSpec(_Model):
@@ -319,12 +353,12 @@ class HealthCheck(_Model):
     """Health check path."""
     method: Literal["GET", "HEAD"] = "GET"
     """Health check method."""
-    interval: Duration = "15s"
-    """Time between checks."""
-    timeout: Duration = "2s"
-    """Time a check may take; shorter than interval."""
-    grace_period: Duration = "5s"
-    """Time after start before checks count."""
+    interval: ServiceCheckDuration = "15s"
+    """Time between checks (1s..60s)."""
+    timeout: ServiceCheckDuration = "2s"
+    """Time a check may take; shorter than interval (1s..60s)."""
+    grace_period: ServiceCheckDuration = "5s"
+    """Time after start before checks count (1s..60s)."""
 
     @field_validator("timeout")
     @classmethod
@@ -350,11 +384,33 @@ class DeepCheck(_Model):
     method: Literal["GET", "HEAD"] = "GET"
     """Deep check method."""
     interval: Duration = "30s"
-    """Time between checks."""
+    """Time between checks (at least 2s)."""
     timeout: Duration = "5s"
-    """Time a check may take; shorter than interval."""
+    """Time a check may take; shorter than interval (at most 60s)."""
     grace_period: Duration = "30s"
     """Time after start before checks count (migrations, pool warm-up)."""
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_flaps_takes(cls, interval: str) -> str:
+        # catalog.TOP_CHECK_MIN_INTERVAL_SECONDS: flyctl refuses the fly.toml.
+        if _seconds(interval) < catalog.TOP_CHECK_MIN_INTERVAL_SECONDS:
+            raise ValueError(
+                f"at least {catalog.TOP_CHECK_MIN_INTERVAL_SECONDS}s: flyctl refuses a shorter "
+                "[checks] interval (appconfig validation.go, the minimum in flaps)"
+            )
+        return interval
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_flaps_takes(cls, timeout: str) -> str:
+        # catalog.TOP_CHECK_MAX_TIMEOUT_SECONDS: flyctl refuses the fly.toml.
+        if _seconds(timeout) > catalog.TOP_CHECK_MAX_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"at most {catalog.TOP_CHECK_MAX_TIMEOUT_SECONDS}s: flyctl refuses a longer "
+                "[checks] timeout (appconfig validation.go, the maximum in flaps)"
+            )
+        return timeout
 
     @field_validator("timeout")
     @classmethod
@@ -496,6 +552,13 @@ class CertificateWait(_Model):
 # type per key type ("origin-ecc" signs an ECDSA key, "origin-rsa" an RSA one).
 ORIGIN_VALIDITY_DAYS = (7, 30, 90, 365, 730, 1095, 5475)
 ORIGIN_REQUEST_TYPES: dict[str, str] = {"ecdsa": "origin-ecc", "rsa": "origin-rsa"}
+# "Certificates may be generated with up to 200 individual Subject Alternative Names"
+# (developers.cloudflare.com/ssl/origin-configuration/origin-ca/, hostname coverage).
+ORIGIN_MAX_HOSTNAMES = 200
+# The CSR (components/tls.py csr_pem) names the first host as its subject's common name,
+# which X.509 bounds at 64 characters (RFC 5280 appendix A, ub-common-name); the
+# `cryptography` library refuses a longer one when `up` builds the CSR.
+COMMON_NAME_MAX = 64
 
 
 def _origin_validity(days: int) -> int:
@@ -529,7 +592,8 @@ class Domain(_Model):
     """Cloudflare zone id; looked up by name when absent."""
     hosts: Annotated[list[HostName], Field(min_length=1)]
     """Names the app answers on, relative to the zone (`@`, `www`); each gets a certificate.
-    A wildcard (`*` for `*.zone`, `*.eu`) needs `certificate: origin` behind the proxy."""
+    The first is the app's PHX_HOST and url, never a wildcard; a wildcard (`*` for
+    `*.zone`, `*.eu`) needs `certificate: origin` behind the proxy."""
     proxied: bool
     """Cloudflare's proxy in front (A and AAAA proxied) or DNS only (A and AAAA unproxied)."""
     ipv4: catalog.Ipv4Kind | None = None
@@ -598,6 +662,49 @@ class Domain(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _first_host_is_one_name(self) -> Domain:
+        # The first host is where the app is: its PHX_HOST (StackConfig.with_derived_env),
+        # the stack's `url` output and the probes' target (components/platform.py).
+        # Phoenix builds URLs from PHX_HOST and a `*.` name is no host a probe or a
+        # browser can reach.
+        if self.hosts[0].startswith("*"):
+            raise ValueError(
+                f"@hosts: {self.hosts[0]}: the first host is the app's PHX_HOST, the stack's "
+                "url and the probes' target, so one concrete name; list a wildcard after it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _origin_certificate_takes_the_names(self) -> Domain:
+        if self.certificate != "origin":
+            return self
+        if len(self.hosts) > ORIGIN_MAX_HOSTNAMES:
+            raise ValueError(
+                f"@hosts: {len(self.hosts)} hosts, over the {ORIGIN_MAX_HOSTNAMES} names "
+                "Cloudflare's Origin CA puts in one certificate"
+            )
+        if len(first := self.fqdns[0]) > COMMON_NAME_MAX:
+            raise ValueError(
+                f"@hosts: {first} is {len(first)} characters; the certificate request names "
+                f"the first host as its common name, at most {COMMON_NAME_MAX} (RFC 5280): "
+                "list a shorter host first"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cache_rule_fits(self) -> Domain:
+        if not (self.proxied and self.cache_rules.enabled):
+            return self
+        length = len(cache_expression(self.fqdns, list(self.cache_rules.paths)))
+        if length > RULE_EXPRESSION_MAX:
+            raise ValueError(
+                f"@cacheRules.paths: the cache rule's expression for {len(self.hosts)} hosts "
+                f"and these paths is {length} characters, over the {RULE_EXPRESSION_MAX} "
+                "Cloudflare takes; fewer hosts or paths, or cacheRules.enabled: false"
+            )
+        return self
+
     @property
     def fqdns(self) -> list[str]:
         """Each host's fully qualified name (no trailing dot), in config order."""
@@ -636,10 +743,27 @@ Period = Annotated[
 SqlName = Annotated[
     str, _matches(r"[a-z][a-z0-9_-]{0,62}", "a lowercase Postgres name such as uuid-ossp")
 ]
+_DATABASE_NAME = r"[a-z_][a-z0-9_]{0,62}"
 DatabaseName = Annotated[
-    str, _matches(r"[a-z_][a-z0-9_]{0,62}", "a lowercase Postgres identifier such as webhost")
+    str, _matches(_DATABASE_NAME, "a lowercase Postgres identifier such as webhost")
 ]
 PlanName = Annotated[str, _matches(r"[A-Za-z0-9][A-Za-z0-9 .-]{0,62}", "an Upstash plan name")]
+
+
+# A Fly app's name is a DNS label: the app answers at <name>.fly.dev and, on the
+# private network, <name>.internal (superfly/docs networking/private-networking.html.md
+# @ 5c22c8c, "Fly.io `.internal` DNS"), and RFC 1035 section 2.3.4 bounds a label at 63
+# octets. AppName takes no more.
+APP_NAME_MAX = 63
+
+
+def _derived_app_name_problem(name: str, section: str) -> str | None:
+    if len(name) <= APP_NAME_MAX:
+        return None
+    return (
+        f"unset, so the name is {name}, {len(name)} characters, over the {APP_NAME_MAX} "
+        f"of a Fly app name (a DNS label); set {section}.name"
+    )
 
 
 def _hours(period: str) -> int:
@@ -691,6 +815,8 @@ class Postgres(_Model):
     """Backups to object storage."""
     vm: VmSpec
     """Size of every cluster member and replica."""
+    # Fly: "The maximum volume size is 500GB" (superfly/docs volumes/overview.html.markerb
+    # @ 5c22c8c); flyctl postgres create takes the size per member.
     volume_gb: Annotated[int, Field(ge=1, le=500)]
     """Volume per member, in GB."""
     cluster_size: Annotated[int, Field(ge=1, le=9)] = 1
@@ -981,6 +1107,68 @@ class StackConfig(_Model):
                 f"{catalog.POSTGRES_RESERVED_CONNECTIONS} reserved"
             )
         return pg
+
+    @field_validator("postgres")
+    @classmethod
+    def _derived_postgres_names(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
+        app = info.data.get("app_name")
+        if pg is None or app is None:
+            return pg
+        if pg.name == app:
+            # "App names are unique across the Fly.io platform" (superfly/docs blueprints/
+            # staging-prod-isolation.html.md @ 5c22c8c): the create would find it taken
+            # (flyctl test/preflight/fly_postgres_test.go, "Name has already been taken").
+            raise ValueError(
+                "@name: the app's own name; Fly app names are unique, so the cluster needs another"
+            )
+        if pg.name is None and (problem := _derived_app_name_problem(f"{app}-db", "postgres")):
+            raise ValueError(f"@name: {problem}")
+        database = app.replace("-", "_")
+        if pg.database is None and not re.fullmatch(_DATABASE_NAME, database):
+            # PostgreSQL's docs (sql-syntax-lexical, "Identifiers and Key Words"): an
+            # unquoted identifier begins with a letter or an underscore.
+            raise ValueError(
+                f"@database: unset, so {database} (appName with _), which does not start "
+                "with a letter or _ as a Postgres identifier must; set postgres.database"
+            )
+        return pg
+
+    @field_validator("redis")
+    @classmethod
+    def _derived_redis_name(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
+        app = info.data.get("app_name")
+        if (
+            redis is not None
+            and redis.name is None
+            and app is not None
+            and (problem := _derived_app_name_problem(f"{app}-redis", "redis"))
+        ):
+            raise ValueError(f"@name: {problem}")
+        return redis
+
+    @field_validator("monitoring")
+    @classmethod
+    def _probes_fit_grafana(cls, monitoring: Monitoring | None) -> Monitoring | None:
+        # Grafana's synthetic monitoring API bounds an HTTP check's timeout at 1 min and
+        # at its frequency (catalog.SM_TIMEOUT_MS); the timeout is derived from the p95.
+        if monitoring is None or not monitoring.synthetic:
+            return monitoring
+        timeout = catalog.probe_timeout_ms(monitoring.latency_p95_ms)
+        high = catalog.SM_TIMEOUT_MS[1]
+        if timeout > high:
+            raise ValueError(
+                f"@latencyP95Ms: the probes time out at {catalog.SM_TIMEOUT_PER_P95}x it, "
+                f"{timeout} ms, over the {high} ms Grafana's synthetic monitoring takes "
+                f"for an HTTP check; at most {high // catalog.SM_TIMEOUT_PER_P95} "
+                "(or synthetic: false)"
+            )
+        if timeout > monitoring.probe_frequency_ms:
+            raise ValueError(
+                f"@probeFrequencyMs: shorter than the probes' timeout, {timeout} ms "
+                f"({catalog.SM_TIMEOUT_PER_P95}x latencyP95Ms); Grafana's synthetic "
+                "monitoring refuses a check that times out after its next run is due"
+            )
+        return monitoring
 
     @field_validator("redis")
     @classmethod

@@ -33,6 +33,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components import catalog
+from components.cache_rule import cache_expression
 from components.config import Domain, SecurityHeaders
 from components.fly.certcheck import CertificateCheck
 from components.fly.customcert import CustomCertificate
@@ -76,18 +77,6 @@ def _acme_target(hostname: str, requirements: dict[str, Any]) -> str:
     if not target:
         raise EdgeError(f"certificate {hostname}: Fly gave no dns_requirements.acme_challenge")
     return str(target)
-
-
-def cache_expression(hosts: list[str], paths: list[str]) -> str:
-    """Cloudflare rules language: these hosts, and a path under one of these patterns."""
-    host_set = " ".join(f'"{h}"' for h in hosts)
-    matches = [
-        f'starts_with(http.request.uri.path, "{p.removesuffix("*")}")'
-        if p.endswith("*")
-        else f'http.request.uri.path eq "{p}"'
-        for p in paths
-    ]
-    return f"(http.host in {{{host_set}}}) and ({' or '.join(matches)})"
 
 
 def foreign_entry_point(rulesets: Sequence[Any] | None, adopted_id: str | None) -> Any | None:

@@ -13,7 +13,7 @@ from pulumi_policy import (
 )
 
 from components import catalog
-from components.config import HealthCheck, StackConfig, _seconds
+from components.config import HealthCheck, StackConfig
 from policies import spec
 
 # Postgres Flex fails over with repmgr, which needs three or more members in the
@@ -27,30 +27,18 @@ PRODUCTION_DEFAULTS = {
     "minReadReplicas": 1,
 }
 
-# The bounds flyctl applies to a service check's interval, timeout and grace
-# period (superfly/flyctl internal/appconfig/validation.go @ ad0172f,
-# validateSingleServiceCheckDuration): under 1 second is raised to 1 second, over
-# 1 minute lowered to 1 minute. A value outside them is not the check that runs.
-CHECK_MIN_SECONDS = 1.0
-CHECK_MAX_SECONDS = 60.0
 APP = "pulumi-python:dynamic/fly:App"
 
 
 def health_check_problems(check: HealthCheck) -> list[str]:
-    """Why the app's health check is not one: a path that checks nothing, or times
-    flyctl would not apply as written."""
+    """Why the app's health check is not one: a path that checks nothing. Durations
+    flyctl would not apply as written never get this far: the config refuses them
+    (components/config.py ServiceCheckDuration, catalog.SERVICE_CHECK_SECONDS)."""
     problems = []
     if check.path.rstrip("/") == "":
         problems.append(
             f"http.healthCheck.path {check.path!r} is the site root, not a health endpoint"
         )
-    for key, value in (
-        ("interval", check.interval),
-        ("timeout", check.timeout),
-        ("gracePeriod", check.grace_period),
-    ):
-        if not CHECK_MIN_SECONDS <= _seconds(value) <= CHECK_MAX_SECONDS:
-            problems.append(f"http.healthCheck.{key} {value} is outside the 1s..60s flyctl applies")
     return problems
 
 

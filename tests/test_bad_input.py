@@ -476,3 +476,125 @@ def test_origin_keys_refused_under_pulumi_up_before_any_resource(
         )
     (line,) = caught.value.problems
     assert line.startswith(key) and said in line and "\n" not in line
+
+
+# -- values of the right kind that Fly, Cloudflare or Grafana would refuse at `up` --------
+
+
+def _merged(key: str, change: Any) -> Any:
+    held = copy.deepcopy(PROD.get(key))
+    if isinstance(change, dict) and isinstance(held, dict):
+        for name, value in change.items():
+            inner = held.get(name)
+            held[name] = (
+                {**inner, **value} if isinstance(value, dict) and isinstance(inner, dict) else value
+            )
+        return held
+    return change
+
+
+UP_REFUSES = [
+    ("http", {"healthCheck": {"interval": "61s"}}, "webhost:http.healthCheck.interval", "1s..60s"),
+    ("http", {"healthCheck": {"gracePeriod": "5m"}}, "webhost:http.healthCheck.gracePeriod", "60s"),
+    (
+        "http",
+        {"deepCheck": {"interval": "1s", "timeout": "1ms"}},
+        "webhost:http.deepCheck.interval",
+        "at least 2s",
+    ),
+    (
+        "http",
+        {"deepCheck": {"interval": "5m", "timeout": "2m"}},
+        "webhost:http.deepCheck.timeout",
+        "at most 60s",
+    ),
+    ("releaseCommand", '/app/bin/migrate "x', "webhost:releaseCommand", "cannot split"),
+    ("domain", {"hosts": ["*", "@"], "certificate": "origin"}, "webhost:domain.hosts", "PHX_HOST"),
+    (
+        "domain",
+        {"hosts": ["@", *(f"h{i}" for i in range(200))], "certificate": "origin"},
+        "webhost:domain.hosts",
+        "200 names",
+    ),
+    (
+        "domain",
+        {"hosts": ["a" * 50, "@"], "certificate": "origin"},
+        "webhost:domain.hosts",
+        "common name",
+    ),
+    (
+        "domain",
+        {"hosts": ["@", *(f"host-number-{i:03}.eu" for i in range(119))]},
+        "webhost:domain.cacheRules.paths",
+        "4096",
+    ),
+    ("postgres", {"name": "webhost-prod"}, "webhost:postgres.name", "app's own name"),
+    # appName set, postgres.database not: the derived name starts with a digit.
+    ("appName", "9webhost", "webhost:postgres.database", "Postgres identifier"),
+    (
+        "monitoring",
+        {"latencyP95Ms": 20_000, "probeFrequencyMs": 3_600_000},
+        "webhost:monitoring.latencyP95Ms",
+        "60000 ms",
+    ),
+    (
+        "monitoring",
+        {"latencyP95Ms": 1_000, "probeFrequencyMs": 2_000},
+        "webhost:monitoring.probeFrequencyMs",
+        "timeout",
+    ),
+]
+
+
+def _with(key: str, change: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(PROD)
+    doc[f"webhost:{key}"] = _merged(f"webhost:{key}", change)
+    return doc
+
+
+@pytest.mark.parametrize(("key", "change", "path", "said"), UP_REFUSES)
+def test_what_up_would_meet_is_refused_on_plan_with_one_line(
+    key: str,
+    change: Any,
+    path: str,
+    said: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text(
+        yaml.dump({"config": _with(key, change)}, Dumper=yaml.CSafeDumper, sort_keys=False)
+    )
+    code = main(["plan", "--stack-file", str(stack)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    (problem,) = err.splitlines()[1:]
+    assert problem.startswith(f"  {path} = ") and said in problem
+
+
+@pytest.mark.parametrize(("key", "change", "path", "said"), UP_REFUSES)
+def test_what_up_would_meet_is_refused_under_pulumi_up_before_any_resource(
+    key: str, change: Any, path: str, said: str
+) -> None:
+    from cli import engine
+    from tests.known import KnownMocks
+
+    class Refuse(KnownMocks):
+        def new_resource(self, args: Any) -> Any:
+            raise _NothingRegistered(args.name)
+
+    loaded = stackfile.load(PROJECT_FILE.parent / "Pulumi.prod.yaml", PROJECT_FILE)
+    value = _with(key, change)[f"webhost:{key}"]
+    with pytest.raises(ConfigError) as caught:
+        engine.evaluate(
+            PROGRAM,
+            project=loaded.project,
+            stack=loaded.stack,
+            config=loaded.config
+            | {f"webhost:{key}": value if isinstance(value, str) else json.dumps(value)},
+            secret_keys=[],
+            mocks=Refuse(),
+        )
+    (line,) = caught.value.problems
+    assert line.startswith(f"{path} = ") and said in line and "\n" not in line

@@ -175,9 +175,10 @@ def test_health_check_duration_format() -> None:
 
 
 @pytest.mark.parametrize("interval", ["1m30s", "1.5m", "15000ms", "2562047h", "1h500\u00b5s"])
-def test_health_check_takes_what_gos_parser_takes(interval: str) -> None:
-    raw = base() | {"webhost:http": text({"healthCheck": {"interval": interval}})}
-    assert config.parse(raw).http.health_check.interval == interval
+def test_a_check_takes_what_gos_parser_takes(interval: str) -> None:
+    # The deep check's interval: the one duration with no upper bound of Fly's.
+    raw = base() | {"webhost:http": text({"deepCheck": {"interval": interval}})}
+    assert config.parse(raw).http.deep_check.interval == interval
 
 
 def test_health_check_duration_beyond_gos_range_is_refused() -> None:
@@ -594,4 +595,240 @@ def test_origin_validity_is_a_period_cloudflare_issues() -> None:
     assert line == (
         "webhost:domain.originCertificate.validityDays = 100: one of the validity periods "
         "Cloudflare's Origin CA issues: 7, 30, 90, 365, 730, 1095, 5475 (days)"
+    )
+
+
+# -- what Fly, Cloudflare or Grafana would refuse (or quietly change) at `up` -------------
+# Each rule cites its source beside it in components/config.py and components/catalog.py.
+
+
+@pytest.mark.parametrize(
+    ("check", "key", "value"),
+    [
+        ({"interval": "900ms"}, "interval", "900ms"),
+        ({"interval": "61s"}, "interval", "61s"),
+        ({"interval": "2m"}, "interval", "2m"),
+        ({"timeout": "999ms"}, "timeout", "999ms"),
+        ({"interval": "60s", "timeout": "1m0.5s"}, "timeout", "1m0.5s"),
+        ({"gracePeriod": "0.5s"}, "gracePeriod", "0.5s"),
+        ({"gracePeriod": "5m"}, "gracePeriod", "5m"),
+        ({"gracePeriod": "1m1ns"}, "gracePeriod", "1m1ns"),
+    ],
+)
+def test_a_routing_check_duration_fly_would_move_is_refused(
+    check: dict[str, str], key: str, value: str
+) -> None:
+    # flyctl appconfig validation.go: a service check's durations below 1s are raised to
+    # 1s, above 1m lowered to 1m; the check Fly runs would not be the configured one.
+    assert only(http={"healthCheck": check}) == (
+        f'webhost:http.healthCheck.{key} = "{value}": Fly runs a service check\'s durations '
+        "within 1s..60s and moves one outside to the nearer bound (flyctl appconfig validation.go)"
+    )
+
+
+@pytest.mark.parametrize("check", [{"interval": "1.5s", "timeout": "1s"}, {"interval": "60s"}])
+def test_a_routing_check_at_flys_bounds_is_taken(check: dict[str, str]) -> None:
+    raw = base() | {"webhost:http": text({"healthCheck": check})}
+    assert config.parse(raw).http.health_check.interval == check["interval"]
+
+
+@pytest.mark.parametrize("interval", ["1s", "1999ms", "1.5s", "500ms"])
+def test_a_deep_check_interval_under_two_seconds_is_refused(interval: str) -> None:
+    line = only(http={"deepCheck": {"interval": interval, "timeout": "100ms"}})
+    assert line.startswith(f'webhost:http.deepCheck.interval = "{interval}": at least 2s: flyctl')
+
+
+@pytest.mark.parametrize("timeout", ["61s", "1m0.001s", "2m", "1h"])
+def test_a_deep_check_timeout_over_a_minute_is_refused(timeout: str) -> None:
+    line = only(http={"deepCheck": {"interval": "2h", "timeout": timeout}})
+    assert line.startswith(f'webhost:http.deepCheck.timeout = "{timeout}": at most 60s: flyctl')
+
+
+@pytest.mark.parametrize(
+    "command", ['/app/bin/migrate "x', "/app/bin/migrate 'a b", "/app/bin/migrate \\", "'"]
+)
+def test_a_release_command_flyctl_cannot_split_is_refused(command: str) -> None:
+    line = only(releaseCommand=command)
+    assert line == (
+        f"webhost:releaseCommand = {json.dumps(command)}: flyctl cannot split it into words "
+        "(an unclosed quote or a trailing backslash)"
+    )
+
+
+def test_a_quoted_release_command_is_taken() -> None:
+    raw = base() | {"webhost:releaseCommand": "/app/bin/migrate 'a b' \"c d\" e\\ f"}
+    assert config.parse(raw).release_command.startswith("/app/bin/migrate")
+
+
+@pytest.mark.parametrize(
+    "hosts", [["*", "@"], ["*.eu", "www"], ["*"], ["*.api.webhost.example.", "@"]]
+)
+def test_a_wildcard_first_host_is_refused(hosts: list[str]) -> None:
+    # The first host is PHX_HOST, the stack's url and the probes' target.
+    line = only(domain=domain(hosts=hosts, certificate="origin"))
+    assert line == (
+        f"webhost:domain.hosts = {json.dumps(hosts)}: {hosts[0]}: the first host is the app's "
+        "PHX_HOST, the stack's url and the probes' target, so one concrete name; list a "
+        "wildcard after it"
+    )
+
+
+def test_a_wildcard_after_a_concrete_host_is_taken() -> None:
+    raw = base() | {"webhost:domain": text(domain(hosts=["www", "*"], certificate="origin"))}
+    parsed = config.parse(raw)
+    assert parsed.with_derived_env()["PHX_HOST"] == "www.webhost.example"
+
+
+@pytest.mark.parametrize("count", [201, 250, 1000])
+def test_an_origin_certificate_over_200_names_is_refused(count: int) -> None:
+    hosts = ["@", *(f"h{i}" for i in range(count - 1))]
+    line = only(domain=domain(hosts=hosts, certificate="origin"))
+    assert line.startswith("webhost:domain.hosts = [")
+    assert line.endswith(
+        f"{count} hosts, over the 200 names Cloudflare's Origin CA puts in one certificate"
+    )
+
+
+def test_an_origin_certificate_of_200_names_is_taken() -> None:
+    hosts = ["@", *(f"h{i}" for i in range(199))]
+    # Without the cache rule, whose expression 200 names would take past 4096.
+    fields = domain(hosts=hosts, certificate="origin", cacheRules={"enabled": False})
+    raw = base() | {"webhost:domain": text(fields)}
+    assert len(config.parse(raw).domain.fqdns) == 200  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("length", [49, 50, 63])
+def test_an_origin_certificate_whose_first_name_is_over_64_is_refused(length: int) -> None:
+    # The CSR's common name is the first host (components/tls.py): at most 64 characters.
+    first = "a" * length  # + ".webhost.example", 16 more
+    line = only(domain=domain(hosts=[first, "www"], certificate="origin"))
+    fqdn = f"{first}.webhost.example"
+    assert line.endswith(
+        f"{fqdn} is {len(fqdn)} characters; the certificate request names the first host as "
+        "its common name, at most 64 (RFC 5280): list a shorter host first"
+    )
+
+
+def test_an_origin_certificate_whose_first_name_is_64_is_taken_and_its_csr_builds() -> None:
+    from components import tls
+
+    first = "a" * 48
+    raw = base() | {"webhost:domain": text(domain(hosts=[first, "www"], certificate="origin"))}
+    parsed = config.parse(raw).domain
+    assert parsed is not None and len(parsed.fqdns[0]) == 64
+    assert "BEGIN CERTIFICATE REQUEST" in tls.csr_pem(tls.generate("ecdsa"), parsed.fqdns)
+
+
+@pytest.mark.parametrize("app", ["a" * 61, "a" * 63, "webhost-" + "x" * 53])
+def test_derived_data_names_past_an_app_names_63_are_refused(app: str) -> None:
+    lines = problems(appName=app)
+    assert lines == sorted(
+        [
+            f"webhost:postgres.name = null: unset, so the name is {app}-db, {len(app) + 3} "
+            "characters, over the 63 of a Fly app name (a DNS label); set postgres.name",
+            f"webhost:redis.name = null: unset, so the name is {app}-redis, {len(app) + 6} "
+            "characters, over the 63 of a Fly app name (a DNS label); set redis.name",
+        ]
+    )
+
+
+def test_derived_data_names_within_63_or_set_are_taken() -> None:
+    parsed = config.parse(base() | {"webhost:appName": "a" * 57})
+    assert (parsed.postgres_name, parsed.redis_name) == ("a" * 57 + "-db", "a" * 57 + "-redis")
+    long = "a" * 63
+    raw = base() | {
+        "webhost:appName": long,
+        "webhost:postgres": text({**json.loads(base()["webhost:postgres"]), "name": "pg"}),
+        "webhost:redis": text({**json.loads(base()["webhost:redis"]), "name": "kv"}),
+    }
+    assert (config.parse(raw).postgres_name, config.parse(raw).redis_name) == ("pg", "kv")
+
+
+@pytest.mark.parametrize("app", ["1webhost", "9-prod", "0"])
+def test_a_derived_database_name_postgres_would_not_take_is_refused(app: str) -> None:
+    line = only(appName=app)
+    database = app.replace("-", "_")
+    assert line == (
+        f"webhost:postgres.database = null: unset, so {database} (appName with _), which does "
+        "not start with a letter or _ as a Postgres identifier must; set postgres.database"
+    )
+
+
+@pytest.mark.parametrize("latency", [12_001, 20_000, 60_000])
+def test_a_p95_whose_probe_timeout_is_past_grafanas_minute_is_refused(latency: int) -> None:
+    monitoring = json.loads(base()["webhost:monitoring"])
+    line = only(monitoring={**monitoring, "latencyP95Ms": latency, "probeFrequencyMs": 3_600_000})
+    assert line == (
+        f"webhost:monitoring.latencyP95Ms = {latency}: the probes time out at 5x it, "
+        f"{5 * latency} ms, over the 60000 ms Grafana's synthetic monitoring takes for an "
+        "HTTP check; at most 12000 (or synthetic: false)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("latency", "frequency"), [(250, 1_249), (300, 1_000), (1_000, 4_999), (12_000, 59_999)]
+)
+def test_a_probe_frequency_shorter_than_its_timeout_is_refused(
+    latency: int, frequency: int
+) -> None:
+    monitoring = json.loads(base()["webhost:monitoring"])
+    timeout = 5 * latency
+    line = only(monitoring={**monitoring, "latencyP95Ms": latency, "probeFrequencyMs": frequency})
+    assert line == (
+        f"webhost:monitoring.probeFrequencyMs = {frequency}: shorter than the probes' timeout, "
+        f"{timeout} ms (5x latencyP95Ms); Grafana's synthetic monitoring refuses a check that "
+        "times out after its next run is due"
+    )
+
+
+def test_probes_off_take_any_p95() -> None:
+    monitoring = json.loads(base()["webhost:monitoring"])
+    raw = base() | {
+        "webhost:monitoring": text({**monitoring, "latencyP95Ms": 60_000, "synthetic": False})
+    }
+    assert config.parse(raw).monitoring is not None
+
+
+@pytest.mark.parametrize(
+    ("hosts", "paths"),
+    [
+        (120, ["/assets/*"]),
+        (200, ["/assets/*"]),
+        (2, [f"/p{i:03}/*" for i in range(100)]),
+    ],
+    ids=["many-hosts", "origin-maximum", "many-paths"],
+)
+def test_a_cache_rule_expression_past_cloudflares_4096_is_refused(
+    hosts: int, paths: list[str]
+) -> None:
+    names = ["@", *(f"host-number-{i:03}.eu" for i in range(hosts - 1))]
+    fields = domain(hosts=names, certificate="origin", cacheRules={"paths": paths})
+    line = only(domain=fields)
+    assert line.startswith("webhost:domain.cacheRules.paths = [")
+    assert f"the cache rule's expression for {hosts} hosts and these paths is " in line
+    assert line.endswith(
+        "characters, over the 4096 Cloudflare takes; fewer hosts or paths, or "
+        "cacheRules.enabled: false"
+    )
+    # Not proxied (wildcards aside) or not enabled, there is no rule to refuse.
+    fields["cacheRules"]["enabled"] = False
+    assert config.parse(base() | {"webhost:domain": text(fields)}).domain is not None
+
+
+def test_a_cache_rule_expression_at_most_4096_is_taken() -> None:
+    from components.edge import cache_expression
+
+    names = ["@", *(f"h{i}" for i in range(150))]
+    parsed = config.parse(base() | {"webhost:domain": text(domain(hosts=names))}).domain
+    assert parsed is not None
+    assert len(cache_expression(parsed.fqdns, list(parsed.cache_rules.paths))) <= 4096
+
+
+@pytest.mark.parametrize("app", ["webhost-prod", "pg", "a" * 57])
+def test_a_postgres_cluster_named_as_the_app_is_refused(app: str) -> None:
+    postgres = json.loads(base()["webhost:postgres"])
+    line = only(appName=app, postgres={**postgres, "name": app})
+    assert line == (
+        f'webhost:postgres.name = "{app}": the app\'s own name; Fly app names are unique, so '
+        "the cluster needs another"
     )

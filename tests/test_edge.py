@@ -547,3 +547,28 @@ def test_wildcard_host_is_imported_once_under_its_own_names(tmp_path: Path) -> N
     assert check.urn != evaluation.one(CUSTOM_CHECK, "webhost-custom-check-webhost.example").urn
     edge = evaluation.rendered_outputs()["edge"]
     assert edge["*.webhost.example"]["url"] == "https://*.webhost.example"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "host_test"),
+    [
+        (
+            ["a.example", "*.a.example", "*.eu.a.example"],
+            '(http.host in {"a.example"} or http.host wildcard "*.a.example" or '
+            'http.host wildcard "*.eu.a.example")',
+        ),
+        (
+            ["www.a.example", "*.a.example"],
+            '(http.host in {"www.a.example"} or http.host wildcard "*.a.example")',
+        ),
+    ],
+)
+def test_a_wildcard_host_is_matched_by_pattern_not_as_a_literal_name(
+    hosts: list[str], host_test: str
+) -> None:
+    # `http.host in {"*.a.example"}` compares the Host header with the text `*.a.example`
+    # and matches no request; the `wildcard` operator matches `*` as any characters
+    # (developers.cloudflare.com/ruleset-engine/rules-language/operators/, no plan note).
+    assert cache_expression(hosts, ["/x/*"]) == (
+        f'{host_test} and (starts_with(http.request.uri.path, "/x/"))'
+    )

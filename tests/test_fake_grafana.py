@@ -410,3 +410,64 @@ def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
         assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
     log = (tmp_path / "calls.jsonl").read_text()
     assert SM_TOKEN not in log
+
+
+@pytest.mark.parametrize(
+    ("frequency", "timeout"),
+    [(60_000, 60_001), (60_000, 180_000), (2_000, 3_000), (1_000, 1_001)],
+    ids=["over-a-minute", "schema-max", "over-frequency", "just-over-frequency"],
+)
+def test_the_sm_api_refuses_an_http_timeout_the_schema_takes(
+    fake: FakeGrafana, frequency: int, timeout: int
+) -> None:
+    # checks_extra.go validateTimeout: 1 s..min(frequency, 1 min) for an HTTP check, past
+    # the provider schema's 1000..180000.
+    probes = plain(run(fake.invoke(InvokeRequest(GET_PROBES, {}))).return_value)["probes"]
+    inputs = {
+        "job": "webhost health",
+        "target": "https://webhost.example/health",
+        "probes": [next(iter(probes.values()))],
+        "settings": {"http": {"method": "GET"}},
+        "frequency": frequency,
+        "timeout": timeout,
+    }
+    assert check(fake, CHECK, "c", inputs).failures == []
+    with pytest.raises(GrafanaError, match="invalid check timeout"):
+        create(fake, CHECK, "c", inputs)
+    assert create(fake, CHECK, "ok", {**inputs, "timeout": min(frequency, 60_000)}).resource_id
+
+
+@pytest.mark.parametrize(
+    ("latency", "frequency"),
+    [(200, 60_000), (12_000, 60_000), (12_001, 3_600_000), (20_000, 3_600_000), (300, 1_000)],
+)
+def test_a_probe_the_plan_takes_the_sm_api_takes(
+    fake: FakeGrafana, latency: int, frequency: int
+) -> None:
+    # The program's check (components/monitoring: frequency, catalog.probe_timeout_ms) for
+    # monitoring values of the stack file: the plan refuses them, or Grafana takes them.
+    from cli import stackfile
+    from components import config
+    from tests.conftest import PROJECT_FILE, ROOT
+
+    raw = dict(stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE).config)
+    monitoring = json.loads(raw["webhost:monitoring"])
+    monitoring |= {"latencyP95Ms": latency, "probeFrequencyMs": frequency}
+    try:
+        config.parse(raw | {"webhost:monitoring": json.dumps(monitoring)})
+    except config.ConfigError as refused:
+        assert [line.split(" = ")[0] for line in refused.problems] in (
+            ["webhost:monitoring.latencyP95Ms"],
+            ["webhost:monitoring.probeFrequencyMs"],
+        )
+        return
+    probes = plain(run(fake.invoke(InvokeRequest(GET_PROBES, {}))).return_value)["probes"]
+    inputs = {
+        "job": "webhost-prod health",
+        "target": "https://webhost.example/api/health",
+        "probes": [next(iter(probes.values()))],
+        "settings": {"http": {"method": "GET"}},
+        "frequency": frequency,
+        "timeout": catalog.probe_timeout_ms(latency),
+    }
+    assert create(fake, CHECK, "probe", inputs).resource_id

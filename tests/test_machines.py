@@ -478,3 +478,39 @@ def test_a_refresh_after_the_app_is_gone_forgets_the_counts(fly: FakeFly) -> Non
     assert (read.id, read.outs) == ("", {})
     with pytest.raises(RuntimeError, match=f"MachineCounts of app {APP}: the app does not exist"):
         MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(WANTED)})
+
+
+# -- moving machines between regions: every increase before any decrease ---------------
+
+# From WANTED (iad 3, fra 2, sin 1): ams and sin grow, fra and iad shrink. By name alone
+# fra and iad (decreases) would come before sin (an increase).
+MOVED = {"ams": 2, "iad": 1, "sin": 3}
+
+
+def test_a_move_between_regions_scales_up_before_it_scales_down(fly: FakeFly) -> None:
+    outs = created(fly)
+    updated = MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(MOVED)}).outs
+    assert updated is not None and updated["observed"] == MOVED
+    # The fake `fly` logs every call in the order it ran.
+    assert scales(fly) == [("ams", "2"), ("sin", "3"), ("fra", "0"), ("iad", "1")]
+
+
+@pytest.mark.parametrize("nth", [3, 4], ids=["first-decrease", "second-decrease"])
+def test_an_up_killed_before_the_decreases_leaves_at_least_both_configs(
+    fly: FakeFly, monkeypatch: pytest.MonkeyPatch, nth: int
+) -> None:
+    # The n-th scale fails as if the up died there: capacity never dips below either
+    # config in any region, and the next up has only decreases left.
+    outs = created(fly)
+    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", f"scale:{nth}")
+    with pytest.raises(RuntimeError, match="scaling region"):
+        MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(MOVED)})
+    left = fly.machines(APP)
+    for region in {*WANTED, *MOVED}:
+        assert left.get(region, 0) >= min(WANTED.get(region, 0), MOVED.get(region, 0))
+    assert sum(left.values()) >= max(sum(WANTED.values()), sum(MOVED.values()))
+    monkeypatch.delenv("FAKE_FLY_FAIL_NTH")
+    fly.log.unlink()
+    again = MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(MOVED)}).outs
+    assert again is not None and again["observed"] == MOVED
+    assert all(int(count) < left.get(region, 0) for region, count in scales(fly))  # only down

@@ -198,6 +198,22 @@ def _differing(have: Mapping[str, int], wanted: Mapping[str, int]) -> list[str]:
     return [r for r in sorted({*have, *wanted}) if have.get(r, 0) != wanted.get(r, 0)]
 
 
+def scale_order(have: Mapping[str, int], wanted: Mapping[str, int]) -> list[str]:
+    """The regions to scale, every increase before any decrease.
+
+    Moving machines between regions (iad 3 -> 0, fra 0 -> 3) must never dip below what
+    either config asks for: `fly scale count` launches or destroys one region's machines
+    per call and waits for them (flyctl internal/command/scale/count_machines.go
+    runMachinesScaleCount), so growing first means that when an `up` dies between two
+    calls the app holds at least the old count and the new one in every region, and the
+    next `up` only has decreases left. Within each half, regions go by name.
+    """
+    differing = _differing(have, wanted)
+    return [r for r in differing if wanted.get(r, 0) > have.get(r, 0)] + [
+        r for r in differing if wanted.get(r, 0) < have.get(r, 0)
+    ]
+
+
 class MachineCountsProvider(ResourceProvider):
     """Scales the app per region with flyctl and reads the counts back (module docstring)."""
 
@@ -249,8 +265,8 @@ class MachineCountsProvider(ResourceProvider):
         present = region_counts(listed)
         # A region already at its count is left alone: flyctl would only answer "App
         # already scaled to desired state" (count_machines.go). A region that has
-        # machines and is no longer configured goes to 0.
-        for region in _differing(present, wanted):
+        # machines and is no longer configured goes to 0, after every increase.
+        for region in scale_order(present, wanted):
             self._scale(app, region, wanted.get(region, 0))
         after = self._listed(app)
         if after is None:

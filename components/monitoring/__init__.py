@@ -304,7 +304,7 @@ class Monitoring(pulumi.ComponentResource):
                 probes=ids,
                 frequency=monitoring.probe_frequency_ms,
                 # The probe's own budget: a response slower than this is a failure.
-                timeout=max(catalog.SM_TIMEOUT_MS[0], 5 * monitoring.latency_p95_ms),
+                timeout=catalog.probe_timeout_ms(monitoring.latency_p95_ms),
                 labels={"app": config.app_name},
                 settings=grafana.syntheticmonitoring.CheckSettingsArgs(
                     http=grafana.syntheticmonitoring.CheckSettingsHttpArgs(

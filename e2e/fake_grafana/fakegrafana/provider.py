@@ -28,6 +28,7 @@ from pulumi.provider.experimental.provider import (
 
 from fakegrafana import schema
 from fakegrafana.schema import (
+    CHECK,
     CHECK_TYPE,
     CONTACT_POINT_TYPE,
     DASHBOARD_TYPE,
@@ -41,6 +42,7 @@ from fakegrafana.schema import (
 from fakegrafana.store import CallLog, Store
 
 ORG = 1  # the provider's default org_id
+SM_HTTP_TIMEOUT_MS = (1_000, 60_000)  # checks_extra.go minCheckTimeout, maxCheckTimeout
 SM_TOKENS = frozenset({CHECK_TYPE})  # resources served by the Synthetic Monitoring API
 
 # Where each resource lives in the state file.
@@ -355,6 +357,14 @@ class FakeGrafana(FakeProvider):
         unknown = sorted(int(p) for p in inputs["probes"] if int(p) not in known)
         if unknown:
             raise GrafanaError(f"invalid probe ids: {unknown}")
+        # The API, past the provider's schema (1000..180000): an HTTP check's timeout is
+        # 1 s..1 min and at most its frequency (grafana/synthetic-monitoring-agent
+        # pkg/pb/synthetic_monitoring/checks_extra.go @ bff8060 validateTimeout,
+        # ErrInvalidCheckTimeout "invalid check timeout"). Defaults: the schema's.
+        frequency = int(inputs.get("frequency") or CHECK["frequency"].default)
+        timeout = int(inputs.get("timeout") or CHECK["timeout"].default)
+        if not SM_HTTP_TIMEOUT_MS[0] <= timeout <= min(frequency, SM_HTTP_TIMEOUT_MS[1]):
+            raise GrafanaError("invalid check timeout")
         key = _key_of(rid) if rid else str(_next_id(state))
         held["tenantId"] = 1
         held["id"] = key
