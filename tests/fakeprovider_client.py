@@ -135,7 +135,11 @@ def served(
         proc.stdin.write(stdin)
         proc.stdin.flush()
         port = int(proc.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        # The engine's grpc-go accepts 16 MiB of headers (google.golang.org/grpc v1.85.0
+        # internal/transport/defaults.go defaultClientMaxHeaderListSize), not grpc
+        # core's 8 KiB: an error's message (its trailer) can quote a whole script.
+        options = [("grpc.max_metadata_size", 16 << 20)]
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
             yield provider_pb2_grpc.ResourceProviderStub(channel)
     finally:
         proc.kill()
