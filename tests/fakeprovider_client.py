@@ -120,18 +120,29 @@ def launched(
 
 @contextlib.contextmanager
 def served(
-    argv: list[str], *, cwd: Path, env: Mapping[str, str]
+    argv: list[str], *, cwd: Path, env: Mapping[str, str], stdin: str = ""
 ) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """A provider plugin started as the engine starts one: it prints the port it serves
     gRPC on as its first line of stdout (pulumi sdk/go/common/resource/plugin/plugin.go,
     newPlugin reads it and parsePort parses it). Yields a stub speaking to it; the
-    plugin is killed after."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=cwd, env=dict(env))
+    plugin is killed after. Its stdin is a pipe the engine holds open (plugin.go
+    execPlugin, `cmd.StdinPipe()`), here holding `stdin`."""
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd, env=dict(env)
+    )
     try:
-        assert proc.stdout is not None
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(stdin)
+        proc.stdin.flush()
         port = int(proc.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        # The engine's grpc-go accepts 16 MiB of headers (google.golang.org/grpc v1.85.0
+        # internal/transport/defaults.go defaultClientMaxHeaderListSize), not grpc
+        # core's 8 KiB: an error's message (its trailer) can quote a whole script.
+        options = [("grpc.max_metadata_size", 16 << 20)]
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
             yield provider_pb2_grpc.ResourceProviderStub(channel)
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()

@@ -311,7 +311,7 @@ def test_an_answer_that_quotes_the_key_back_never_carries_it(
     text = str(failed.value)
     assert HOST in text
     assert not any(line in text for line in _key_lines(pem))
-    assert "[private key]" in text
+    assert "[redacted]" in text
 
 
 def test_a_lost_answer_on_the_import_is_imported_again_once_and_converges(

@@ -19,12 +19,16 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2
 
+from tests.conftest import run, stack_doc
 from tests.fakeprovider_client import served
+from tests.known import COMMAND, KnownMocks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDERS = ROOT / "tools" / "providers"
 COMMAND_URN = "urn:pulumi:e2e::webhost::command:local:Command::job"
 PASSWORD_URN = "urn:pulumi:e2e::webhost::random:index/randomPassword:RandomPassword::pw"
+# sdk/go/common/resource/plugin/rpc.go UnknownStringValue
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def load(path: Path, name: str) -> ModuleType:
@@ -49,11 +53,12 @@ def plain(value: struct_pb2.Struct) -> dict[str, Any]:
     return result
 
 
-def plugin(script: str, tmp_path: Path, **env: str) -> Iterator[Any]:
+def plugin(script: str, tmp_path: Path, stdin: str = "", **env: str) -> Iterator[Any]:
     with served(
         [sys.executable, str(PROVIDERS / script)],
         cwd=tmp_path,
         env={**os.environ, "STANDIN_VERSION": "9.9.9", **env},
+        stdin=stdin,
     ) as stub:
         yield stub
 
@@ -113,11 +118,107 @@ def test_command_update_runs_create_when_there_is_no_update_script(command: Any)
     assert plain(done.properties)["stdout"] == "two:"
 
 
-def test_command_failure_fails_the_step_with_its_output(command: Any) -> None:
+def failure(stub: Any, props: dict[str, Any]) -> str:
     with pytest.raises(grpc.RpcError) as raised:
-        create(command, COMMAND_URN, {"create": "echo nope >&2; exit 3"})
-    assert "exit status 3" in str(raised.value.details())
-    assert "nope" in str(raised.value.details())
+        create(stub, COMMAND_URN, props)
+    return str(raised.value.details())
+
+
+def test_command_failure_is_the_real_providers_error(command: Any) -> None:
+    # local/commandOutputs.go run: fmt.Errorf("%w: running %q:\n%s", err, command, output)
+    assert failure(command, {"create": "echo nope >&2; exit 3"}) == (
+        'exit status 3: running "echo nope >&2; exit 3":\nnope\n'
+    )
+
+
+def test_command_failure_quotes_the_script_as_go_does(command: Any) -> None:
+    # strconv.Quote: \" \\ and \n \t escaped, printable Unicode kept, controls as \x..
+    # and non-printable runes as \u.... (as go1.26 `fmt.Printf("%q")` prints it)
+    script = "printf '%s\\n' \"é\tz\\\\\" # \x01\u00a0\nexit 2"
+    assert failure(command, {"create": script}).splitlines()[0] == (
+        'exit status 2: running "printf \'%s\\\\n\' \\"é\\tz\\\\\\\\\\" # \\x01\\u00a0\\nexit 2":'
+    )
+
+
+def test_command_failure_carries_both_streams_interleaved(command: Any) -> None:
+    details = failure(
+        command, {"create": "echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 1"}
+    )
+    header, _, output = details.partition("\n")
+    assert header.startswith("exit status 1: running ")
+    lines = output.splitlines()
+    # one buffer both pipes write into (stdouterrbuf): each stream keeps its own order
+    assert sorted(lines) == ["err1", "err2", "out1", "out2"]
+    assert lines.index("out1") < lines.index("out2")
+    assert lines.index("err1") < lines.index("err2")
+
+
+def test_command_failure_names_a_signal_and_an_interpreter_that_cannot_start(
+    command: Any,
+) -> None:
+    # os.ProcessState.String and os.StartProcess's errors, as os/exec words them
+    assert failure(command, {"create": "kill -TERM $$"}) == (
+        'signal: terminated: running "kill -TERM $$":\n'
+    )
+    assert failure(command, {"create": "true", "interpreter": ["/nonexistent/sh", "-c"]}) == (
+        'fork/exec /nonexistent/sh: no such file or directory: running "true":\n'
+    )
+    assert failure(command, {"create": "true", "interpreter": ["no-such-shell", "-c"]}) == (
+        'exec: "no-such-shell": executable file not found in $PATH: running "true":\n'
+    )
+
+
+@pytest.fixture
+def engine_started(tmp_path: Path) -> Iterator[Any]:
+    """The stand-in with bytes waiting on the stdin pipe the engine holds open."""
+    yield from plugin("command_provider.py", tmp_path, stdin="engine-bytes")
+
+
+def test_command_without_stdin_reads_nothing(engine_started: Any) -> None:
+    # commandOutputs.go sets cmd.Stdin only for a non-empty `stdin`; os/exec gives a
+    # nil Stdin /dev/null: a script never reads the engine's pipe to the provider.
+    done = create(engine_started, COMMAND_URN, {"create": "head -c 6"})
+    assert plain(done.properties)["stdout"] == ""
+    done = create(engine_started, COMMAND_URN, {"create": "cat", "stdin": "given"})
+    assert plain(done.properties)["stdout"] == "given"
+
+
+def preview_update(stub: Any, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    done = stub.Update(
+        provider_pb2.UpdateRequest(
+            urn=COMMAND_URN, olds=struct(olds), news=struct(news), preview=True
+        )
+    )
+    return plain(done.properties)
+
+
+def test_command_update_preview_leaves_outputs_unknown(command: Any, tmp_path: Path) -> None:
+    # infer/resource.go markComputed, in preview of an update: every output depends on
+    # every input; one that differs from the old state, or is unknown, makes the
+    # outputs that mirror no input unknown.
+    marker = tmp_path / "ran"
+    olds = {
+        "create": f"touch {marker}; echo a",
+        "environment": {"A": "1"},
+        "stdout": "a",
+        "stderr": "w",
+    }
+    news = {"create": olds["create"], "environment": {"A": "2"}}
+    outs = preview_update(command, olds, news)
+    assert (outs["stdout"], outs["stderr"]) == (UNKNOWN, UNKNOWN)
+    assert outs["environment"] == {"A": "2"} and outs["create"] == olds["create"]
+    unknown = preview_update(command, olds, {**news, "environment": {"A": UNKNOWN}})
+    assert unknown["stdout"] == UNKNOWN
+    assert not marker.exists()
+
+
+def test_command_update_preview_keeps_outputs_when_no_old_input_changed(command: Any) -> None:
+    # markComputed compares only the inputs the old state holds: one added anew (known)
+    # leaves the old outputs as they were.
+    olds = {"create": "echo a", "stdout": "a", "stderr": ""}
+    outs = preview_update(command, olds, {"create": "echo a", "dir": "/tmp"})
+    assert (outs["stdout"], outs["stderr"]) == ("a", "")
+    assert preview_update(command, olds, {"create": "echo a", "dir": UNKNOWN})["stdout"] == UNKNOWN
 
 
 def test_command_delete_runs_the_delete_script(command: Any, tmp_path: Path) -> None:
@@ -295,3 +396,65 @@ def test_certificate_check_refresh_sees_an_issued_certificate(fly_api: Any) -> N
     assert read.outs["issued"] is True
     assert read.outs["missing"] == []
     assert read.outs["issuer"] == "lets_encrypt"
+
+
+# -- the program's scripts fail with the real provider's error, which holds no secret ----
+
+
+@pytest.fixture(scope="module")
+def program_commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    evaluation = run(
+        stack_doc("prod"),
+        tmp_path_factory.mktemp("stack"),
+        stack="prod",
+        preview=False,
+        mocks=KnownMocks(),
+    )
+    return {r.name: dict(r.inputs) for r in evaluation.by_type(COMMAND)}
+
+
+@pytest.mark.parametrize(
+    ("name", "fault", "user"),
+    [
+        # the cluster is created (its operator password printed), the listing after fails
+        ("webhost-db", {"FAKE_FLY_FAIL": "machine list"}, "postgres"),
+        # the attach succeeds (the URL printed), removing its scratch secret fails
+        ("webhost-db-attach", {"FAKE_FLY_FAIL_NTH": "secrets unset:2"}, "webhost_prod"),
+    ],
+)
+def test_a_failed_scripts_error_holds_no_credential(
+    program_commands: dict[str, dict[str, Any]],
+    fake_fly: Any,
+    tmp_path: Path,
+    name: str,
+    fault: dict[str, str],
+    user: str,
+) -> None:
+    """The program's command, as it registers it, run by the stand-in under the fake
+    `fly`: the step's error (the exit status, the Go-quoted script and both streams,
+    what `pulumi up` prints) holds no password flyctl printed."""
+    inputs = program_commands[name]
+    fake_fly.seed_app("webhost-prod")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = fake_fly.env(TMPDIR=str(scratch))
+    with served(
+        [sys.executable, str(PROVIDERS / "command_provider.py")],
+        cwd=tmp_path,
+        env={**os.environ, **env, "STANDIN_VERSION": "9.9.9"},
+    ) as stub:
+        if name != "webhost-db":
+            create(stub, COMMAND_URN, program_commands["webhost-db"])
+        with pytest.raises(grpc.RpcError) as raised:
+            create(stub, COMMAND_URN, {**inputs, "environment": {**inputs["environment"], **fault}})
+    details = str(raised.value.details())
+    quoted = command_quote(inputs["create"])
+    assert details.startswith(f"exit status 1: running {quoted}:\n")
+    password = fake_fly.cluster("webhost-prod-db")["users"][user]
+    assert password and password not in details
+
+
+def command_quote(script: str) -> str:
+    module = load(PROVIDERS / "command_provider.py", "command_provider")
+    quoted: str = module.go_quote(script)
+    return quoted

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
+import re
 import socket
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -18,8 +23,9 @@ from components.fly.api import (
     FlyTokenError,
     RetryPolicy,
     authorization,
+    redact,
 )
-from tests.fakes.fly_api import NAME_TAKEN, TOKEN, FakeFlyApi
+from tests.fakes.fly_api import ECHOES, NAME_TAKEN, TOKEN, FakeFlyApi
 
 
 class Sleeps(list[float]):
@@ -333,3 +339,125 @@ def test_a_lost_answer_to_a_read_is_retried(client: FlyClient, fly_api: FakeFlyA
     client.create_app("w", "org")
     fly_api.state.lose_answer_next("GET", "/v1/apps/w")
     assert client.get_app("w")["name"] == "w"
+
+
+# -- no piece of a secret survives into an error -------------------------------------
+# The fake answers with an error that quotes the request back (tests/fakes/fly_api.py
+# ECHOES). What counts as a piece is checked here independently of the client's
+# redact(): a run of 12 characters of the value, or of it JSON-escaped once or twice,
+# read in the message as it is, URL-decoded, or base64-decoded at any alignment.
+
+PIECE = 12
+# A password with characters JSON and URLs both escape, in a URL as `fly postgres
+# attach` makes one (flyctl internal/command/postgres/attach.go).
+DB_URL = (
+    'postgres://webhost_prod:Zq9"x/Lm+2\\Wv8&Kp=Rt7~Hn3@webhost-prod-db.flycast:5432/'
+    "webhost_prod?sslmode=disable"
+)
+KEY_BASE = "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d1f"
+PEM = "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n".format(
+    "\n".join(
+        base64.b64encode(bytes((i * 37 + j * 11) % 256 for j in range(48))).decode()
+        for i in range(4)
+    )
+)
+LONG_TOKEN = "fm2_lJPECAAAAAAAAMSmxBDwkz3Q0AhaeyOoFiVwHHbJwrVodHRwczovL2FwaS5mbHkuaW8"
+
+
+def _pieces(secret: str) -> set[str]:
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(json.dumps(secret)[1:-1])[1:-1]}
+    return {f[i : i + PIECE] for f in forms for i in range(len(f) - PIECE + 1)}
+
+
+def _views(message: str) -> list[str]:
+    views = [message, unquote_plus(message)]
+    for run in re.findall(r"[A-Za-z0-9+/=_-]{16,}", message):
+        for start in range(4):
+            chunk = run[start:]
+            chunk = chunk[: len(chunk) // 4 * 4].replace("-", "+").replace("_", "/")
+            with contextlib.suppress(ValueError):
+                views.append(base64.b64decode(chunk).decode("latin-1"))
+    return views
+
+
+def survivors(message: str, secret: str) -> list[str]:
+    """The pieces of `secret` that `message` still holds, in any readable form."""
+    views = _views(message)
+    return sorted(p for p in _pieces(secret) if any(p in v for v in views))
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_a_secrets_write_error_holds_no_piece_of_a_value(
+    client: FlyClient, fly_api: FakeFlyApi, echo: str
+) -> None:
+    client.create_app("s", "org")
+    fly_api.state.echo_next("POST", "/v1/apps/s/secrets", echo)
+    with pytest.raises(FlyRefused) as caught:
+        client.update_secrets("s", {"DATABASE_URL": DB_URL, "SECRET_KEY_BASE": KEY_BASE})
+    message = str(caught.value)
+    assert "writing secrets DATABASE_URL, SECRET_KEY_BASE of app s" in message
+    assert "Validation failed" in message and "\n" not in message
+    assert survivors(message, DB_URL) == [] and survivors(message, KEY_BASE) == []
+    assert fly_api.state.secrets.get("s", {}) == {}  # refused: nothing was written
+
+
+def test_an_unset_error_holds_no_piece_of_the_values_it_replaces(
+    client: FlyClient, fly_api: FakeFlyApi
+) -> None:
+    # Fly holds the value being unset; an answer could quote it though it was not sent.
+    client.create_app("s", "org")
+    client.update_secrets("s", {"DATABASE_URL": DB_URL})
+    quoted = {"error": f"cannot unset DATABASE_URL={DB_URL} ({json.dumps(DB_URL)})"}
+    fly_api.state.fail_next("POST", "/v1/apps/s/secrets", 422, body=quoted)
+    with pytest.raises(FlyRefused) as caught:
+        client.update_secrets("s", {"DATABASE_URL": None}, known=[DB_URL])
+    assert "cannot unset DATABASE_URL=" in str(caught.value)
+    assert survivors(str(caught.value), DB_URL) == []
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_a_certificate_import_error_holds_no_piece_of_the_key(
+    client: FlyClient, fly_api: FakeFlyApi, echo: str
+) -> None:
+    fly_api.state.echo_next("POST", "/v1/apps/w/certificates/custom", echo)
+    with pytest.raises(FlyRefused) as caught:
+        client.import_certificate("w", "www.example.com", "-----BEGIN CERTIFICATE-----", PEM)
+    message = str(caught.value)
+    assert "importing the certificate of www.example.com into app w" in message
+    assert survivors(message, PEM) == []
+
+
+@pytest.mark.parametrize("echo", ["authorization", "raw"])
+def test_an_app_create_error_holds_no_piece_of_the_token(
+    client: FlyClient, fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch, echo: str
+) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", LONG_TOKEN)
+    fly_api.state.echo_next("POST", "/v1/apps", echo)
+    with pytest.raises(FlyRefused) as caught:
+        client.create_app("w", "org")
+    assert survivors(str(caught.value), LONG_TOKEN) == []
+
+
+def test_a_graphql_error_holds_no_piece_of_the_token(
+    fly_api: FakeFlyApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GraphQL refuses with 200 and `errors` (the fake's docstring): redacted all the same.
+    monkeypatch.setenv("FLY_API_TOKEN", LONG_TOKEN)
+    answer = {"errors": [{"message": f"token {LONG_TOKEN} may not create add-ons"}]}
+    fly_api.state.answer_raw_next(
+        "POST", "/graphql", json.dumps(answer).encode(), content_type="application/json"
+    )
+    with pytest.raises(FlyApiError) as caught:
+        FlyGraphQL(sleep=Sleeps())("mutation { x }")
+    assert "may not create add-ons" in str(caught.value)
+    assert survivors(str(caught.value), LONG_TOKEN) == []
+
+
+def test_redaction_keeps_the_rest_of_the_message() -> None:
+    text = f"Validation failed: value {DB_URL} for app w is invalid"
+    assert redact(text, [DB_URL]) == "Validation failed: value [redacted] for app w is invalid"
+    # A 12-character run the value shares is taken out even where it is only a name
+    # (the call's own context, added after, still names the app).
+    assert redact("no app webhost-prod-db", [DB_URL]) == "no app [redacted]"
+    # too short to tell from words: not searched for (an app name in it stays)
+    assert redact("app webhost ok", ["ok", ""]) == "app webhost ok"

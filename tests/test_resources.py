@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,8 @@ from components.fly.resources import (
     IpAddressProvider,
     UpstashRedisProvider,
 )
-from tests.fakes.fly_api import TOKEN, FakeFlyApi
+from tests.fakes.fly_api import ECHOES, TOKEN, FakeFlyApi
+from tests.test_fly_api import DB_URL, KEY_BASE, survivors
 
 # -- App -------------------------------------------------------------------------
 
@@ -152,6 +154,42 @@ def test_secrets_update_without_change_makes_no_call(app: str, fly_api: FakeFlyA
     before = len(fly_api.state.requests)
     assert provider.update(app, olds, {"app": app, "values": {"A": "1"}}).outs == olds
     assert len(fly_api.state.requests) == before
+
+
+def _as_the_host_reports(call: Any) -> str:
+    """What the dynamic provider host sends the engine for a failed call: the
+    traceback, chained exceptions and all (pulumi sdk/python/lib/pulumi/dynamic/
+    __main__.py _abort_with_traceback: traceback.format_exc())."""
+    with pytest.raises(FlyRefused) as caught:
+        call()
+    return "".join(traceback.format_exception(caught.value))
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_secrets_writes_report_no_piece_of_a_value(
+    app: str, fly_api: FakeFlyApi, echo: str
+) -> None:
+    provider = AppSecretsProvider()
+    path = f"/v1/apps/{app}/secrets"
+    fly_api.state.echo_next("POST", path, echo)
+    report = _as_the_host_reports(
+        lambda: provider.create({"app": app, "values": {"DATABASE_URL": DB_URL}})
+    )
+    assert survivors(report, DB_URL) == []
+    olds = dict(provider.create({"app": app, "values": {"DATABASE_URL": DB_URL}}).outs or {})
+    # an update that replaces the URL and unsets nothing sends the new value only;
+    # the answer quoting Fly's stored (old) value is redacted too
+    quoted = {"error": f"DATABASE_URL was {DB_URL}"}
+    fly_api.state.fail_next("POST", path, 422, body=quoted)
+    news = {"app": app, "values": {"DATABASE_URL": KEY_BASE}}
+    report = _as_the_host_reports(lambda: provider.update(app, olds, news))
+    assert "DATABASE_URL was" in report and survivors(report, DB_URL) == []
+    fly_api.state.echo_next("POST", path, echo)
+    report = _as_the_host_reports(lambda: provider.update(app, olds, news))
+    assert survivors(report, KEY_BASE) == []
+    fly_api.state.fail_next("POST", path, 422, body=quoted)
+    report = _as_the_host_reports(lambda: provider.delete(app, olds))
+    assert survivors(report, DB_URL) == []
 
 
 def test_secrets_diff_sees_value_changes_and_replaces_on_app() -> None:

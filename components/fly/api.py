@@ -14,16 +14,23 @@ except on a call that allocates something (an IP, an add-on): there the outcome
 is unknown, so the caller is told (FlyOutcomeUnknown) and looks before it asks
 again. Every answer is checked against the shape Fly documents; anything else
 is a FlyResponseError naming the call.
+
+No error carries a secret: an answer may quote the request it refuses, so every
+error a call raises is passed through `redact` with the token and the secret
+values that call sent (`request(..., secrets=...)`): secrets set and unset, a
+certificate's private key. See `redact` for what counts as a piece of a value.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NotRequired, TypeVar, cast
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -73,6 +80,19 @@ class FlyApiError(Exception):
             f"Fly API {where} failed: {status} {message}"
             if status
             else f"Fly API {where}: {message}"
+        )
+
+    def redacted(self, secrets: Iterable[str], context: str = "") -> FlyApiError:
+        """The same error (same class, status and code) with every piece of `secrets`
+        taken out of Fly's message, and `context` (what was being done) before it."""
+        message = redact(self.message, secrets)
+        return type(self)(
+            self.method,
+            self.path,
+            self.status,
+            f"{context}: {message}" if context else message,
+            retry_after=self.retry_after,
+            code=self.code,
         )
 
 
@@ -444,9 +464,16 @@ class FlyClient:
         body: Mapping[str, Any] | None = None,
         *,
         allocates: bool = False,
+        secrets: Iterable[str] = (),
+        context: str = "",
     ) -> Any:
-        """One call, retried as the module docstring says. The token is checked first."""
-        auth = authorization(read_token())
+        """One call, retried as the module docstring says. The token is checked first.
+
+        An error it raises holds no piece of the token or of `secrets` (the secret
+        values `body` carries), and starts with `context` when one is given.
+        """
+        token = read_token()
+        auth = authorization(token)
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
@@ -454,7 +481,13 @@ class FlyClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._once, method, path, body, auth, allocates)
+        try:
+            return retrying(self._once, method, path, body, auth, allocates)
+        except FlyApiError as exc:
+            # `from None`: the unredacted error must not ride along as the context a
+            # traceback prints (the dynamic provider host sends traceback.format_exc()
+            # to the engine: pulumi sdk/python/lib/pulumi/dynamic/__main__.py).
+            raise exc.redacted([token, *secrets], context) from None
 
     # -- apps ----------------------------------------------------------------------
 
@@ -499,10 +532,23 @@ class FlyClient:
         listed = parse(_SECRET_LIST, self.request("GET", path), "GET", path)
         return {s["name"] for s in listed["secrets"] or []}
 
-    def update_secrets(self, app: str, values: Mapping[str, str | None]) -> int:
-        """Set (str) and unset (None) secrets in one call; returns Fly's secrets version."""
+    def update_secrets(
+        self, app: str, values: Mapping[str, str | None], known: Iterable[str] = ()
+    ) -> int:
+        """Set (str) and unset (None) secrets in one call; returns Fly's secrets version.
+
+        No error holds a piece of a value set, nor of `known` (the values being replaced
+        or unset, which an answer could quote as well).
+        """
         path = f"/v1/apps/{quote(app, safe='')}/secrets"
-        body = self.request("POST", path, {"values": dict(values)})
+        sent = [v for v in values.values() if v is not None]
+        body = self.request(
+            "POST",
+            path,
+            {"values": dict(values)},
+            secrets=[*sent, *known],
+            context=f"writing secrets {', '.join(sorted(values))} of app {app}",
+        )
         return parse(_SECRETS_WRITTEN, body, "POST", path)["version"]
 
     # -- IP addresses ------------------------------------------------------------
@@ -606,27 +652,19 @@ class FlyClient:
         certificate: that is how one is renewed (superfly/docs networking/
         understanding-cloudflare.html.md, "custom certificates must be ... re-imported").
 
-        The key travels only in this request's body; no error message carries it, as
-        FlyApiError holds Fly's answer, never what was sent.
+        The key travels only in this request's body; whatever Fly's answer quotes of
+        what was sent, no piece of the key survives into an error (`redact`).
         """
         path = f"/v1/apps/{quote(app, safe='')}/certificates/custom"
         body = {"hostname": hostname, "fullchain": fullchain, "private_key": private_key}
-        try:
-            answer = self.request("POST", path, body)
-        except FlyTokenError:
-            raise
-        except FlyApiError as exc:
-            # The path names the app only; the message names the host too, and whatever
-            # Fly's answer quotes of what was sent, none of the key survives into it.
-            message = _without_key(exc.message, private_key)
-            raise type(exc)(
-                exc.method,
-                exc.path,
-                exc.status,
-                f"importing the certificate of {hostname} into app {app}: {message}",
-                retry_after=exc.retry_after,
-                code=exc.code,
-            ) from None
+        # The path names the app only; the context names the host too.
+        answer = self.request(
+            "POST",
+            path,
+            body,
+            secrets=[private_key],
+            context=f"importing the certificate of {hostname} into app {app}",
+        )
         return parse(_CHECKED_CERTIFICATE, answer, "POST", path)
 
     def delete_custom_certificate(self, app: str, hostname: str) -> None:
@@ -642,14 +680,87 @@ class FlyClient:
         self.request("DELETE", f"/v1/apps/{quote(app, safe='')}/certificates/{host}/acme")
 
 
-def _without_key(text: str, private_key: str) -> str:
-    """`text` with the key taken out: whole, as JSON or repr would escape it, and line
-    by line (a base64 line of it is as much of the key as the whole)."""
-    parts = [private_key, private_key.replace("\n", "\\n"), private_key.replace("\n", "\\\\n")]
-    parts += [line.strip() for line in private_key.splitlines() if len(line.strip()) >= 8]
-    for part in sorted({p for p in parts if p}, key=len, reverse=True):
-        text = text.replace(part, "[private key]")
-    return " ".join(text.split())
+# -- keeping secrets out of errors ------------------------------------------------------
+
+REDACTED: Final = "[redacted]"
+# A run this long of a value's text, in any of its forms, is a piece of it: for a
+# random secret it is most of what guessing it takes (12 base64 characters are 72 bits).
+MIN_FRAGMENT: Final = 12
+# A line of a multi-line value (a PEM body line) is a piece of it from this length on.
+# Shorter texts, and values shorter than this, are not searched for: they cannot be
+# told from ordinary words (a 1-character "secret" would blank out every letter of
+# the message), and no credential this program sends is that short.
+MIN_LINE: Final = 8
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """The base64 text of `raw` as it reads inside any longer base64 text: encoded at
+    each of the three byte alignments, less the characters its neighbours share."""
+    cores = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        # Each character is 6 bits: skip those that hold bits of the bytes before,
+        # stop before the first that holds bits of the bytes after.
+        start = -(-shift * 8 // 6)
+        end = (shift + len(raw)) * 8 // 6
+        core = encoded[start:end] if end > start else ""
+        cores.update({core, core.replace("+", "-").replace("/", "_")})
+    return {c for c in cores if c}
+
+
+def secret_forms(value: str) -> set[str]:
+    """The texts in which `value` can be quoted back: itself, JSON- and repr-escaped
+    (once and twice, as a request body quoted inside a JSON answer is); each of those
+    URL-encoded (path and form style, either hex case), base64 and base64url (whole,
+    unpadded, and as it reads inside a longer base64 text); and each of its lines."""
+    escaped = {value, json.dumps(value, ensure_ascii=False)[1:-1]}
+    for _ in range(2):
+        escaped |= {json.dumps(f)[1:-1] for f in escaped} | {repr(f)[1:-1] for f in escaped}
+    forms = set(escaped)
+    for text in escaped:
+        for encoded in (quote(text, safe=""), quote(text), quote_plus(text)):
+            forms |= {encoded, _lower_hex(encoded)}
+        raw = text.encode()
+        for coded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+            forms |= {coded, coded.rstrip("=")}
+        forms |= _base64_cores(raw)
+    forms |= {line.strip() for line in value.splitlines() if len(line.strip()) >= MIN_LINE}
+    return {f for f in forms if f}
+
+
+def _lower_hex(encoded: str) -> str:
+    parts = encoded.split("%")
+    return parts[0] + "".join("%" + p[:2].lower() + p[2:] for p in parts[1:])
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every piece of each secret (of MIN_LINE characters or more) replaced
+    by REDACTED: any of its forms (`secret_forms`) whole, and any run of MIN_FRAGMENT
+    characters of one. Whitespace
+    is folded to single spaces, so a quoted multi-line value leaves no layout behind."""
+    covered = bytearray(len(text))
+    pieces: set[str] = set()
+    for value in {s for s in secrets if len(s) >= MIN_LINE}:
+        for form in secret_forms(value):
+            if len(form) < MIN_LINE:
+                continue
+            if len(form) > MIN_FRAGMENT:
+                pieces |= {form[i : i + MIN_FRAGMENT] for i in range(len(form) - MIN_FRAGMENT + 1)}
+                continue
+            start = text.find(form)
+            while start != -1:
+                covered[start : start + len(form)] = b"\1" * len(form)
+                start = text.find(form, start + 1)
+    for i in range(len(text) - MIN_FRAGMENT + 1):
+        if text[i : i + MIN_FRAGMENT] in pieces:
+            covered[i : i + MIN_FRAGMENT] = b"\1" * MIN_FRAGMENT
+    out: list[str] = []
+    for i, char in enumerate(text):
+        if not covered[i]:
+            out.append(char)
+        elif i == 0 or not covered[i - 1]:
+            out.append(REDACTED)
+    return " ".join("".join(out).split())
 
 
 # -- GraphQL ---------------------------------------------------------------------------
@@ -681,15 +792,29 @@ class FlyGraphQL:
         base = base_url or os.environ.get("FLY_API_BASE_URL") or DEFAULT_GRAPHQL_BASE
         self._http = FlyClient(base, **client)
 
-    def __call__(self, query: str, /, *, allocates: bool = False, **variables: Any) -> Any:
-        """The `data` of the answer. `allocates` as for FlyClient.request."""
+    def __call__(
+        self,
+        query: str,
+        /,
+        *,
+        allocates: bool = False,
+        secrets: Iterable[str] = (),
+        **variables: Any,
+    ) -> Any:
+        """The `data` of the answer. `allocates` and `secrets` as for FlyClient.request:
+        a GraphQL error (answered with 200) is redacted the same way."""
+        secrets = list(secrets)
         body = self._http.request(
-            "POST", "/graphql", {"query": query, "variables": variables}, allocates=allocates
+            "POST",
+            "/graphql",
+            {"query": query, "variables": variables},
+            allocates=allocates,
+            secrets=secrets,
         )
         answer = parse(_GRAPHQL_ANSWER, body, "POST", "/graphql")
         errors = answer.get("errors") or []
         if errors:
-            message = "; ".join(e["message"] for e in errors)
+            message = redact("; ".join(e["message"] for e in errors), [read_token(), *secrets])
             codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
             missing = "NOT_FOUND" in codes or "not found" in message.lower()
             raise (FlyNotFound if missing else FlyApiError)("POST", "/graphql", None, message)

@@ -179,7 +179,13 @@ class AppSecretsProvider(_FlyProvider):
         old_values = dict(olds.get("values", {}))
         delta: dict[str, str | None] = {k: None for k in old_values if k not in values}
         delta.update({k: v for k, v in values.items() if old_values.get(k) != v})
-        version = self._client().update_secrets(app, delta) if delta else olds.get("version", 0)
+        # The values replaced or unset are secrets too: an answer could quote them.
+        client = self._client()
+        version = (
+            client.update_secrets(app, delta, known=old_values.values())
+            if delta
+            else olds.get("version", 0)
+        )
         return UpdateResult(
             {"app": app, "values": values, "keys": sorted(values), "version": version}
         )
@@ -188,8 +194,9 @@ class AppSecretsProvider(_FlyProvider):
         keys = list(props.get("keys", []))
         if not keys:
             return
+        known = dict(props.get("values", {})).values()  # never sent, but Fly holds them
         with contextlib.suppress(FlyNotFound):  # the app is gone, and its secrets with it
-            self._client().update_secrets(id_, dict.fromkeys(keys))
+            self._client().update_secrets(id_, dict.fromkeys(keys), known=known)
 
 
 class AppSecrets(Resource, module="fly", name="AppSecrets"):

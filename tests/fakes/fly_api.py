@@ -7,7 +7,11 @@ told to misbehave on the next matching requests:
 - `fail_next`: answer with a status (and headers, body) without doing anything;
 - `lose_answer_next`: do the request, then drop the connection before answering
   (what a reset or a timeout after the request was sent looks like to a client);
-- `answer_raw_next`: answer 200 with a body that is not what Fly sends.
+- `answer_raw_next`: answer 200 with a body that is not what Fly sends;
+- `echo_next`: refuse the request with an error that quotes it back (`ECHOES`: raw,
+  escaped again, URL-encoded, base64, value by value, line by line, a fragment of
+  each value, the Authorization header). No Fly document says Fly does this; an
+  API may, so the client's guard against it is tested against every shape.
 
 What it answers, and where that comes from:
 - Errors are `{"error": ...}` (superfly/fly-go `flaps/flaps.go` handleAPIError reads
@@ -34,6 +38,7 @@ What it answers, and where that comes from:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -44,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote_plus, unquote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import (
@@ -71,6 +76,37 @@ class Fault:
     content_type: str = "application/json"
     lose_answer: bool = False  # apply the request, then close without answering
     containing: str | None = None  # only requests whose body has this text (a GraphQL field)
+    echo: str | None = None  # refuse with `status`, quoting the request in this shape
+
+
+def _leaves(value: Any) -> list[str]:
+    """The strings in a JSON body, at any depth."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _leaves(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _leaves(v)]
+    return []
+
+
+# How an error answer can quote the request it refuses (see `echo_next`).
+ECHOES = {
+    "raw": lambda raw, _auth: raw.decode(),
+    "escaped": lambda raw, _auth: json.dumps(raw.decode()),
+    "urlencoded": lambda raw, _auth: quote_plus(raw.decode()),
+    "base64": lambda raw, _auth: base64.b64encode(raw).decode(),
+    "base64-offset": lambda raw, _auth: base64.b64encode(b"body=" + raw).decode(),
+    "values": lambda raw, _auth: "; ".join(_leaves(json.loads(raw))),
+    "lines": lambda raw, _auth: " | ".join(
+        line for leaf in _leaves(json.loads(raw)) for line in leaf.splitlines()[1:2]
+    ),
+    "authorization": lambda _raw, auth: f"bad credentials {auth}",
+    "fragments": lambda raw, _auth: "; ".join(
+        f"invalid near {leaf[len(leaf) // 3 : len(leaf) // 3 + 16]!r}"
+        for leaf in _leaves(json.loads(raw))
+    ),
+}
 
 
 @dataclass
@@ -134,6 +170,12 @@ class FlyState:
         self, method: str, path: str, raw: bytes, content_type: str = "text/html"
     ) -> None:
         self.faults.append(Fault(method, path, 200, raw=raw, content_type=content_type))
+
+    def echo_next(self, method: str, path: str, echo: str, status: int = 422) -> None:
+        """Refuse the next matching request, quoting it back in the shape `echo`."""
+        if echo not in ECHOES:
+            raise ValueError(f"echo must be one of {sorted(ECHOES)}")
+        self.faults.append(Fault(method, path, status, echo=echo))
 
     def add_app(self, name: str, org: str) -> dict[str, Any]:
         app = {
@@ -294,6 +336,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if fault is not None:
                 state.faults.remove(fault)
+                if fault.echo is not None:
+                    quoted = ECHOES[fault.echo](raw, self.headers.get("Authorization", ""))
+                    self._send(fault.status, {"error": f"Validation failed: {quoted}"})
+                    return
                 if not fault.lose_answer:
                     self._send(
                         fault.status, fault.body, fault.headers, fault.raw, fault.content_type
