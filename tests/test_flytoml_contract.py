@@ -58,7 +58,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "autoStopMachines": "suspend",
             "autoStartMachines": False,
             "forceHttps": False,
-            "healthCheck": {"method": "HEAD", "interval": "1m30s", "timeout": "500ms"},
+            "healthCheck": {"method": "HEAD", "interval": "1m", "timeout": "1500ms"},
         }
     },
     "shared-8x": {"vm": {"cpuKind": "shared", "cpus": 8, "memoryMb": 16384}},
