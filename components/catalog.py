@@ -191,6 +191,10 @@ BACKUP_MIN_MEMORY_MB: Final = 512
 # Postgres Flex keeps its WAL archive settings in this app secret (flyctl's
 # `postgres backup enable` sets it); its presence means backups are on.
 BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"  # noqa: S105 - a name, not a value
+# Ours: a staged app secret on the cluster while a backup settings change awaits the
+# restart that puts it in force (postgres-flex reads them at start only); its value
+# is "1", never a credential.
+BACKUP_RESTART_MARKER: Final = "WEBHOST_BACKUP_RESTART_PENDING"
 
 REDIS_DEFAULT_PLAN: Final = "Pay-as-you-go"
 

@@ -770,6 +770,56 @@ def _hours(period: str) -> int:
     return int(period[:-1]) * (24 if period.endswith("d") else 1)
 
 
+_HOUR_NS = 3_600_000_000_000
+
+
+def _full_backup_frequency(value: str) -> str:
+    """What postgres-flex refuses (internal/flypg/barman_config.go Validate): not a Go
+    duration (time.ParseDuration, read by _duration_ns above), or under one hour. Ten
+    years is our own bound, as for the other periods."""
+    rule = "a Go duration of at least 1h such as 24h or 12h30m (units h, m, s, ms, us, ns)"
+    try:
+        ns = _duration_ns(value)
+    except ValueError:
+        raise ValueError(rule) from None
+    if ns < _HOUR_NS:
+        raise ValueError(f"{rule}: postgres-flex refuses a shorter full-backup frequency")
+    if ns > PERIOD_MAX_HOURS * _HOUR_NS:
+        raise ValueError(f"at most {PERIOD_MAX_HOURS}h")
+    return value
+
+
+# barman_config.go Validate: ^(\d+)([dwy])$ (RE2's \d is ASCII), the number parsed
+# by strconv.Atoi (int64) and at least 1. We refuse `y` as well: postgres-flex
+# passes it on as "RECOVERY WINDOW OF 1y" (convertRecoveryWindowDuration knows only
+# d, w, m), which barman's retention_policy grammar ("RECOVERY WINDOW OF i DAYS |
+# WEEKS | MONTHS", EnterpriseDB/barman docs) refuses, so old backups would never be
+# pruned. The day counts give our own ten-year bound (and 20 digits keep int() cheap;
+# Atoi's int64 ends at 19).
+_WINDOW = re.compile(r"([0-9]{1,20})([dwy])")
+_WINDOW_DAYS = {"d": 1, "w": 7}
+
+
+def _recovery_window(value: str) -> str:
+    found = _WINDOW.fullmatch(value)
+    if found is None:
+        raise ValueError("a whole number of days or weeks such as 7d or 2w")
+    number, unit = int(found.group(1)), found.group(2)
+    if number < 1:
+        raise ValueError("at least 1: postgres-flex refuses a window of 0")
+    if unit == "y":
+        raise ValueError(
+            "days or weeks, not years: barman's retention policy has no year unit (use 52w)"
+        )
+    if number * _WINDOW_DAYS[unit] > PERIOD_MAX_HOURS // 24:
+        raise ValueError(f"at most {PERIOD_MAX_HOURS // 24}d")
+    return value
+
+
+RecoveryWindow = Annotated[str, AfterValidator(_recovery_window)]
+FullBackupFrequency = Annotated[str, AfterValidator(_full_backup_frequency)]
+
+
 def _unique_regions(regions: list[str]) -> list[str]:
     if duplicated := sorted({r for r in regions if regions.count(r) > 1}):
         raise ValueError(f"{', '.join(duplicated)} listed twice")
@@ -781,10 +831,10 @@ class Backups(_Model):
 
     enabled: bool = True
     """Archive WAL and take base backups."""
-    recovery_window: Period = "7d"
-    """How far back a point-in-time restore can go."""
-    full_backup_frequency: Period = "24h"
-    """Time between base backups."""
+    recovery_window: RecoveryWindow = "7d"
+    """How far back a point-in-time restore can go: days or weeks (7d, 2w)."""
+    full_backup_frequency: FullBackupFrequency = "24h"
+    """Time between base backups: a Go duration of at least 1h (24h, 12h30m)."""
     recovery_point_objective: Period = "26h"
     """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
 
@@ -796,7 +846,7 @@ class Backups(_Model):
     @classmethod
     def _rpo_covers_a_cycle(cls, rpo: str, info: ValidationInfo) -> str:
         frequency = info.data.get("full_backup_frequency")
-        if frequency is not None and _hours(rpo) < _hours(frequency):
+        if frequency is not None and _hours(rpo) * _HOUR_NS < _duration_ns(frequency):
             raise ValueError(f"must be at least fullBackupFrequency ({frequency})")
         return rpo
 

@@ -187,6 +187,7 @@ class Postgres(pulumi.ComponentResource):
                 environment={
                     **guarded,
                     "WEBHOST_BACKUP_SECRET": catalog.BACKUP_SECRET,
+                    "WEBHOST_BACKUP_RESTART_MARKER": catalog.BACKUP_RESTART_MARKER,
                     "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
                     "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,
                 },

@@ -598,3 +598,107 @@ def test_what_up_would_meet_is_refused_under_pulumi_up_before_any_resource(
         )
     (line,) = caught.value.problems
     assert line.startswith(f"{path} = ") and said in line and "\n" not in line
+
+
+# -- backups: values postgres-flex would refuse (internal/flypg/barman_config.go Validate) --
+
+# key -> (value, what the line says). Each is a string of the right kind that
+# postgres-flex refuses (or, for `y`, that barman cannot use); flyctl would report
+# none of them (it ignores flexctl's exit code), so config must.
+BACKUP_CASES = [
+    ("recoveryWindow", "24h", "days or weeks"),
+    ("recoveryWindow", "14 days", "days or weeks"),
+    ("recoveryWindow", "0d", "at least 1"),
+    ("recoveryWindow", "00w", "at least 1"),
+    ("recoveryWindow", "-1d", "days or weeks"),
+    ("recoveryWindow", "1m", "days or weeks"),
+    ("recoveryWindow", "\u0663d", "days or weeks"),  # an Arabic-Indic 3: RE2's \d is ASCII
+    ("recoveryWindow", "9" * 25 + "d", "days or weeks"),
+    ("recoveryWindow", "1y", "no year unit"),
+    ("recoveryWindow", "5000d", "at most 3650d"),
+    ("fullBackupFrequency", "30m", "at least 1h"),
+    ("fullBackupFrequency", "59m59.999s", "at least 1h"),
+    ("fullBackupFrequency", "7d", "Go duration"),
+    ("fullBackupFrequency", "24", "Go duration"),
+    ("fullBackupFrequency", "-24h", "Go duration"),
+    ("fullBackupFrequency", "1hh", "Go duration"),
+    ("fullBackupFrequency", "99999999999h", "Go duration"),
+    ("fullBackupFrequency", "87601h", "at most 87600h"),
+]
+# ...and what postgres-flex takes, config takes.
+BACKUP_GOOD = [
+    ("recoveryWindow", "7d"),
+    ("recoveryWindow", "2w"),
+    ("recoveryWindow", "007d"),
+    ("fullBackupFrequency", "1h"),
+    ("fullBackupFrequency", "12h30m"),
+    ("fullBackupFrequency", "1.5h"),
+    ("fullBackupFrequency", "3600s"),
+    ("fullBackupFrequency", "90m"),
+]
+
+
+def _with_backups(key: str, value: str) -> dict[str, Any]:
+    doc = copy.deepcopy(PROD)
+    doc["webhost:postgres"]["backups"] = {
+        **doc["webhost:postgres"]["backups"],
+        key: value,
+        "recoveryPointObjective": "87600h",
+    }
+    return doc
+
+
+@pytest.mark.parametrize(("key", "value", "said"), BACKUP_CASES)
+def test_backup_values_flex_refuses_fail_the_plan_with_one_line(
+    key: str, value: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    doc = {"config": _with_backups(key, value)}
+    stack.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False))
+    code = main(["plan", "--stack-file", str(stack)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    (problem,) = err.splitlines()[1:]
+    assert problem.startswith(f"  webhost:postgres.backups.{key} = "), err
+    assert said in problem
+
+
+@pytest.mark.parametrize(("key", "value", "said"), BACKUP_CASES)
+def test_backup_values_flex_refuses_fail_pulumi_up_before_any_resource(
+    key: str, value: str, said: str
+) -> None:
+    from cli import engine
+    from tests.known import KnownMocks
+
+    class Refuse(KnownMocks):
+        def new_resource(self, args: Any) -> Any:
+            raise _NothingRegistered(args.name)
+
+    loaded = stackfile.load(PROJECT_FILE.parent / "Pulumi.prod.yaml", PROJECT_FILE)
+    postgres = _with_backups(key, value)["webhost:postgres"]
+    with pytest.raises(ConfigError) as caught:
+        engine.evaluate(
+            PROGRAM,
+            project=loaded.project,
+            stack=loaded.stack,
+            config=loaded.config | {"webhost:postgres": json.dumps(postgres)},
+            secret_keys=[],
+            mocks=Refuse(),
+        )
+    (line,) = caught.value.problems
+    assert line.startswith(f"webhost:postgres.backups.{key} = ") and said in line
+
+
+@pytest.mark.parametrize(("key", "value"), BACKUP_GOOD)
+def test_backup_values_flex_takes_are_taken(key: str, value: str) -> None:
+    raw = dict(stackfile.load(PROJECT_FILE.parent / "Pulumi.prod.yaml", PROJECT_FILE).config)
+    raw["webhost:postgres"] = json.dumps(_with_backups(key, value)["webhost:postgres"])
+    parsed = config.parse(raw).postgres
+    assert parsed is not None
+    assert (
+        getattr(
+            parsed.backups, {"recoveryWindow": "recovery_window"}.get(key, "full_backup_frequency")
+        )
+        == value
+    )

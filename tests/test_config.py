@@ -512,9 +512,16 @@ def test_backups_need_members_with_512_mb() -> None:
 
 
 def test_backup_periods() -> None:
+    # postgres-flex's rule (internal/flypg/barman_config.go); more in test_bad_input.py
     assert only(postgres=postgres_doc(backups={"recoveryWindow": "1 week"})).endswith(
-        "a period in hours or days such as 24h or 7d"
+        "a whole number of days or weeks such as 7d or 2w"
     )
+    line = only(
+        postgres=postgres_doc(
+            backups={"fullBackupFrequency": "90m", "recoveryPointObjective": "1h"}
+        )
+    )
+    assert line.endswith("must be at least fullBackupFrequency (90m)")
     line = only(
         postgres=postgres_doc(
             backups={"fullBackupFrequency": "48h", "recoveryPointObjective": "24h"}

@@ -98,6 +98,7 @@ def test_postgres_connect_needs_a_terminal(fake_fly: FakeFly) -> None:
 def test_backup_config_update_exits_0_when_flexctl_refuses(fake_fly: FakeFly) -> None:
     cluster(fake_fly)
     assert fly(fake_fly, "pg", "backup", "enable", "--app", "db").returncode == 0
+    assert fly(fake_fly, "secrets", "deploy", "--app", "db").returncode == 0
     done = fly(
         fake_fly, "pg", "backup", "config", "update", "--app", "db", "--recovery-window", "2 days"
     )
@@ -105,6 +106,61 @@ def test_backup_config_update_exits_0_when_flexctl_refuses(fake_fly: FakeFly) ->
     assert "invalid value for recovery_window" in done.stderr
     shown = fly(fake_fly, "pg", "backup", "config", "show", "--app", "db").stdout
     assert "  RecoveryWindow = 7d\n" in shown
+
+
+def statuses(fake: FakeFly) -> dict[str, str]:
+    listed = json.loads(fly(fake, "secrets", "list", "--app", "db", "--json").stdout)
+    return {s["name"]: s["status"] for s in listed}
+
+
+def test_backups_are_off_until_the_archive_secret_is_deployed(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    assert fly(fake_fly, "pg", "backup", "enable", "--app", "db").returncode == 0
+    # secrets/list.go computeSecretStatus: on no member's release yet
+    assert statuses(fake_fly)["S3_ARCHIVE_CONFIG"] == "Staged"
+    # flexctl backupsEnabled reads the leader's own environment; flyctl exits 0
+    done = fly(fake_fly, "pg", "backup", "config", "show", "--app", "db")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "",
+        "Error: backups are not enabled\n",
+    )
+    assert fly(fake_fly, "secrets", "deploy", "--app", "db").returncode == 0
+    assert statuses(fake_fly)["S3_ARCHIVE_CONFIG"] == "Deployed"
+    assert fly(fake_fly, "secrets", "set", "X=1", "--stage", "--app", "db").returncode == 0
+    assert statuses(fake_fly)["X"] == "Staged"
+    assert statuses(fake_fly)["S3_ARCHIVE_CONFIG"] == "Deployed"
+
+
+def test_backup_enable_under_an_org_token_fails_before_any_change(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)
+    before = fake_fly.snapshot()
+    done = fly(fake_fly, "pg", "backup", "enable", "--app", "db", FLY_API_TOKEN="FlyV1 fm2_x")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: To agree, the --yes flag must be specified when not running interactively\n"
+    )
+    assert fake_fly.snapshot()["apps"] == before["apps"]
+    assert "--yes" not in fly_cli.COMMANDS[("postgres", "backup", "enable")]
+
+
+def test_backup_settings_take_effect_at_a_restart_replicas_first(fake_fly: FakeFly) -> None:
+    cluster(fake_fly)  # two members: a leader and a replica
+    assert fly(fake_fly, "pg", "backup", "enable", "--app", "db").returncode == 0
+    assert fly(fake_fly, "secrets", "deploy", "--app", "db").returncode == 0
+    update = ("pg", "backup", "config", "update", "--app", "db", "--full-backup-frequency", "2h")
+    assert "A restart is required" in fly(fake_fly, *update).stdout  # handle_admin.go: always
+
+    def running() -> set[str]:
+        machines = fake_fly.snapshot()["apps"]["db"]["machines"]
+        return {m["barman_in_force"]["full_backup_frequency"] for m in machines}
+
+    assert running() == {"24h"}  # the monitors keep what they read at start
+    assert fly(fake_fly, "pg", "restart", "--app", "db").returncode == 0
+    assert running() == {"2h"}
+    machines = fake_fly.snapshot()["apps"]["db"]["machines"]
+    roles = {m["id"]: m["role"] for m in machines}
+    assert [roles[i] for i in fake_fly.snapshot()["restarts"]] == ["replica", "primary"]
 
 
 def test_ssh_console_passes_the_remote_exit_status_on(fake_fly: FakeFly) -> None:

@@ -27,7 +27,9 @@ Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
   contains <text> exits 1 there (flyctl ignores that for `backup config update`,
   `ssh console` passes it on);
 - $FAKE_FLY_IGNORE_BACKUP_CONFIG=1: flexctl accepts a backup config update and
-  applies nothing (what a failed remote command looks like through flyctl).
+  applies nothing (what a failed remote command looks like through flyctl);
+- $FAKE_FLY_TOS_UNAGREED=1: the user behind a user token never accepted an extension
+  provider's terms (an org token, `FlyV1 ...`, never counts as having accepted them).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ PROCESS_GROUP = "fly_process_group"
 APP_GROUP = "app"
 RELEASE_COMMAND_GROUP = "fly_app_release_command"
 CONSOLE_GROUP = "fly_app_console"
+RELEASE_VERSION = "fly_release_version"
+# flyctl flypg/launcher.go BarmanSecretName
+BARMAN_SECRET = "S3_ARCHIVE_CONFIG"
 
 
 def launch_metadata(group: str = APP_GROUP) -> dict[str, str]:
@@ -185,6 +190,7 @@ COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
     ("volumes", "extend"): _flags(APP, YES, JSON_, size=("s", True)),
     # internal/command/secrets/{list,unset,sync,deploy}.go; secrets.go sharedFlags
     ("secrets", "list"): _flags(APP, JSON_),
+    ("secrets", "set"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
     ("secrets", "unset"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
     ("secrets", "sync"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
     ("secrets", "deploy"): _flags(APP, DETACH, dns_checks=("", False)),
@@ -224,7 +230,9 @@ COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
     ("postgres", "config", "update"): _flags(
         APP, YES, DETACH, max_connections=("", True), force=("", False)
     ),
-    # internal/command/postgres/backup.go
+    # internal/command/postgres/restart.go
+    ("postgres", "restart"): _flags(APP, force=("", False), skip_health_checks=("", False)),
+    # internal/command/postgres/backup.go (`enable` takes no --yes)
     ("postgres", "backup", "enable"): _flags(APP),
     ("postgres", "backup", "config", "show"): _flags(APP),
     ("postgres", "backup", "config", "update"): _flags(
@@ -436,6 +444,13 @@ class Fly:
                 app["secrets"][key] = value
         app["secrets_version"] += 1
         self.state["minvers"][name] = app["secrets_version"]
+        # fly-go AppSecret.UpdatedAt, as the app's secrets version it was written at
+        updated = app.setdefault("secret_versions", {})
+        for key, value in values.items():
+            if value is None:
+                updated.pop(key, None)
+            else:
+                updated[key] = app["secrets_version"]
 
     # -- commands --------------------------------------------------------------
 
@@ -701,23 +716,95 @@ class Fly:
         print(f"Destroyed app {a.args[0]}")
 
     def secrets_list(self, a: Call) -> None:
-        names = sorted(self.app(a.get("app"))["secrets"])
-        # secrets/list.go SecretWithStatus JSON tags
-        print(json.dumps([{"name": n, "digest": "0" * 16, "status": "Deployed"} for n in names]))
+        app = self.app(a.get("app"))
+        # secrets/list.go buildSecretRows/computeSecretStatus: a secret is on a machine
+        # when it was written no later than the machine's release (fly_release_version
+        # metadata) was made; a machine without a known release has none. None of the
+        # machines: Staged; all: Deployed; some: Partial. No machines at all: Staged.
+        machines = [m for m in app["machines"] if fly_apps_machine(m)]
+        releases = app.get("releases", {})
+        listed = []
+        for name in sorted(app["secrets"]):
+            written = app.get("secret_versions", {}).get(name, 0)
+            having = sum(
+                1
+                for m in machines
+                if m.get("metadata", {}).get(RELEASE_VERSION) in releases
+                and written <= releases[m["metadata"][RELEASE_VERSION]]
+            )
+            status = "Staged"
+            if machines and having == len(machines):
+                status = "Deployed"
+            elif having:
+                status = "Partial"
+            # secrets/list.go SecretWithStatus JSON tags
+            listed.append({"name": name, "digest": "0" * 16, "status": status})
+        print(json.dumps(listed))
+
+    def secrets_set(self, a: Call) -> None:
+        values: dict[str, str | None] = {}
+        for arg in a.args:  # cmdutil.ParseKVStringsToMap
+            key, eq, value = arg.partition("=")
+            if not eq:
+                raise Fail(f"'{arg}': must be in the format NAME=VALUE")
+            values[key] = value
+        self.update_secrets(a.get("app") or "", values)
+        self._secrets_deployed(a)
 
     def secrets_unset(self, a: Call) -> None:
         # appsecrets/secrets.go Update: "It is not an error to unset a secret that does not exist."
         self.update_secrets(a.get("app") or "", dict.fromkeys(a.args))
-        if not a.on("stage"):
-            print(f"Updating existing machines in '{a.get('app')}'", file=sys.stderr)
+        self._secrets_deployed(a)
+
+    def _secrets_deployed(self, a: Call) -> None:
+        """secrets.go DeploySecrets after a set or unset: --stage stops there."""
+        if a.on("stage"):
+            print(
+                "Secrets have been staged, but not set on VMs. Deploy or update machines in "
+                "this app for the secrets to take effect."
+            )
+            return
+        self._release(a.get("app") or "")
 
     def secrets_sync(self, a: Call) -> None:
         # appsecrets.Sync: unset a bogus name; the answer's version becomes the cached minvers
         self.update_secrets(a.get("app") or "", {f"BogusDummySecret_{secrets.token_hex(8)}": None})
 
     def secrets_deploy(self, a: Call) -> None:
-        self.app(a.get("app"))
-        print(f"Updating existing machines in '{a.get('app')}'")
+        app = self.app(a.get("app"))
+        if not [m for m in app["machines"] if fly_apps_machine(m)]:
+            raise Fail("no machines available to deploy")  # secrets/deploy.go runDeploy
+        self._release(a.get("app") or "")
+
+    def _release(self, name: str) -> None:
+        """secrets.go DeploySecrets: a restart-only machine deployment of the app's Fly
+        Launch machines. Each gets the new release's metadata (deploy/
+        machines_launchinput.go launchInputForRestart, setMachineReleaseData: release
+        version, and process group `app` where it had none) and boots with the secrets
+        as of the version flyctl cached (MinSecretsVersion = appsecrets.GetMinvers)."""
+        app = self.app(name)
+        releases = app.setdefault("releases", {})
+        version = str(len(releases) + 1)
+        releases[version] = self.state["minvers"].get(name, app["secrets_version"])
+        print(f"Updating existing machines in '{name}'")
+        for machine in app["machines"]:
+            if not fly_apps_machine(machine):
+                continue
+            metadata = machine.setdefault("metadata", launch_metadata())
+            metadata[RELEASE_VERSION] = version
+            metadata.setdefault(PROCESS_GROUP, APP_GROUP)
+            machine["env_secrets"] = sorted(app["secrets"])
+            self._boot(name, machine)
+
+    def _boot(self, name: str, machine: dict[str, Any]) -> None:
+        """A Postgres Flex member starting: its monitor reads the barman settings once
+        (postgres-flex cmd/monitor/main.go, only with S3_ARCHIVE_CONFIG in its
+        environment; monitor_backup_schedule.go keeps them until the next start)."""
+        cluster = self.state["pg"].get(name)
+        if cluster is None:
+            return
+        archiving = BARMAN_SECRET in machine.get("env_secrets", [])
+        machine["barman_in_force"] = dict(cluster["backup_config"]) if archiving else None
 
     def postgres_create(self, a: Call, half: bool) -> None:
         name = a.need("name")
@@ -873,37 +960,115 @@ class Fly:
         cluster["max_connections"] = wanted
         print("Performing update...\nUpdate complete!")
 
-    def postgres_backup_enable(self, a: Call) -> None:
-        self.pg(a.get("app"))
-        app = self.app(a.get("app"))
-        if "S3_ARCHIVE_CONFIG" in app["secrets"]:
+    def postgres_restart(self, a: Call) -> None:
+        """postgres/restart.go machinesRestart: every member restarted one by one,
+        replicas first, then the leader (Postgres Flex: no failover first)."""
+        name = a.get("app")
+        self.pg(name)
+        app = self.app(name)
+        members = [m for m in app["machines"] if m.get("state", "started") != "destroyed"]
+        leaders = [m for m in members if m.get("role") == "primary"]
+        if not leaders and not a.on("force"):
+            raise Fail("no active leader found")
+        print("Identifying cluster role(s)")
+        for machine in members:
+            print(f"  Machine {machine['id']}: {machine.get('role', 'unknown')}")
+        order = [m for m in members if m.get("role") != "primary"] + leaders
+        for machine in order:
+            # machine/restart.go: flaps Restart, then wait for the machine to be healthy
+            self._boot(name or "", machine)
+            self.state.setdefault("restarts", []).append(machine["id"])
+            print(f"Restarting machine {machine['id']}")
+        print("Postgres cluster has been successfully restarted!")
+
+    def postgres_backup_enable(self, a: Call, half: bool) -> None:
+        """postgres/backup.go runBackupEnable, then flypg/tigris.go CreateTigrisBucket
+        through extensions/core/core.go ProvisionExtension."""
+        name = a.get("app") or ""
+        self.pg(name)
+        app = self.app(name)
+        if BARMAN_SECRET in app["secrets"]:
             raise Fail("backups are already enabled")
+        leader = self.leader(app)
+        if leader["guest"]["memory_mb"] < 512:
+            raise Fail(
+                "backup creation requires at least 512MB of memory. Use `fly m update "
+                f"{leader['id']} --vm-memory 512` to scale up."
+            )
+        print("Creating Tigris bucket for backup storage")
+        # core.go AgreeToProviderTos: AgreedToProviderTos is false unless the viewer is
+        # a user who agreed; it prints the terms, then asks, and without --yes (which
+        # `backup enable` does not define) and no terminal it fails: before any change.
+        token = os.environ.get("FLY_API_TOKEN", "")
+        agreed = not token.startswith("FlyV1 ") and not os.environ.get("FAKE_FLY_TOS_UNAGREED")
+        if not agreed:
+            print("\nBy provisioning a Tigris Storage bucket, you agree to Tigris's terms.\n")
+            if not (os.isatty(0) and os.isatty(1)):
+                raise Fail(
+                    "To agree, the --yes flag must be specified when not running interactively"
+                )
+        # core.go: GetAppWithAddons -- one bucket per app
+        addons = self.state.setdefault("addons", {})
+        if name in addons:
+            raise Fail(
+                f"A Tigris Storage bucket named {addons[name]} already exists for app {name}"
+            )
+        bucket = f"{name}-postgres"
+        addons[name] = bucket
+        print(
+            f"Your Tigris Storage bucket ({bucket}) is ready. See details and next steps with: "
+            "https://fly.io/docs/reference/tigris/\n"
+        )
+        keys = {
+            "AWS_ACCESS_KEY_ID": f"tid_{secrets.token_hex(8)}",
+            "AWS_ENDPOINT_URL_S3": "https://fly.storage.tigris.dev",
+            "AWS_REGION": "auto",
+            "AWS_SECRET_ACCESS_KEY": f"tsec_{secrets.token_hex(16)}",
+            "BUCKET_NAME": bucket,
+        }
+        # core.go setSecretsFromExtension: the values printed to stdout, then set
+        print(f"Setting the following secrets on {name}:")
+        for key, value in keys.items():
+            print(f"{key}: {value}")
+        print()
+        self.update_secrets(name, dict(keys))
+        if half:
+            raise Fail("failed to set secrets: request returned non-2xx status: 502")
         self.update_secrets(
-            a.get("app") or "",
+            name,
             {
-                "S3_ARCHIVE_CONFIG": (
-                    f"https://tid_{secrets.token_hex(4)}:tsec_{secrets.token_hex(8)}"
-                    f"@fly.storage.tigris.dev/{a.get('app')}-postgres/{a.get('app')}"
+                BARMAN_SECRET: (
+                    f"https://{keys['AWS_ACCESS_KEY_ID']}:{keys['AWS_SECRET_ACCESS_KEY']}"
+                    f"@fly.storage.tigris.dev/{bucket}/{name}"
                 )
             },
         )
         print(
-            f"Backups enabled. Run `fly secrets deploy -a {a.get('app')}` to restart the cluster "
+            f"Backups enabled. Run `fly secrets deploy -a {name}` to restart the cluster "
             "with the new configuration."
         )
 
-    def _backups_on(self, a: Call) -> tuple[dict[str, Any], dict[str, Any]]:
-        cluster, app = self.pg(a.get("app")), self.app(a.get("app"))
-        self.leader(app)
-        if "S3_ARCHIVE_CONFIG" not in app["secrets"]:
+    def _flexctl(self, a: Call) -> dict[str, Any] | None:
+        """A `flexctl backup config ...` run on the leader (postgres.go ExecOnLeader);
+        None when flexctl refused, having said so on stderr (flyctl still exits 0)."""
+        name = a.get("app")
+        cluster, app = self.pg(name), self.app(name)
+        leader = self.leader(app)
+        if BARMAN_SECRET not in app["secrets"]:  # backup.go isBackupEnabled
             raise Fail(
-                f"backups are not enabled. Run `fly pg backup enable -a {a.get('app')}` "
-                "to enable them"
+                f"backups are not enabled. Run `fly pg backup enable -a {name}` to enable them"
             )
-        return cluster, app
+        # flexctl backups.go backupsEnabled: S3_ARCHIVE_CONFIG in the leader's own
+        # environment, i.e. deployed to it, not only set on the app.
+        if BARMAN_SECRET not in leader.get("env_secrets", []):
+            print("Error: backups are not enabled", file=sys.stderr)
+            return None
+        return cluster
 
     def postgres_backup_config_update(self, a: Call) -> None:
-        cluster, _ = self._backups_on(a)
+        cluster = self._flexctl(a)
+        if cluster is None:
+            return
         # backup.go runs `flexctl backup config update` with ExecOnLeader, which prints the
         # remote stdout/stderr and never looks at the remote exit code: flyctl exits 0.
         change = {
@@ -914,12 +1079,22 @@ class Fly:
         if problem or os.environ.get("FAKE_FLY_IGNORE_BACKUP_CONFIG"):
             print(f"Error: {problem or 'error updating configuration: timeout'}", file=sys.stderr)
             return
+        # api/handle_admin.go handleUpdateBarmanSettings writes the user config file and
+        # always answers restart_required; the running monitor keeps what it read.
         cluster["backup_config"].update({k: v for k, v in change.items() if v is not None})
+        print("Updated")
+        print(
+            "A restart is required for these changes to take effect. Run "
+            f"`fly pg restart -a {a.get('app')}` to restart.)"
+        )
 
     def postgres_backup_config_show(self, a: Call) -> None:
-        cluster, _ = self._backups_on(a)
+        cluster = self._flexctl(a)
+        if cluster is None:
+            return
+        # postgres-flex cmd/flexctl/backups.go newConfigShow over handleViewBarmanSettings:
+        # the config files (barman_config.go CurrentConfig), not what the monitor runs with
         config = cluster["backup_config"]
-        # postgres-flex cmd/flexctl/backups.go newConfigShow
         print(f"  ArchiveTimeout = 60s\n  RecoveryWindow = {config['recovery_window']}")
         print(f"  FullBackupFrequency = {config['full_backup_frequency']}\n  MinimumRedundancy = 3")
 
@@ -1004,16 +1179,38 @@ def _converge(
     return {r: d for r, d in diffs.items() if d}
 
 
+_GO_NS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1, "m": 60}
+
+
 def _flex_validate(change: dict[str, str | None]) -> str | None:
     """postgres-flex internal/flypg/barman_config.go Validate, for the two keys used."""
     window = change.get("recovery_window")
     if window is not None:
-        found = re.fullmatch(r"(\d+)([dwy])", window)
-        if not found or int(found.group(1)) < 1:
+        found = re.fullmatch(r"([0-9]+)([dwy])", window)
+        if not found:
             return f"invalid value for recovery_window: {window}"
+        if int(found.group(1)) < 1:
+            return (
+                "invalid value for recovery_window (expected to be >= 1, got "
+                f"{int(found.group(1))})"
+            )
     frequency = change.get("full_backup_frequency")
-    if frequency is not None and not re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", frequency):
-        return f"invalid value for full_backup_frequency: {frequency}"
+    if frequency is not None:
+        # time.ParseDuration (sign, decimal numbers, units), then Hours() < 1
+        units = {**_GO_NS, "h": 3600}
+        body = frequency[1:] if frequency[:1] in ("+", "-") else frequency
+        parts = re.findall(r"([0-9]*\.?[0-9]*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)", body)
+        if body != "0" and (
+            not parts
+            or "".join(n + u for n, u in parts) != body
+            or any(n in ("", ".") for n, _ in parts)
+        ):
+            return f"invalid value for full_backup_frequency: {frequency}"
+        seconds = sum(float(n) * units[u] for n, u in parts)
+        if frequency.startswith("-") or seconds < 3600:
+            return (
+                f"invalid value for full_backup_frequency (expected to be >= 1h, got {frequency})"
+            )
     return None
 
 
@@ -1139,6 +1336,7 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         ("volumes", "destroy"): fly.volumes_destroy,
         ("volumes", "extend"): fly.volumes_extend,
         ("secrets", "list"): fly.secrets_list,
+        ("secrets", "set"): fly.secrets_set,
         ("secrets", "unset"): fly.secrets_unset,
         ("secrets", "sync"): fly.secrets_sync,
         ("secrets", "deploy"): fly.secrets_deploy,
@@ -1146,7 +1344,7 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         ("postgres", "detach"): fly.postgres_detach,
         ("postgres", "connect"): fly.postgres_connect,
         ("postgres", "config", "update"): fly.postgres_config_update,
-        ("postgres", "backup", "enable"): fly.postgres_backup_enable,
+        ("postgres", "restart"): fly.postgres_restart,
         ("postgres", "backup", "config", "update"): fly.postgres_backup_config_update,
         ("postgres", "backup", "config", "show"): fly.postgres_backup_config_show,
         ("ssh", "console"): fly.ssh_console,
@@ -1155,6 +1353,8 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         fly.postgres_create(call, half)
     elif call.path == ("postgres", "attach"):
         fly.postgres_attach(call, half)
+    elif call.path == ("postgres", "backup", "enable"):
+        fly.postgres_backup_enable(call, half)
     else:
         handlers[call.path](call)
 

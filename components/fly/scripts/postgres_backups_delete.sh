@@ -14,7 +14,12 @@ listing="$(fly secrets list --app "$app" --json)"
 enabled="$(printf '%s' "$listing" | json_query \
   'any(s["name"] == args[0] for s in data)' "$WEBHOST_BACKUP_SECRET")"
 if [ "$enabled" = True ]; then
-  fly secrets unset "$WEBHOST_BACKUP_SECRET" --app "$app" >&2
+  # Not staged: the members restart without it and their monitors stop archiving
+  # (postgres-flex cmd/monitor/main.go). A restart the create script still owed goes
+  # with it (unsetting a name that is not there is no error: appsecrets Update); a
+  # resource recorded before the marker existed has no name for it.
+  fly secrets unset "$WEBHOST_BACKUP_SECRET" ${WEBHOST_BACKUP_RESTART_MARKER:+"$WEBHOST_BACKUP_RESTART_MARKER"} \
+    --app "$app" >&2
 fi
 listing="$(fly secrets list --app "$app" --json)"
 enabled="$(printf '%s' "$listing" | json_query \
