@@ -448,6 +448,14 @@ def check_fakes_hold_stack(s: Stack) -> None:
     expect(machine_counts(s, app) == regions(s), f"machines {machine_counts(s, app)}")
     expect(bool(s.api.state.ips.get(app)), f"no IP address on {app}")
     expect(bool(s.fly()["pg"]), "no Postgres cluster in the fake fly")
+    for zone in s.cloudflare()["zones"].values():
+        # The program only ever turns HSTS on; the zone holds what the API took of it.
+        held = zone["settings"].get("security_header")
+        hsts = (held or {}).get("value", {}).get("strict_transport_security", {})
+        expect(
+            held is None or hsts.get("enabled") is True,
+            f"zone {zone['name']}: Cloudflare holds security_header {hsts}, HSTS off",
+        )
 
 
 def phase_up(s: Stack) -> None:
