@@ -54,6 +54,7 @@ from fakecf.api import CloudflareError  # noqa: E402
 from fakecf.provider import FakeCloudflare, ZoneLookupError  # noqa: E402
 from fakecf.schema import UNKNOWN  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
+from fakecf.world import ZoneRecords  # noqa: E402
 
 ZONE = "webhost.example"
 ZONE_ID = zone_id_for(ZONE)
@@ -748,3 +749,34 @@ def test_delete_revokes_and_read_then_finds_nothing(
     assert stored(paths)["originCaCertificates"] == {}
     gone = run(fake.read(ReadRequest(urn(ORIGIN, "o"), certificate_id, created.properties, {})))
     assert gone.resource_id is None
+
+
+# --- the DNS other fakes see (fakecf/world.py) ------------------------------------------------
+
+
+def test_records_made_through_the_provider_are_what_the_world_resolves(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    create(fake, RECORD, "edge-aaaa", aaaa())
+    txt = {**aaaa(), "name": "_fly-ownership", "type": "TXT", "content": "app-1", "proxied": False}
+    create(fake, RECORD, "edge-txt", txt)
+    world = ZoneRecords(paths[0])
+    assert world.records("WebHost.Example.") == [
+        {"type": "AAAA", "content": "2a09:8280:1::1", "proxied": True}
+    ]
+    assert world.records(f"_fly-ownership.{ZONE}") == [
+        {"type": "TXT", "content": "app-1", "proxied": False}
+    ]
+    assert world.records(f"www.{ZONE}") == []
+
+
+def test_a_deleted_record_is_gone_from_the_world(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    created = create(fake, RECORD, "edge-aaaa", aaaa())
+    run(
+        fake.delete(
+            DeleteRequest(urn(RECORD, "edge-aaaa"), created.resource_id, created.properties, 60)
+        )
+    )
+    assert ZoneRecords(paths[0]).records(ZONE) == []
