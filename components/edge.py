@@ -302,18 +302,22 @@ class Edge(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> None:
         """HSTS and nosniff on every proxied response of the zone (CSP stays in the app)."""
-        # zone_setting.py (pulumi_cloudflare 6.23.1): setting_id `security_header`, an
-        # object value {strictTransportSecurity: {enabled, maxAge, includeSubdomains,
-        # preload, nosniff}}, as its "Nested object value" example spells it.
+        # `value` is a dynamic attribute the bridge passes through unchanged, so its keys
+        # are the API's own: {strict_transport_security: {enabled, max_age,
+        # include_subdomains, preload, nosniff}} (cloudflare-go v6 zones/setting.go
+        # SecurityHeadersValueStrictTransportSecurity; the Terraform provider's
+        # zone_setting migration testdata v5_security_header.tf). The SDK docs' camelCase
+        # example is taken by the API without an error but not held: a diff on every
+        # refresh and HSTS never on (pulumi/pulumi-cloudflare#1579, open).
         cloudflare.ZoneSetting(
             f"{name}-security-header",
             zone_id=zone_id,
             setting_id="security_header",
             value={
-                "strictTransportSecurity": {
+                "strict_transport_security": {
                     "enabled": True,
-                    "maxAge": headers.hsts_max_age,
-                    "includeSubdomains": headers.include_subdomains,
+                    "max_age": headers.hsts_max_age,
+                    "include_subdomains": headers.include_subdomains,
                     "preload": headers.preload,
                     "nosniff": headers.nosniff,
                 }

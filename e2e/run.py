@@ -27,7 +27,10 @@ On a failure it exits 1 naming the stack and phase, with the engine's output tai
 
 The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
 tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
-(`pulumi-resource-cloudflare`). Engine: `pulumi` on PATH, else .tools/bin.
+(`pulumi-resource-cloudflare`). Engine: `pulumi` on PATH, else .tools/bin. The fake
+Fly checks certificates against the fake Cloudflare's records (its state file, read
+through e2e/fake_cloudflare/fakecf/world.py): a host's certificate issues only when
+the records Fly asks for exist there with the right values.
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
+
+# The fake Cloudflare's package (and the fakes' shared one), for its DNS as the fake
+# Fly sees it: one world, Fly's certificate checks read the records the plugin wrote.
+sys.path[:0] = [str(ROOT / "e2e"), str(ROOT / "e2e" / "fake_cloudflare")]
+from fakecf.world import ZoneRecords  # noqa: E402
 
 TOOLS_BIN = ROOT / ".tools" / "bin"
 CLOUDFLARE_BIN = ROOT / "e2e" / "fake_cloudflare" / "bin"
@@ -265,6 +273,11 @@ def copy_project(work: Path) -> None:
     (work / ".venv").symlink_to(ROOT / ".venv")
 
 
+def cloudflare_state(tmp: Path) -> Path:
+    """The fake Cloudflare's state file: its plugin writes it, the fake Fly reads it."""
+    return tmp / "cloudflare-state.json"
+
+
 def environment(
     tmp: Path, api: FakeFlyApi, fly_bin: Path, *, state: Path, log: Path, zone: str
 ) -> dict[str, str]:
@@ -297,7 +310,7 @@ def environment(
             "FAKE_FLY_LOG": str(log),
             "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
             # e2e/fake_cloudflare/fakecf/store.py: its state, call log and known zones.
-            "FAKE_CLOUDFLARE_STATE": str(tmp / "cloudflare-state.json"),
+            "FAKE_CLOUDFLARE_STATE": str(cloudflare_state(tmp)),
             "FAKE_CLOUDFLARE_LOG": str(tmp / "cloudflare-calls.jsonl"),
             "FAKE_CLOUDFLARE_ZONES": zone,
             # e2e/fake_grafana/fakegrafana/store.py: its state and call log.
@@ -346,7 +359,10 @@ class SharedApps(dict[str, dict[str, Any]]):
 
 @contextmanager
 def stack(name: str) -> Iterator[Stack]:
-    with tempfile.TemporaryDirectory(prefix=f"webhost-e2e-{name}-") as raw, FakeFlyApi() as api:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"webhost-e2e-{name}-") as raw,
+        FakeFlyApi(dns=ZoneRecords(cloudflare_state(Path(raw)))) as api,
+    ):
         tmp = Path(raw)
         api.state.apps = SharedApps(tmp / "fly-state.json")
         for sub in ("state", "pulumi-home", "scratch", "bin"):
@@ -432,6 +448,14 @@ def check_fakes_hold_stack(s: Stack) -> None:
     expect(machine_counts(s, app) == regions(s), f"machines {machine_counts(s, app)}")
     expect(bool(s.api.state.ips.get(app)), f"no IP address on {app}")
     expect(bool(s.fly()["pg"]), "no Postgres cluster in the fake fly")
+    for zone in s.cloudflare()["zones"].values():
+        # The program only ever turns HSTS on; the zone holds what the API took of it.
+        held = zone["settings"].get("security_header")
+        hsts = (held or {}).get("value", {}).get("strict_transport_security", {})
+        expect(
+            held is None or hsts.get("enabled") is True,
+            f"zone {zone['name']}: Cloudflare holds security_header {hsts}, HSTS off",
+        )
 
 
 def phase_up(s: Stack) -> None:

@@ -13,6 +13,7 @@ from cli import engine
 from components import catalog
 from components.edge import RULESET_NAME, EdgeError, cache_expression
 from tests.conftest import run, stack_doc
+from tests.fakeprovider_client import use_fake
 from tests.known import (
     ADDRESSES,
     CERT,
@@ -38,6 +39,9 @@ from tests.known import (
     KnownMocks,
     acme_target,
 )
+
+use_fake("fake_cloudflare")
+from fakecf import settings as cf_settings  # noqa: E402
 
 GET_RULESETS = "cloudflare:index/getRulesets:getRulesets"
 CACHE_PHASE = "http_request_cache_settings"
@@ -255,6 +259,38 @@ def test_zone_settings_and_caa(tmp_path: Path, stack: str) -> None:
     zone = stack_doc(stack)["webhost:domain"]["zone"]
     caa = records(evaluation)[("CAA", zone)]
     assert caa["data"] == {"flags": 0, "tag": "issue", "value": catalog.CAA_ISSUER}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"hstsMaxAge": 600, "includeSubdomains": True, "nosniff": False},
+        {"hstsMaxAge": 31536000, "includeSubdomains": True, "preload": True},
+    ],
+)
+def test_security_header_is_held_by_cloudflare_as_sent(
+    tmp_path: Path, headers: dict[str, Any]
+) -> None:
+    """The value goes through the provider unchanged (a dynamic attribute), so it must be
+    in the API's own names: the fake Cloudflare takes it as the API does and answers a
+    refresh with what it holds, which must be what was sent (else a diff on every refresh
+    and HSTS never on: pulumi/pulumi-cloudflare#1579)."""
+    doc = stack_doc("prod")
+    doc["webhost:securityHeaders"] = headers
+    evaluation = after_up(tmp_path, doc, "prod")
+    (setting,) = [
+        r for r in evaluation.by_type(ZONE_SETTING) if r.inputs["settingId"] == "security_header"
+    ]
+    sent = setting.inputs["value"]
+    held = cf_settings.held("security_header", sent, None)
+    assert cf_settings.answered("security_header", held) == sent
+    hsts = held["strict_transport_security"]
+    assert hsts["enabled"] is True
+    assert hsts["max_age"] == headers.get("hstsMaxAge", 31536000)
+    assert hsts["include_subdomains"] is headers.get("includeSubdomains", False)
+    assert hsts["preload"] is headers.get("preload", False)
+    assert hsts["nosniff"] is headers.get("nosniff", True)
 
 
 def test_a_stack_that_does_not_own_the_zone_leaves_it_alone(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ from fakecf.api import CloudflareError  # noqa: E402
 from fakecf.provider import FakeCloudflare, ZoneLookupError  # noqa: E402
 from fakecf.schema import UNKNOWN  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
+from fakecf.world import ZoneRecords  # noqa: E402
 
 ZONE = "webhost.example"
 ZONE_ID = zone_id_for(ZONE)
@@ -313,6 +314,129 @@ def test_deleting_a_zone_setting_only_forgets_it(
     run(fake.delete(DeleteRequest(urn(SETTING, "edge-ssl"), "ssl", created.properties, 60)))
     assert stored(paths)["zones"][ZONE_ID]["settings"]["ssl"]["value"] == "strict"
     assert log_entries(paths)[-1] == {**log_entries(paths)[-1], "method": "Delete", "wrote": False}
+
+
+HSTS = {"enabled": True, "maxAge": 31536000, "includeSubdomains": False, "preload": False}
+
+
+def refreshed_value(fake: FakeCloudflare, created: Any, name: str) -> Any:
+    """The setting's value after `pulumi refresh`: Read's outputs and inputs."""
+    read = run(
+        fake.read(ReadRequest(urn(SETTING, name), created.resource_id, created.properties, {}))
+    )
+    outputs, inputs = plain(read.properties)["value"], plain(read.inputs)["value"]
+    assert outputs == inputs
+    return outputs
+
+
+def test_security_header_in_cloudflare_names_reads_back_as_sent(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    value = {
+        "strict_transport_security": {
+            "enabled": True,
+            "max_age": 31536000,
+            "include_subdomains": False,
+            "preload": False,
+            "nosniff": True,
+        }
+    }
+    setting = {"zoneId": ZONE_ID, "settingId": "security_header", "value": value}
+    created = create(fake, SETTING, "edge-security-header", setting)
+    assert plain(created.properties)["value"] == value
+    assert refreshed_value(fake, created, "edge-security-header") == value
+    held = stored(paths)["zones"][ZONE_ID]["settings"]["security_header"]["value"]
+    assert held["strict_transport_security"]["enabled"] is True
+
+
+def test_security_header_in_camel_case_is_taken_but_not_held(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    """pulumi/pulumi-cloudflare#1579: the API takes camelCase keys without an error, holds
+    none of them, and answers its own shape on refresh: a diff on every refresh, and HSTS
+    never on."""
+    value = {"strictTransportSecurity": {**HSTS, "nosniff": True}}
+    setting = {"zoneId": ZONE_ID, "settingId": "security_header", "value": value}
+    created = create(fake, SETTING, "edge-security-header", setting)
+    assert plain(created.properties)["value"] == value  # up alone shows nothing wrong
+    read = refreshed_value(fake, created, "edge-security-header")
+    assert read == {
+        "strict_transport_security": {
+            "enabled": False,
+            "include_subdomains": False,
+            "max_age": 0,
+            "nosniff": False,
+            "preload": False,
+        }
+    }
+    diff = run(
+        fake.diff(
+            DiffRequest(
+                urn(SETTING, "edge-security-header"),
+                "security_header",
+                props({**plain(created.properties), "value": read}),
+                props(setting),
+                [],
+            )
+        )
+    )
+    assert diff.changes is True
+    assert diff.diffs == ["value"]
+
+
+def test_security_header_keeps_what_the_zone_held_for_keys_not_sent(
+    fake: FakeCloudflare,
+) -> None:
+    first = {"strict_transport_security": {"enabled": True, "max_age": 600, "nosniff": True}}
+    setting = {"zoneId": ZONE_ID, "settingId": "security_header", "value": first}
+    create(fake, SETTING, "edge-security-header", setting)
+    then = {"strict_transport_security": {"max_age": 1200}}
+    created = create(fake, SETTING, "edge-security-header", {**setting, "value": then})
+    hsts = refreshed_value(fake, created, "edge-security-header")["strict_transport_security"]
+    assert (hsts["enabled"], hsts["max_age"], hsts["nosniff"]) == (True, 1200, True)
+
+
+@pytest.mark.parametrize(
+    ("setting_id", "value"),
+    [
+        ("ssl", "very_strict"),
+        ("ssl", 1),
+        ("always_use_https", True),
+        ("always_use_https", "yes"),
+        ("min_tls_version", "1.4"),
+        ("min_tls_version", 1.2),
+        ("security_header", "on"),
+        ("security_header", {"strict_transport_security": True}),
+        ("security_header", {"strict_transport_security": {"enabled": "true"}}),
+        ("security_header", {"strict_transport_security": {"max_age": "31536000"}}),
+        ("security_header", {"strict_transport_security": {"max_age": -1}}),
+        ("security_header", {"strict_transport_security": {"nosniff": 1}}),
+    ],
+)
+def test_a_value_outside_the_settings_shape_is_refused_like_the_api(
+    fake: FakeCloudflare, setting_id: str, value: Any
+) -> None:
+    setting = {"zoneId": ZONE_ID, "settingId": setting_id, "value": value}
+    with pytest.raises(CloudflareError) as raised:
+        create(fake, SETTING, f"edge-{setting_id}", setting)
+    assert raised.value.code == 1007
+    assert f"Invalid value for zone setting {setting_id}" in str(raised.value)
+    assert f'PATCH "https://api.cloudflare.com/client/v4/zones/{ZONE_ID}/settings/' in str(
+        raised.value
+    )
+    assert setting_id not in fake.store.snapshot()["zones"][ZONE_ID]["settings"]
+
+
+@pytest.mark.parametrize(
+    ("setting_id", "value"),
+    [("ssl", "strict"), ("always_use_https", "on"), ("min_tls_version", "1.2")],
+)
+def test_the_programs_string_settings_read_back_as_sent(
+    fake: FakeCloudflare, setting_id: str, value: str
+) -> None:
+    setting = {"zoneId": ZONE_ID, "settingId": setting_id, "value": value}
+    created = create(fake, SETTING, f"edge-{setting_id}", setting)
+    assert refreshed_value(fake, created, f"edge-{setting_id}") == value
 
 
 def test_a_second_entry_point_ruleset_in_a_phase_fails_like_cloudflare(
@@ -625,3 +749,34 @@ def test_delete_revokes_and_read_then_finds_nothing(
     assert stored(paths)["originCaCertificates"] == {}
     gone = run(fake.read(ReadRequest(urn(ORIGIN, "o"), certificate_id, created.properties, {})))
     assert gone.resource_id is None
+
+
+# --- the DNS other fakes see (fakecf/world.py) ------------------------------------------------
+
+
+def test_records_made_through_the_provider_are_what_the_world_resolves(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    create(fake, RECORD, "edge-aaaa", aaaa())
+    txt = {**aaaa(), "name": "_fly-ownership", "type": "TXT", "content": "app-1", "proxied": False}
+    create(fake, RECORD, "edge-txt", txt)
+    world = ZoneRecords(paths[0])
+    assert world.records("WebHost.Example.") == [
+        {"type": "AAAA", "content": "2a09:8280:1::1", "proxied": True}
+    ]
+    assert world.records(f"_fly-ownership.{ZONE}") == [
+        {"type": "TXT", "content": "app-1", "proxied": False}
+    ]
+    assert world.records(f"www.{ZONE}") == []
+
+
+def test_a_deleted_record_is_gone_from_the_world(
+    fake: FakeCloudflare, paths: tuple[Path, Path]
+) -> None:
+    created = create(fake, RECORD, "edge-aaaa", aaaa())
+    run(
+        fake.delete(
+            DeleteRequest(urn(RECORD, "edge-aaaa"), created.resource_id, created.properties, 60)
+        )
+    )
+    assert ZoneRecords(paths[0]).records(ZONE) == []

@@ -33,6 +33,10 @@ What it answers, and where that comes from:
   `machines/api/certificates-resource`), `dns_requirements` computed from the app's
   current addresses. Custom certificates are imported, checked with `cryptography`
   as the docs say Fly checks them, and removed per source (`/custom`, `/acme`).
+  What a check (`POST .../check`) sees is one of two explicit modes: given a `Dns`
+  (the e2e passes the fake Cloudflare's records), it validates against the records
+  that exist there (`dns_validation`); without one (unit tests with no DNS at all),
+  `issue_at_check` alone says when the records count as seen.
 - GraphQL answers `{"data": ..., "errors": [{"message", "extensions": {"code"}}]}`.
 """
 
@@ -40,15 +44,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import re
 import secrets
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote_plus, unquote, urlsplit
 
 from cryptography import x509
@@ -63,6 +69,17 @@ TOKEN = "fake-fly-token"
 
 # fly-go flaps/flaps_error_test.go: the body of a taken app name (a 422).
 NAME_TAKEN = {"error": "Validation failed: Name has already been taken", "status": "name_taken"}
+
+
+class Dns(Protocol):
+    """The world's DNS as Fly's validation sees it: the records at one name.
+
+    Each record is a mapping with `type` (A, AAAA, CNAME, TXT, ...), `content` and
+    `proxied` (whether Cloudflare's proxy answers for it). The e2e's implementation is
+    the fake Cloudflare's (e2e/fake_cloudflare/fakecf/world.py).
+    """
+
+    def records(self, name: str) -> Sequence[Mapping[str, Any]]: ...
 
 
 @dataclass
@@ -124,8 +141,12 @@ class FlyState:
         self.secrets_version: dict[str, int] = {}
         self.ips: dict[str, list[dict[str, Any]]] = {}
         self.certificates: dict[str, dict[str, dict[str, Any]]] = {}
-        # Per hostname, the check (POST .../check) at which Let's Encrypt has issued:
-        # 1 is the first check, None never (the records Fly wants are not there).
+        # Where a check looks for the records Fly asks for: None (unit tests) means no
+        # DNS is modelled and `issue_at_check` alone decides; a Dns is read per check.
+        self.dns: Dns | None = None
+        # Per hostname, the check (POST .../check) from which the records count as seen
+        # (without a Dns) or Let's Encrypt may issue (with one): 1 is the first check,
+        # None never.
         self.issue_at_check: dict[str, int | None] = {}
         self.checks_seen: dict[str, int] = {}
         # Organizations whose apps the token cannot read: GET answers 403 for them.
@@ -289,6 +310,117 @@ def custom_certificate(
         "_fingerprint": hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest(),
         "_key": key_fingerprint(key.public_key()),
     }
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one check found of the records Fly asks for (`dns_requirements`)."""
+
+    ownership: bool  # `_fly-ownership` TXT with the app's (or org's) value
+    dns: bool  # `_acme-challenge` CNAME to Fly's target, unproxied: DNS-01
+    http: bool  # the host's address records all lead to the app: HTTP-01
+    alpn: bool  # the same, none proxied: TLS-ALPN-01 (reported, never issues here)
+    errors: list[dict[str, Any]]
+    resolved: dict[str, Any]  # the check's `dns_records`
+
+
+def _name(content: Any) -> str:
+    # Names compare without case and without the root's dot (RFC 4343).
+    return str(content or "").strip().rstrip(".").lower()
+
+
+def _txt(content: Any) -> str:
+    # Cloudflare may answer a TXT record's content in quotes; the value inside counts.
+    return str(content or "").strip().strip('"')
+
+
+def _address(content: Any) -> str:
+    # One address, one spelling (an AAAA may be written expanded or compressed).
+    try:
+        return str(ipaddress.ip_address(str(content).strip()))
+    except ValueError:
+        return str(content)
+
+
+def dns_validation(dns: Dns, hostname: str, wanted: Mapping[str, Any]) -> Seen:
+    """Judge the records at `dns` against what Fly asks for, as Fly's check does.
+
+    Sources: superfly/docs networking/understanding-cloudflare.html.md @ 5c22c8c (behind
+    the proxy Fly issues over HTTP-01 "when the ownership TXT record is in place", to
+    A/AAAA records for the app's addresses or a CNAME to its `.fly.dev` name; TLS-ALPN-01
+    cannot pass the proxy; a DNS-only host validates over the `_acme-challenge` CNAME,
+    flyctl internal/command/certificates/root.go @ ad0172f); machines/api/
+    certificates-resource.html.markerb (the check's `validation` flags, and
+    `dns_records` with `acme_challenge_cname` and `ownership_txt`). A proxied record
+    answers with Cloudflare's addresses, not its content (Cloudflare docs
+    dns/proxy-status), so a proxied `_acme-challenge` CNAME is not seen as one. HTTP-01
+    cannot validate a wildcard (RFC 8555 section 8.4 and 7.1.3: DNS-01 only).
+    """
+    owner = wanted.get("ownership") or {}
+    acme = wanted.get("acme_challenge") or {}
+    ownership_values = {_txt(owner.get("app_value")), _txt(owner.get("org_value"))} - {""}
+    txts = [
+        _txt(r.get("content"))
+        for r in dns.records(str(owner.get("name") or ""))
+        if r.get("type") == "TXT"
+    ]
+    ownership = any(t in ownership_values for t in txts)
+    cnames = [r for r in dns.records(str(acme.get("name") or "")) if r.get("type") == "CNAME"]
+    target = _name(acme.get("target"))
+    dns_ok = any(_name(r.get("content")) == target and not r.get("proxied") for r in cnames)
+    leads = {
+        "A": {_address(a) for a in wanted.get("a") or []},
+        "AAAA": {_address(a) for a in wanted.get("aaaa") or []},
+        "CNAME": {_name(wanted.get("cname"))},
+    }
+    at_host = [r for r in dns.records(hostname) if r.get("type") in leads]
+
+    def spelled(record: Mapping[str, Any]) -> str:
+        content = record.get("content")
+        return _name(content) if record.get("type") == "CNAME" else _address(content)
+
+    to_app = bool(at_host) and all(spelled(r) in leads[str(r.get("type"))] for r in at_host)
+    http = to_app and not hostname.startswith("*.")
+    alpn = to_app and not any(r.get("proxied") for r in at_host)
+    errors: list[dict[str, Any]] = []
+    if not ownership:
+        errors.append(
+            {
+                "code": None,
+                "message": f"{owner.get('name')} TXT record not found",
+                "remediation": f"Add a TXT record {owner.get('name')} with value "
+                f"{owner.get('app_value')}",
+                "timestamp": _now(),
+            }
+        )
+    if not dns_ok:
+        errors.append(
+            {
+                "code": None,
+                "message": f"{acme.get('name')} CNAME record not found",
+                "remediation": f"Add a CNAME record {acme.get('name')} pointing to "
+                f"{acme.get('target')}",
+                "timestamp": _now(),
+            }
+        )
+    if not to_app:
+        errors.append(
+            {
+                "code": None,
+                "message": f"{hostname} does not resolve to the app",
+                "remediation": "Add A and AAAA records for the app's addresses",
+                "timestamp": _now(),
+            }
+        )
+    unproxied = [r for r in at_host if not r.get("proxied")]
+    resolved = {
+        "a": [r["content"] for r in unproxied if r.get("type") == "A"],
+        "aaaa": [r["content"] for r in unproxied if r.get("type") == "AAAA"],
+        "cname": [r["content"] for r in unproxied if r.get("type") == "CNAME"],
+        "acme_challenge_cname": next((r["content"] for r in cnames if not r.get("proxied")), None),
+        "ownership_txt": next(iter(txts), None),
+    }
+    return Seen(ownership, dns_ok, http, alpn, errors, resolved)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -625,12 +757,19 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, self._certificate(app, cert)
 
     def _check(self, method: str, app: str, name: str) -> tuple[int, Any]:
-        """POST .../check: validate again; issued at the configured check, or never.
+        """POST .../check: look at the records again; activate and issue what they allow.
 
         Shapes from superfly/docs machines/api/certificates-resource (Check certificate
         status): the detail with `certificates[]` ({source, status, expires_at,
-        issuer, issued[]}) and `validation` flags; while pending, the flag of the
-        missing record is false and `validation_errors` says which.
+        issuer, issued[]}), the `validation` flags and `dns_records`; while pending, the
+        flags of what is missing are false and `validation_errors` says what. An
+        imported certificate turns active once the ownership TXT record is seen (docs,
+        "Import custom certificate"); Let's Encrypt issues over DNS-01, or over HTTP-01
+        with the ownership record in place (`dns_validation`). TLS-ALPN-01 (a DNS-only
+        host's A/AAAA alone) is reported but issues nothing here: the program relies
+        on the `_acme-challenge` CNAME, and a fake issuing over ALPN would hide a wrong
+        one. A certificate once issued stays issued. Without a Dns (`FlyState.dns`),
+        every record counts as seen from check `issue_at_check` on, none before.
         """
         state = self.server.state
         if method != "POST":
@@ -642,13 +781,39 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, {"error": "certificate not found"}
         seen = state.checks_seen[name] = state.checks_seen.get(name, 0) + 1
         at = state.issue_at_check.get(name, 1)
-        if at is not None and seen >= at:
-            # The records Fly wants are seen: an imported certificate is verified, and
-            # Let's Encrypt issues when ACME was asked for.
-            custom = [
-                {**c, "status": "active"} for c in cert["certificates"] if c["source"] == "custom"
-            ]
-            fly = [
+        due = at is not None and seen >= at
+        wanted = self._certificate(app, cert)["dns_requirements"]
+        if state.dns is not None:
+            found = dns_validation(state.dns, name, wanted)
+            ownership, dns_ok, http, alpn = (
+                found.ownership and due,
+                found.dns and due,
+                found.http and due,
+                found.alpn and due,
+            )
+            errors, resolved = found.errors, found.resolved
+        else:
+            ownership = dns_ok = http = alpn = due
+            errors = (
+                []
+                if due
+                else [
+                    {
+                        "code": None,
+                        "message": f"_fly-ownership.{name} TXT record not found",
+                        "remediation": f"Add a TXT record _fly-ownership.{name}",
+                        "timestamp": _now(),
+                    }
+                ]
+            )
+            resolved = {"a": [], "aaaa": [], "cname": []}
+        certificates = [
+            {**c, "status": "active"} if c["source"] == "custom" and ownership else c
+            for c in cert["certificates"]
+        ]
+        issues = cert.get("acme_requested", True) and (dns_ok or (ownership and http))
+        if issues and not any(c["source"] == "fly" for c in certificates):
+            certificates.append(
                 {
                     "source": "fly",
                     "status": "active",
@@ -663,32 +828,22 @@ class _Handler(BaseHTTPRequestHandler):
                         }
                     ],
                 }
-            ]
-            cert.update(
-                status="active",
-                configured=True,
-                certificates=custom + (fly if cert.get("acme_requested", True) else []),
-                validation={
-                    "dns_configured": True,
-                    "alpn_configured": True,
-                    "http_configured": True,
-                    "ownership_txt_configured": True,
-                },
-                validation_errors=[],
             )
-        else:
-            # This check did not see the record: its flag says so, whatever an earlier said.
-            cert["validation"] = {**cert["validation"], "ownership_txt_configured": False}
-            cert["validation_errors"] = [
-                {
-                    "code": None,
-                    "message": f"_fly-ownership.{name} TXT record not found",
-                    "remediation": f"Add a TXT record _fly-ownership.{name}",
-                    "timestamp": _now(),
-                }
-            ]
+        active = any(c["status"] == "active" for c in certificates)
+        cert.update(
+            certificates=certificates,
+            validation={
+                "dns_configured": dns_ok,
+                "alpn_configured": alpn,
+                "http_configured": http,
+                "ownership_txt_configured": ownership,
+            },
+            validation_errors=errors,
+        )
+        if active:
+            cert.update(status="active", configured=True)
         detail = self._certificate(app, cert)
-        return 200, {**detail, "dns_records": {"a": [], "aaaa": [], "cname": []}}
+        return 200, {**detail, "dns_records": resolved}
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -709,8 +864,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeFlyApi:
-    def __init__(self) -> None:
+    def __init__(self, dns: Dns | None = None) -> None:
         self.state = FlyState()
+        self.state.dns = dns
         self._server = _Server(self.state)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

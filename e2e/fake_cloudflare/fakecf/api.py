@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fakecf import settings
 from fakecf.schema import HEX32
 from fakecf.store import now
 
@@ -312,21 +313,43 @@ def public(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def put_setting(state: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """PATCH /zones/{zone}/settings/{id}: a setting always exists; this sets its value."""
+    """PATCH /zones/{zone}/settings/{id}: a setting always exists; this sets its value.
+
+    The zone holds the value as the API takes it (fakecf/settings.py); the outputs keep
+    the value as sent, because the provider's Create and Update read back only the
+    computed attributes (apijson.UnmarshalComputed in zone_setting/resource.go, and
+    `value` is not computed): only a Read shows what the API holds.
+    """
     zone_id, setting_id = str(inputs["zoneId"]), str(inputs["settingId"])
-    found = zone(state, zone_id, "PATCH", f"/settings/{setting_id}")
-    entry = {"value": inputs["value"], "modifiedOn": now()}
+    path = f"/settings/{setting_id}"
+    found = zone(state, zone_id, "PATCH", path)
+    before = found["settings"].get(setting_id, {})
+    try:
+        value = settings.held(setting_id, inputs["value"], before.get("value"))
+    except settings.InvalidValue:
+        # 1007: pulumi/pulumi-cloudflare#1319 ("Invalid value for zone setting ...").
+        raise CloudflareError(
+            "PATCH",
+            f"/zones/{zone_id}{path}",
+            400,
+            code=1007,
+            message=f"Invalid value for zone setting {setting_id}",
+        ) from None
+    entry = {"value": value, "modifiedOn": now()}
     if inputs.get("enabled") is not None:
         entry["enabled"] = inputs["enabled"]
     found["settings"][setting_id] = entry
-    return setting_outputs(zone_id, setting_id, entry)
+    return setting_outputs(zone_id, setting_id, {**entry, "value": inputs["value"]})
 
 
 def get_setting(state: Mapping[str, Any], zone_id: str, setting_id: str) -> dict[str, Any]:
+    """GET /zones/{zone}/settings/{id}: the value in the API's own shape."""
     found = state["zones"].get(zone_id)
     if found is None:
         raise NotFoundError(zone_id)
-    entry = found["settings"].get(setting_id, {})
+    entry = dict(found["settings"].get(setting_id, {}))
+    if "value" in entry:
+        entry["value"] = settings.answered(setting_id, entry["value"])
     return setting_outputs(zone_id, setting_id, entry)
 
 
