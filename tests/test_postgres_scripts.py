@@ -2,7 +2,10 @@
 
 Each test takes the command exactly as the program registers it (script and
 environment) from an evaluation of the prod stack, and runs it the way
-local.Command does.
+local.Command does. The SQL (psql over `fly ssh console`, and what `fly postgres
+attach` / `detach` run through postgres-flex) runs on a real PostgreSQL 15 server
+(tests/fakes/pg_server.py). It loads uuid-ossp (contrib); Debian packages no
+TimescaleDB, and PostGIS only apart: those are the extensions a test shows failing.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from components import postgres
 from tests.conftest import FakeFly, run, run_command, stack_doc
+from tests.fakes.pg_server import Server
 from tests.known import COMMAND, KnownMocks
 
 CLUSTER = "webhost-prod-db"
@@ -68,7 +73,10 @@ def unprotected(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def cluster(commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path) -> FakeFly:
+def cluster(
+    commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path, pg: Server
+) -> FakeFly:
+    fake_fly.pg = pg
     fake_fly.seed_app(APP)
     ok(run_command(commands["webhost-db"], fake_fly, tmp_path))
     return fake_fly
@@ -474,45 +482,148 @@ def test_detach_fails_while_the_user_is_still_there(
 # -- setup and backups ----------------------------------------------------------------
 
 
+# The one extension of the prod stack's three that the local server can load (contrib).
+LOADABLE = "uuid-ossp"
+
+
+def loadable(commands: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The setup as the prod stack declares it, asking only for what the server has."""
+    setup = commands["webhost-db-setup"]
+    assert LOADABLE in setup["environment"]["WEBHOST_EXTENSIONS"].split()
+    return with_env(setup, WEBHOST_EXTENSIONS=LOADABLE)
+
+
+def password_of(attach_stdout: str) -> str:
+    password = urlsplit(postgres.attached_url(attach_stdout)).password
+    assert password
+    return password
+
+
+def extensions(pg: Server, database: str = "webhost_prod") -> list[str]:
+    return pg.query("SELECT extname FROM pg_extension ORDER BY extname", database)
+
+
+def owner(pg: Server, database: str = "webhost_prod") -> str:
+    rows = pg.query(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{database}'")
+    return rows[0]
+
+
+def roles_of(pg: Server, user: str) -> list[str]:
+    return pg.query(
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+        f"JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = '{user}' ORDER BY 1"
+    )
+
+
 def test_setup_creates_extensions_and_sets_max_connections(
-    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server
 ) -> None:
     ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
-    ok(run_command(commands["webhost-db-setup"], cluster, tmp_path))
-    state = cluster.cluster(CLUSTER)
-    assert state["extensions"]["webhost_prod"] == ["timescaledb", "postgis", "uuid-ossp"]
-    assert state["max_connections"] == 200
-    again = ok(run_command(commands["webhost-db-setup"], cluster, tmp_path))  # "no changes"
+    ok(run_command(loadable(commands), cluster, tmp_path))
+    assert extensions(pg) == ["plpgsql", "uuid-ossp"]
+    assert cluster.cluster(CLUSTER)["max_connections"] == 200
+    again = ok(run_command(loadable(commands), cluster, tmp_path))  # "no changes"
     assert "no changes to apply" in again.stderr
-    assert cluster.cluster(CLUSTER)["extensions"]["webhost_prod"] == [
-        "timescaledb",
-        "postgis",
-        "uuid-ossp",
-    ]
+    assert extensions(pg) == ["plpgsql", "uuid-ossp"]
     ssh = next(a for a in argvs(cluster) if a[:2] == ["ssh", "console"])
     assert "--pty" not in ssh
     assert "ON_ERROR_STOP=1" in ssh[ssh.index("--command") + 1]
 
 
-def test_setup_stops_at_a_failing_statement_and_keeps_none(
-    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        "uuid-ossp timescaledb",  # one made, then one the server lacks: neither stays
+        "timescaledb postgis uuid-ossp",  # the prod stack's list as it is
+    ],
+)
+def test_setup_with_an_extension_the_server_lacks_fails_and_keeps_nothing(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server, wanted: str
 ) -> None:
     ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
-    done = failed(
-        run_command(commands["webhost-db-setup"], cluster, tmp_path, FAKE_FLY_REMOTE_FAIL="postgis")
-    )
+    granted = roles_of(pg, "webhost_prod")
+    setup = with_env(commands["webhost-db-setup"], WEBHOST_EXTENSIONS=wanted)
+    done = failed(run_command(setup, cluster, tmp_path))
+    assert 'extension "timescaledb" is not available' in done.stderr
     assert "Process exited with status 3" in done.stderr
-    assert cluster.cluster(CLUSTER)["extensions"].get("webhost_prod", []) == []
+    assert extensions(pg) == ["plpgsql"]  # the whole transaction rolled back
+    assert owner(pg) == "postgres" and roles_of(pg, "webhost_prod") == granted
     assert cluster.cluster(CLUSTER)["max_connections"] != 200  # it stopped there
+
+
+def test_setup_leaves_the_app_owning_its_database_and_able_to_migrate(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server
+) -> None:
+    done = ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    ok(run_command(loadable(commands), cluster, tmp_path))
+    password = password_of(done.stdout)
+    assert owner(pg) == "webhost_prod"
+    migrated = pg.psql(
+        "CREATE TABLE accounts (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), name text);"
+        "CREATE INDEX accounts_name ON accounts (name);"
+        "INSERT INTO accounts (name) VALUES ('a');"
+        "ALTER TABLE accounts ADD COLUMN created timestamptz;"
+        "SELECT count(*) FROM accounts;",
+        database="webhost_prod",
+        user="webhost_prod",
+        password=password,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.split() == ["1"]
+
+
+def test_setup_leaves_the_app_no_way_into_another_database(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server
+) -> None:
+    done = ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
+    password = password_of(done.stdout)
+    # another app's database on the same cluster, as postgres-flex makes one
+    pg.query("CREATE DATABASE reports")
+    pg.query("GRANT CREATE on SCHEMA PUBLIC to PUBLIC;", "reports")
+    pg.query("CREATE TABLE figures (n int); INSERT INTO figures VALUES (42)", "reports")
+    # what postgres-flex's GrantAccess alone gives the user: every table, everywhere
+    before = pg.psql("SELECT n FROM figures", database="reports", user="webhost_prod",
+                     password=password)  # fmt: skip
+    assert before.stdout.split() == ["42"]
+    ok(run_command(loadable(commands), cluster, tmp_path))
+    assert roles_of(pg, "webhost_prod") == []
+    for sql in ("SELECT n FROM figures", "INSERT INTO figures VALUES (1)", "CREATE TABLE x ()"):
+        refused = pg.psql(sql, database="reports", user="webhost_prod", password=password)
+        assert refused.returncode != 0 and "permission denied" in refused.stderr, sql
+    assert pg.query("SELECT n FROM figures", "reports") == ["42"]
+    # and the cluster's other users no longer reach the app's database
+    pg.query("CREATE USER other_app WITH LOGIN PASSWORD 'other-password'")
+    kept_out = pg.psql("SELECT 1", database="webhost_prod", user="other_app",
+                       password="other-password")  # fmt: skip
+    assert kept_out.returncode != 0 and "permission denied for database" in kept_out.stderr
+
+
+def test_setup_after_a_re_attach_gives_the_new_user_its_database_back(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server
+) -> None:
+    attach = commands["webhost-db-attach"]
+    ok(run_command(attach, cluster, tmp_path))
+    ok(run_command(loadable(commands), cluster, tmp_path))
+    pg.query("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)", "webhost_prod")
+    # the attachment replaced: detached (postgres-flex reassigns the user's objects to
+    # postgres), attached again, then the setup runs again (it is triggered by the attach)
+    ok(run_command(attach, cluster, tmp_path, script="delete"))
+    assert owner(pg) == "postgres"
+    done = ok(run_command(attach, cluster, tmp_path))
+    assert roles_of(pg, "webhost_prod") == ["pg_read_all_data", "pg_write_all_data"]
+    ok(run_command(loadable(commands), cluster, tmp_path))
+    assert owner(pg) == "webhost_prod" and roles_of(pg, "webhost_prod") == []
+    password = password_of(done.stdout)
+    read = pg.psql("SELECT n FROM kept", database="webhost_prod", user="webhost_prod",
+                   password=password)  # fmt: skip
+    assert read.stdout.split() == ["7"], read.stderr
 
 
 def test_setup_surfaces_other_config_errors(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     ok(run_command(commands["webhost-db-attach"], cluster, tmp_path))
-    done = run_command(
-        commands["webhost-db-setup"], cluster, tmp_path, FAKE_FLY_FAIL="postgres config"
-    )
+    done = run_command(loadable(commands), cluster, tmp_path, FAKE_FLY_FAIL="postgres config")
     assert done.returncode != 0
     assert "simulated failure" in done.stderr
 
@@ -581,13 +692,9 @@ def test_backups_delete_fails_when_it_cannot_ask(
 def test_no_credential_ever_reaches_argv(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    for name in (
-        "webhost-db-replica-fra",
-        "webhost-db-attach",
-        "webhost-db-setup",
-        "webhost-db-backups",
-    ):
+    for name in ("webhost-db-replica-fra", "webhost-db-attach", "webhost-db-backups"):
         ok(run_command(commands[name], cluster, tmp_path))
+    ok(run_command(loadable(commands), cluster, tmp_path))
     state = cluster.snapshot()
     credentials = [
         *state["pg"][CLUSTER]["users"].values(),
