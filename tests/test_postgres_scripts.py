@@ -587,7 +587,9 @@ def test_setup_leaves_the_app_no_way_into_another_database(
     assert before.stdout.split() == ["42"]
     ok(run_command(loadable(commands), cluster, tmp_path))
     assert roles_of(pg, "webhost_prod") == []
-    for sql in ("SELECT n FROM figures", "INSERT INTO figures VALUES (1)", "CREATE TABLE x ()"):
+    # (creating tables there is that database's own setting: postgres-flex lets every
+    # role create in a new database's public schema; its app's setup revokes that)
+    for sql in ("SELECT n FROM figures", "INSERT INTO figures VALUES (1)"):
         refused = pg.psql(sql, database="reports", user="webhost_prod", password=password)
         assert refused.returncode != 0 and "permission denied" in refused.stderr, sql
     assert pg.query("SELECT n FROM figures", "reports") == ["42"]
@@ -602,21 +604,50 @@ def test_setup_after_a_re_attach_gives_the_new_user_its_database_back(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path, pg: Server
 ) -> None:
     attach = commands["webhost-db-attach"]
-    ok(run_command(attach, cluster, tmp_path))
+    first = ok(run_command(attach, cluster, tmp_path))
     ok(run_command(loadable(commands), cluster, tmp_path))
-    pg.query("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)", "webhost_prod")
-    # the attachment replaced: detached (postgres-flex reassigns the user's objects to
-    # postgres), attached again, then the setup runs again (it is triggered by the attach)
+    made = pg.psql(
+        "CREATE SCHEMA billing; CREATE TYPE mood AS ENUM ('ok');"
+        "CREATE TABLE kept (id serial PRIMARY KEY, n int, m mood,"
+        " u uuid DEFAULT uuid_generate_v4());"
+        "CREATE TABLE billing.lines (id bigint GENERATED ALWAYS AS IDENTITY, n int);"
+        "CREATE SEQUENCE tickets; CREATE VIEW seen AS SELECT n FROM kept;"
+        "CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS s FROM kept;"
+        "CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql AS 'SELECT $1 * 2';"
+        "INSERT INTO kept (n, m) VALUES (7, 'ok');",
+        database="webhost_prod",
+        user="webhost_prod",
+        password=password_of(first.stdout),
+    )
+    assert made.returncode == 0, made.stderr
+    # the attachment replaced: detached (postgres-flex gives the user's objects to
+    # postgres), attached again under the same name, then the setup runs again
+    # (components/postgres.py replaces it with the attach)
     ok(run_command(attach, cluster, tmp_path, script="delete"))
     assert owner(pg) == "postgres"
     done = ok(run_command(attach, cluster, tmp_path))
     assert roles_of(pg, "webhost_prod") == ["pg_read_all_data", "pg_write_all_data"]
     ok(run_command(loadable(commands), cluster, tmp_path))
     assert owner(pg) == "webhost_prod" and roles_of(pg, "webhost_prod") == []
-    password = password_of(done.stdout)
-    read = pg.psql("SELECT n FROM kept", database="webhost_prod", user="webhost_prod",
-                   password=password)  # fmt: skip
-    assert read.stdout.split() == ["7"], read.stderr
+    migrated = pg.psql(
+        "INSERT INTO kept (n, m) VALUES (1, 'ok'); INSERT INTO billing.lines (n) VALUES (1);"
+        "SELECT nextval('tickets'); REFRESH MATERIALIZED VIEW totals;"
+        "ALTER TABLE kept ADD COLUMN note text; ALTER TYPE mood ADD VALUE 'sad';"
+        "ALTER SCHEMA billing RENAME TO invoices;"
+        "CREATE OR REPLACE VIEW seen AS SELECT n, m FROM kept;"
+        "SELECT twice(s::int) FROM totals;",
+        database="webhost_prod",
+        user="webhost_prod",
+        password=password_of(done.stdout),
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.split() == ["1", "16"]
+    # the extension's own objects stay postgres's
+    assert pg.query(
+        "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'uuid_generate_v4'",
+        "webhost_prod",
+    ) == ["postgres"]
+    ok(run_command(loadable(commands), cluster, tmp_path))  # and again: converged
 
 
 def test_setup_surfaces_other_config_errors(
