@@ -7,8 +7,8 @@ orchestrates it (repmgr, volumes, users), so every step is a flyctl script.
 
 The graph: cluster -> each replica (in parallel); cluster -> attach (needs the
 app) -> setup (extensions and the app user's privileges in the app's database,
-max_connections); cluster -> backups. The attach's URL becomes DATABASE_URL; DATABASE_READ_URL is the same
-user on the nearest member's direct port.
+max_connections); cluster -> backups. The attach's URL becomes DATABASE_URL;
+DATABASE_READ_URL is the same user on the nearest member's direct port.
 """
 
 from __future__ import annotations
