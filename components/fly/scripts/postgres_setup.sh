@@ -53,36 +53,39 @@ DECLARE
   item record;
 BEGIN
   FOR item IN
-    SELECT format('ALTER SCHEMA %I', n.nspname) AS alter FROM pg_namespace n
-    WHERE n.nspowner = 'postgres'::regrole AND n.nspname <> 'public'
-      AND n.nspname !~ '^(pg_|information_schema$)'
-      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-                      AND d.objid = n.oid AND d.deptype = 'e')
+    -- schemas that are neither the system's nor an extension's (TimescaleDB's chunks
+    -- live in its own schema and follow their hypertable's owner: timescale/timescaledb
+    -- sql/ddl_triggers.sql ddl_change_owner, since moved into its C utility hook)
+    WITH spaces AS (
+      SELECT n.oid, n.nspname, n.nspowner FROM pg_namespace n
+      WHERE n.nspname !~ '^(pg_|information_schema$)'
+        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                        AND d.objid = n.oid AND d.deptype = 'e')
+    ), members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
+    SELECT format('ALTER SCHEMA %I', s.nspname) AS alter FROM spaces s
+    WHERE s.nspowner = 'postgres'::regrole AND s.nspname <> 'public'
     UNION ALL
     -- tables, views, materialized views, foreign tables; sequences not owned by a column
     SELECT format('ALTER TABLE %s', c.oid::regclass) FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN spaces s ON s.oid = c.relnamespace
     WHERE c.relowner = 'postgres'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-      AND n.nspname !~ '^(pg_|information_schema$)'
-      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                      AND d.objid = c.oid AND (d.deptype = 'e'
-                        OR (c.relkind = 'S' AND d.deptype IN ('a', 'i'))))
+      AND c.oid NOT IN (SELECT objid FROM members WHERE classid = 'pg_class'::regclass)
+      AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_depend d
+               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                 AND d.deptype IN ('a', 'i')))
     UNION ALL
     SELECT format('ALTER ROUTINE %s', p.oid::regprocedure) FROM pg_proc p
-    JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE p.proowner = 'postgres'::regrole AND n.nspname !~ '^(pg_|information_schema$)'
-      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                      AND d.objid = p.oid AND d.deptype = 'e')
+    JOIN spaces s ON s.oid = p.pronamespace
+    WHERE p.proowner = 'postgres'::regrole
+      AND p.oid NOT IN (SELECT objid FROM members WHERE classid = 'pg_proc'::regclass)
     UNION ALL
     -- enums, domains, ranges and free-standing composite types (not arrays, not a
     -- table's row type, not a range's multirange: those follow their owner)
     SELECT format('ALTER TYPE %s', t.oid::regtype) FROM pg_type t
-    JOIN pg_namespace n ON n.oid = t.typnamespace
+    JOIN spaces s ON s.oid = t.typnamespace
     WHERE t.typowner = 'postgres'::regrole AND t.typtype IN ('e', 'd', 'r', 'c')
       AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
-      AND n.nspname !~ '^(pg_|information_schema$)'
-      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
-                      AND d.objid = t.oid AND d.deptype = 'e')
+      AND t.oid NOT IN (SELECT objid FROM members WHERE classid = 'pg_type'::regclass)
   LOOP
     EXECUTE format('%s OWNER TO %I', item.alter, owner);
   END LOOP;
