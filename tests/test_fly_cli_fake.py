@@ -8,8 +8,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import FakeFly
-from tests.fakes import fly_cli
+from tests.fakes import fly_cli, pg_server
 from tests.fakes.pg_server import Server
 
 FLY_GO_MACHINE_TAGS = {  # fly-go machine_types.go, type Machine
@@ -256,3 +258,14 @@ def test_scale_count_of_an_unknown_process_group_fails(fake_fly: FakeFly, tmp_pa
     done = fly(fake_fly, *argv)
     assert done.returncode == 1
     assert "Attempting to scale unknown process groups [worker]" in done.stderr
+
+
+def test_without_postgresql_the_sql_tests_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pg_server, "BIN", tmp_path)  # no initdb there
+    problem = pg_server.missing()
+    assert problem is not None and "\n" not in problem
+    assert "apt-get install postgresql-15" in problem
+    with pytest.raises(RuntimeError, match="postgresql-15"), pg_server.running():
+        pass
