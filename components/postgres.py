@@ -6,9 +6,9 @@ TimescaleDB and cross-region read replicas rule out Fly Managed Postgres; flyctl
 orchestrates it (repmgr, volumes, users), so every step is a flyctl script.
 
 The graph: cluster -> each replica (in parallel); cluster -> attach (needs the
-app) -> setup (extensions in the app's database, max_connections); cluster ->
-backups. The attach's URL becomes DATABASE_URL; DATABASE_READ_URL is the same
-user on the nearest member's direct port.
+app) -> setup (extensions and the app user's privileges in the app's database,
+max_connections); cluster -> backups. The attach's URL becomes DATABASE_URL;
+DATABASE_READ_URL is the same user on the nearest member's direct port.
 """
 
 from __future__ import annotations
@@ -165,15 +165,21 @@ class Postgres(pulumi.ComponentResource):
             ),
         )
 
+        # Extensions, and the attach's user cut down to its own database (the attach
+        # grants it every database's tables). A replaced attach is a new user with
+        # those grants again: its new id (pulumi-command commandController.go Create,
+        # a unique hex) replaces the setup, so the setup runs again after it.
         flyctl.command(
             f"{name}-db-setup",
             create=flyctl.POSTGRES_SETUP_SCRIPT,
             environment={
                 **base,
                 "WEBHOST_DB_NAME": database,
+                "WEBHOST_DB_USER": database,
                 "WEBHOST_EXTENSIONS": " ".join(pg.extensions),
                 "WEBHOST_MAX_CONNECTIONS": str(pg.max_connections),
             },
+            triggers=[self.attach.id],
             opts=pulumi.ResourceOptions.merge(
                 kept, pulumi.ResourceOptions(depends_on=[self.attach])
             ),

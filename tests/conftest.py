@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from cli import engine, stackfile
+from tests.fakes import pg_server
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,8 @@ class FakeFly:
     bin_dir: Path
     state: Path
     log: Path
+    # The PostgreSQL server `fly ssh console` and `fly postgres attach` act on, if any.
+    pg: pg_server.Server | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
         return {
@@ -79,6 +82,7 @@ class FakeFly:
             "FAKE_FLY_STATE": str(self.state),
             "FAKE_FLY_LOG": str(self.log),
             "FLY_API_TOKEN": "fly-token-that-must-not-leak",
+            **(self.pg.env() if self.pg else {}),
             **extra,
         }
 
@@ -147,3 +151,22 @@ def fake_fly(tmp_path: Path) -> FakeFly:
     fly.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{source}" "$@"\n')
     fly.chmod(fly.stat().st_mode | stat.S_IXUSR)
     return FakeFly(bin_dir, tmp_path / "fly-state.json", tmp_path / "fly-calls.jsonl")
+
+
+@pytest.fixture(scope="session")
+def pg_session() -> Iterator[pg_server.Server]:
+    """One real PostgreSQL server for the session (tests/fakes/pg_server.py). Where the
+    machine has none, the tests needing it fail, saying what to install."""
+    problem = pg_server.missing()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    with pg_server.running() as server:
+        yield server
+
+
+@pytest.fixture
+def pg(pg_session: pg_server.Server) -> Iterator[pg_server.Server]:
+    """The session's server, emptied of every database and role a test made."""
+    pg_session.reset()
+    yield pg_session
+    pg_session.reset()

@@ -8,8 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import FakeFly
-from tests.fakes import fly_cli
+from tests.fakes import fly_cli, pg_server
+from tests.fakes.pg_server import Server
 
 FLY_GO_MACHINE_TAGS = {  # fly-go machine_types.go, type Machine
     "id", "name", "state", "region", "image_ref", "instance_id", "version", "private_ip",
@@ -166,16 +169,42 @@ def test_backup_settings_take_effect_at_a_restart_replicas_first(fake_fly: FakeF
 def test_ssh_console_passes_the_remote_exit_status_on(fake_fly: FakeFly) -> None:
     cluster(fake_fly)
     leader = json.loads(fly(fake_fly, "m", "ls", "-a", "db", "-j").stdout)[0]["id"]
-    command = "psql -v ON_ERROR_STOP=1 -U postgres -d postgres"
+    command = "psql -v ON_ERROR_STOP=1 -p 5433 -U postgres -d postgres"
     args = ("ssh", "console", "--app", "db", "--machine", leader, "--command", command)
     bad = fly(fake_fly, *args, stdin='CREATE EXTENSION IF NOT EXISTS "x" CASCADE;', **{
         "FAKE_FLY_REMOTE_FAIL": "x"
     })  # fmt: skip
     assert bad.returncode == 1 and "Process exited with status 3" in bad.stderr
-    plain = fly(fake_fly, *args[:-1], "psql -U postgres -d postgres", stdin="X;", **{
+    plain = fly(fake_fly, *args[:-1], "psql -p 5433 -U postgres -d postgres", stdin="X;", **{
         "FAKE_FLY_REMOTE_FAIL": "X"
     })  # fmt: skip
     assert plain.returncode == 0  # psql without ON_ERROR_STOP exits 0 after a failed statement
+    # psql's default port is 5432, HAProxy's, which has no socket on a member
+    proxy = fly(fake_fly, *args[:-1], "psql -U postgres -d postgres", stdin="SELECT 1;")
+    assert proxy.returncode == 1 and "Process exited with status 2" in proxy.stderr
+    assert '/.s.PGSQL.5432" failed: No such file or directory' in proxy.stderr
+
+
+def test_ssh_console_runs_psql_on_the_real_server(fake_fly: FakeFly, pg: Server) -> None:
+    fake_fly.pg = pg
+    cluster(fake_fly)
+    members = json.loads(fly(fake_fly, "m", "ls", "-a", "db", "-j").stdout)
+    leader = next(m["id"] for m in members if m["checks"][0]["output"] == "primary")
+    replica = next(m["id"] for m in members if m["checks"][0]["output"] == "replica")
+    args = ("ssh", "console", "--app", "db", "--command")
+    stop = "psql -v ON_ERROR_STOP=1 -p 5433 -U postgres -d postgres"
+    made = fly(fake_fly, *args, stop, "--machine", leader, stdin="CREATE TABLE t (n int);")
+    assert made.returncode == 0, made.stderr
+    assert pg.query("SELECT count(*) FROM pg_tables WHERE tablename = 't'") == ["1"]
+    bad = fly(fake_fly, *args, stop, "--machine", leader, stdin='CREATE EXTENSION "nope";')
+    assert bad.returncode == 1 and "Process exited with status 3" in bad.stderr
+    assert 'extension "nope" is not available' in bad.stderr
+    plain = fly(fake_fly, *args, "psql -p 5433 -U postgres", "--machine", leader, stdin="X;")
+    assert plain.returncode == 0 and "syntax error" in plain.stderr
+    read_only = fly(fake_fly, *args, stop, "--machine", replica, stdin="CREATE TABLE u ();")
+    assert read_only.returncode == 1 and "read-only transaction" in read_only.stderr
+    proxy = fly(fake_fly, *args, "psql -U postgres", "--machine", leader, stdin="SELECT 1;")
+    assert proxy.returncode == 1 and ".s.PGSQL.5432" in proxy.stderr
 
 
 def test_fails_once_then_answers(fake_fly: FakeFly, tmp_path: Path) -> None:
@@ -285,3 +314,14 @@ def test_scale_count_of_an_unknown_process_group_fails(fake_fly: FakeFly, tmp_pa
     done = fly(fake_fly, *argv)
     assert done.returncode == 1
     assert "Attempting to scale unknown process groups [worker]" in done.stderr
+
+
+def test_without_postgresql_the_sql_tests_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pg_server, "BIN", tmp_path)  # no initdb there
+    problem = pg_server.missing()
+    assert problem is not None and "\n" not in problem
+    assert "apt-get install postgresql-15" in problem
+    with pytest.raises(RuntimeError, match="postgresql-15"), pg_server.running():
+        pass

@@ -69,12 +69,15 @@ def command(
     update: str | None = None,
     secret_stdout: bool = False,
     previous_output: bool = False,
+    triggers: list[pulumi.Input[str]] | None = None,
 ) -> local.Command:
     """A bash script as a resource. `secret_stdout`: stdout carries credentials.
 
     `previous_output`: the update and delete scripts get the last stdout in
     PULUMI_COMMAND_STDOUT (pulumi-command local/commandOutputs.go), for a script
-    whose update must print again what its create printed.
+    whose update must print again what its create printed. `triggers`: a change of
+    any of these replaces the resource, so its create runs again (pulumi-command
+    provider/pkg/provider/common/inputs.go, replaceOnChanges).
     """
     if secret_stdout:
         opts = pulumi.ResourceOptions.merge(
@@ -89,6 +92,7 @@ def command(
         environment=dict(environment),
         add_previous_output_in_env=previous_output,
         logging=local.Logging.STDERR if secret_stdout else None,
+        triggers=triggers,
         opts=opts,
     )
 

@@ -25,11 +25,18 @@ Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
   user creation failed);
 - $FAKE_FLY_REMOTE_FAIL="<text>": a command run on a Postgres machine whose input
   contains <text> exits 1 there (flyctl ignores that for `backup config update`,
-  `ssh console` passes it on);
+  `ssh console` passes it on); modelled SQL only, a real server fails for real;
 - $FAKE_FLY_IGNORE_BACKUP_CONFIG=1: flexctl accepts a backup config update and
   applies nothing (what a failed remote command looks like through flyctl);
 - $FAKE_FLY_TOS_UNAGREED=1: the user behind a user token never accepted an extension
   provider's terms (an org token, `FlyV1 ...`, never counts as having accepted them).
+
+SQL: with $FAKE_FLY_PG_SOCKET_DIR naming the socket directory of a real PostgreSQL
+server (tests/fakes/pg_server.py), `ssh console --command psql ...` runs that psql
+against it, as it would run on the member, and `postgres attach` / `detach` / `apps
+destroy` run there the SQL postgres-flex's admin API runs. Without it (the e2e
+lifecycle, whose stacks ask for TimescaleDB and PostGIS, which no server here can
+load), psql is modelled: the extensions it would create are recorded in the state.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import os
 import re
 import secrets
 import shlex
+import subprocess
 import sys
 import time
 import tomllib
@@ -68,6 +76,18 @@ def launch_metadata(group: str = APP_GROUP) -> dict[str, str]:
     (deploy/machines_launchinput.go, appconfig/machines.go)."""
     return {PLATFORM_VERSION: "v2", PROCESS_GROUP: group, "fly_flyctl_version": "0.3.170"}
 
+
+# Where a Postgres Flex member's Postgres listens (postgres-flex internal/flypg/node.go
+# `Port: 5433`; flyctl internal/flypg/launcher.go prints "Postgres port: 5433"). 5432
+# is HAProxy's, over TCP only (postgres-flex config/haproxy.cfg): no socket for it.
+FLEX_PORT = 5433
+# psql's compiled-in defaults on a member (the image installs Debian/Ubuntu's
+# postgresql packages, postgres-flex pg16/Dockerfile; its config sets no socket
+# directory and the image no PGHOST/PGPORT): the socket directory and port 5432.
+MEMBER_SOCKET_DIR = "/var/run/postgresql"
+PSQL_DEFAULT_PORT = 5432
+# The environment name that carries the real server's socket directory.
+PG_SOCKET_ENV = "FAKE_FLY_PG_SOCKET_DIR"
 
 # flypg/launcher.go: Postgres Flex members carry no process group.
 POSTGRES_METADATA = {
@@ -711,7 +731,15 @@ class Fly:
             raise Fail("yes flag must be specified when not running interactively")
         self.app(a.args[0])
         del self.state["apps"][a.args[0]]
-        self.state["pg"].pop(a.args[0], None)
+        cluster = self.state["pg"].pop(a.args[0], None)
+        if cluster:  # its volumes go with it: so do its databases and users
+            for name in cluster["databases"]:
+                if name != "postgres":
+                    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            roles = set(_admin_sql("SELECT rolname FROM pg_roles"))
+            for name in cluster["users"]:
+                if name in roles and name not in ("postgres", "flypgadmin", "repmgr"):
+                    _admin_sql(f'DROP OWNED BY "{name}"; DROP ROLE "{name}"')
         self.state["minvers"].pop(a.args[0], None)  # apps/destroy.go DeleteMinvers
         print(f"Destroyed app {a.args[0]}")
 
@@ -889,14 +917,27 @@ class Fly:
         )
         if database not in cluster["databases"]:
             print("Creating database")
+            # postgres-flex internal/api/handle_databases.go handleCreateDatabase:
+            # admin.CreateDatabase, then admin.GrantCreateOnPublic in the new database
+            _admin_sql(f"CREATE DATABASE {database};")
+            _admin_sql("GRANT CREATE on SCHEMA PUBLIC to PUBLIC;", database)
             cluster["databases"].append(database)
         print("Creating user")
         if half:
             raise Fail("failed executing create-user: 500 Internal Server Error")
         password = secrets.token_hex(8)
-        cluster["users"][user] = password
         # the --superuser flag defaults to true
-        if a.flags.get("superuser", True) is True:
+        superuser = a.flags.get("superuser", True) is True
+        # postgres-flex internal/api/handle_users.go handleCreateUser: admin.CreateUser,
+        # then GrantSuperuser, or GrantAccess (pg_read_all_data, pg_write_all_data:
+        # every table of every database) when not a superuser (flypg/admin/admin.go)
+        _admin_sql(f"CREATE USER {user} WITH LOGIN PASSWORD '{password}'")
+        if superuser:
+            _admin_sql(f"ALTER USER {user} WITH SUPERUSER;")
+        else:
+            _admin_sql(f'GRANT pg_read_all_data, pg_write_all_data TO "{user}"')
+        cluster["users"][user] = password
+        if superuser:
             cluster.setdefault("superusers", []).append(user)
         url = f"postgres://{user}:{password}@{pg_name}.flycast:5432/{database}?sslmode=disable"
         self.update_secrets(a.get("app") or "", {var: url})
@@ -931,6 +972,14 @@ class Fly:
         if not shown:
             raise Fail("interrupt")
         target = shown[0]
+        # flyctl deletes the user through postgres-flex (internal/api/handle_users.go
+        # handleDeleteUser): in every database, REASSIGN OWNED BY it TO postgres and
+        # DROP OWNED BY it, then DROP ROLE. Its databases and their data stay.
+        if target["user"] in cluster["users"]:
+            for name in _admin_sql("SELECT datname FROM pg_database WHERE NOT datistemplate"):
+                _admin_sql(f"REASSIGN OWNED BY {target['user']} TO postgres;", name)
+                _admin_sql(f"DROP OWNED BY {target['user']};", name)
+            _admin_sql(f"DROP ROLE {target['user']}")
         cluster["users"].pop(target["user"], None)
         if target["user"] in cluster.get("superusers", []):
             cluster["superusers"].remove(target["user"])
@@ -1109,9 +1158,12 @@ class Fly:
         if not words or words[0] != "psql":
             raise Fail(f"ssh shell: Process exited with status 127 ({words[:1]} not modelled)")
         cluster = self.pg(a.get("app"))
-        database = words[words.index("-d") + 1] if "-d" in words else "postgres"
-        script = sys.stdin.read()
-        status = _psql(cluster, machine, database, script, words)
+        socket = os.environ.get(PG_SOCKET_ENV)
+        if socket:
+            status = _psql_on_server(socket, machine, words)
+        else:
+            database = words[words.index("-d") + 1] if "-d" in words else "postgres"
+            status = _psql(cluster, machine, database, sys.stdin.read(), words)
         if status:
             # ssh/io.go: sess.Run's *ssh.ExitError is returned; flyctl exits 1
             raise Fail(f"ssh shell: Process exited with status {status}")
@@ -1221,6 +1273,10 @@ def _psql(
     ON_ERROR_STOP is set (then 3); with --single-transaction nothing is kept."""
     stop = "ON_ERROR_STOP=1" in argv
     single = "--single-transaction" in argv or "-1" in argv
+    port = _psql_port(argv)
+    if port != FLEX_PORT:
+        print(_no_socket(port), file=sys.stderr)
+        return 2  # psql: the connection failed
     if database not in cluster["databases"]:
         print(f'psql: error: FATAL:  database "{database}" does not exist', file=sys.stderr)
         return 2
@@ -1242,13 +1298,67 @@ def _psql(
             found = re.fullmatch(r'CREATE EXTENSION IF NOT EXISTS "([^"]+)" CASCADE', statement)
             if found and found.group(1) not in pending:
                 pending.append(found.group(1))
-            print("CREATE EXTENSION")
+            print(" ".join(statement.split()[:2]).upper())
         if error and stop:
             if not single:
                 made[:] = pending
             return 3
     made[:] = pending
     return 0
+
+
+def _psql_port(argv: list[str]) -> int:
+    """The port psql is told (-p N, -pN, --port N, --port=N), else its default."""
+    for i, word in enumerate(argv):
+        if word in ("-p", "--port") and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if word.startswith("--port="):
+            return int(word.partition("=")[2])
+        if word.startswith("-p") and word[2:].isdigit():
+            return int(word[2:])
+    return PSQL_DEFAULT_PORT
+
+
+def _no_socket(port: int) -> str:
+    """psql's error when nothing listens on the socket it tries (libpq fe-connect.c)."""
+    return (
+        f'psql: error: connection to server on socket "{MEMBER_SOCKET_DIR}/.s.PGSQL.{port}" '
+        "failed: No such file or directory\n\tIs the server running locally and accepting "
+        "connections on that socket?"
+    )
+
+
+def _psql_on_server(socket: str, machine: dict[str, Any], argv: list[str]) -> int:
+    """Run the psql command line on the real server, as on the member: the server's
+    socket directory stands in for the member's default one (PGHOST), and psql keeps
+    its own default port, so a command without `-p 5433` finds no socket, as there.
+    A replica is a hot standby: every transaction on it is read-only."""
+    env = {"PATH": os.environ["PATH"], "PGHOST": socket, "LC_ALL": "C"}
+    if machine.get("role") != "primary":
+        env["PGOPTIONS"] = "-c default_transaction_read_only=on"
+    sys.stdout.flush()
+    return subprocess.run(argv, env=env, check=False, timeout=120).returncode
+
+
+def _admin_sql(sql: str, database: str = "postgres") -> list[str]:
+    """What postgres-flex's admin API runs on the leader, as postgres (internal/api
+    handler.go localConnection), on the real server when there is one: rows, one a
+    line; an error fails the call as flyctl reports the API's 500."""
+    socket = os.environ.get(PG_SOCKET_ENV)
+    if not socket:
+        return []
+    done = subprocess.run(
+        ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", database],
+        input=sql,
+        env={"PATH": os.environ["PATH"], "PGHOST": socket, "PGPORT": str(FLEX_PORT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode:
+        raise Fail(f"500 Internal Server Error: {done.stderr.strip()}")
+    return done.stdout.splitlines()
 
 
 def main(argv: list[str]) -> int:
