@@ -388,7 +388,9 @@ def test_a_contact_point_the_policy_routes_to_is_not_deleted(
         run(fake.delete(DeleteRequest(urn(CONTACT, "c"), old.resource_id, old.properties, 60)))
     assert "oncall" in stored(paths)["contactPoints"]
     last = log_entries(paths)[-1]
-    assert (last["method"], last["wrote"], last["name"], last["error"]) == ("Delete", False, "c", True)
+    assert (last["method"], last["name"], last["wrote"], last["error"]) == (
+        "Delete", "c", False, True
+    )  # fmt: skip
     # Re-pointed first, the old one goes.
     create(fake, CONTACT, "d", contact("pager"))
     update(fake, POLICY, "p", policy, {"contactPoint": "pager", "groupBies": ["alertname"]})
