@@ -55,6 +55,7 @@ class Registration:
     # resource, and paths whose change it ignores (the diff reads them).
     replace_on_changes: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool | None = None  # None: the provider decides
 
     def rendered_inputs(self) -> tuple[dict[str, Any], list[str]]:
         """Inputs safe to print (secrets masked, unknowns marked) and the keys holding secrets."""
@@ -181,6 +182,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=inputs if isinstance(inputs, dict) else {},
                 replace_on_changes=tuple(request.replaceOnChanges),
                 ignore_changes=tuple(request.ignoreChanges),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace)
+                    if request.deleteBeforeReplaceDefined
+                    else None
+                ),
             )
         )
         return response

@@ -321,6 +321,15 @@ FLY_PROMETHEUS_AUTH_SCHEME: Final = "FlyV1"
 # The environment variable the data source's read-only Fly token comes from (a token
 # of the same kind as FLY_API_TOKEN, provisioned in the same CI environments).
 FLY_METRICS_TOKEN_ENV: Final = "FLY_METRICS_TOKEN"  # noqa: S105 - a variable name
+# How Fly's own client reads a token (superfly/fly-go tokens/tokens.go @ 22d6e51):
+# StripAuthorizationScheme drops leading `FlyV1`/`Bearer` schemes (any case, repeated)
+# after trimming whitespace; Parse splits the rest on commas and trims each part; a
+# part whose prefix before `_` is one of these is a macaroon, anything else a user
+# (OAuth) token; `normalized` sends macaroons, comma-joined, as `FlyV1 <...>`. `fly
+# tokens create readonly` prints its token already with the scheme (flyctl
+# internal/command/tokens/create.go @ ad0172f prints LimitedAccessToken.TokenHeader).
+FLY_MACAROON_PREFIXES: Final = frozenset({"fm1r", "fm1a", "fm2"})
+FLY_AUTH_SCHEMES: Final = ("flyv1", "bearer")  # compared case-insensitively (EqualFold)
 # Multi-window, multi-burn-rate alerts (Google SRE workbook, "Alerting on SLOs",
 # recommendation 6, table 5-8, for a 99.9% / 30-day SLO): page when 2% of the
 # budget burns in 1h (burn rate 14.4, long window 1h, short window 5m) or 5% in 6h

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import shlex
 import types
@@ -1002,6 +1003,66 @@ class Monitoring(_Model):
     """Make the synthetic checks (needs GRAFANA_SM_ACCESS_TOKEN)."""
     contact_points: Annotated[list[ContactPoint], AfterValidator(_unique_contacts)] = []
     """Where alerts go; the first is the default route. Empty: Grafana's own policy."""
+    allow_missing_fly_token: Annotated[bool, Field(strict=True)] = False
+    """Go on without FLY_METRICS_TOKEN (else refused): the data source keeps its header."""
+
+
+class FlyTokenError(ValueError):
+    """FLY_METRICS_TOKEN holds no token Fly's Prometheus would take. The message never
+    quotes the value."""
+
+
+def _strip_schemes(text: str) -> str:
+    # fly-go tokens.StripAuthorizationScheme: trim, then drop a leading FlyV1/Bearer
+    # (any case) and repeat, so `FlyV1 FlyV1 fm2_...` is one token, never two schemes.
+    text = text.strip()
+    scheme, space, rest = text.partition(" ")
+    if space and scheme.strip().lower() in catalog.FLY_AUTH_SCHEMES:
+        return _strip_schemes(rest)
+    return text
+
+
+def fly_authorization(token: str) -> str:
+    """The `Authorization` value for Fly's Prometheus from a token as Fly prints it (with
+    or without `FlyV1`/`Bearer`, padded, comma-joined): `FlyV1 <macaroons>`, as fly-go
+    builds it (catalog.FLY_MACAROON_PREFIXES). A user token alone is refused: it is not
+    read-only, and the data source stores it in Grafana."""
+    parts = [part.strip() for part in _strip_schemes(token).split(",")]
+    parts = [part for part in parts if part]
+    if not parts:
+        raise FlyTokenError("holds no token, only a scheme or commas")
+    macaroons = [p for p in parts if p.partition("_")[0] in catalog.FLY_MACAROON_PREFIXES]
+    if not macaroons:
+        raise FlyTokenError(
+            "holds no Fly macaroon token (fm1r_, fm1a_ or fm2_...): a user token is not "
+            "read-only; `fly tokens create readonly <org>` prints one"
+        )
+    if any(len(p.split()) > 1 for p in macaroons):
+        raise FlyTokenError("has whitespace inside a token; paste it as Fly printed it")
+    return f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {','.join(macaroons)}"
+
+
+def fly_token_problem(monitoring: Monitoring | None, environ: Mapping[str, str]) -> str | None:
+    """Why a run must stop before registering anything, or None: a stack that declares
+    monitoring needs FLY_METRICS_TOKEN unless it opts out (an empty value, as CI gives
+    for an unset secret, is missing); a malformed token is refused even then."""
+    if monitoring is None:
+        return None
+    name = catalog.FLY_METRICS_TOKEN_ENV
+    raw = environ.get(name, "")
+    if not raw.strip():
+        if monitoring.allow_missing_fly_token:
+            return None
+        return (
+            f"{NAMESPACE}:monitoring: {name} is not set, so the Fly data source would have no "
+            "Authorization header: export a read-only token (`fly tokens create readonly "
+            f"<org>`), or set {NAMESPACE}:monitoring.allowMissingFlyToken: true to go on without it"
+        )
+    try:
+        fly_authorization(raw)
+    except FlyTokenError as error:
+        return f"{NAMESPACE}:monitoring: {name} {error}"
+    return None
 
 
 DERIVED_ENV_NAMES: frozenset[str] = frozenset({"PORT", "REGIONS", "POOL_SIZE"})
@@ -1608,4 +1669,8 @@ def from_pulumi() -> StackConfig:
     secret_keys = set(pulumi.runtime.get_config_secret_keys_env()) | {
         k for k in settings if pulumi.runtime.is_config_secret(k)
     }
-    return parse({k: str(v) for k, v in settings.items()}, secret_keys)
+    parsed = parse({k: str(v) for k, v in settings.items()}, secret_keys)
+    # Before anything is registered: the whole run stops, in a preview as in `up`.
+    if problem := fly_token_problem(parsed.monitoring, os.environ):
+        raise ConfigError([problem])
+    return parsed

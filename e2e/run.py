@@ -16,6 +16,8 @@ the phases of issue 9 and checks what the fakes hold after each:
             as an update of MachineCounts alone, which `up` puts back; a region scaled
             up by hand must be put back by `up --refresh`
   image     a new webhost:image previews as an update of the deploy alone; up applies it
+  contact   prod: a contact point added, then renamed: each takes one `up`, the policy
+            routes to it and the old one is gone; the Fly header has one scheme
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -628,6 +631,30 @@ def phase_destroy_prod(s: Stack) -> None:
     )
 
 
+def phase_contact(s: Stack) -> None:
+    """Issue 17: renaming a contact point takes one `up`. Its `name` forces a replacement
+    and Grafana refuses to delete one the notification policy routes to: the new one is
+    made and the policy re-pointed before the old one goes."""
+    path = Path(s.env["FAKE_GRAFANA_STATE"])
+    if "webhost:monitoring" not in (s.work / f"Pulumi.{s.name}.yaml").read_text():
+        raise Skipped("the stack declares no monitoring")
+    point = "webhost:monitoring.contactPoints[0]"
+    s.pulumi("config", "set", "--path", f"{point}.kind", "webhook")
+    s.pulumi("config", "set", "--path", "--secret", f"{point}.url", "https://hooks.example/e2e")
+    for name in ("oncall", "pager"):
+        s.pulumi("config", "set", "--path", f"{point}.name", name)
+        s.pulumi("up", "--yes", "--skip-preview")
+        grafana = json.loads(path.read_text())
+        held = sorted(grafana["contactPoints"])
+        routed = grafana.get("notificationPolicy", {}).get("contactPoint")
+        expect(held == [name] and routed == name, f"contact points {held}, policy to {routed}")
+    # The data source's header as Fly's client builds it: one scheme, never two.
+    token = GRAFANA_TOKENS["FLY_METRICS_TOKEN"]
+    header = "sha256:" + hashlib.sha256(f"FlyV1 {token}".encode()).hexdigest()
+    headers = [ds.get("httpHeaders") for ds in grafana["dataSources"].values()]
+    expect(headers == [{"Authorization": header}], "the data source's header is not FlyV1 <token>")
+
+
 PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("preview", phase_preview),
     ("up", phase_up),
@@ -636,6 +663,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("refresh", phase_refresh),
     ("drift", phase_drift),
     ("image", phase_image),
+    ("contact", phase_contact),
     ("export", phase_export),
 ]
 

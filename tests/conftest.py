@@ -59,6 +59,16 @@ def run(
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fly_metrics_token() -> Iterator[None]:
+    """A stack declaring monitoring needs FLY_METRICS_TOKEN, or it is refused before
+    anything is registered (components/config.py fly_token_problem): a dummy for the
+    whole session (module fixtures plan prod too); tests about it unset or change it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLY_METRICS_TOKEN", "fm2_test-metrics-token-must-not-leak")
+        yield
+
+
 @pytest.fixture
 def fly_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlyApi]:
     with FakeFlyApi() as api:

@@ -128,6 +128,22 @@ check = MONITORING.check
 create = MONITORING.create
 
 
+def contact(name: str, hook: str = "https://hooks.example/a") -> dict[str, Any]:
+    return {"name": name, "webhooks": [{"url": hook}]}
+
+
+def update(fake: FakeGrafana, token: str, name: str, created: Any, news: dict[str, Any]) -> Any:
+    checked = check(fake, token, name, news)
+    return run(
+        fake.update(
+            UpdateRequest(
+                urn(token, name), created.resource_id, created.properties, checked.inputs, 60,
+                [], False,
+            )
+        )
+    )  # fmt: skip
+
+
 def diff(fake: FakeGrafana, token: str, created: Any, news: dict[str, Any], secret=frozenset()):
     checked = check(fake, token, "x", news, secret)
     return run(
@@ -271,11 +287,63 @@ def test_replacements_where_the_provider_forces_new(fake: FakeGrafana) -> None:
     assert diff(fake, DS, ds, data_source(type="loki")).replaces == []
     folder = create(fake, FOLDER, "f", {"title": "Monitoring", "uid": "f1"})
     create(fake, FOLDER, "g", {"title": "Other", "uid": "f2"})
+    assert diff(fake, FOLDER, folder, {"title": "Monitoring", "uid": "f3"}).replaces == ["uid"]
     board = {"configJson": json.dumps({"uid": "b", "title": "B"}), "folder": "f1"}
     created = create(fake, DASHBOARD, "b", board)
-    assert diff(fake, DASHBOARD, created, {**board, "folder": "f2"}).replaces == ["folder"]
+    # resource_dashboard.go: `folder` is not ForceNew (a move); a new model uid is.
+    moved = diff(fake, DASHBOARD, created, {**board, "folder": "f2"})
+    assert moved.diffs == ["folder"] and moved.replaces == []
+    renamed = {**board, "configJson": json.dumps({"uid": "b2", "title": "B"})}
+    assert diff(fake, DASHBOARD, created, renamed).replaces == ["configJson"]
+    retitled = {**board, "configJson": json.dumps({"uid": "b", "title": "C"})}
+    assert diff(fake, DASHBOARD, created, retitled).replaces == []
     group = create(fake, RULES, "r", rule_group(plain(folder.properties)["uid"]))
     assert diff(fake, RULES, group, rule_group("f2")).replaces == ["folderUid"]
+    point = create(fake, CONTACT, "c", contact("oncall"))
+    assert diff(fake, CONTACT, point, contact("pager")).replaces == ["name"]
+    assert diff(fake, CONTACT, point, contact("oncall", "https://hooks.example/b")).replaces == []
+
+
+def test_only_a_named_resource_is_deleted_before_its_replacement(fake: FakeGrafana) -> None:
+    """The bridge asks for delete-before-replace where the program set an autonamed
+    `name` (data source, rule group, contact point); elsewhere the engine's default."""
+    folder = create(fake, FOLDER, "f", {"title": "Monitoring", "uid": "f1"})
+    ds = create(fake, DS, "fly", data_source())
+    group = create(fake, RULES, "r", rule_group("f1"))
+    point = create(fake, CONTACT, "c", contact("oncall"))
+    board = {"configJson": json.dumps({"uid": "b", "title": "B"}), "folder": "f1"}
+    dashboard = create(fake, DASHBOARD, "b", board)
+    replaced = {
+        "data source": diff(fake, DS, ds, data_source(uid="other")),
+        "rule group": diff(fake, RULES, group, rule_group("f1", name="renamed")),
+        "contact point": diff(fake, CONTACT, point, contact("pager")),
+        "folder": diff(fake, FOLDER, folder, {"title": "Monitoring", "uid": "f9"}),
+        "dashboard": diff(fake, DASHBOARD, dashboard, {
+            **board, "configJson": json.dumps({"uid": "b2", "title": "B"})
+        }),
+    }  # fmt: skip
+    assert all(d.replaces for d in replaced.values())
+    assert {k: d.delete_before_replace for k, d in replaced.items()} == {
+        "data source": True,
+        "rule group": True,
+        "contact point": True,
+        "folder": False,
+        "dashboard": False,
+    }
+    # An update in place never deletes anything first.
+    assert not diff(fake, DS, ds, data_source(name="Y")).delete_before_replace
+
+
+def test_a_dashboard_moves_folder_in_place(fake: FakeGrafana, paths: tuple[Path, Path]) -> None:
+    create(fake, FOLDER, "f", {"title": "Monitoring", "uid": "f1"})
+    create(fake, FOLDER, "g", {"title": "Other", "uid": "f2"})
+    board = {"configJson": json.dumps({"uid": "b", "title": "B"}), "folder": "f1"}
+    created = create(fake, DASHBOARD, "b", board)
+    before = stored(paths)["dashboards"]["b"]
+    update(fake, DASHBOARD, "b", created, {**board, "folder": "f2"})
+    after = stored(paths)["dashboards"]["b"]
+    assert after["folder"] == "f2" and after["dashboardId"] == before["dashboardId"]
+    assert after["version"] == before["version"] + 1
 
 
 def test_same_inputs_make_no_diff_despite_provider_filled_values(fake: FakeGrafana) -> None:
@@ -308,6 +376,40 @@ def test_without_auth_the_provider_refuses_to_act(paths: tuple[Path, Path]) -> N
         create(fake, FOLDER, "f", {"title": "x"})
     with pytest.raises(GrafanaError, match="GRAFANA_SM_ACCESS_TOKEN"):
         run(fake.invoke(InvokeRequest(GET_PROBES, {})))
+
+
+def test_a_contact_point_the_policy_routes_to_is_not_deleted(
+    fake: FakeGrafana, paths: tuple[Path, Path]
+) -> None:
+    old = create(fake, CONTACT, "c", contact("oncall"))
+    policy = create(fake, POLICY, "p", {"contactPoint": "oncall", "groupBies": ["alertname"]})
+    # Grafana's ErrContactPointReferenced: 409 with its public message.
+    with pytest.raises(GrafanaError, match=r"\[409\].*currently referenced by a notification"):
+        run(fake.delete(DeleteRequest(urn(CONTACT, "c"), old.resource_id, old.properties, 60)))
+    assert "oncall" in stored(paths)["contactPoints"]
+    last = log_entries(paths)[-1]
+    assert (last["method"], last["name"], last["wrote"], last["error"]) == (
+        "Delete", "c", False, True
+    )  # fmt: skip
+    # Re-pointed first, the old one goes.
+    create(fake, CONTACT, "d", contact("pager"))
+    update(fake, POLICY, "p", policy, {"contactPoint": "pager", "groupBies": ["alertname"]})
+    run(fake.delete(DeleteRequest(urn(CONTACT, "c"), old.resource_id, old.properties, 60)))
+    assert sorted(stored(paths)["contactPoints"]) == ["pager"]
+    # Without a policy tree routing to it, any contact point can go.
+    run(fake.delete(DeleteRequest(urn(POLICY, "p"), policy.resource_id, policy.properties, 60)))
+    pager = stored(paths)["contactPoints"]["pager"]
+    assert pager["name"] == "pager"
+
+
+def test_a_new_contact_point_joins_the_receiver_of_its_name(
+    fake: FakeGrafana, paths: tuple[Path, Path]
+) -> None:
+    create(fake, CONTACT, "a", contact("oncall", "https://hooks.example/a"))
+    create(fake, CONTACT, "b", contact("oncall", "https://hooks.example/b"))
+    hooks = stored(paths)["contactPoints"]["oncall"]["webhooks"]
+    assert len(hooks) == 2 and len({h["uid"] for h in hooks}) == 2
+    assert all(h["url"].startswith("sha256:") for h in hooks)
 
 
 def test_contact_point_and_policy(fake: FakeGrafana, paths: tuple[Path, Path]) -> None:

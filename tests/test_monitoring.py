@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
 from cli import engine
+from cli.main import main
 from components import config as config_module
-from components.monitoring import probe_ids
-from tests.conftest import run, stack_doc
+from components.monitoring import OPTED_OUT, probe_ids
+from tests.conftest import run, stack_doc, write_stack
 from tests.known import KnownMocks
 from tests.test_policies import platform, resource, stack_violations
 
@@ -27,7 +29,7 @@ CONTACT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 PROVIDER = "pulumi:providers:grafana"
 GET_PROBES = "grafana:syntheticMonitoring/getProbes:getProbes"
-TOKEN = "fly-metrics-token-that-must-not-leak"
+TOKEN = "fm2_fly-metrics-token-that-must-not-leak"
 HOOK = "https://hooks.example/services/T0/B0/secret-hook-path"
 PROBES = {"Ohio": 11, "Frankfurt": 22, "London": 33, "Mumbai": 44, "Tokyo": 55}
 
@@ -162,23 +164,141 @@ def test_a_probe_grafana_lacks_is_one_line_naming_it() -> None:
     assert probe_ids(PROBES, ["ohio", "tokyo"]) == [11, 55]
 
 
-def test_up_without_the_fly_token_keeps_the_header_it_has(
+# -- FLY_METRICS_TOKEN as Fly prints it -----------------------------------------------
+MACAROON = "fm2_lJPECAAAAAAAAMnvxBDcf0ejp2+Q/bRQRtE0sUZLwrVodHRwczovL2FwaS5mbHkuaW8"
+DISCHARGE = "fm2_lJPEThJPH1Fbgx5L3iOIeQHigO5bxBDtwUVY2LdO8yU+BHdTXyzdwrVodHRwczovL2F1"
+
+
+@pytest.mark.parametrize(
+    ("token", "header"),
+    [
+        # `fly tokens create readonly` prints the header value itself.
+        (f"FlyV1 {MACAROON},{DISCHARGE}", f"FlyV1 {MACAROON},{DISCHARGE}"),
+        (f"{MACAROON},{DISCHARGE}", f"FlyV1 {MACAROON},{DISCHARGE}"),
+        (f"  FlyV1   {MACAROON} , {DISCHARGE}\n", f"FlyV1 {MACAROON},{DISCHARGE}"),
+        (f"flyv1 FlyV1 {MACAROON}", f"FlyV1 {MACAROON}"),
+        (f"Bearer {MACAROON}", f"FlyV1 {MACAROON}"),
+        (f"bearer FlyV1 {MACAROON}", f"FlyV1 {MACAROON}"),
+        ("fm1r_abc,fm1a_def", "FlyV1 fm1r_abc,fm1a_def"),
+        # A user token alongside: only the macaroons go, as fly-go sends them.
+        (f"{MACAROON},user-oauth-token", f"FlyV1 {MACAROON}"),
+    ],
+)
+def test_the_header_has_one_scheme_whatever_the_token_carries(token: str, header: str) -> None:
+    assert config_module.fly_authorization(token) == header
+
+
+@pytest.mark.parametrize(
+    ("token", "rule"),
+    [
+        ("FlyV1", "no Fly macaroon token"),
+        ("FlyV1 ", "no Fly macaroon token"),
+        (" , ,", "holds no token"),
+        ("Bearer user-oauth-token", "no Fly macaroon token"),
+        ("user-oauth-token", "no Fly macaroon token"),
+        (f"FlyV1 {MACAROON} {DISCHARGE}", "whitespace inside a token"),
+    ],
+)
+def test_a_token_fly_would_refuse_is_one_line_without_its_value(
+    token: str, rule: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_METRICS_TOKEN", token)
+    problem = config_module.fly_token_problem(prod_config().monitoring, os.environ)
+    assert problem is not None and rule in problem
+    assert problem.startswith("webhost:monitoring: FLY_METRICS_TOKEN ")
+    assert "\n" not in problem
+    for part in token.replace(",", " ").split():
+        assert part.lower() in ("flyv1", "bearer") or part not in problem
+    # Opting out covers a missing token, never a wrong one.
+    opted = prod_config(allowMissingFlyToken=True).monitoring
+    assert config_module.fly_token_problem(opted, os.environ) == problem
+
+
+def prod_config(**monitoring: Any) -> config_module.StackConfig:
+    doc = copy.deepcopy(stack_doc("prod"))
+    doc["webhost:monitoring"].update(monitoring)
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in doc.items()}
+    return config_module.parse(raw, {k for k, v in doc.items() if isinstance(v, dict)
+                                     and "secure" in v})  # fmt: skip
+
+
+class Recording(GrafanaMocks):
+    """Records each resource the program registers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.registered: list[str] = []
+
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        self.registered.append(args.typ)
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize("value", [None, "", "  \n"])
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_stack_with_monitoring_and_no_token_is_refused_before_anything(
+    value: str | None, preview: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if value is None:
+        monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("FLY_METRICS_TOKEN", value)
+    mocks = Recording()
+    with pytest.raises(config_module.ConfigError) as caught:
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=preview, mocks=mocks)
+    assert mocks.registered == []
+    [problem] = caught.value.problems
+    assert problem.startswith("webhost:monitoring: FLY_METRICS_TOKEN is not set")
+    assert "allowMissingFlyToken: true" in problem
+
+
+@pytest.mark.parametrize("token", ["Bearer user-oauth-token", f"FlyV1 FlyV1 {MACAROON} x"])
+def test_the_plan_refuses_a_bad_or_missing_token_with_exit_2(
+    token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = write_stack(tmp_path, stack_doc("prod"), "prod")
+    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    assert main(["plan", "--stack-file", str(stack)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "FLY_METRICS_TOKEN is not set" in err
+    monkeypatch.setenv("FLY_METRICS_TOKEN", token)
+    assert main(["plan", "--stack-file", str(stack)]) == 2
+    out, err = capsys.readouterr()
+    problems = [line for line in err.splitlines() if line.startswith("  ")]
+    assert out == "" and len(problems) == 1 and "FLY_METRICS_TOKEN" in problems[0]
+    assert "user-oauth-token" not in err and MACAROON not in err
+    assert "Traceback" not in err
+
+
+def test_the_data_source_sends_the_token_as_fly_printed_it_with_one_scheme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    monkeypatch.setenv("FLY_METRICS_TOKEN", f"FlyV1 {MACAROON},{DISCHARGE}\n")
     found = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    headers = found.one(DATA_SOURCE).inputs["httpHeaders"]["value"]
+    assert headers == {"Authorization": f"FlyV1 {MACAROON},{DISCHARGE}"}
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_opted_out_the_data_source_keeps_its_header_and_the_plan_shows_it(
+    preview: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    doc = copy.deepcopy(stack_doc("prod"))
+    doc["webhost:monitoring"]["allowMissingFlyToken"] = True
+    found = run(doc, tmp_path, stack="prod", preview=preview, mocks=GrafanaMocks())
     source = found.one(DATA_SOURCE)
     assert "httpHeaders" not in source.inputs
     assert source.ignore_changes == ("httpHeaders",)
-
-
-def test_a_preview_without_the_fly_token_shows_it_computed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
-    found = run(stack_doc("prod"), tmp_path, stack="prod")
-    shown, _ = found.one(DATA_SOURCE).rendered_inputs()
-    assert shown.get("httpHeaders") in (engine.SECRET, engine.COMPUTED)
+    shown, _ = found.one("webhost:monitoring:Monitoring").rendered_inputs()
+    assert shown == {"flyMetricsToken": OPTED_OUT}
+    # With the token set, the opt-out changes nothing and the component shows nothing.
+    monkeypatch.setenv("FLY_METRICS_TOKEN", MACAROON)
+    again = run(doc, tmp_path, stack="prod", preview=preview, mocks=GrafanaMocks())
+    assert again.one("webhost:monitoring:Monitoring").rendered_inputs()[0] == {}
+    assert again.one(DATA_SOURCE).ignore_changes == ()
 
 
 def test_a_contact_point_gets_its_secret_url_and_owns_the_policy(
@@ -194,6 +314,27 @@ def test_a_contact_point_gets_its_secret_url_and_owns_the_policy(
     assert shown["name"] == "oncall"
     assert "webhooks" in secret_keys
     assert found.one(POLICY).inputs["contactPoint"] == "oncall"
+
+
+def test_a_renamed_contact_point_is_made_before_the_old_one_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming replaces it; the bridge would delete first, which Grafana refuses while
+    the policy routes to it. Created first instead, the policy (which depends on it) is
+    re-pointed before the engine deletes the old one."""
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    names = []
+    for name in ("oncall", "pager"):
+        doc = with_contact(stack_doc("prod"))
+        doc["webhost:monitoring"]["contactPoints"][0]["name"] = name
+        found = run(doc, tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+        contact, policy = found.one(CONTACT), found.one(POLICY)
+        assert contact.delete_before_replace is False
+        assert contact.urn in policy.dependencies
+        assert policy.inputs["contactPoint"] == name
+        names.append(contact.name)
+    # The resource name is the position, not Grafana's name: the same resource, replaced.
+    assert names == ["webhost-contact-0", "webhost-contact-0"]
 
 
 def test_without_contact_points_grafanas_own_policy_is_left_alone(

@@ -9,7 +9,6 @@ app's health paths from Grafana's public probes.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import os
@@ -22,12 +21,14 @@ import pulumiverse_grafana as grafana
 from components import catalog
 from components.config import Monitoring as MonitoringConfig
 from components.config import StackConfig
+from components.config import fly_authorization as fly_header
 from components.monitoring import alerts, dashboard
 
 # The expression engine's datasource uid in a rule stage (pulumiverse_grafana 2.44.0
 # alerting/rule_group.py, `datasource_uid`: "-100" if this stage is an expression).
 EXPRESSION_UID = "-100"
 UID_MAX = 40  # Grafana refuses longer uids (dashboards, folders, data sources)
+OPTED_OUT = "not set; allowMissingFlyToken: the data source keeps the header it has"
 
 
 @dataclass(frozen=True)
@@ -36,47 +37,31 @@ class MonitoringArgs:
     url: pulumi.Input[str]  # the app's public URL, which the probes check
 
 
-class MonitoringTokenMissing(pulumi.RunError):
-    """`up` without the data source's token: the data source would lose its header."""
-
-
 def _uid(text: str) -> str:
     return text[:UID_MAX]
 
 
-def fly_token() -> pulumi.Output[str] | None:
-    """The data source's read-only Fly token, from FLY_METRICS_TOKEN, as a secret.
+def fly_authorization() -> pulumi.Output[str] | None:
+    """The data source's `Authorization` value from FLY_METRICS_TOKEN, as a secret, or
+    None when it is unset (which only a stack with `allowMissingFlyToken` reaches:
+    config.from_pulumi refuses the run otherwise, before anything is registered).
 
     From the environment, like FLY_API_TOKEN: a Fly token that CI's environments
-    hold and rotate, which no stack file, plan or diff then has to carry. In a
-    preview without it the value is unknown (shown as computed); `up` warns.
+    hold and rotate, which no stack file, plan or diff then has to carry.
     """
-    token = os.environ.get(catalog.FLY_METRICS_TOKEN_ENV, "").strip()
-    if token:
-        return pulumi.Output.secret(token)
-    if not pulumi.runtime.is_dry_run():
-        # Never clear a working header on a run that lacks the variable: the data
-        # source then ignores changes to it (see Monitoring) and this warns.
-        pulumi.log.warn(
-            f"webhost:monitoring: {catalog.FLY_METRICS_TOKEN_ENV} is not set; the Fly data "
-            "source keeps the header it has (a new one gets none): set a read-only token "
-            "(`fly tokens create readonly <org>`)"
-        )
-        return None
-    return _unknown_secret()
-
-
-def _unknown_secret() -> pulumi.Output[str]:
-    """An Output the engine shows as computed, and secret, as a preview shows a value
-    it cannot know yet."""
-    loop = asyncio.get_event_loop()
-    value: asyncio.Future[str] = loop.create_future()
-    value.set_result("")
-    known: asyncio.Future[bool] = loop.create_future()
-    known.set_result(False)
-    secret: asyncio.Future[bool] = loop.create_future()
-    secret.set_result(True)
-    return pulumi.Output(set(), value, known, secret)
+    token = os.environ.get(catalog.FLY_METRICS_TOKEN_ENV, "")
+    if token.strip():
+        # Normalised as Fly's client does: `fly tokens create` prints `FlyV1 fm2_...`,
+        # which must not become `FlyV1 FlyV1 fm2_...`.
+        return pulumi.Output.secret(fly_header(token))
+    # Never clear a working header on a run that lacks the variable: the data source
+    # then ignores changes to it (see Monitoring).
+    pulumi.log.warn(
+        f"webhost:monitoring: {catalog.FLY_METRICS_TOKEN_ENV} is not set and "
+        "allowMissingFlyToken is true: the Fly data source keeps the header it has (a new "
+        "one gets none)"
+    )
+    return None
 
 
 def probe_ids(available: Mapping[str, int] | None, wanted: list[str]) -> list[int]:
@@ -105,11 +90,19 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webhost:monitoring:Monitoring", name, None, opts)
         config = args.config
         monitoring = config.monitoring
         if monitoring is None:
             raise ValueError("Monitoring needs webhost:monitoring")
+        token = fly_authorization()
+        # The opt-out in effect is an input of the component, so a plan and a diff show
+        # it (a token that is set shows nothing: it is a secret, never an input here).
+        super().__init__(
+            "webhost:monitoring:Monitoring",
+            name,
+            {"flyMetricsToken": OPTED_OUT} if token is None else None,
+            opts,
+        )
         app = config.app_name
         # pulumiverse_grafana 2.44.0 provider.py: `url` is the Grafana root URL; `auth`
         # and `sm_access_token`, left unset, come from GRAFANA_AUTH and
@@ -121,7 +114,6 @@ class Monitoring(pulumi.ComponentResource):
         # Grafana": URL https://api.fly.io/prometheus/<org-slug>/, header Authorization
         # `FlyV1 <token>` for tokens from `fly tokens create`. oss/data_source.py:
         # http_headers is "Custom HTTP headers", sent by Grafana, stored secret.
-        token = fly_token()
         source = grafana.oss.DataSource(
             f"{name}-fly-prometheus",
             type="prometheus",
@@ -130,11 +122,7 @@ class Monitoring(pulumi.ComponentResource):
             url=catalog.FLY_PROMETHEUS_URL.format(org=config.org),
             access_mode="proxy",
             http_headers=(
-                token.apply(
-                    lambda value: {"Authorization": f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {value}"}
-                )
-                if token is not None
-                else None
+                token.apply(lambda value: {"Authorization": value}) if token is not None else None
             ),
             # Fly's docs: MetricsQL behind a Prometheus-compatible query API.
             json_data_encoded=json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
@@ -265,7 +253,22 @@ class Monitoring(pulumi.ComponentResource):
                     if point.addresses is not None
                     else None
                 ),
-                opts=child,
+                # A renamed contact point is replaced (`name` is ForceNew,
+                # terraform-provider-grafana resource_alerting_contact_point.go), and the
+                # bridge asks to delete first since the name is ours, not an autoname
+                # (pulumi-terraform-bridge pkg/tfbridge/schema.go
+                # nameRequiresDeleteBeforeReplace). Grafana refuses to delete one the
+                # policy routes to (409, pulumiverse/pulumi-grafana#264). Overridden
+                # (pulumi/pulumi pkg/resource/deploy/step_generator.go: the option wins
+                # over the provider), the engine creates the new one, updates the policy
+                # that depends on it, and deletes the old one last (deletes are post
+                # steps, pkg/resource/deploy/deployment_executor.go performPostSteps).
+                # Interrupted in between, the old one stays in state as pending delete:
+                # the next `up` re-points the policy first, again, then deletes it.
+                # The resource name is the position, never the contact point's name.
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(delete_before_replace=False)
+                ),
             )
             for index, point in enumerate(monitoring.contact_points)
         ]

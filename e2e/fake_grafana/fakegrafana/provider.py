@@ -19,15 +19,20 @@ from typing import Any
 from fakeprovider import values
 from fakeprovider.provider import FakeProvider
 from fakeprovider.schema import Failure
-from fakeprovider.values import UNKNOWN, plain_map, wrap
+from fakeprovider.values import UNKNOWN, plain_map, type_token, wrap
 from pulumi.provider.experimental.provider import (
     ConfigureRequest,
+    DiffRequest,
+    DiffResponse,
     InvokeRequest,
     InvokeResponse,
+    PropertyDiff,
+    PropertyDiffKind,
 )
 
 from fakegrafana import schema
 from fakegrafana.schema import (
+    AUTONAMED,
     CHECK,
     CHECK_TYPE,
     CONTACT_POINT_TYPE,
@@ -164,9 +169,6 @@ class FakeGrafana(FakeProvider):
     sdk_package = "pulumiverse_grafana"  # 2.44.0
     resources = RESOURCES
     errors = (GrafanaError,)
-    # A data source's uid or a dashboard's folder must be free before the new one
-    # exists: Grafana refuses a second data source with the same uid or name.
-    delete_before_replace = True
 
     def __init__(self, store: Store, log: CallLog) -> None:
         super().__init__(store, log)
@@ -178,6 +180,25 @@ class FakeGrafana(FakeProvider):
         self, token: str, resource_name: str, inputs: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[Failure]]:
         return schema.check(token, resource_name, inputs)
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        response = await super().diff(request)
+        token = type_token(request.type)
+        olds, news = plain_map(request.old_state), plain_map(request.new_inputs)
+        old_uid, new_uid = _model_uid(olds), _model_uid(news)
+        if token == DASHBOARD_TYPE and None not in (old_uid, new_uid) and old_uid != new_uid:
+            # resource_dashboard.go CustomizeDiff: a new uid in the model is a new
+            # dashboard (ForceNew on config_json); a new folder alone is a move.
+            response.replaces = sorted({*response.replaces, "configJson"})
+            response.detailed_diff = {
+                **(response.detailed_diff or {}),
+                "configJson": PropertyDiff(PropertyDiffKind.UPDATE_REPLACE, input_diff=True),
+            }
+            response.changes = True
+        # The bridge deletes first only where the program set an autonamed `name`
+        # (schema.AUTONAMED); elsewhere the engine's create-before-delete holds.
+        response.delete_before_replace = bool(response.replaces) and token in AUTONAMED
+        return response
 
     def config_failures(self, inputs: Mapping[str, Any]) -> list[Failure]:
         return schema.check_config(inputs)
@@ -236,6 +257,8 @@ class FakeGrafana(FakeProvider):
         if token == NOTIFICATION_POLICY_TYPE:
             # Deleting the policy tree resets it to Grafana's default.
             state.pop("notificationPolicy", None)
+        elif token == CONTACT_POINT_TYPE:
+            self._delete_contact_point(state, _key_of(resource_id))
         else:
             state[COLLECTION[token]].pop(_key_of(resource_id), None)
 
@@ -341,14 +364,40 @@ class FakeGrafana(FakeProvider):
     ) -> tuple[str, dict[str, Any]]:
         key = str(inputs["name"])
         old = state["contactPoints"].get(key, {})
-        for kind in ("webhooks", "emails"):
+        for kind, secret in _NOTIFIER_SECRETS.items():
             olds = old.get(kind) or []
-            held[kind] = [
-                {**item, "uid": (olds[i].get("uid") if i < len(olds) else None) or _new_uid()}
-                for i, item in enumerate(inputs.get(kind) or [])
-            ] or None
-        # A contact point's settings (a webhook URL, addresses) are secret: digests only.
-        return key, _digest_notifiers(held)
+            items = inputs.get(kind) or []
+            if rid is None:
+                # Create POSTs each notifier; Grafana files one under the receiver of the
+                # same name when there is one (grafana/grafana pkg/services/ngalert/
+                # provisioning/contactpoints.go CreateContactPoint, `receiverFound`), so
+                # that receiver then holds its old notifiers and these.
+                kept, fresh = olds, [{**item, "uid": _new_uid()} for item in items]
+            else:
+                kept = []
+                fresh = [
+                    {**item, "uid": (olds[i].get("uid") if i < len(olds) else None) or _new_uid()}
+                    for i, item in enumerate(items)
+                ]
+            # A notifier's settings (a webhook URL, addresses) are secret: digests only.
+            digested = [{**item, secret: digest(item.get(secret))} for item in fresh]
+            held[kind] = [*kept, *digested] or None
+        return key, held
+
+    def _delete_contact_point(self, state: dict[str, Any], name: str) -> None:
+        """The provider deletes every notifier of the name (resource_alerting_contact_point.go
+        deleteContactPoint); removing a receiver's last one while a route of the policy
+        tree still names it is refused (contactpoints.go DeleteContactPoint: fullRemoval
+        and isContactPointInUse -> ErrContactPointReferenced, errutil.Conflict, public
+        message from pkg/services/ngalert/provisioning/errors.go)."""
+        policy = state.get("notificationPolicy")
+        if name in state["contactPoints"] and policy and policy.get("contactPoint") == name:
+            raise GrafanaError(
+                "[DELETE /v1/provisioning/contact-points/{UID}][409] "
+                '{"message":"Contact point is currently referenced by a notification policy.",'
+                '"messageId":"alerting.notifications.contact-points.referenced","statusCode":409}'
+            )
+        state["contactPoints"].pop(name, None)
 
     def _put_check(
         self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
@@ -417,6 +466,19 @@ class FakeGrafana(FakeProvider):
         return InvokeResponse(return_value=wrap(result, set()))
 
 
+def _model_uid(props: Mapping[str, Any]) -> str | None:
+    """A dashboard model's `uid` (extractUID in resource_dashboard.go: "" when unset), or
+    None while the model is unknown (a preview)."""
+    text = props.get("configJson")
+    if not isinstance(text, str) or text == UNKNOWN:
+        return None
+    try:
+        model = json.loads(text)
+    except ValueError:
+        return None
+    return str(model.get("uid") or "") if isinstance(model, dict) else ""
+
+
 def _new_uid() -> str:
     # Grafana generates a short uid when none is given (14 characters, URL-safe).
     return uuid.uuid4().hex[:14]
@@ -429,14 +491,6 @@ def _next_id(state: dict[str, Any]) -> int:
 
 
 _NOTIFIER_SECRETS = {"webhooks": "url", "emails": "addresses"}
-
-
-def _digest_notifiers(held: dict[str, Any]) -> dict[str, Any]:
-    out = dict(held)
-    for kind, key in _NOTIFIER_SECRETS.items():
-        if out.get(kind):
-            out[kind] = [{**item, key: digest(item.get(key))} for item in out[kind]]
-    return out
 
 
 def _restore(item: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,10 @@ Sources, unless a line says otherwise:
 - ForceNew (a replacement) from the Terraform provider the Pulumi one bridges,
   grafana/terraform-provider-grafana `internal/resources/grafana/`:
   resource_data_source.go @ 056e8f1 (`uid` ForceNew; `type` is not), resource_dashboard.go
-  @ 0a5efe6 (`folder` ForceNew), resource_alerting_rule_group.go @ 00a5280 (`name`,
-  `folder_uid` ForceNew; `rule` MinItems 1; `data` MinItems 1).
+  @ 3f9621f (`folder` is not ForceNew: a dashboard moves folder in place; a CustomizeDiff
+  forces `config_json` new when the model's `uid` changes), resource_alerting_rule_group.go
+  @ 00a5280 (`name`, `folder_uid` ForceNew; `rule` MinItems 1; `data` MinItems 1),
+  resource_alerting_contact_point.go @ 3f9621f (`name` and `disable_provenance` ForceNew).
 
 Names are the wire (Pulumi) names, camelCase; each field keeps its Terraform name,
 which the provider's messages quote. Failure wording follows terraform-plugin-sdk/v2
@@ -81,7 +83,7 @@ FOLDER: dict[str, Field] = {
 
 DASHBOARD: dict[str, Field] = {
     "configJson": Field("config_json", "json", required=True),
-    "folder": _s("folder", replace=True),
+    "folder": _s("folder"),
     "message": _s("message"),
     "overwrite": Field("overwrite", "bool"),
     "uid": _s("uid", output_only=True),
@@ -145,10 +147,10 @@ _EMAIL: dict[str, Field] = {
 }
 
 CONTACT_POINT: dict[str, Field] = {
-    "name": _s("name", required=True),
+    "name": _s("name", required=True, replace=True),
     "webhooks": Field("webhook", "list", fields=_WEBHOOK),
     "emails": Field("email", "list", fields=_EMAIL),
-    "disableProvenance": Field("disable_provenance", "bool", default=False),
+    "disableProvenance": Field("disable_provenance", "bool", default=False, replace=True),
     "orgId": _ORG,
 }
 
@@ -194,6 +196,15 @@ CHECK: dict[str, Field] = {
     "folderUid": _s("folder_uid"),
     "tenantId": Field("tenant_id", "int", output_only=True),
 }
+
+# Resources whose `name` the bridge autonames (pulumiverse/pulumi-grafana
+# provider/resources.go @ 80b6fd7 calls SetAutonaming(255, "-"): every resource with a
+# string input `name`, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go @
+# 59de6c6). When the program sets that name itself, a replacement deletes first:
+# nameRequiresDeleteBeforeReplace (pkg/tfbridge/schema.go), used by Diff
+# (pkg/tfbridge/provider.go). Resources without a `name` are created before the old
+# one is deleted, the engine's default.
+AUTONAMED = frozenset({DATA_SOURCE_TYPE, RULE_GROUP_TYPE, CONTACT_POINT_TYPE})
 
 RESOURCES: dict[str, dict[str, Field]] = {
     DATA_SOURCE_TYPE: DATA_SOURCE,
