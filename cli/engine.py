@@ -32,7 +32,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from components.config import SECRET_PLACEHOLDER
+from components.config import OFFLINE, SECRET_PLACEHOLDER
 
 SECRET = SECRET_PLACEHOLDER
 COMPUTED = "[computed]"
@@ -291,11 +291,14 @@ def evaluate(
     secret_keys: Sequence[str] = (),
     preview: bool = True,
     mocks: pulumi_mocks.Mocks | None = None,
+    offline: bool = True,
 ) -> Evaluation:
     """Run `program` (a `__main__.py` path or a function) once, in isolation.
 
     Pulumi keeps its runtime state in context variables: each evaluation runs
     in a fresh copy of the context, so evaluations never see each other.
+    `offline` (components.config.OFFLINE): nothing leaves this process, so no
+    credential is needed; False evaluates as the real engine would.
     """
     if isinstance(program, Path):
         path = program
@@ -307,6 +310,7 @@ def evaluate(
     else:
         func = program
     context = contextvars.copy_context()
+    context.run(OFFLINE.set, offline)
     return context.run(
         _run,
         func,

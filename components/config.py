@@ -8,6 +8,7 @@ deeper in the program touches a raw config dict.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import json
 import os
@@ -1042,16 +1043,25 @@ def fly_authorization(token: str) -> str:
     return f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {','.join(macaroons)}"
 
 
-def fly_token_problem(monitoring: Monitoring | None, environ: Mapping[str, str]) -> str | None:
+# True while `webhost-infra` evaluates the program offline (cli/engine.py): nothing is
+# sent anywhere, and the plan, the diff and the cost need no credential, so a missing
+# FLY_METRICS_TOKEN is not a reason to stop (a malformed one still is).
+OFFLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("webhost_offline", default=False)
+
+
+def fly_token_problem(
+    monitoring: Monitoring | None, environ: Mapping[str, str], *, offline: bool = False
+) -> str | None:
     """Why a run must stop before registering anything, or None: a stack that declares
-    monitoring needs FLY_METRICS_TOKEN unless it opts out (an empty value, as CI gives
-    for an unset secret, is missing); a malformed token is refused even then."""
+    monitoring needs FLY_METRICS_TOKEN unless it opts out or is evaluated offline (an
+    empty value, as CI gives for an unset secret, is missing); a malformed token is
+    refused even then."""
     if monitoring is None:
         return None
     name = catalog.FLY_METRICS_TOKEN_ENV
     raw = environ.get(name, "")
     if not raw.strip():
-        if monitoring.allow_missing_fly_token:
+        if monitoring.allow_missing_fly_token or offline:
             return None
         return (
             f"{NAMESPACE}:monitoring: {name} is not set, so the Fly data source would have no "
@@ -1671,6 +1681,6 @@ def from_pulumi() -> StackConfig:
     }
     parsed = parse({k: str(v) for k, v in settings.items()}, secret_keys)
     # Before anything is registered: the whole run stops, in a preview as in `up`.
-    if problem := fly_token_problem(parsed.monitoring, os.environ):
+    if problem := fly_token_problem(parsed.monitoring, os.environ, offline=OFFLINE.get()):
         raise ConfigError([problem])
     return parsed

@@ -45,8 +45,10 @@ def run(
     stack: str = "test",
     preview: bool = True,
     mocks: Any = None,
+    offline: bool = True,
 ) -> engine.Evaluation:
-    """Evaluate the real program with `config` (a stack file's mapping), as the plan does."""
+    """Evaluate the real program with `config` (a stack file's mapping), as the plan does
+    (`offline=False`: as `pulumi preview`/`up` would, which need every credential)."""
     loaded = stackfile.load(write_stack(tmp_path, config, stack), PROJECT_FILE)
     return engine.evaluate(
         PROGRAM,
@@ -56,14 +58,16 @@ def run(
         secret_keys=sorted(loaded.secret_keys),
         preview=preview,
         mocks=mocks,
+        offline=offline,
     )
 
 
 @pytest.fixture(autouse=True, scope="session")
 def fly_metrics_token() -> Iterator[None]:
-    """A stack declaring monitoring needs FLY_METRICS_TOKEN, or it is refused before
-    anything is registered (components/config.py fly_token_problem): a dummy for the
-    whole session (module fixtures plan prod too); tests about it unset or change it."""
+    """A stack declaring monitoring needs FLY_METRICS_TOKEN under the real engine, or it
+    is refused before anything is registered (components/config.py fly_token_problem;
+    offline evaluations go on without it): a dummy for the whole session, so that what
+    tests see is what `up` sends; tests about it unset or change it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLY_METRICS_TOKEN", "fm2_test-metrics-token-must-not-leak")
         yield

@@ -15,7 +15,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from cli import engine
 from cli.main import main
 from components import config as config_module
-from components.monitoring import OPTED_OUT, probe_ids
+from components.monitoring import OFFLINE_HEADER, OPTED_OUT, probe_ids
 from tests.conftest import run, stack_doc, write_stack
 from tests.known import KnownMocks
 from tests.test_policies import platform, resource, stack_violations
@@ -247,7 +247,7 @@ def test_a_stack_with_monitoring_and_no_token_is_refused_before_anything(
         monkeypatch.setenv("FLY_METRICS_TOKEN", value)
     mocks = Recording()
     with pytest.raises(config_module.ConfigError) as caught:
-        run(stack_doc("prod"), tmp_path, stack="prod", preview=preview, mocks=mocks)
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=preview, mocks=mocks, offline=False)
     assert mocks.registered == []
     [problem] = caught.value.problems
     assert problem.startswith("webhost:monitoring: FLY_METRICS_TOKEN is not set")
@@ -255,14 +255,10 @@ def test_a_stack_with_monitoring_and_no_token_is_refused_before_anything(
 
 
 @pytest.mark.parametrize("token", ["Bearer user-oauth-token", f"FlyV1 FlyV1 {MACAROON} x"])
-def test_the_plan_refuses_a_bad_or_missing_token_with_exit_2(
+def test_the_plan_refuses_a_bad_token_with_exit_2(
     token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = write_stack(tmp_path, stack_doc("prod"), "prod")
-    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
-    assert main(["plan", "--stack-file", str(stack)]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and "FLY_METRICS_TOKEN is not set" in err
     monkeypatch.setenv("FLY_METRICS_TOKEN", token)
     assert main(["plan", "--stack-file", str(stack)]) == 2
     out, err = capsys.readouterr()
@@ -270,6 +266,30 @@ def test_the_plan_refuses_a_bad_or_missing_token_with_exit_2(
     assert out == "" and len(problems) == 1 and "FLY_METRICS_TOKEN" in problems[0]
     assert "user-oauth-token" not in err and MACAROON not in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", [None, "", "  \n"])
+def test_the_offline_plan_needs_no_token_and_shows_the_header_as_a_secret(
+    value: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Offline, nothing is sent: the plan (and the diff, the cost) needs no credential,
+    # and shows the header as `up` would hold it, a secret; `up` itself refuses (above).
+    if value is None:
+        monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("FLY_METRICS_TOKEN", value)
+    stack = write_stack(tmp_path, stack_doc("prod"), "prod")
+    assert main(["plan", "--stack-file", str(stack), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    plan = json.loads(out)
+    [source] = [r for r in plan["resources"] if r["type"] == DATA_SOURCE]
+    assert "httpHeaders" in source["secretInputs"]
+    assert OFFLINE_HEADER not in out and OFFLINE_HEADER not in err
+    [component] = [r for r in plan["resources"] if r["type"] == "webhost:monitoring:Monitoring"]
+    assert component["inputs"] == {}
 
 
 def test_the_data_source_sends_the_token_as_fly_printed_it_with_one_scheme(

@@ -19,8 +19,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components import catalog
+from components.config import OFFLINE, StackConfig
 from components.config import Monitoring as MonitoringConfig
-from components.config import StackConfig
 from components.config import fly_authorization as fly_header
 from components.monitoring import alerts, dashboard
 
@@ -29,6 +29,7 @@ from components.monitoring import alerts, dashboard
 EXPRESSION_UID = "-100"
 UID_MAX = 40  # Grafana refuses longer uids (dashboards, folders, data sources)
 OPTED_OUT = "not set; allowMissingFlyToken: the data source keeps the header it has"
+OFFLINE_HEADER = f"FlyV1 (from {catalog.FLY_METRICS_TOKEN_ENV} at pulumi up)"
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,10 @@ def _uid(text: str) -> str:
     return text[:UID_MAX]
 
 
-def fly_authorization() -> pulumi.Output[str] | None:
+def fly_authorization(opted_out: bool) -> pulumi.Output[str] | None:
     """The data source's `Authorization` value from FLY_METRICS_TOKEN, as a secret, or
-    None when it is unset (which only a stack with `allowMissingFlyToken` reaches:
-    config.from_pulumi refuses the run otherwise, before anything is registered).
+    None when it is unset and the stack opted out (`allowMissingFlyToken`; without it
+    config.from_pulumi refuses the run before anything is registered, except offline).
 
     From the environment, like FLY_API_TOKEN: a Fly token that CI's environments
     hold and rotate, which no stack file, plan or diff then has to carry.
@@ -54,6 +55,10 @@ def fly_authorization() -> pulumi.Output[str] | None:
         # Normalised as Fly's client does: `fly tokens create` prints `FlyV1 fm2_...`,
         # which must not become `FlyV1 FlyV1 fm2_...`.
         return pulumi.Output.secret(fly_header(token))
+    if not opted_out and OFFLINE.get():
+        # The offline plan holds no credential: the header is a secret as under `up`,
+        # whose value (never shown) says where `up` takes it from.
+        return pulumi.Output.secret(OFFLINE_HEADER)
     # Never clear a working header on a run that lacks the variable: the data source
     # then ignores changes to it (see Monitoring).
     pulumi.log.warn(
@@ -94,7 +99,7 @@ class Monitoring(pulumi.ComponentResource):
         monitoring = config.monitoring
         if monitoring is None:
             raise ValueError("Monitoring needs webhost:monitoring")
-        token = fly_authorization()
+        token = fly_authorization(monitoring.allow_missing_fly_token)
         # The opt-out in effect is an input of the component, so a plan and a diff show
         # it (a token that is set shows nothing: it is a secret, never an input here).
         super().__init__(
