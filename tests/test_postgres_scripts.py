@@ -402,6 +402,24 @@ def test_attach_credentials_never_reach_a_failed_runs_output(
     assert password not in done.stdout + done.stderr
 
 
+def test_an_answer_quoting_the_attachs_secret_reaches_no_output(
+    sql_cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # Issue 17.9: flyctl's attach writes the new URL into the app's secrets; an error
+    # that quotes that write (as is, JSON-encoded, as a password field) must not carry
+    # the password, or any 8 characters of it, into the Command's error.
+    done = failed(
+        run_command(commands["webhost-db-attach"], sql_cluster, tmp_path, FAKE_FLY_ECHO_SECRETS="1")
+    )
+    password = sql_cluster.cluster(CLUSTER)["users"]["webhost_prod"]
+    shown = done.stdout + done.stderr
+    assert "failed to update app secrets" in shown  # the error itself still shows
+    assert not [
+        password[i : i + 8] for i in range(len(password) - 7) if password[i : i + 8] in shown
+    ]
+    assert "[redacted]" in shown
+
+
 def test_attach_cut_off_half_way_converges_to_one_attachment(
     sql_cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -29,7 +29,11 @@ Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
 - $FAKE_FLY_IGNORE_BACKUP_CONFIG=1: flexctl accepts a backup config update and
   applies nothing (what a failed remote command looks like through flyctl);
 - $FAKE_FLY_TOS_UNAGREED=1: the user behind a user token never accepted an extension
-  provider's terms (an org token, `FlyV1 ...`, never counts as having accepted them).
+  provider's terms (an org token, `FlyV1 ...`, never counts as having accepted them);
+- $FAKE_FLY_ECHO_SECRETS=1: every secrets write (`secrets set`, the attach's) fails
+  with an answer quoting the values it sent: as is, JSON-encoded, and as a password
+  field. A made-up hostile answer, not one Fly is documented to give: what a script
+  must survive if Fly's error (or a proxy's) quotes the request.
 
 SQL: with $FAKE_FLY_PG_SOCKET_DIR naming the socket directory of a real PostgreSQL
 server (tests/fakes/pg_server.py), `ssh console --command psql ...` runs that psql
@@ -54,6 +58,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class Fail(Exception):
@@ -456,6 +461,12 @@ class Fly:
 
     def update_secrets(self, name: str, values: dict[str, str | None]) -> None:
         """appsecrets.Update: set/unset (unsetting a missing one is no error), cache minvers."""
+        sent = {k: v for k, v in values.items() if v is not None}
+        if sent and os.environ.get("FAKE_FLY_ECHO_SECRETS") == "1":
+            quoted = " ".join(
+                f"{k}={v} password={urlsplit(v).password or v}" for k, v in sent.items()
+            )
+            raise Fail(f"failed to update app secrets: 422 {json.dumps(sent)} ({quoted})")
         app = self.app(name)
         for key, value in values.items():
             if value is None:

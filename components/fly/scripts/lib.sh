@@ -57,6 +57,19 @@ private_file() {
   printf '%s\n' "$WEBHOST_PRIVATE_DIR/$1"
 }
 
+# without_credentials: stdin to stdout with what looks like a credential replaced by
+# [redacted]: a URL's password (`scheme://user:PASS@`, also with JSON-escaped slashes)
+# and a password, secret or token field's value. For flyctl's stderr where flyctl
+# wrote a credential this script never knew, so cannot remove by value: `fly postgres
+# attach` makes the user's password itself and sends it in the app's secrets update
+# (flyctl internal/command/postgres/attach.go runAttachCluster), and an error answer
+# may quote that request; pulumi-command puts stderr into the Command's error.
+without_credentials() {
+  sed -E \
+    -e 's#(:(\\?/){2}[^:/@[:space:]"]*:)[^@[:space:]"]+@#\1[redacted]@#g' \
+    -e 's#((password|passwd|pwd|secret|token)"?[[:space:]]*[:=][[:space:]]*"?)[^"[:space:],}&]+#\1[redacted]#Ig'
+}
+
 # pg_users PG_APP: the cluster's database users, one a line. `fly postgres users
 # list --json` renders flypg.PostgresUser, which has no JSON tags (flyctl
 # flypg/types.go): the keys are Username, Superuser, Databases.

@@ -38,8 +38,18 @@ fi
 # to true in flyctl internal/command/postgres/attach.go). --yes answers the
 # "database exists, continue?" prompt a re-attach meets. The URL flyctl prints goes
 # to the private file only.
+# flyctl's own messages go through without_credentials (lib.sh): on failure they
+# may quote the secrets write that carries the new password.
+errors="$(private_file attach.err)"
+attached=0
 fly postgres attach "$WEBHOST_PG_APP" --app "$WEBHOST_APP" --database-name "$WEBHOST_DB_NAME" \
-  --database-user "$user" --variable-name "$scratch" --superuser=false --yes >"$out"
+  --database-user "$user" --variable-name "$scratch" --superuser=false --yes \
+  >"$out" 2>"$errors" || attached=$?
+without_credentials <"$errors" >&2
+if [ "$attached" -ne 0 ]; then
+  echo "fly postgres attach failed (exit status $attached); its messages are above" >&2
+  exit 1
+fi
 fly secrets unset "$scratch" --app "$WEBHOST_APP" --stage >&2
 
 users="$(pg_users "$WEBHOST_PG_APP")"
