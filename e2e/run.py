@@ -108,11 +108,10 @@ class Figures:
 
 
 def engine_bin() -> Path | None:
-    found = shutil.which("pulumi")
-    if found:
-        return None  # the user's own install, first on PATH already
     if (TOOLS_BIN / "pulumi").exists():
-        return TOOLS_BIN
+        return TOOLS_BIN  # built at the lock's versions: ahead of any other pulumi on PATH
+    if shutil.which("pulumi"):
+        return None  # `make tools` took it: the lock's version, first on PATH already
     raise SystemExit("e2e: no pulumi on PATH and none built in .tools/bin (run `make tools`)")
 
 
