@@ -16,6 +16,7 @@ the phases of issue 9 and checks what the fakes hold after each:
             as an update of MachineCounts alone, which `up` puts back; a region scaled
             up by hand must be put back by `up --refresh`
   image     a new webhost:image previews as an update of the deploy alone; up applies it
+  workflows the GitHub jobs' own commands in each job's environment (e2e/workflows.py)
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
@@ -53,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
+from e2e.workflows import phase_workflows  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -611,6 +613,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("refresh", phase_refresh),
     ("drift", phase_drift),
     ("image", phase_image),
+    ("workflows", phase_workflows),  # the GitHub jobs' own commands (e2e/workflows.py)
     ("export", phase_export),
 ]
 
