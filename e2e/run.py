@@ -28,7 +28,7 @@ On a failure it exits 1 naming the stack and phase, with the engine's output tai
 
 The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
 tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
-(`pulumi-resource-cloudflare`). Engine: `pulumi` on PATH, else .tools/bin.
+(`pulumi-resource-cloudflare`). Engine: .tools/bin when built, else `pulumi` on PATH.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +328,41 @@ def test_the_state_and_platform_tokens_only_come_from_environments() -> None:
 
 def test_workflow_files_are_the_ones_tested() -> None:
     assert {p.name for p in Path(WORKFLOWS).glob("*.yml")} == set(ALL)
+
+
+@pytest.mark.parametrize(
+    ("on_path", "expected"),
+    [
+        (None, "BUILD"),  # nothing on PATH: built
+        ("v3.200.0", "BUILD"),  # GitHub's image ships its own: not the lock's, built
+        ("lock", "tools: using"),  # the lock's own version: used as it is
+    ],
+)
+def test_make_tools_takes_a_pulumi_on_path_only_at_the_locks_version(
+    tmp_path: Path, on_path: str | None, expected: str
+) -> None:
+    lock = (ROOT / "requirements.lock").read_text()
+    [version] = re.findall(r"^pulumi==(\S+) ", lock, re.M)
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    # the build script is the boundary here: a stand-in that says it ran
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "build-engine.sh").write_text("#!/bin/sh\necho BUILD\n")
+    (tmp_path / "tools" / "build-engine.sh").chmod(0o755)
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / ".installed").touch()  # newer than the lock: no install
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if on_path is not None:
+        shown = f"v{version}" if on_path == "lock" else on_path
+        (bin_dir / "pulumi").write_text(f"#!/bin/sh\necho {shown}\n")
+        (bin_dir / "pulumi").chmod(0o755)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "tools"],
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert expected in done.stdout
