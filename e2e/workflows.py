@@ -21,8 +21,8 @@ comment script against a fake API).
 
 `phase_workflows` (wired into e2e/run.py) runs, per stack: the `diff` job; staging's
 `preview-staging`; prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
-with no write to any fake), then of the fresh plan; a job with its passphrase taken
-away (must fail); and the nightly `drift` job.
+with no write to any fake), then of the fresh plan; plan-prod with its passphrase
+taken away (must fail); and the nightly `drift` job.
 """
 
 from __future__ import annotations
@@ -358,7 +358,8 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     planned, moved = NEW_IMAGES
     s.config_set("webhost:image", planned)  # the merged commit: a new image
 
-    # A job without a name it declares fails: the harness lends it nothing.
+    # A job without a name it declares fails: the harness lends it nothing. (Not every
+    # name: components/monitoring lets a preview without FLY_METRICS_TOKEN show it unknown.)
     bare = job("infrastructure.yml", "plan-prod", ok=False, github=push,
                drop=["PULUMI_CONFIG_PASSPHRASE"])  # fmt: skip
     run.expect(bare.failed, "plan-prod passed without the passphrase it declares", bare.tail())
