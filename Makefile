@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?= staging
 
-.PHONY: plan test lint typecheck shellcheck unit bench lock clean tools e2e
+.PHONY: plan test lint typecheck shellcheck workflow-lint unit bench lock clean tools e2e
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
@@ -31,22 +31,39 @@ SHELL_SCRIPTS = $(shell git ls-files --cached --others --exclude-standard '*.sh'
 shellcheck: $(STAMP)
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
+# The GitHub workflows: actionlint (syntax, expressions, and shellcheck over each `run:`,
+# with the venv's shellcheck on PATH) and zizmor's security audits, offline; no finding at
+# medium or above (a suppression carries its reason in the workflow). actionlint is built
+# with Go into .tools/bin by tools/build-actionlint.sh (which says what to install without Go).
+workflow-lint: $(STAMP)
+	tools/build-actionlint.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" .tools/bin/actionlint
+	$(BIN)/zizmor --offline --min-severity medium .github
+
 # In parallel on every core (pytest-xdist): each test owns its temporary
 # directory, ports and fake processes, so workers share nothing.
 unit: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
-test: lint typecheck shellcheck unit
+test: lint typecheck shellcheck workflow-lint unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/suite.py
 
-# The real Pulumi engine for `make e2e`: a `pulumi` already on PATH is used as it
-# is; otherwise tools/build-engine.sh builds one (and the plugins it needs) with
-# Go into .tools/bin, once per set of versions in requirements.lock.
+# The real Pulumi engine for `make e2e`: a `pulumi` already on PATH is used only when
+# it is the lock's version (GitHub's Ubuntu images ship a newer one, without the plugins
+# e2e needs); otherwise tools/build-engine.sh builds one (and the plugins it needs) with
+# Go into .tools/bin, once per set of versions in requirements.lock. e2e/run.py takes
+# .tools/bin first whenever it holds an engine.
+LOCK_PULUMI = $(shell sed -n 's/^pulumi==\([^ ]*\) .*/\1/p' requirements.lock)
 tools: $(STAMP)
-	@if command -v pulumi >/dev/null; then echo "tools: using $$(command -v pulumi)"; else tools/build-engine.sh; fi
+	@found=$$(command -v pulumi || true); \
+	if [ -n "$$found" ] && [ "$$(pulumi version 2>/dev/null)" = "v$(LOCK_PULUMI)" ]; then \
+		echo "tools: using $$found (v$(LOCK_PULUMI), the lock's)"; \
+	else \
+		tools/build-engine.sh; \
+	fi
 
 # preview/up/refresh/destroy of both stacks with the real engine against the
 # fake Fly API, fake `fly` and fake Cloudflare provider (see README).

@@ -18,6 +18,7 @@ the phases of issue 9 and checks what the fakes hold after each:
   image     a new webhost:image previews as an update of the deploy alone; up applies it
   contact   prod: a contact point added, then renamed: each takes one `up`, the policy
             routes to it and the old one is gone; the Fly header has one scheme
+  workflows the GitHub jobs' own commands in each job's environment (e2e/workflows.py)
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
@@ -29,10 +30,10 @@ On a failure it exits 1 naming the stack and phase, with the engine's output tai
 
 The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
 tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
-(`pulumi-resource-cloudflare`). Engine: `pulumi` on PATH, else .tools/bin. The fake
-Fly checks certificates against the fake Cloudflare's records (its state file, read
-through e2e/fake_cloudflare/fakecf/world.py): a host's certificate issues only when
-the records Fly asks for exist there with the right values.
+(`pulumi-resource-cloudflare`). Engine: .tools/bin when built, else `pulumi` on PATH.
+The fake Fly checks certificates against the fake Cloudflare's records (its state
+file, read through e2e/fake_cloudflare/fakecf/world.py): a host's certificate issues
+only when the records Fly asks for exist there with the right values.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
+from e2e.workflows import phase_workflows  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
 # The fake Cloudflare's package (and the fakes' shared one), for its DNS as the fake
@@ -119,11 +121,10 @@ class Figures:
 
 
 def engine_bin() -> Path | None:
-    found = shutil.which("pulumi")
-    if found:
-        return None  # the user's own install, first on PATH already
     if (TOOLS_BIN / "pulumi").exists():
-        return TOOLS_BIN
+        return TOOLS_BIN  # built at the lock's versions: ahead of any other pulumi on PATH
+    if shutil.which("pulumi"):
+        return None  # `make tools` took it: the lock's version, first on PATH already
     raise SystemExit("e2e: no pulumi on PATH and none built in .tools/bin (run `make tools`)")
 
 
@@ -664,6 +665,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("drift", phase_drift),
     ("image", phase_image),
     ("contact", phase_contact),
+    ("workflows", phase_workflows),  # the GitHub jobs' own commands (e2e/workflows.py)
     ("export", phase_export),
 ]
 
