@@ -358,11 +358,12 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     planned, moved = NEW_IMAGES
     s.config_set("webhost:image", planned)  # the merged commit: a new image
 
-    # A job without a name it declares fails: the harness lends it nothing. (Not every
-    # name: components/monitoring lets a preview without FLY_METRICS_TOKEN show it unknown.)
-    bare = job("infrastructure.yml", "plan-prod", ok=False, github=push,
-               drop=["PULUMI_CONFIG_PASSPHRASE"])  # fmt: skip
-    run.expect(bare.failed, "plan-prod passed without the passphrase it declares", bare.tail())
+    # A job without a name it declares fails: the harness lends it nothing. Without the
+    # passphrase the engine cannot decrypt; without FLY_METRICS_TOKEN the program
+    # refuses prod (it declares monitoring) before registering anything.
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "FLY_METRICS_TOKEN"):
+        bare = job("infrastructure.yml", "plan-prod", ok=False, github=push, drop=[name])
+        run.expect(bare.failed, f"plan-prod passed without {name}, which it declares", bare.tail())
 
     plan = job("infrastructure.yml", "plan-prod", github=push)
     run.expect("The prod plan" in plan.summary and planned in plan.summary,
