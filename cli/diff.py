@@ -500,7 +500,13 @@ def evaluate_base(repo: Path, ref: str, stack: str) -> Side:
     with tempfile.TemporaryDirectory(prefix="webhost-diff-") as tmp:
         root = Path(tmp)
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(root, filter="data")
+            try:
+                tar.extractall(root, filter="data")
+            except tarfile.FilterError as exc:
+                # A link (or path) that leads out of the tree: not extracted, and said.
+                raise DiffInputError(
+                    f"{label}: its tree cannot be unpacked safely ({exc})"
+                ) from None
         with program_from(root):
             try:
                 runner = _fresh_checks()

@@ -183,6 +183,20 @@ def test_a_base_ref_that_does_not_exist_exits_2_with_one_line(repo: Path) -> Non
     assert err.count("\n") == 1 and "no-such-branch" in err
 
 
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../outside"])
+def test_a_base_holding_a_link_out_of_its_tree_exits_2_with_one_line(
+    repo: Path, target: str
+) -> None:
+    # git archive keeps symlinks; extracting one that points out of the tree is refused
+    # (tarfile's data filter), and said so, never a traceback.
+    (repo / "escape").symlink_to(target)
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-qm", "link"], check=True)
+    code, out, err = run(repo, "prod")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "escape" in err and "Traceback" not in err
+
+
 def test_a_base_whose_stack_file_is_invalid_exits_2_with_one_line(repo: Path) -> None:
     edit(repo, "prod", {"webhost:vm": {"cpuKind": "performance", "cpus": 2, "memoryMb": 1024}})
     subprocess.run([*GIT, "-C", str(repo), "commit", "-qam", "broken"], check=True)
