@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
 import pickle
 import runpy
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,7 +33,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from components.config import OFFLINE, SECRET_PLACEHOLDER
+from components.config import OFFLINE_ENV, SECRET_PLACEHOLDER
 
 SECRET = SECRET_PLACEHOLDER
 COMPUTED = "[computed]"
@@ -297,8 +298,9 @@ def evaluate(
 
     Pulumi keeps its runtime state in context variables: each evaluation runs
     in a fresh copy of the context, so evaluations never see each other.
-    `offline` (components.config.OFFLINE): nothing leaves this process, so no
-    credential is needed; False evaluates as the real engine would.
+    `offline` (components.config.OFFLINE_ENV, set while it runs): nothing leaves
+    this process, so no credential is needed; False evaluates as the real engine
+    would.
     """
     if isinstance(program, Path):
         path = program
@@ -310,14 +312,31 @@ def evaluate(
     else:
         func = program
     context = contextvars.copy_context()
-    context.run(OFFLINE.set, offline)
-    return context.run(
-        _run,
-        func,
-        project=project,
-        stack=stack,
-        config=config,
-        secret_keys=secret_keys,
-        preview=preview,
-        mocks=mocks,
-    )
+    with _environment(OFFLINE_ENV, "1" if offline else None):
+        return context.run(
+            _run,
+            func,
+            project=project,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            preview=preview,
+            mocks=mocks,
+        )
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """`name` set to `value` (None: unset) while inside, as it was after."""
+    before = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

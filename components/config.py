@@ -8,7 +8,6 @@ deeper in the program touches a raw config dict.
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 import json
 import os
@@ -22,6 +21,8 @@ from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -1043,10 +1044,19 @@ def fly_authorization(token: str) -> str:
     return f"{catalog.FLY_PROMETHEUS_AUTH_SCHEME} {','.join(macaroons)}"
 
 
-# True while `webhost-infra` evaluates the program offline (cli/engine.py): nothing is
-# sent anywhere, and the plan, the diff and the cost need no credential, so a missing
-# FLY_METRICS_TOKEN is not a reason to stop (a malformed one still is).
-OFFLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("webhost_offline", default=False)
+# Set to "1" by `webhost-infra` while it evaluates the program offline (cli/engine.py):
+# nothing is sent anywhere, and the plan, the diff and the cost need no credential, so
+# a missing FLY_METRICS_TOKEN is no reason to stop there (a malformed one still is). An
+# environment variable, not a module's state: the diff evaluates its base with the
+# base's own modules. Honoured only under Pulumi's mock monitor, never the real engine.
+OFFLINE_ENV = "WEBHOST_OFFLINE_EVALUATION"
+
+
+def offline() -> bool:
+    """Whether this evaluation is `webhost-infra`'s offline one (OFFLINE_ENV)."""
+    return os.environ.get(OFFLINE_ENV) == "1" and isinstance(
+        pulumi_settings.get_monitor(), pulumi_mocks.MockMonitor
+    )
 
 
 def fly_token_problem(
@@ -1681,6 +1691,6 @@ def from_pulumi() -> StackConfig:
     }
     parsed = parse({k: str(v) for k, v in settings.items()}, secret_keys)
     # Before anything is registered: the whole run stops, in a preview as in `up`.
-    if problem := fly_token_problem(parsed.monitoring, os.environ, offline=OFFLINE.get()):
+    if problem := fly_token_problem(parsed.monitoring, os.environ, offline=offline()):
         raise ConfigError([problem])
     return parsed

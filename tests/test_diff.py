@@ -197,6 +197,26 @@ def test_a_base_holding_a_link_out_of_its_tree_exits_2_with_one_line(
     assert err.count("\n") == 1 and "escape" in err and "Traceback" not in err
 
 
+def test_both_sides_are_offline_and_need_no_metrics_token(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The base runs its own modules: the offline marker must reach them too (prod
+    # declares monitoring, which pulumi up refuses without FLY_METRICS_TOKEN).
+    monkeypatch.delenv("FLY_METRICS_TOKEN", raising=False)
+    edit(repo, "prod", {"webhost:image": "registry.fly.io/webhost:9.9.9"})
+    doc = as_doc(repo, "prod")
+    assert [(c["op"], c["name"]) for c in doc["resources"]] == [("update", "webhost-deploy")]
+
+
+def test_the_offline_marker_alone_is_not_offline_outside_a_mock_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from components import config
+
+    monkeypatch.setenv(config.OFFLINE_ENV, "1")
+    assert config.offline() is False  # no mock monitor: as under the real engine
+
+
 def test_a_base_whose_stack_file_is_invalid_exits_2_with_one_line(repo: Path) -> None:
     edit(repo, "prod", {"webhost:vm": {"cpuKind": "performance", "cpus": 2, "memoryMb": 1024}})
     subprocess.run([*GIT, "-C", str(repo), "commit", "-qam", "broken"], check=True)

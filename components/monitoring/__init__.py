@@ -19,8 +19,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components import catalog
-from components.config import OFFLINE, StackConfig
 from components.config import Monitoring as MonitoringConfig
+from components.config import StackConfig, offline
 from components.config import fly_authorization as fly_header
 from components.monitoring import alerts, dashboard
 
@@ -55,7 +55,7 @@ def fly_authorization(opted_out: bool) -> pulumi.Output[str] | None:
         # Normalised as Fly's client does: `fly tokens create` prints `FlyV1 fm2_...`,
         # which must not become `FlyV1 FlyV1 fm2_...`.
         return pulumi.Output.secret(fly_header(token))
-    if not opted_out and OFFLINE.get():
+    if not opted_out and offline():
         # The offline plan holds no credential: the header is a secret as under `up`,
         # whose value (never shown) says where `up` takes it from.
         return pulumi.Output.secret(OFFLINE_HEADER)
