@@ -116,6 +116,9 @@ class Postgres(pulumi.ComponentResource):
                 "WEBHOST_VOLUME_GB": str(pg.volume_gb),
             },
             secret_stdout=True,
+            # An update (the create script again) prints the credentials of the create
+            # once more, from its last stdout: operator_url survives every update.
+            previous_output=True,
             opts=pulumi.ResourceOptions.merge(
                 kept,
                 pulumi.ResourceOptions(retain_on_delete=config.protect, depends_on=[shape]),

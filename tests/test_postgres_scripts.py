@@ -133,6 +133,24 @@ def test_cluster_rerun_after_success_converges(
     assert postgres.operator_url(done.stdout) is None
 
 
+def test_an_update_of_the_cluster_prints_the_credentials_of_its_create_again(
+    commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
+) -> None:
+    # Issue 19: the operator URL is read from the Command's stdout, which every update
+    # replaces (the create script runs again on update: pulumi-command local
+    # commandOutputs.go); the update gets the last stdout in PULUMI_COMMAND_STDOUT and
+    # prints it again, so a VM size change no longer empties the stack's output.
+    cluster = commands["webhost-db"]
+    assert cluster["addPreviousOutputInEnv"] is True
+    created = ok(run_command(cluster, fake_fly, tmp_path)).stdout
+    resized = with_env(cluster, WEBHOST_VM_MEMORY="8192")
+    updated = ok(run_command(resized, fake_fly, tmp_path, PULUMI_COMMAND_STDOUT=created))
+    assert postgres.operator_url(updated.stdout) == postgres.operator_url(created) is not None
+    assert sum(a[:2] == ["postgres", "create"] for a in argvs(fake_fly)) == 1
+    password = fake_fly.cluster(CLUSTER)["users"]["postgres"]
+    assert password not in updated.stderr
+
+
 def test_cluster_create_cut_off_half_way_is_left_to_a_human_in_prod(
     commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
 ) -> None:

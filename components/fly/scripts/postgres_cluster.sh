@@ -8,6 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 app="$WEBHOST_PG_APP"
 created="$(private_file create.out)"
+# On an update pulumi-command hands the last stdout back (PULUMI_COMMAND_STDOUT, the
+# Command sets addPreviousOutputInEnv; local/commandOutputs.go) and replaces stdout
+# with what this run prints: printing it again keeps the operator credentials of the
+# create in the stack's output. A create overwrites it below.
+printf '%s' "${PULUMI_COMMAND_STDOUT:-}" >"$created"
 
 state="$(app_state "$app" "$WEBHOST_ORG")"
 if [ "$state" = present ]; then
@@ -141,5 +146,6 @@ while read -r action target; do
   esac
 done <<<"$plan"
 
-# Last act, after every step succeeded: the credentials of a create made this run.
+# Last act, after every step succeeded: the credentials of the create (this run's,
+# or the one an update was handed).
 cat "$created"
