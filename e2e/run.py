@@ -707,6 +707,17 @@ def main(argv: list[str]) -> int:
     keep_going = "--keep-going" in argv
     version = engine_version()
     print(f"e2e: pulumi {version}; stacks {', '.join(stacks)}", flush=True)
+    # The workflows install the CLI for previews and applies at PULUMI_VERSION: the
+    # engine proven here must be that one (tests/test_workflows.py holds them equal).
+    pinned = {
+        str(yaml.safe_load(path.read_text()).get("env", {}).get("PULUMI_VERSION"))
+        for path in sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+        if "PULUMI_VERSION" in (yaml.safe_load(path.read_text()).get("env") or {})
+    }
+    if {f"v{v}" for v in pinned} != {version}:
+        print(f"e2e failed: the workflows pin pulumi {sorted(pinned)}, the engine here is "
+              f"{version}", file=sys.stderr)  # fmt: skip
+        return 1
     summary: list[str] = []
     failed: list[str] = []
     for name in stacks:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import promql_parser
 import pytest
@@ -35,7 +34,6 @@ DOCUMENTED = {
     queries.PG_CONNECTIONS,
     queries.PG_ARCHIVE_FAILED,
 }
-DOCS_PAGE = Path(__file__).resolve().parents[2] / ".mirror" / "superfly+docs" / "repo"
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +78,3 @@ def test_the_parser_refuses_a_broken_query() -> None:
 def test_queries_name_only_documented_metrics(built: list[str]) -> None:
     used = {name for expr in built for name in METRIC.findall(expr)}
     assert used and used <= DOCUMENTED
-
-
-def test_the_documented_metrics_are_on_flys_page() -> None:
-    import subprocess
-
-    if not DOCS_PAGE.exists():
-        pytest.skip(f"superfly/docs mirror absent at {DOCS_PAGE}")
-    page = subprocess.run(
-        ["git", "-C", str(DOCS_PAGE), "show", "HEAD:monitoring/metrics.html.md"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    for name in DOCUMENTED:
-        base = name.removesuffix("_bucket")
-        assert base in page, name
