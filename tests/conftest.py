@@ -62,6 +62,15 @@ def run(
     )
 
 
+def prod_commands(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every local.Command of the prod stack, by name, with the inputs the program gives
+    it (known values, as `up` would send them)."""
+    from tests.known import COMMAND, KnownMocks
+
+    evaluation = run(stack_doc("prod"), directory, stack="prod", preview=False, mocks=KnownMocks())
+    return {r.name: dict(r.inputs) for r in evaluation.by_type(COMMAND)}
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fly_metrics_token() -> Iterator[None]:
     """A stack declaring monitoring needs FLY_METRICS_TOKEN under the real engine, or it

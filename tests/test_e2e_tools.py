@@ -19,9 +19,8 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from tests.conftest import run, stack_doc
+from tests.conftest import prod_commands
 from tests.fakeprovider_client import served
-from tests.known import COMMAND, KnownMocks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDERS = ROOT / "tools" / "providers"
@@ -403,14 +402,7 @@ def test_certificate_check_refresh_sees_an_issued_certificate(fly_api: Any) -> N
 
 @pytest.fixture(scope="module")
 def program_commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    evaluation = run(
-        stack_doc("prod"),
-        tmp_path_factory.mktemp("stack"),
-        stack="prod",
-        preview=False,
-        mocks=KnownMocks(),
-    )
-    return {r.name: dict(r.inputs) for r in evaluation.by_type(COMMAND)}
+    return prod_commands(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.mark.parametrize(

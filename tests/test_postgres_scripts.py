@@ -19,9 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from components import postgres
-from tests.conftest import FakeFly, run, run_command, stack_doc
+from tests.conftest import FakeFly, prod_commands, run_command
 from tests.fakes.pg_server import Server
-from tests.known import COMMAND, KnownMocks
 
 CLUSTER = "webhost-prod-db"
 APP = "webhost-prod"
@@ -29,14 +28,7 @@ APP = "webhost-prod"
 
 @pytest.fixture(scope="module")
 def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    evaluation = run(
-        stack_doc("prod"),
-        tmp_path_factory.mktemp("stack"),
-        stack="prod",
-        preview=False,
-        mocks=KnownMocks(),
-    )
-    return {r.name: dict(r.inputs) for r in evaluation.by_type(COMMAND)}
+    return prod_commands(tmp_path_factory.mktemp("stack"))
 
 
 def with_env(inputs: dict[str, Any], **env: str) -> dict[str, Any]:
