@@ -138,7 +138,8 @@ def validate(pack_config: Mapping[str, Any]) -> list[str]:
             problems.append(f"{name} = {json.dumps(given)}: must be an enforcement level or object")
             continue
         level = given.get("enforcementLevel")
-        if level is not None and level not in LEVELS:
+        # Present means a string level, null included (config.go extractEnforcementLevel).
+        if "enforcementLevel" in given and level not in LEVELS:
             problems.append(
                 f"{name}.enforcementLevel = {json.dumps(level)}: not an enforcement level "
                 f"({', '.join(LEVELS)}; case-sensitive)"

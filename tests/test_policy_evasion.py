@@ -205,6 +205,18 @@ def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
         ({"capcity": "mandatory"}, "capcity: not a policy of this pack"),
         ({"margin": {"minimumMargn": 0.5}}, "margin.minimumMargn: not a setting of margin"),
         ({"regions": 3}, "regions = 3: must be an enforcement level or object"),
+        # The engine takes only a string level (pulumi pkg/resource/analyzer config.go
+        # extractEnforcementLevel: "<nil> is not a valid enforcement level; must be a
+        # string", config_test.go TestExtractEnforcementLevelFail): null, a number, a
+        # bool, a list or an object where a level belongs, per policy and for "all".
+        *(
+            (
+                {policy: {"enforcementLevel": level}},
+                f"{policy}.enforcementLevel = {json.dumps(level)}: not an enforcement level",
+            )
+            for policy in ("margin", "all")
+            for level in (None, 1, True, [], {}, ["mandatory"])
+        ),
     ],
 )
 def test_an_invalid_pack_config_exits_2_naming_policy_and_key(
