@@ -77,6 +77,25 @@ class PackRun:
         return sorted({v.policy for v in self.violations if v.blocking})
 
 
+class _NotJson(Exception):
+    """What Python's json reads but JSON (and the engine's Go decoder) does not."""
+
+
+def _not_json(constant: str) -> float:
+    # NaN and Infinity are no JSON values (RFC 8259 §6); Go's encoding/json refuses the
+    # file, so the engine never runs the pack with them (a NaN margin floor would pass
+    # every stack).
+    raise _NotJson(f"{constant} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    # A number past float64 (1e400): Go's encoding/json refuses to decode it.
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotJson(f"{text} is out of a 64-bit float's range")
+    return value
+
+
 def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
     """A `--policy-pack-config` file. Absent: an error when it was asked for by
     name, else the pack's defaults (a stack with no file of its own)."""
@@ -85,7 +104,9 @@ def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
             raise PolicyConfigError([f"{path}: no such policy config file"])
         return {}
     try:
-        loaded = json.loads(path.read_text())
+        loaded = json.loads(path.read_text(), parse_constant=_not_json, parse_float=_finite_float)
+    except _NotJson as exc:
+        raise PolicyConfigError([f"{path}: not a policy config ({exc})"]) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PolicyConfigError([f"{path}: not a policy config ({exc})"]) from None
     except (ValueError, RecursionError):

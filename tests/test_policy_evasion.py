@@ -232,6 +232,28 @@ def test_an_invalid_pack_config_exits_2_naming_policy_and_key(
     assert err.startswith(f"error: {path}: {line}")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"margin": {"minimumMargin": NaN}}',
+        '{"margin": {"minimumMargin": -Infinity}}',
+        '{"production-safety": {"minPrimaryMachines": 1e400}}',
+        '{"margin": {"minimumMargin": -1e999}}',
+    ],
+)
+def test_numbers_json_has_not_are_refused_not_read_as_nan_or_inf(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    # Python's json reads NaN and 1e400 (inf); the engine's Go decoder refuses both. A NaN
+    # floor compares false with every margin, which would silently pass every stack.
+    path = tmp_path / "pack.json"
+    path.write_text(text)
+    code, out, err = plan(capsys, "--stack", "prod", "--policy-config", str(path))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: not a policy config (")
+    assert "Traceback" not in err
+
+
 def test_a_pack_config_that_is_not_an_object(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
