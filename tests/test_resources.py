@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.fly.api import FlyRefused
+from components.fly.api import FlyClient, FlyRefused
 from components.fly.resources import (
     AppProvider,
     AppSecretsProvider,
@@ -555,3 +555,27 @@ def test_edge_providers_run_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
 def test_redis_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
     answer = _in_fresh_process(UpstashRedisProvider(), "create", dict(REDIS))
     assert answer["outs"]["url"] == fly_api.state.add_ons["webhost-prod-redis"]["publicUrl"]
+
+
+# -- A create cut off after Fly acted (the run died before state recorded it) ------------
+
+
+@pytest.mark.parametrize("ip_type", ["v6", "v4", "shared_v4"])
+def test_ip_create_adopts_what_a_cut_off_create_allocated(
+    app: str, fly_api: FakeFlyApi, ip_type: str
+) -> None:
+    """Killed after Fly allocated (it allocates another v6 or dedicated v4 on every POST:
+    the fake's _ips) and before the engine recorded it: the next create takes that
+    address, and the app keeps exactly one of the type."""
+    orphan = FlyClient().allocate_ip(app, ip_type)["ip"]
+    again = IpAddressProvider().create({"app": app, "type": ip_type})
+    assert again.id == f"{app}/{orphan}"
+    assert [a["ip"] for a in fly_api.state.ips[app]] == [orphan]
+    assert len(fly_api.state.calls("POST", f"/v1/apps/{app}/ip_assignments")) == 1
+
+
+def test_ip_create_takes_the_oldest_when_several_are_left(app: str, fly_api: FakeFlyApi) -> None:
+    first = FlyClient().allocate_ip(app, "v6")["ip"]
+    FlyClient().allocate_ip(app, "v6")
+    assert IpAddressProvider().create({"app": app, "type": "v6"}).id == f"{app}/{first}"
+    assert len(fly_api.state.ips[app]) == 2  # an extra is never released by a create

@@ -244,11 +244,22 @@ class IpAddressProvider(_FlyProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self._client()
         app, ip_type = props["app"], props["type"]
+        # A create cut off after Fly allocated (the run killed before the engine recorded
+        # it) leaves an address no state knows, and Fly allocates another v6 or dedicated
+        # v4 on every POST (fly-go flaps/flaps_ip_assignments.go AssignIP has no name or
+        # key to repeat on): a paid IPv4 twice. The stack has one address per (app, type)
+        # (components/edge.py, components/platform.py), so the listing is the handle: an
+        # address of the type already there is the one an earlier create made, and is
+        # adopted; the oldest if several (an extra is never released by a create).
+        found = [a for a in client.list_ips(app) if ip_type_of(a) == ip_type]
+        if found:
+            address = min(found, key=lambda a: a.get("created_at") or "")["ip"]
+            return CreateResult(f"{app}/{address}", self._outs(app, ip_type, address))
         try:
             # Never two addresses for one lost answer: allocate_ip looks before it asks again.
             address = client.allocate_ip(app, ip_type)["ip"]
         except FlyConflict:
-            # An app has one shared IPv4: a create re-run after a cut-off finds the one it made.
+            # An app has one shared IPv4: a create racing another finds the one it made.
             existing = [a for a in client.list_ips(app) if ip_type_of(a) == ip_type]
             if not existing:
                 raise
