@@ -41,7 +41,8 @@ def attached_url(stdout: str) -> str:
 
 
 def operator_url(stdout: str) -> str | None:
-    """The operator connection string `fly postgres create` printed, if it ran this time."""
+    """The operator connection string in the cluster command's stdout: printed by `fly
+    postgres create`, handed on by an update, or read back (scripts/postgres_cluster.sh)."""
     found = _OPERATOR_LINE.search(stdout)
     return found.group(1) if found else None
 

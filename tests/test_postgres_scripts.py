@@ -118,11 +118,28 @@ def test_cluster_credentials_go_to_stdout_only(
 def test_cluster_rerun_after_success_converges(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
+    # Issue 19: a create killed after `fly postgres create` printed the credentials
+    # and before the engine recorded them: the re-run (a create again, with no last
+    # stdout) adopts the cluster and reads the operator password back from the
+    # cluster's own secret, on a member, never through argv.
     done = ok(run_command(commands["webhost-db"], cluster, tmp_path))
     assert sum(a[:2] == ["postgres", "create"] for a in argvs(cluster)) == 1
     assert cluster.machines(CLUSTER) == {"iad": size(commands)}
-    assert done.stdout == ""  # no credentials this time
-    assert postgres.operator_url(done.stdout) is None
+    password = cluster.cluster(CLUSTER)["users"]["postgres"]
+    assert postgres.operator_url(done.stdout) == (
+        f"postgres://postgres:{password}@{CLUSTER}.flycast:5432"
+    )
+    assert password not in done.stderr
+    assert not [a for a in argvs(cluster) if any(password in w for w in a)]
+
+
+def test_cluster_rerun_that_cannot_read_the_password_back_fails_and_says_why(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    edit(cluster, lambda s: s["apps"][CLUSTER]["secrets"].pop("OPERATOR_PASSWORD"))
+    done = failed(run_command(commands["webhost-db"], cluster, tmp_path))
+    assert "OPERATOR_PASSWORD" in done.stderr
+    assert done.stdout == ""
 
 
 def test_an_update_of_the_cluster_prints_the_credentials_of_its_create_again(

@@ -1166,6 +1166,23 @@ class Fly:
         machine_id = a.get("machine")
         machine = self._machine(app, machine_id) if machine_id else app["machines"][0]
         words = shlex.split(command)
+        if len(words) == 2 and words[0] == "printenv":
+            # An app's secrets are environment variables on its machines (superfly/docs
+            # reference/secrets); postgres-flex's own scripts read the operator password
+            # back so (fly-apps/postgres-flex scripts/test_scripts/config_check.sh:
+            # `fly ssh console -C "printenv OPERATOR_PASSWORD"`). A machine booted by a
+            # release has the secrets named in env_secrets; one made with the app's
+            # first secrets (postgres create sets them before any machine) has them all.
+            # printenv exits 1 for a name it does not have (coreutils), and flyctl
+            # passes the status on (ssh/io.go).
+            booted = machine.get("env_secrets", list(app["secrets"]))
+            value = machine.get("env", {}).get(words[1])
+            if value is None and words[1] in booted:
+                value = app["secrets"].get(words[1])
+            if value is None:
+                raise Fail("ssh shell: Process exited with status 1")
+            print(value)
+            return
         if not words or words[0] != "psql":
             raise Fail(f"ssh shell: Process exited with status 127 ({words[:1]} not modelled)")
         cluster = self.pg(a.get("app"))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Postgres Flex cluster: created once, then converged where flyctl can converge
 # it; refused, with what to do, where it cannot. Its stdout carries the operator
-# credentials `fly postgres create` prints, and only as the script's last act.
+# credentials (printed by `fly postgres create`, handed on, or read back from the
+# cluster), and only as the script's last act.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -146,6 +147,32 @@ while read -r action target; do
   esac
 done <<<"$plan"
 
+# No credentials this run or handed over: a create cut off after `fly postgres create`
+# printed them and before the engine recorded them (or a stack from before). Read
+# them back from where Fly keeps them: the cluster's OPERATOR_PASSWORD secret (flyctl
+# flypg/launcher.go puts it there and prints postgres://postgres:PASS@APP.flycast:5432
+# for a flex cluster), an environment variable on every member (superfly/docs
+# reference/secrets), read as postgres-flex's own scripts do (fly-apps/postgres-flex
+# scripts/test_scripts/config_check.sh: fly ssh console -C "printenv ..."). The name
+# is on argv, never the value; the value goes to private files only.
+if ! grep -q '^[[:space:]]*Connection string:' "$created"; then
+  echo "no recorded operator credentials for $app; reading OPERATOR_PASSWORD back from a member" >&2
+  secret="$(private_file operator.secret)"
+  if ! fly ssh console --app "$app" --command "printenv OPERATOR_PASSWORD" --quiet >"$secret"; then
+    echo "could not read OPERATOR_PASSWORD back from $app (fly ssh console failed);" \
+      "the operator credentials are not in this stack's output until a run can" >&2
+    exit 1
+  fi
+  password="$(tr -d '\r\n' <"$secret")"
+  if [ -z "$password" ]; then
+    echo "$app has no OPERATOR_PASSWORD to read back; set one with" \
+      "'fly secrets set OPERATOR_PASSWORD=... --app $app' (postgres-flex checks it on start)" >&2
+    exit 1
+  fi
+  # printf is a builtin: the password is on no process's argv.
+  printf '  Connection string: postgres://postgres:%s@%s.flycast:5432\n' "$password" "$app" >"$created"
+fi
+
 # Last act, after every step succeeded: the credentials of the create (this run's,
-# or the one an update was handed).
+# the one an update was handed, or read back).
 cat "$created"
