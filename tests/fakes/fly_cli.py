@@ -968,20 +968,24 @@ class Fly:
             f"PG Database: {x['database']}, PG User: {x['user']}, Environment variable: {x['var']}"
             for x in mine
         ]
-        # survey's Select: the question, then one option per line; typing filters the
-        # options (case-insensitive substring, survey/v2 DefaultFilterFn), Enter picks the
-        # first one shown.
-        print(
+        # survey's Select: the question, then one option per line, in one render (one
+        # write: survey/v2 select.go Prompt, RenderWithCursorOffset; flyctl's PageSize is
+        # 15, internal/prompt/prompt.go); typing filters the options (case-insensitive
+        # substring, survey/v2 DefaultFilterFn), Enter picks the first one shown, and
+        # Enter with none shown keeps prompting (select.go OnChange); end of input ends it.
+        lines = [
             "? Select the attachment that you would like to detach "
             "(Database will remain intact):  [type to filter]",
-            flush=True,
-        )
-        for i, option in enumerate(options):
-            print(("> " if i == 0 else "  ") + option, flush=True)
-        typed = sys.stdin.readline().rstrip("\r\n")
-        shown = [x for x, o in zip(mine, options, strict=True) if typed.lower() in o.lower()]
-        if not shown:
-            raise Fail("interrupt")
+            *[("> " if i == 0 else "  ") + option for i, option in enumerate(options[:15])],
+        ]
+        print("\n".join(lines), flush=True)
+        shown: list[dict[str, Any]] = []
+        while not shown:
+            line = sys.stdin.readline()
+            if not line:
+                raise Fail("EOF")
+            typed = line.rstrip("\r\n")
+            shown = [x for x, o in zip(mine, options, strict=True) if typed.lower() in o.lower()]
         target = shown[0]
         # flyctl deletes the user through postgres-flex (internal/api/handle_users.go
         # handleDeleteUser): in every database, REASSIGN OWNED BY it TO postgres and

@@ -79,22 +79,34 @@ pg_users() {
   printf '%s' "$listing" | json_query '[u["Username"] for u in data]'
 }
 
-# detach_user PG_APP APP USER: `fly postgres detach` of the attachment whose user is
+# detach_user PG_APP APP USER: `fly postgres detach` of one attachment whose user is
 # USER, never "the first one". flyctl lists the app's attachments and always asks
 # which one, on a terminal only (flyctl internal/command/postgres/detach.go,
 # detachAppFromPostgres, prompt.Select). The answer is typed on a pseudo-terminal:
 # survey's Select filters its options on what is typed (a case-insensitive
 # substring, AlecAivazis/survey v2 DefaultFilterFn) and Enter picks the first
-# option left, so typing ", PG User: USER," selects exactly that attachment. The
-# caller checks the user is gone afterwards.
+# option left, so typing ", PG User: USER," selects exactly that attachment. It is
+# typed only once an offered option has that user: with none left, survey's Enter
+# keeps prompting (select.go OnChange), so a list without USER is answered with
+# Ctrl-C once flyctl has printed nothing for WEBHOST_DETACH_QUIET seconds (survey
+# renders the question and its options at once, select.go Prompt; flyctl does
+# nothing before the answer). Exit status: 0 detached one, 3 the app has no
+# attachment of USER (also flyctl's "no attachments found"), other: flyctl failed.
 detach_user() {
-  WEBHOST_DETACH_FILTER=", PG User: $3," python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2
-import os, pty, sys
+  WEBHOST_DETACH_USER="$3" python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2
+import os, pty, re, select, sys
+user = os.environ["WEBHOST_DETACH_USER"]
+quiet = float(os.environ.get("WEBHOST_DETACH_QUIET") or 10)
+option = re.compile(rb"PG Database: [^,\r\n]*, PG User: " + re.escape(user.encode()) + rb",")
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
-seen, answered = b"", False
+seen, asked, answered, none = b"", -1, False, False
 while True:
+    if asked >= 0 and not answered and not select.select([fd], [], [], quiet)[0]:
+        os.write(fd, b"\x03")  # no option of USER offered: nothing is detached
+        answered = none = True
+        continue
     try:
         chunk = os.read(fd, 1024)
     except OSError:
@@ -104,10 +116,37 @@ while True:
     sys.stdout.buffer.write(chunk)
     sys.stdout.flush()
     seen += chunk
-    if not answered and b"Select the attachment" in seen:
-        os.write(fd, os.environ["WEBHOST_DETACH_FILTER"].encode() + b"\r")
+    if asked < 0 and b"Select the attachment" in seen:
+        asked = seen.index(b"Select the attachment")
+    if asked >= 0 and not answered and option.search(seen, asked):
+        os.write(fd, f", PG User: {user},".encode() + b"\r")
         answered = True
 _, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
+code = os.waitstatus_to_exitcode(status)
+if none or (code != 0 and asked < 0 and b"no attachments found" in seen):
+    sys.exit(3)
+sys.exit(0 if code == 0 else max(code, 1))
 PY
+}
+
+# detach_all PG_APP APP USER: detach every attachment of USER, one at a time, until
+# flyctl offers none (a run cut off between flyctl registering an attachment and
+# making its user leaves a record whose re-attach would register a second one:
+# flyctl internal/command/postgres/attach.go runAttachCluster registers first).
+# Fails when flyctl fails, or past 10 (more than any run of this program leaves).
+detach_all() {
+  local round=0 status
+  while [ "$round" -lt 10 ]; do
+    status=0
+    detach_user "$1" "$2" "$3" || status=$?
+    case "$status" in
+      0) round=$((round + 1)) ;;
+      3) return 0 ;;
+      *)
+        echo "fly postgres detach failed (exit status $status); its messages are above" >&2
+        return 1 ;;
+    esac
+  done
+  echo "still an attachment of $3 after 10 detaches; stopping" >&2
+  return 1
 }

@@ -17,21 +17,21 @@ out="$(private_file attach.out)"
 # a secret that does not exist is no error (flyctl internal/appsecrets/secrets.go).
 fly secrets unset "$scratch" --app "$WEBHOST_APP" --stage >&2
 
+# Any attachment of this user is left by an earlier run this program never recorded:
+# an attach cut off after it made the user (its password is gone with that run), or
+# one cut off after flyctl registered the attachment and before it made the user
+# (attach.go runAttachCluster registers first; attaching over it registers a second
+# record). Detach them all by the user (the database and its data stay: postgres-flex
+# reassigns the user's objects to postgres before dropping it, internal/api/
+# handle_users.go), then attach again under the same name, so the cluster keeps
+# exactly one attachment for the app.
+detach_all "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user"
 users="$(pg_users "$WEBHOST_PG_APP")"
 if printf '%s\n' "$users" | grep -qxF "$user"; then
-  # Made by an earlier attach whose URL this program never recorded (a run cut off
-  # half-way): its password is gone. Detach that attachment by its user (the
-  # database and its data stay: postgres-flex reassigns the user's objects to
-  # postgres before dropping it, internal/api/handle_users.go), then attach again
-  # under the same name, so the cluster keeps exactly one attachment for the app.
-  echo "database user $user exists without a recorded URL; detaching it to attach again" >&2
-  detach_user "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user" \
-    || echo "fly postgres detach exited non-zero; checking what it left" >&2
-  users="$(pg_users "$WEBHOST_PG_APP")"
-  if printf '%s\n' "$users" | grep -qxF "$user"; then
-    echo "database user $user is still on $WEBHOST_PG_APP after the detach; stopping" >&2
-    exit 1
-  fi
+  echo "database user $user is on $WEBHOST_PG_APP with no attachment to detach (made by" \
+    "hand?); stopping. Drop it ('fly postgres connect', DROP ROLE) or choose another" \
+    "postgres.user, then run pulumi up again" >&2
+  exit 1
 fi
 
 # Not a superuser: the app owns its database, nothing more (--superuser defaults

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Delete of the attach: detaches this stack's attachment, by its user; succeeds once the user is gone.
+# Delete of the attach: detaches this stack's attachments, by their user; succeeds once
+# none is left and the user is gone.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 user="$(printf '%s' "$WEBHOST_DB_USER" | tr '[:upper:]-' '[:lower:]_')"
-users="$(pg_users "$WEBHOST_PG_APP")"
-if ! printf '%s\n' "$users" | grep -qxF "$user"; then
-  echo "database user $user is not on $WEBHOST_PG_APP: already detached" >&2
-  exit 0
-fi
-detach_user "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user" \
-  || echo "fly postgres detach exited non-zero; checking what it left" >&2
+# Every attachment of the user, also one whose user an attach cut off half-way never
+# made (lib.sh detach_all); done once none is offered and the user is gone.
+detach_all "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user"
 users="$(pg_users "$WEBHOST_PG_APP")"
 if printf '%s\n' "$users" | grep -qxF "$user"; then
   echo "database user $user is still on $WEBHOST_PG_APP after the detach" >&2
