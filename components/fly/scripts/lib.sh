@@ -57,6 +57,88 @@ private_file() {
   printf '%s\n' "$WEBHOST_PRIVATE_DIR/$1"
 }
 
+# -- one run's flyctl work on a Fly app at a time ------------------------------------
+# When only the Pulumi CLI dies (SIGKILL of the CLI, or of the CI step's shell), the
+# script it started keeps running and finishes unrecorded while the next `up` may
+# already be running the same script (issue 19). Every script therefore holds, for
+# its whole run, a lock per Fly app it acts on (WEBHOST_APP, WEBHOST_PG_APP).
+# Why a local lock and not one at Fly: the scripts that outlive a killed CLI run on
+# this machine, and a kernel lock (flock(2), taken through python3's fcntl, which
+# every machine running this program has; util-linux flock is not on macOS) belongs
+# to the open file, so the kernel drops it when the holder dies: a killed holder can
+# never wedge the stack, where a marker at Fly (a secret or metadata) would outlive
+# it and need expiry to tell dead from slow. Two machines at once (two CI runners)
+# are kept apart by the workflows' concurrency groups (.github/workflows), not here.
+# The wait is bounded (WEBHOST_LOCK_WAIT seconds, default 1800: longer than any one
+# script, which a run's own concurrent scripts on the same app may have to wait for)
+# and says who holds the lock. flyctl runs with the lock's descriptor closed (fly()
+# below): a process it leaves running (its WireGuard agent) must not hold the lock.
+WEBHOST_LOCK_DIR="${WEBHOST_LOCK_DIR:-${TMPDIR:-/tmp}/webhost-infra-locks}"
+webhost_lock() {
+  # Always in this order (the app, then its cluster), so two scripts never wait on each other.
+  local apps="" app lock_fd=9
+  for app in "${WEBHOST_APP:-}" "${WEBHOST_PG_APP:-}"; do
+    case "$app" in
+      "") ;;
+      *) case " $apps " in *" $app "*) ;; *) apps="$apps $app" ;; esac ;;
+    esac
+  done
+  [ -n "$apps" ] || return 0
+  if ! (umask 077 && mkdir -p "$WEBHOST_LOCK_DIR") 2>/dev/null; then
+    echo "cannot make the flyctl lock directory $WEBHOST_LOCK_DIR; fix its permissions" \
+      "or set WEBHOST_LOCK_DIR" >&2
+    return 1
+  fi
+  for app in $apps; do
+    local file="$WEBHOST_LOCK_DIR/$app.lock"
+    # One descriptor per app, kept open until the script exits (9, 8, ...).
+    if ! eval "exec $lock_fd>>\"\$file\"" 2>/dev/null || [ ! -r "$file" ]; then
+      echo "cannot open the flyctl lock file $file for app $app; fix its permissions" \
+        "or set WEBHOST_LOCK_DIR; nothing was done" >&2
+      return 1
+    fi
+    WEBHOST_LOCK_FD="$lock_fd" WEBHOST_LOCK_FILE="$file" WEBHOST_LOCK_APP="$app" python3 - <<'PY' || return 1
+import fcntl, os, sys, time
+fd, path, app = int(os.environ["WEBHOST_LOCK_FD"]), os.environ["WEBHOST_LOCK_FILE"], os.environ["WEBHOST_LOCK_APP"]
+wait = float(os.environ.get("WEBHOST_LOCK_WAIT") or 1800)
+def holder() -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip() or "a process that wrote nothing"
+    except OSError as exc:
+        return f"unknown ({exc.strerror})"
+deadline, said = time.monotonic() + wait, False
+while True:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        break
+    except BlockingIOError:
+        if not said:
+            print(f"flyctl work on {app} is under way elsewhere ({holder()}): a script of an "
+                  f"earlier run still acting? waiting up to {wait:g} s ({path})", file=sys.stderr)
+            said = True
+        if time.monotonic() >= deadline:
+            print(f"flyctl work on {app} still under way after {wait:g} s ({holder()}); "
+                  "nothing was done. Let it finish (or end that process), then run again",
+                  file=sys.stderr)
+            sys.exit(1)
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+    except OSError as exc:
+        print(f"cannot lock {path} for app {app} ({exc.strerror}); nothing was done", file=sys.stderr)
+        sys.exit(1)
+# Who holds it, for whoever waits next; a file left by a dead holder is simply taken.
+os.ftruncate(fd, 0)
+os.write(fd, f"pid {os.getppid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n".encode())
+PY
+    lock_fd=$((lock_fd - 1))
+  done
+}
+webhost_lock || exit 1
+# flyctl without the lock's descriptors (8 and 9): see above.
+fly() {
+  command fly "$@" 8>&- 9>&-
+}
+
 # without_credentials: stdin to stdout with what looks like a credential replaced by
 # [redacted]: a URL's password (`scheme://user:PASS@`, also with JSON-escaped slashes)
 # and a password, secret or token field's value. For flyctl's stderr where flyctl
@@ -93,7 +175,7 @@ pg_users() {
 # nothing before the answer). Exit status: 0 detached one, 3 the app has no
 # attachment of USER (also flyctl's "no attachments found"), other: flyctl failed.
 detach_user() {
-  WEBHOST_DETACH_USER="$3" python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2
+  WEBHOST_DETACH_USER="$3" python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2 8>&- 9>&-
 import os, pty, re, select, sys
 user = os.environ["WEBHOST_DETACH_USER"]
 quiet = float(os.environ.get("WEBHOST_DETACH_QUIET") or 10)
