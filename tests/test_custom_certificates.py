@@ -329,3 +329,18 @@ def test_a_lost_answer_on_the_import_is_imported_again_once_and_converges(
     detail = FlyClient().get_certificate_detail(APP, HOST)
     assert [c["source"] for c in detail["certificates"] or []] == ["custom"]
     assert not any(pem_key(key) in repr(r.body) for r in api.state.requests[2:])
+
+
+def test_a_create_cut_off_after_the_import_landed_imports_once_more_and_keeps_one(
+    api: FakeFlyApi, key: tls.PrivateKey
+) -> None:
+    # Issue 19: the run died after Fly imported and before state recorded it; the next
+    # create's import replaces the hostname's custom certificate (the handle is the
+    # hostname, a deterministic name), so Fly holds one.
+    chain = issue(key, [HOST])
+    CustomCertificateProvider().create(inputs(key, chain))
+    again = CustomCertificateProvider().create(inputs(key, chain))
+    assert again.id == f"{APP}/{HOST}"
+    detail = FlyClient().get_certificate_detail(APP, HOST)
+    assert [c["source"] for c in detail["certificates"] or []] == ["custom"]
+    assert list(api.state.certificates[APP]) == [HOST]

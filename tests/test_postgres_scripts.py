@@ -327,6 +327,38 @@ def test_replica_is_a_clone_in_its_region(
     assert sorted(a[a.index("--region") + 1] for a in clones) == ["fra", "sin"]
 
 
+def volumes_in(fly: FakeFly, region: str) -> list[dict[str, Any]]:
+    return [v for v in fly.snapshot()["apps"][CLUSTER]["volumes"] if v["region"] == region]
+
+
+def test_replica_clone_cut_off_after_its_volume_attaches_that_volume(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # flyctl's clone creates the new volume, then launches the machine (machine/
+    # clone.go): cut off in between, a volume is left attached to nothing. The re-run
+    # clones onto it (--attach-volume), so the region holds one member and one volume.
+    replica = commands["webhost-db-replica-fra"]
+    failed(run_command(replica, cluster, tmp_path, FAKE_FLY_HALF="machine clone"))
+    left = volumes_in(cluster, "fra")
+    assert [v["attached_machine_id"] for v in left] == [None]
+    ok(run_command(replica, cluster, tmp_path))
+    assert cluster.machines(CLUSTER)["fra"] == 1
+    assert [v["id"] for v in volumes_in(cluster, "fra")] == [left[0]["id"]]
+    assert volumes_in(cluster, "fra")[0]["attached_machine_id"] is not None
+
+
+def test_cluster_growth_cut_off_after_a_volume_attaches_that_volume(
+    cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    grown = with_env(commands["webhost-db"], WEBHOST_CLUSTER_SIZE=str(size(commands) + 1))
+    failed(run_command(grown, cluster, tmp_path, FAKE_FLY_HALF="machine clone"))
+    ok(run_command(grown, cluster, tmp_path))
+    assert cluster.machines(CLUSTER) == {"iad": size(commands) + 1}
+    volumes = volumes_in(cluster, "iad")
+    assert len(volumes) == size(commands) + 1
+    assert all(v["attached_machine_id"] for v in volumes)
+
+
 def test_replica_rerun_adds_no_second_member(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:

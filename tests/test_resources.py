@@ -579,3 +579,23 @@ def test_ip_create_takes_the_oldest_when_several_are_left(app: str, fly_api: Fak
     FlyClient().allocate_ip(app, "v6")
     assert IpAddressProvider().create({"app": app, "type": "v6"}).id == f"{app}/{first}"
     assert len(fly_api.state.ips[app]) == 2  # an extra is never released by a create
+
+
+def test_secrets_create_cut_off_after_fly_stored_them_converges_on_one_set(
+    app: str, fly_api: FakeFlyApi
+) -> None:
+    # Secrets are keyed by name at Fly (fly-go secrets_types.go): a create run again
+    # after a cut-off writes the same names, never a second copy.
+    AppSecretsProvider().create({"app": app, "values": {"A": "1", "B": "2"}})
+    again = AppSecretsProvider().create({"app": app, "values": {"A": "1", "B": "2"}})
+    assert fly_api.state.secrets[app] == {"A": "1", "B": "2"}
+    assert (again.outs or {})["keys"] == ["A", "B"]
+
+
+def test_certificate_create_cut_off_after_fly_added_the_hostname_keeps_one(
+    app: str, fly_api: FakeFlyApi
+) -> None:
+    CertificateProvider().create({"app": app, "hostname": "www.example.com"})
+    again = CertificateProvider().create({"app": app, "hostname": "www.example.com"})
+    assert again.id == f"{app}/www.example.com"
+    assert list(fly_api.state.certificates[app]) == ["www.example.com"]

@@ -637,13 +637,43 @@ class Fly:
             listed.append(entry)
         print(json.dumps(listed, indent=2))
 
-    def machine_clone(self, a: Call) -> None:
+    def machine_clone(self, a: Call, half: bool = False) -> None:
+        # machine/clone.go: a source with a volume gets a new empty volume (CreateVolume),
+        # then the machine is launched (Launch): cut off in between, the volume stays,
+        # attached to nothing. --attach-volume ID[:PATH] takes an existing one instead:
+        # it must be in the clone's region and attached to nothing.
         app = self.app(a.get("app"))
         source = self._machine(app, a.args[0])
         region = a.get("region") or source["region"]
+        attach = (a.get("attach-volume") or "").split(":")[0]
         volume_gb = None
-        if source.get("volume"):
+        existing = None
+        if attach:
+            found = [v for v in app["volumes"] if v["id"] == attach]
+            if not found:
+                raise Fail("could not get existing volume: volume not found")
+            existing = found[0]
+            if existing["region"] != region:
+                raise Fail(
+                    f"specified region {region} but volume is in region {existing['region']}, "
+                    "use the same region as the volume"
+                )
+            if existing.get("attached_machine_id"):
+                raise Fail(f"volume {attach} is already attached to a machine")
+            print(f"Attaching existing volume {attach}", file=sys.stderr)
+        elif source.get("volume"):
             volume_gb = next(v for v in app["volumes"] if v["id"] == source["volume"])["size_gb"]
+        if half:
+            if volume_gb is not None:
+                app["volumes"].append(
+                    {
+                        "id": f"vol_{self.next_id()}",
+                        "size_gb": volume_gb,
+                        "region": region,
+                        "attached_machine_id": None,
+                    }
+                )
+            raise Fail("failed to launch machine: 503 Service Unavailable")
         clone = self.new_machine(
             app,
             region,
@@ -653,6 +683,9 @@ class Fly:
             env=source.get("env"),
             metadata=source.get("metadata"),
         )
+        if existing is not None:
+            existing["attached_machine_id"] = clone["id"]
+            clone["volume"] = existing["id"]
         if source.get("role"):
             # postgres-flex elects primaries only in PRIMARY_REGION
             clone["role"] = "replica"
@@ -1471,7 +1504,6 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         ("deploy",): fly.deploy,
         ("scale", "count"): fly.scale_count,
         ("machine", "list"): fly.machines_list,
-        ("machine", "clone"): fly.machine_clone,
         ("machine", "update"): fly.machine_update,
         ("machine", "destroy"): fly.machine_destroy,
         ("volumes", "list"): fly.volumes_list,
@@ -1495,6 +1527,8 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         fly.postgres_create(call, half)
     elif call.path == ("postgres", "attach"):
         fly.postgres_attach(call, half)
+    elif call.path == ("machine", "clone"):
+        fly.machine_clone(call, half)
     elif call.path == ("postgres", "backup", "enable"):
         fly.postgres_backup_enable(call, half)
     else:

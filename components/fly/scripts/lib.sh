@@ -44,6 +44,27 @@ volumes_json() {
   fly volumes list --app "$1" --json
 }
 
+# clone_member APP SOURCE REGION: `fly machine clone` of member SOURCE into REGION.
+# flyctl creates the clone's new volume, then launches the machine (flyctl internal/
+# command/machine/clone.go): a clone cut off in between leaves a volume attached to
+# nothing (fly-go volume_types.go attached_machine_id), which the next clone takes
+# with --attach-volume (same file: it must be in the region and unattached) instead
+# of making a second one. A volume left by a lost member is taken the same way: its
+# data stays on a machine, never destroyed here.
+clone_member() {
+  local volumes spare
+  volumes="$(volumes_json "$1")"
+  spare="$(printf '%s' "$volumes" | json_query 'next((v["id"] for v in data
+    if v["region"] == args[0] and not v.get("attached_machine_id")), None)' "$3")"
+  if [ -n "$spare" ]; then
+    echo "volume $spare in $3 is attached to nothing (left by a clone cut off after" \
+      "making it?): cloning onto it" >&2
+    fly machine clone "$2" --region "$3" --app "$1" --attach-volume "$spare" >&2
+  else
+    fly machine clone "$2" --region "$3" --app "$1" >&2
+  fi
+}
+
 # private_file NAME: the path of a new empty file only this user can read, in a
 # directory removed when the script exits. What flyctl prints with a credential in
 # it goes there, never to a stream a failure would surface: pulumi-command puts a

@@ -133,7 +133,7 @@ fi
 while read -r action target; do
   case "$action" in
     clone)
-      fly machine clone "$target" --region "$WEBHOST_REGION" --app "$app" >&2 ;;
+      clone_member "$app" "$target" "$WEBHOST_REGION" ;;
     extend)
       # Volumes only grow (flyctl internal/command/volumes/extend.go).
       fly volumes extend "$target" --size "$WEBHOST_VOLUME_GB" --app "$app" --yes >&2 ;;

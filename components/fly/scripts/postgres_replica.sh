@@ -18,4 +18,4 @@ if [ -z "$source_id" ]; then
   exit 1
 fi
 # Postgres Flex elects primaries only in PRIMARY_REGION: a clone elsewhere is a replica.
-fly machine clone "$source_id" --region "$WEBHOST_REGION" --app "$WEBHOST_PG_APP" >&2
+clone_member "$WEBHOST_PG_APP" "$source_id" "$WEBHOST_REGION"
