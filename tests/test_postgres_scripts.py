@@ -218,7 +218,11 @@ def test_cluster_credentials_never_reach_a_failed_runs_output(
     )
     password = fake_fly.cluster(CLUSTER)["users"]["postgres"]
     assert password not in done.stdout + done.stderr
-    assert not list((tmp_path / "scratch").iterdir())  # the private copy is gone too
+    # The private copy is gone too; only the flyctl lock stays (lib.sh webhost_lock),
+    # holding who took it and when, never a credential.
+    left = list((tmp_path / "scratch").iterdir())
+    assert [p.name for p in left] in ([], ["webhost-infra-locks"])
+    assert not any(password in f.read_text() for d in left for f in d.iterdir())
 
 
 def test_cluster_grows_to_a_new_size(

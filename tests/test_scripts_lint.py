@@ -70,6 +70,8 @@ def fly_invocations(text: str) -> list[list[str]]:
                     if following in _OPERATORS or set(following) <= set("|&;()<>"):
                         break
                     argv.append(following)
+                if words[i + 1 : i + 2] == ["()"] or argv[:1] == ["$@"]:
+                    continue  # lib.sh's fly() wrapper: its callers' arguments are checked
                 calls.append(argv)
     return calls
 
