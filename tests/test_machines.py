@@ -32,6 +32,7 @@ def fly(fake_fly: FakeFly, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> F
     """The app after its deploy: Fly's first deploy left two machines in iad."""
     for name, value in fake_fly.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WEBHOST_LOCK_DIR", str(tmp_path / "locks"))
     fake_fly.seed_app(APP)
     config = tmp_path / "fly.toml"
     config.write_text(
@@ -514,3 +515,51 @@ def test_an_up_killed_before_the_decreases_leaves_at_least_both_configs(
     again = MachineCountsProvider().update(APP, outs, {"app": APP, "counts": dict(MOVED)}).outs
     assert again is not None and again["observed"] == MOVED
     assert all(int(count) < left.get(region, 0) for region, count in scales(fly))  # only down
+
+
+# -- the flyctl lock (scripts/lib.sh webhost_lock, shared) ---------------------------
+
+
+HOLD = """
+import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.write("pid 4242 since 2026-01-01T00:00:00Z\\n")
+f.flush()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_scaling_waits_for_a_script_still_acting_on_the_app_then_stops(
+    fly: FakeFly, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    (tmp_path / "locks").mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "locks" / f"{APP}.lock")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        monkeypatch.setenv("WEBHOST_LOCK_WAIT", "0")
+        with pytest.raises(
+            RuntimeError, match=r"flyctl work on webhost-prod still under way.*pid 4242"
+        ):
+            MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+        assert not fly.log.exists() or fly.calls() == []
+    finally:
+        holder.communicate()
+    # the holder gone (a dead one's file is simply taken), the create goes on
+    MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert fly.machines(APP) == WANTED
+
+
+def test_an_unusable_lock_is_a_clear_error(fly: FakeFly, tmp_path: Path) -> None:
+    (tmp_path / "locks" / f"{APP}.lock").mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="cannot open the flyctl lock file"):
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    assert not fly.log.exists() or fly.calls() == []

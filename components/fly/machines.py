@@ -36,13 +36,16 @@ release command machine is neither counted nor touched.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import shutil
 import subprocess
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar, Final
 
 import pulumi
@@ -75,6 +78,61 @@ NO_SUCH_APP: Final = ("Could not find App", "failed to list VMs: app not found")
 # Fly (count_machines.go), minutes at most: bounded, so a hung flyctl fails the up.
 READ_TIMEOUT_S: Final = 120
 SCALE_TIMEOUT_S: Final = 30 * 60
+
+
+# The flyctl scripts' lock per Fly app (scripts/lib.sh webhost_lock, which says why a
+# local kernel lock): the same file, so `fly scale count` never runs while a script of
+# an earlier, killed run still acts on the app. Same directory and bounded wait.
+LOCK_DIR_ENV: Final = "WEBHOST_LOCK_DIR"
+LOCK_WAIT_ENV: Final = "WEBHOST_LOCK_WAIT"
+LOCK_WAIT_S: Final = 1800.0
+
+
+def _lock_path(app: str) -> str:
+    directory = os.environ.get(LOCK_DIR_ENV) or os.path.join(
+        os.environ.get("TMPDIR") or "/tmp",  # noqa: S108 - lib.sh's own default, one lock
+        "webhost-infra-locks",
+    )
+    return os.path.join(directory, f"{app}.lock")
+
+
+@contextmanager
+def app_lock(app: str) -> Iterator[None]:
+    """Hold the app's flyctl lock, waiting at most WEBHOST_LOCK_WAIT seconds; RuntimeError
+    naming the holder when it stays taken, or when the lock cannot be opened."""
+    path = _lock_path(app)
+    wait = float(os.environ.get(LOCK_WAIT_ENV) or LOCK_WAIT_S)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held until the block ends
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot open the flyctl lock file {path} for app {app} ({exc.strerror}); fix its "
+            f"permissions or set {LOCK_DIR_ENV}; nothing was done"
+        ) from None
+    with handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "a process that wrote nothing"
+                    raise RuntimeError(
+                        f"flyctl work on {app} still under way after {wait:g} s ({holder}): a "
+                        "script of an earlier run still acting? nothing was done. Let it "
+                        "finish (or end that process), then run again"
+                    ) from None
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+        handle.truncate(0)
+        handle.write(
+            f"pid {os.getpid()} (MachineCounts) since "
+            f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+        )
+        handle.flush()
+        yield
 
 
 class FlyctlError(Exception):
@@ -259,6 +317,10 @@ class MachineCountsProvider(ResourceProvider):
                 f"MachineCounts of app {app}: no region has a machine; refusing to scale "
                 "every region to 0"
             )
+        with app_lock(app):
+            return self._converge_locked(app, counts, wanted)
+
+    def _converge_locked(self, app: str, counts: Any, wanted: dict[str, int]) -> dict[str, Any]:
         listed = self._listed(app)
         if listed is None:
             raise RuntimeError(f"MachineCounts of app {app}: the app does not exist for flyctl")
