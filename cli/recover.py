@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 from urllib.parse import unquote, urlparse
 
 import httpx
@@ -64,6 +64,9 @@ NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 CHECK = "grafana:syntheticMonitoring/check:Check"
 # Resources of the program's own providers: a cut-off create is adopted by `up`.
 ADOPTED = ("pulumi-python:dynamic:Resource", "command:local:Command")
+
+
+Inputs = Mapping[str, Any]
 
 
 class Unknown(Exception):
@@ -205,127 +208,149 @@ class Lookups:
 
     def find(self, p: Pending) -> str | None:
         """The import id (the provider's format), None when absent; raises Unknown."""
-        i = {k: _secret(v) for k, v in p.inputs.items()}
-        held = self.held.get(p.type, set())
-        if p.type == DNS_RECORD:
-            zone = str(i.get("zoneId") or "")
-            zone_info = self.cf().get(f"/zones/{zone}")
-            if zone_info is None:
-                raise Unknown(f"zone {zone} not found")
-            name = str(i.get("name", ""))
-            zname = str(zone_info.get("name", ""))
-            full = zname if name in ("@", zname) else (
-                name if name.endswith(f".{zname}") else f"{name}.{zname}"
-            )
-            # DNS records list: GET /zones/{zone_id}/dns_records, filters `type` and
-            # `name.exact` (developers.cloudflare.com/api/resources/dns/subresources/
-            # records/methods/list).
-            found = self.cf().get(f"/zones/{zone}/dns_records", type=str(i.get("type", "")),
-                                  **{"name.exact": full})  # fmt: skip
-            records = [r for r in found or [] if r.get("id") not in held]
-            if i.get("content") is not None:
-                records = [r for r in records if r.get("content") == i.get("content")]
-            rid = _one([str(r["id"]) for r in records], f"{full} {i.get('type')}")
-            # pulumi_cloudflare 6.23.1 dns_record.py: import id '<zone_id>/<dns_record_id>'.
-            return f"{zone}/{rid}" if rid else None
-        if p.type == RULESET:
-            zone = str(i.get("zoneId") or "")
-            # One entry-point ruleset per phase: GET /zones/{zone_id}/rulesets/phases/
-            # {phase}/entrypoint, 404 when the phase has none (developers.cloudflare.com/
-            # ruleset-engine/rulesets-api/view).
-            got = self.cf().get(f"/zones/{zone}/rulesets/phases/{i.get('phase')}/entrypoint")
-            if got is None or got.get("id") in held:
-                return None
-            # ruleset.py: import id '<{accounts|zones}/{account_id|zone_id}>/<ruleset_id>'.
-            return f"zones/{zone}/{got['id']}"
-        if p.type == ZONE_SETTING:
-            zone, setting = str(i.get("zoneId") or ""), str(i.get("settingId") or "")
-            # A zone always has each setting (GET /zones/{zone_id}/settings/{setting_id}):
-            # the create only PATCHed a value, so the resource is imported as it stands.
-            got = self.cf().get(f"/zones/{zone}/settings/{setting}")
-            if got is None:
-                raise Unknown(f"zone {zone} has no setting {setting}")
-            return f"{zone}/{setting}"  # zone_setting.py: '<zone_id>/<setting_id>'
-        if p.type == ORIGIN_CERT:
-            hosts = sorted(str(h) for h in i.get("hostnames") or [])
-            zone = self._zone_of(hosts)
-            # Origin CA list: GET /certificates?zone_id= (developers.cloudflare.com/api/
-            # resources/origin_ca_certificates/methods/list); revoked ones carry revoked_at.
-            found = self.cf().get("/certificates", zone_id=zone) or []
-            ids = [
-                str(c["id"])
-                for c in found
-                if sorted(c.get("hostnames") or []) == hosts
-                and not c.get("revoked_at")
-                and c.get("request_type") == i.get("requestType")
-                and c.get("id") not in held
-            ]
-            return _one(ids, f"an Origin CA certificate for {hosts}")  # '<certificate_id>'
-        return self._grafana(p, i, held)
+        lookup = self.BY_TYPE.get(p.type)
+        if lookup is None:
+            raise Unknown(f"no lookup for {p.type}")
+        inputs = {k: _secret(v) for k, v in p.inputs.items()}
+        return lookup(self, inputs, self.held.get(p.type, set()))
 
-    def _zone_of(self, hosts: list[str]) -> str:
-        """The zone id of the certificate's hosts: the zones the token sees, by suffix."""
+    # -- Cloudflare: import ids from pulumi_cloudflare 6.23.1 (dns_record.py,
+    # ruleset.py, zone_setting.py, origin_ca_certificate.py "Import" sections).
+    def _dns_record(self, i: Inputs, held: set[str]) -> str | None:
+        zone = str(i.get("zoneId") or "")
+        zone_info = self.cf().get(f"/zones/{zone}")
+        if zone_info is None:
+            raise Unknown(f"zone {zone} not found")
+        name, zname = str(i.get("name", "")), str(zone_info.get("name", ""))
+        full = zname if name in ("@", zname) else name
+        if not full.endswith(f".{zname}") and full != zname:
+            full = f"{name}.{zname}"
+        # DNS records list: GET /zones/{zone_id}/dns_records, filters `type` and
+        # `name.exact` (developers.cloudflare.com/api/resources/dns/subresources/
+        # records/methods/list).
+        query = {"type": str(i.get("type", "")), "name.exact": full}
+        found = self.cf().get(f"/zones/{zone}/dns_records", **query)
+        records = [r for r in found or [] if r.get("id") not in held]
+        if i.get("content") is not None:
+            records = [r for r in records if r.get("content") == i.get("content")]
+        rid = _one([str(r["id"]) for r in records], f"{full} {i.get('type')}")
+        return f"{zone}/{rid}" if rid else None  # '<zone_id>/<dns_record_id>'
+
+    def _ruleset(self, i: Inputs, held: set[str]) -> str | None:
+        zone = str(i.get("zoneId") or "")
+        # One entry-point ruleset per phase: GET /zones/{zone_id}/rulesets/phases/
+        # {phase}/entrypoint, 404 when the phase has none (developers.cloudflare.com/
+        # ruleset-engine/rulesets-api/view).
+        got = self.cf().get(f"/zones/{zone}/rulesets/phases/{i.get('phase')}/entrypoint")
+        if got is None or got.get("id") in held:
+            return None
+        return f"zones/{zone}/{got['id']}"  # '<{accounts|zones}/{zone_id}>/<ruleset_id>'
+
+    def _zone_setting(self, i: Inputs, held: set[str]) -> str | None:
+        zone, setting = str(i.get("zoneId") or ""), str(i.get("settingId") or "")
+        # A zone always has each setting (GET /zones/{zone_id}/settings/{setting_id}):
+        # the create only PATCHed a value, so the resource is imported as it stands.
+        if self.cf().get(f"/zones/{zone}/settings/{setting}") is None:
+            raise Unknown(f"zone {zone} has no setting {setting}")
+        return f"{zone}/{setting}"  # '<zone_id>/<setting_id>'
+
+    def _origin_cert(self, i: Inputs, held: set[str]) -> str | None:
+        hosts = sorted(str(h) for h in i.get("hostnames") or [])
         zones = self.cf().get("/zones") or []
-        for z in zones:
-            if hosts and all(h.lstrip("*.").endswith(str(z.get("name"))) for h in hosts):
-                return str(z["id"])
-        raise Unknown(f"no zone for {hosts}")
+        zone = next(
+            (
+                str(z["id"])
+                for z in zones
+                if hosts and all(h.removeprefix("*.").endswith(str(z.get("name"))) for h in hosts)
+            ),
+            None,
+        )
+        if zone is None:
+            raise Unknown(f"no zone for {hosts}")
+        # Origin CA list: GET /certificates?zone_id= (developers.cloudflare.com/api/
+        # resources/origin_ca_certificates/methods/list); a revoked one leaves the list.
+        found = self.cf().get("/certificates", zone_id=zone) or []
+        ids = [
+            str(c["id"])
+            for c in found
+            if sorted(c.get("hostnames") or []) == hosts
+            and c.get("request_type") == i.get("requestType")
+            and str(c.get("id")) not in held
+        ]
+        return _one(ids, f"an Origin CA certificate for {hosts}")  # '<certificate_id>'
 
-    def _grafana(self, p: Pending, i: Mapping[str, Any], held: set[str]) -> str | None:
-        # Import ids: pulumiverse_grafana 2.44.0 oss/data_source.py, oss/folder.py,
-        # oss/dashboard.py ("{{ uid }}"), alerting/rule_group.py ("{{ folderUID }}:
-        # {{ title }}"), alerting/contact_point.py ("{{ name }}"),
-        # syntheticmonitoring/check.py ("{{ id }}"). Routes: Grafana HTTP API
-        # (grafana/grafana docs/sources/developers/http_api/{data_source,folder,
-        # dashboard}.md, alerting_provisioning.md) and the SM API's /api/v1/check/list.
-        def unheld(key: str) -> str | None:
-            return None if key in held or f"1:{key}" in held else key
+    # -- Grafana: import ids from pulumiverse_grafana 2.44.0 oss/data_source.py,
+    # oss/folder.py, oss/dashboard.py ("{{ uid }}"), alerting/rule_group.py
+    # ("{{ folderUID }}:{{ title }}"), alerting/contact_point.py ("{{ name }}"),
+    # alerting/notification_policy.py ("{{ anyString }}"), syntheticmonitoring/check.py
+    # ("{{ id }}"). Routes: grafana/grafana docs/sources/developers/http_api/
+    # {data_source,folder,dashboard,alerting_provisioning}.md; the SM API's
+    # /api/v1/check/list.
+    @staticmethod
+    def _unheld(key: str, held: set[str]) -> str | None:
+        return None if key in held or f"1:{key}" in held else key
 
-        if p.type == DATA_SOURCE:
-            name = str(i.get("name", ""))
-            got = self.gf().get(f"/api/datasources/name/{name}")
-            return None if got is None else unheld(str(got["uid"]))
-        if p.type == FOLDER:
-            uid = i.get("uid")
-            if uid:
-                got = self.gf().get(f"/api/folders/{uid}")
-                return None if got is None else unheld(str(got["uid"]))
-            folders = self.gf().get("/api/folders") or []
-            ids = [str(f["uid"]) for f in folders if f.get("title") == i.get("title")]
-            found = _one([u for u in ids if unheld(u)], f"folder {i.get('title')}")
-            return found
-        if p.type == DASHBOARD:
-            try:
-                uid = json.loads(str(i.get("configJson") or "{}")).get("uid")
-            except ValueError:
-                uid = None
-            if not uid:
-                raise Unknown("the dashboard's configJson names no uid")
-            got = self.gf().get(f"/api/dashboards/uid/{uid}")
-            return None if got is None else unheld(str(uid))
-        if p.type == RULE_GROUP:
-            folder, group = i.get("folderUid"), i.get("name")
-            got = self.gf().get(f"/api/v1/provisioning/folder/{folder}/rule-groups/{group}")
-            return None if got is None else unheld(f"{folder}:{group}")
-        if p.type == CONTACT_POINT:
-            name = str(i.get("name", ""))
-            got = self.gf().get("/api/v1/provisioning/contact-points", name=name) or []
-            return unheld(name) if any(c.get("name") == name for c in got) else None
-        if p.type == NOTIFICATION_POLICY:
-            # One policy tree per org, always present: import it as it stands.
-            self.gf().get("/api/v1/provisioning/policies")
-            return "policy"
-        if p.type == CHECK:
-            if self.sm is None:
-                raise Unknown("GRAFANA_SM_ACCESS_TOKEN is not set")
-            checks = self.sm.get("/api/v1/check/list") or []
-            ids = [
-                str(c["id"])
-                for c in checks
-                if c.get("job") == i.get("job") and c.get("target") == i.get("target")
-            ]
-            return _one([x for x in ids if x not in held], f"check {i.get('job')}")
-        raise Unknown(f"no lookup for {p.type}")
+    def _data_source(self, i: Inputs, held: set[str]) -> str | None:
+        got = self.gf().get(f"/api/datasources/name/{i.get('name', '')}")
+        return None if got is None else self._unheld(str(got["uid"]), held)
+
+    def _folder(self, i: Inputs, held: set[str]) -> str | None:
+        if uid := i.get("uid"):
+            got = self.gf().get(f"/api/folders/{uid}")
+            return None if got is None else self._unheld(str(got["uid"]), held)
+        folders = self.gf().get("/api/folders") or []
+        ids = [str(f["uid"]) for f in folders if f.get("title") == i.get("title")]
+        return _one([u for u in ids if self._unheld(u, held)], f"folder {i.get('title')}")
+
+    def _dashboard(self, i: Inputs, held: set[str]) -> str | None:
+        try:
+            uid = json.loads(str(i.get("configJson") or "{}")).get("uid")
+        except ValueError:
+            uid = None
+        if not uid:
+            raise Unknown("the dashboard's configJson names no uid")
+        got = self.gf().get(f"/api/dashboards/uid/{uid}")
+        return None if got is None else self._unheld(str(uid), held)
+
+    def _rule_group(self, i: Inputs, held: set[str]) -> str | None:
+        folder, group = i.get("folderUid"), i.get("name")
+        got = self.gf().get(f"/api/v1/provisioning/folder/{folder}/rule-groups/{group}")
+        return None if got is None else self._unheld(f"{folder}:{group}", held)
+
+    def _contact_point(self, i: Inputs, held: set[str]) -> str | None:
+        name = str(i.get("name", ""))
+        got = self.gf().get("/api/v1/provisioning/contact-points", name=name) or []
+        return self._unheld(name, held) if any(c.get("name") == name for c in got) else None
+
+    def _policy(self, i: Inputs, held: set[str]) -> str | None:
+        # One policy tree per org, always present: import it as it stands.
+        self.gf().get("/api/v1/provisioning/policies")
+        return "policy"
+
+    def _check(self, i: Inputs, held: set[str]) -> str | None:
+        if self.sm is None:
+            raise Unknown("GRAFANA_SM_ACCESS_TOKEN is not set")
+        checks = self.sm.get("/api/v1/check/list") or []
+        ids = [
+            str(c["id"])
+            for c in checks
+            if c.get("job") == i.get("job") and c.get("target") == i.get("target")
+        ]
+        return _one([x for x in ids if x not in held], f"check {i.get('job')}")
+
+    BY_TYPE: ClassVar[dict[str, Callable[[Lookups, Inputs, set[str]], str | None]]] = {
+        DNS_RECORD: _dns_record,
+        RULESET: _ruleset,
+        ZONE_SETTING: _zone_setting,
+        ORIGIN_CERT: _origin_cert,
+        DATA_SOURCE: _data_source,
+        FOLDER: _folder,
+        DASHBOARD: _dashboard,
+        RULE_GROUP: _rule_group,
+        CONTACT_POINT: _contact_point,
+        NOTIFICATION_POLICY: _policy,
+        CHECK: _check,
+    }
 
 
 # -- the stack ------------------------------------------------------------------------------
@@ -459,6 +484,41 @@ def lookups_from_env(env: Mapping[str, str], export: Mapping[str, Any]) -> Looku
     return Lookups(cf, gf, sm, held_ids(export))
 
 
+def _sidecars(env: Mapping[str, str], yes: bool, out: TextIO) -> bool:
+    """Name (with --yes remove) the empty sidecars; True when none is left."""
+    found = empty_sidecars(env.get("PULUMI_BACKEND_URL", ""))
+    for path in found:
+        print(
+            f"empty checkpoint sidecar: {path} (an empty .attrs; a missing one reads "
+            "as none: remove it)",
+            file=out,
+        )
+        if yes:
+            path.unlink()
+    return yes or not found
+
+
+def _apply(stack: str, result: Plan, steps: list[list[str]], runner: Runner, out: TextIO) -> None:
+    """Run the steps; every import must be in the exported state before the clear."""
+    imports = [f for f in result.findings if f.verdict == "import"]
+    for f, argv in zip(imports, steps, strict=False):
+        done = runner(argv)
+        if done.returncode != 0 or not in_state(
+            export_stack(stack, runner), f.pending.urn, f.import_id
+        ):
+            raise Unknown(
+                f"the import of {f.pending.urn} did not land in state (exit {done.returncode})"
+            )
+        print(f"imported {f.pending.urn} as {f.import_id}: in state", file=out)
+    if result.unknown:
+        raise Unknown(f"{len(result.unknown)} pending operation(s) left unanswered")
+    for argv in steps[len(imports) :]:
+        if (code := runner(argv).returncode) != 0:
+            raise Unknown(f"{shlex.join(argv)} exited {code}")
+    if left := pending_of(export_stack(stack, runner)):
+        raise Unknown(f"{len(left)} pending operation(s) left")
+
+
 def run(
     stack: str,
     yes: bool,
@@ -470,58 +530,32 @@ def run(
     confirm: Callable[[str], bool] | None = None,
 ) -> int:
     env = os.environ if env is None else env
-    sidecars = empty_sidecars(env.get("PULUMI_BACKEND_URL", ""))
-    for path in sidecars:
-        print(f"empty checkpoint sidecar: {path} (rm it: a missing .attrs reads as none)",
-              file=out)  # fmt: skip
-        if yes:
-            path.unlink()
-    if sidecars and not yes:
-        print("error: the backend cannot be read until the empty sidecars go", file=err)
+    if not _sidecars(env, yes, out):
+        print("error: the backend cannot read the stack until the empty sidecars go", file=err)
         return EXIT_LEFT
     try:
         export = export_stack(stack, runner)
+        result = plan(export, lookups_from_env(env, export))
+        if not result.findings:
+            print(f"stack {stack}: no pending operations", file=out)
+            return EXIT_OK
+        for f in result.findings:
+            print(f"{f.pending.op:9} {f.pending.urn}: {f.verdict}: {f.detail}", file=out)
+        steps = commands(stack, result)
+        for argv in steps:
+            print("  " + shlex.join(argv), file=out)
+        if result.unknown:
+            raise Unknown(
+                f"{len(result.unknown)} pending operation(s) could not be looked "
+                "up; nothing is cleared until each is answered"
+            )
+        if not yes:
+            return EXIT_LEFT
+        if not (confirm or _ask)(f"run {len(steps)} command(s) on stack {stack}?"):
+            raise Unknown("nothing run")
+        _apply(stack, result, steps, runner, out)
     except Unknown as exc:
         print(f"error: {exc}", file=err)
-        return EXIT_LEFT
-    lookups = lookups_from_env(env, export)
-    result = plan(export, lookups)
-    if not result.findings:
-        print(f"stack {stack}: no pending operations", file=out)
-        return EXIT_OK
-    for f in result.findings:
-        print(f"{f.pending.op:9} {f.pending.urn}: {f.verdict}: {f.detail}", file=out)
-    steps = commands(stack, result)
-    for argv in steps:
-        print("  " + shlex.join(argv), file=out)
-    if result.unknown:
-        print(f"error: {len(result.unknown)} pending operation(s) could not be looked up; "
-              "nothing is cleared until each is answered", file=err)  # fmt: skip
-    if not yes:
-        return EXIT_LEFT
-    ask = confirm or _ask
-    if not ask(f"run {len(steps)} command(s) on stack {stack}?"):
-        print("nothing run", file=err)
-        return EXIT_LEFT
-    imports = [f for f in result.findings if f.verdict == "import"]
-    for f, argv in zip(imports, steps, strict=False):
-        done = runner(argv)
-        after = export_stack(stack, runner)
-        if done.returncode != 0 or not in_state(after, f.pending.urn, f.import_id):
-            print(f"error: the import of {f.pending.urn} did not land in state "
-                  f"(exit {done.returncode})", file=err)  # fmt: skip
-            return EXIT_LEFT
-        print(f"imported {f.pending.urn} as {f.import_id}: in state", file=out)
-    if result.unknown:
-        return EXIT_LEFT
-    for argv in steps[len(imports) :]:
-        done = runner(argv)
-        if done.returncode != 0:
-            print(f"error: {shlex.join(argv)} exited {done.returncode}", file=err)
-            return EXIT_LEFT
-    left = pending_of(export_stack(stack, runner))
-    if left:
-        print(f"error: {len(left)} pending operation(s) left", file=err)
         return EXIT_LEFT
     print(f"stack {stack}: every pending operation resolved", file=out)
     return EXIT_OK

@@ -138,6 +138,11 @@ class FakeProvider(Provider):
     ) -> None:
         raise NotImplementedError
 
+    def import_id(self, token: str, import_id: str) -> tuple[str, dict[str, Any]]:
+        """An import id as the provider parses it: the resource's own id, and the state
+        the id carries (a zone id, say). By default the id is the resource's id."""
+        return import_id, {}
+
     # --- provider-level calls --------------------------------------------------------
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
@@ -254,17 +259,22 @@ class FakeProvider(Provider):
         token = type_token(request.type)
         self.require_client(token)
         known = plain_map(request.properties)
-        outputs = self.read_in(self.store.snapshot(), token, request.resource_id, known)
+        resource_id = request.resource_id
+        if not known:
+            # `pulumi import` reads with the id alone (pulumi/pulumi pkg/resource/deploy/
+            # step.go ImportStep.Apply): the id is in the provider's import format.
+            resource_id, known = self.import_id(token, resource_id)
+        outputs = self.read_in(self.store.snapshot(), token, resource_id, known)
         if outputs is None:
             # Gone: an empty id tells the engine the resource no longer exists ("If the
             # ID is blank treat this as a delete", pulumi/pulumi pkg/resource/deploy/
             # step.go RefreshStep.Apply); each fake's read_in says when its provider does.
-            self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=False)
+            self.log.write("Read", wrote=False, token=token, id=resource_id, found=False)
             return ReadResponse()
-        self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=True)
+        self.log.write("Read", wrote=False, token=token, id=resource_id, found=True)
         secrets = secret_keys(request.properties) | secret_keys(request.inputs)
         return ReadResponse(
-            request.resource_id,
+            resource_id,
             wrap(outputs, secrets),
             wrap(self.inputs_of(token, outputs), secrets),
         )
