@@ -43,8 +43,9 @@ EXIT_OK = 0
 EXIT_LEFT = 1
 
 # Cloudflare's API root (developers.cloudflare.com/api); CLOUDFLARE_BASE_URL points it
-# elsewhere, the name cloudflare-go v6's client reads for the same purpose
-# (option/requestoption.go WithEnvironmentProduction / DefaultClientOptions).
+# elsewhere, the variable Cloudflare's own generated clients read for the same purpose
+# (cloudflare/cloudflare-typescript src/index.ts ClientOptions.baseURL: "Defaults to
+# process.env['CLOUDFLARE_BASE_URL']").
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 # pulumiverse_grafana 2.44.0 provider.py: sm_url's default and the env names the
 # provider reads for url, auth and the synthetic monitoring API.
