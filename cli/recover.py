@@ -64,7 +64,7 @@ CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 CHECK = "grafana:syntheticMonitoring/check:Check"
 # Resources of the program's own providers: a cut-off create is adopted by `up`.
-ADOPTED = ("pulumi-python:dynamic:Resource", "command:local:Command")
+ADOPTED = ("pulumi-python:dynamic", "command:local:Command")
 
 
 Inputs = Mapping[str, Any]

@@ -325,7 +325,7 @@ def test_grafana_objects_are_found_by_their_handles(gf: tuple[FakeGrafana, str])
 def test_updates_deletes_and_our_own_resources_are_not_looked_up() -> None:
     pending = [
         op(recover.DNS_RECORD, "a", aaaa(), kind="updating"),
-        op("pulumi-python:dynamic:Resource", "ips", {}),
+        op("pulumi-python:dynamic/fly:IpAddress", "webhost-v4", {}),
         op("command:local:Command", "attach", {}),
     ]
     found = recover.plan(export(pending), lookups(None))

@@ -1,0 +1,377 @@
+"""`make e2e`'s crash phase (issue 19): `pulumi up` killed across the graph, then recovered.
+
+On a fresh stack of its own, `pulumi up` runs with `--event-log` (the engine's events as
+JSON lines, one per event as it happens: pulumi/pulumi pkg/cmd/pulumi/operations/up.go,
+a flag shown only with PULUMI_DEBUG_COMMANDS, sdk/go/common/env/env.go). Each run is
+killed at the first kill point whose step starts (a `resourcePreEvent` for its URN and
+op, sdk/go/common/apitype/events.go), once the far side has acted where the point names
+a sign of it in the fakes' logs (the `fly` call, the Fly API request, the provider
+plugin's Create): points are chosen by event, never by time. Kinds of kill: SIGKILL of
+the CLI alone (its plugins and scripts live on), SIGKILL of the whole process group, and
+SIGINT (the engine's own cancellation).
+
+After each kill the operator's runbook (README, "The deploy job was cancelled"):
+`pulumi cancel --yes` (a SIGKILLed CLI leaves the stack's lock: pkg/backend/diy/
+backend.go CancelCurrentUpdate deletes it), `webhost-infra recover --stack S --yes`
+(against the fakes' read APIs, e2e/fakeprovider/rest.py), then the next `pulumi up` -
+itself killed at the next point, until the last runs to the end. The same for an
+update (a new image). Then: `up` succeeds, a second `up --expect-no-changes` passes,
+the fakes hold exactly what the state holds, the app's Postgres credentials are the
+fake cluster's, and the export holds no plaintext secret.
+
+A point converges when its recovery exits 0 and the run after it reports no failed
+step and no error. One line per point, then `N/M kill points converged`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fakecf import rest as cf_rest
+from fakecf.store import Store as CfStore
+from fakecf.store import parse_zones
+from fakegrafana import rest as gf_rest
+from fakegrafana.store import Store as GfStore
+
+from e2e.run import (
+    NEW_IMAGE,
+    ROOT,
+    Failure,
+    Stack,
+    app_name,
+    check_fakes_hold_stack,
+    expect,
+    phase_export,
+)
+
+RECOVER = ROOT / ".venv" / "bin" / "webhost-infra"
+TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class Marks:
+    """How far each fake's log was when a run started."""
+
+    fly: int
+    api: int
+    cloudflare: int
+    grafana: int
+
+
+def _log_lines(path: str) -> list[dict[str, Any]]:
+    p = Path(path)
+    return [json.loads(line) for line in p.read_text().splitlines()] if p.exists() else []
+
+
+def marks(s: Stack) -> Marks:
+    return Marks(
+        len(s.fly_calls()),
+        len(s.api.state.requests),
+        len(_log_lines(s.env["FAKE_CLOUDFLARE_LOG"])),
+        len(_log_lines(s.env["FAKE_GRAFANA_LOG"])),
+    )
+
+
+Sign = Callable[[Stack, Marks, str], bool]
+
+
+def fly_ran(*words: str) -> Sign:
+    """The fake `fly` was called with these words (it logs each call as it starts)."""
+    return lambda s, m, _name: any(all(w in argv for w in words) for argv in s.fly_calls()[m.fly :])
+
+
+def api_wrote(text: str) -> Sign:
+    """The fake Fly API took a write whose path or body names `text`."""
+    return lambda s, m, _name: any(
+        r.method != "GET" and text in f"{r.path} {json.dumps(r.body)}"
+        for r in s.api.state.requests[m.api :]
+    )
+
+
+def plugin_created(log: str) -> Sign:
+    """The provider plugin made the point's resource (its log: Create, wrote)."""
+
+    def sign(s: Stack, m: Marks, name: str) -> bool:
+        start = m.cloudflare if log == "FAKE_CLOUDFLARE_LOG" else m.grafana
+        return any(
+            e.get("method") == "Create" and e.get("wrote") and e.get("name") == name
+            for e in _log_lines(s.env[log])[start:]
+        )
+
+    return sign
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    name: str  # the resource's name, the URN's last part
+    kill: str  # cli | tree | sigint
+    sign: Sign | None = None  # the far side has acted
+    op: str = "create"
+
+
+FRESH = [
+    Point("Postgres create", "webhost-db", "tree", fly_ran("postgres", "create")),
+    Point("IP allocation", "webhost-v4", "cli", api_wrote("allocateIpAddress")),
+    Point(
+        "Cloudflare record",
+        "webhost-aaaa-webhost.example",
+        "cli",
+        plugin_created("FAKE_CLOUDFLARE_LOG"),
+    ),
+    Point(
+        "Grafana data source", "webhost-fly-prometheus", "tree", plugin_created("FAKE_GRAFANA_LOG")
+    ),
+    Point(
+        "Grafana synthetic check", "webhost-probe-health", "cli", plugin_created("FAKE_GRAFANA_LOG")
+    ),
+    Point("Postgres attach", "webhost-db-attach", "cli", fly_ran("postgres", "attach")),
+    Point("certificate check", "webhost-cert-check-webhost.example", "sigint"),
+    Point("app secrets", "webhost-secrets", "tree", api_wrote("ecrets")),
+    Point("deploy", "webhost-deploy", "cli", fly_ran("deploy")),
+    Point("MachineCounts", "webhost-machines", "tree", api_wrote("/machines")),
+]
+UPDATE = [Point("deploy (update)", "webhost-deploy", "tree", fly_ran("deploy"), op="update")]
+
+
+@dataclass
+class Run:
+    """One `pulumi up`: where it was killed, and what it reported failing."""
+
+    point: Point | None = None
+    pending_seen: bool = False
+    errors: list[str] = field(default_factory=list)
+    code: int | None = None
+
+
+def _events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
+    if not path.exists():
+        return [], offset
+    with path.open("rb") as f:
+        f.seek(offset)
+        data = f.read()
+    end = data.rfind(b"\n") + 1  # whole lines only: the engine may be mid-write
+    lines = data[:end].decode().splitlines()
+    return [json.loads(line) for line in lines if line.strip()], offset + end
+
+
+def _errors(event: dict[str, Any]) -> list[str]:
+    if failed := event.get("resOpFailedEvent"):
+        return [f"{failed['metadata']['urn'].rsplit('::', 1)[-1]}: step failed"]
+    diag = event.get("diagnosticEvent") or {}
+    if diag.get("severity") == "error":
+        return [str(diag.get("message", "")).strip()[:400]]
+    return []
+
+
+def _kill(proc: subprocess.Popen[str], how: str) -> None:
+    if how == "cli":
+        proc.send_signal(signal.SIGKILL)
+    elif how == "tree":
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: the group is the run's
+    else:
+        proc.send_signal(signal.SIGINT)
+
+
+def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Run:
+    """`pulumi up`, killed at the first remaining point it reaches (or run to its end)."""
+    log = s.work.parent / f"events-{n}.jsonl"
+    env = {**s.env, "PULUMI_DEBUG_COMMANDS": "true"}
+    start = marks(s)
+    run = Run()
+    with (s.work.parent / f"up-{n}.log").open("w") as out:
+        proc = subprocess.Popen(
+            [
+                "pulumi",
+                "up",
+                "--yes",
+                "--skip-preview",
+                "--stack",
+                s.name,
+                "--non-interactive",
+                "--event-log",
+                str(log),
+            ],
+            cwd=s.work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        groups.append(proc.pid)
+        offset, target, finished = 0, None, False
+        deadline = time.monotonic() + TIMEOUT
+        while proc.poll() is None and time.monotonic() < deadline:
+            events, offset = _events(log, offset)
+            for event in events:
+                run.errors += _errors(event)
+                diag = str((event.get("diagnosticEvent") or {}).get("message", ""))
+                run.pending_seen |= "pending operations from previous deployment" in diag
+                pre = (event.get("resourcePreEvent") or {}).get("metadata") or {}
+                done = (event.get("resOutputsEvent") or {}).get("metadata") or {}
+                name = str(pre.get("urn", "")).rsplit("::", 1)[-1]
+                if target is None and pre:
+                    target = next(
+                        (p for p in remaining if p.name == name and p.op == pre.get("op")), None
+                    )
+                if target and str(done.get("urn", "")).endswith(f"::{target.name}"):
+                    finished = True  # recorded already: the kill lands just after
+            if target and (finished or target.sign is None or target.sign(s, start, target.name)):
+                _kill(proc, target.kill)
+                run.point = target
+                break
+            time.sleep(0.02)  # polling the event log between reads
+        run.code = proc.wait(timeout=TIMEOUT)
+        events, offset = _events(log, offset)
+        for event in events:
+            run.errors += _errors(event)
+    return run
+
+
+def recover(s: Stack, env: dict[str, str]) -> tuple[int, str]:
+    """The runbook after a kill: release the lock, then resolve what is pending."""
+    s.pulumi("cancel", "--yes", ok=False)
+    done = subprocess.run(
+        [str(RECOVER), "recover", "--stack", s.name, "--yes"],
+        cwd=s.work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+@contextmanager
+def read_apis(s: Stack) -> Iterator[dict[str, str]]:
+    """The fakes' read routes, and the environment `recover` finds them by."""
+    with ExitStack() as stack:
+        cf = CfStore(
+            Path(s.env["FAKE_CLOUDFLARE_STATE"]),
+            parse_zones(s.env.get("FAKE_CLOUDFLARE_ZONES", "")),
+        )
+        cf_url = stack.enter_context(cf_rest.server(cf))
+        gf_url = stack.enter_context(gf_rest.server(GfStore(Path(s.env["FAKE_GRAFANA_STATE"]))))
+        yield {
+            **s.env,
+            "CLOUDFLARE_BASE_URL": cf_url,
+            "GRAFANA_URL": gf_url,
+            "GRAFANA_SM_URL": gf_url,
+        }
+
+
+def crash_runs(
+    s: Stack, points: list[Point], env: dict[str, str], groups: list[int], verdicts: list[str]
+) -> int:
+    """Kill, recover, and go on until a run ends; returns the points that converged."""
+    remaining, converged, n = list(points), 0, len(groups)
+    last: tuple[Point, Run, int, str] | None = None
+    for _ in range(len(points) + 2):
+        run = killed_up(s, remaining, n, groups)
+        n += 1
+        if last is not None:
+            point, killed, code, text = last
+            why = [f"recover exited {code}: {text[-300:]}"] if code != 0 else []
+            why += run.errors
+            ok = not why
+            converged += ok
+            pending = "yes" if killed.pending_seen or "pending" in text else "no"
+            verdict = "converged" if ok else "FAILED: " + "; ".join(why)[:600]
+            verdicts.append(f"  kill {point.label:24} {point.kill:6} pending {pending:3} {verdict}")
+        if run.point is None:
+            break
+        remaining.remove(run.point)
+        code, text = recover(s, env)
+        last = (run.point, run, code, text)
+    verdicts += [f"  kill {p.label:24} not reached: the run ended first" for p in remaining]
+    return converged
+
+
+def fakes_match_state(s: Stack) -> None:
+    """What the fakes hold is exactly what the state holds, type by type."""
+    state = json.loads(s.pulumi("stack", "export").stdout)["deployment"]
+    ids: dict[str, set[str]] = {}
+    for res in state.get("resources", []):
+        if res.get("id"):
+            ids.setdefault(res["type"], set()).add(str(res["id"]))
+    app = app_name(s)
+    held_ips = {str(ip.get("id")) for ip in s.api.state.ips.get(app, [])}
+    want_ips = ids.get("pulumi-python:dynamic/fly:IpAddress", set())
+    expect(held_ips == want_ips, f"IPs at Fly {sorted(held_ips)}, in state {sorted(want_ips)}")
+    certs = set(s.api.state.certificates.get(app, {}))
+    expect(
+        len(certs) == len(ids.get("pulumi-python:dynamic/fly:Certificate", set())),
+        f"certificates at Fly {sorted(certs)}",
+    )
+    cf = s.cloudflare()
+    for key, token in (
+        ("dnsRecords", "cloudflare:index/dnsRecord:DnsRecord"),
+        ("rulesets", "cloudflare:index/ruleset:Ruleset"),
+        ("originCaCertificates", "cloudflare:index/originCaCertificate:OriginCaCertificate"),
+    ):
+        held = set(cf.get(key, {}))
+        want = ids.get(token, set())
+        expect(held == want, f"Cloudflare {key}: {sorted(held ^ want)} not in both")
+    grafana = json.loads(Path(s.env["FAKE_GRAFANA_STATE"]).read_text())
+    for key, token in (
+        ("dataSources", "grafana:oss/dataSource:DataSource"),
+        ("folders", "grafana:oss/folder:Folder"),
+        ("dashboards", "grafana:oss/dashboard:Dashboard"),
+        ("checks", "grafana:syntheticMonitoring/check:Check"),
+    ):
+        held = set(grafana.get(key, {}))
+        want = {i.split(":", 1)[-1] for i in ids.get(token, set())}
+        expect(held == want, f"Grafana {key}: {sorted(held ^ want)} not in both")
+    fly = s.fly()
+    pg = fly["pg"]
+    expect(len(pg) == 1, f"Postgres clusters at Fly: {sorted(pg)}")
+    (cluster,) = pg.values()
+    attached = (
+        [a for a in cluster.get("attachments", []) if a.get("app") == app]
+        if isinstance(cluster.get("attachments"), list)
+        else []
+    )
+    expect(len(attached) <= 1, f"{len(attached)} attachments of {app}")
+    url = s.api.state.secrets.get(app, {}).get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    expect(
+        bool(url) and cluster["users"].get(parts.username) == parts.password,
+        "the app's DATABASE_URL is not a user of the fake cluster with its password",
+    )
+
+
+def phase_crash(s: Stack) -> None:
+    verdicts: list[str] = []
+    groups: list[int] = []
+    points = len(FRESH) + len(UPDATE)
+    try:
+        with read_apis(s) as env:
+            converged = crash_runs(s, FRESH, env, groups, verdicts)
+            s.config_set("webhost:image", NEW_IMAGE)
+            converged += crash_runs(s, UPDATE, env, groups, verdicts)
+    finally:
+        for pgid in groups:  # what a CLI-only kill left running, started by this phase
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+    for line in verdicts:
+        print(line, flush=True)
+    print(f"  {converged}/{points} kill points converged", flush=True)
+    s.pulumi("up", "--yes", "--skip-preview")
+    s.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+    check_fakes_hold_stack(s)
+    fakes_match_state(s)
+    phase_export(s)
+    if converged != points:
+        raise Failure(f"{points - converged} kill point(s) did not converge")
