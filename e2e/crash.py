@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -36,12 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-from fakecf import rest as cf_rest
-from fakecf.store import Store as CfStore
-from fakecf.store import parse_zones
-from fakegrafana import rest as gf_rest
-from fakegrafana.store import Store as GfStore
 
 from e2e.run import (
     NEW_IMAGE,
@@ -53,6 +48,15 @@ from e2e.run import (
     expect,
     phase_export,
 )
+
+# The fakes' packages, as their launchers put them on the path (e2e.run adds e2e/ and
+# the fake Cloudflare's).
+sys.path[:0] = [str(ROOT / "e2e" / "fake_grafana"), str(ROOT / "e2e" / "fake_cloudflare")]
+from fakecf import rest as cf_rest  # noqa: E402
+from fakecf.store import Store as CfStore  # noqa: E402
+from fakecf.store import parse_zones  # noqa: E402
+from fakegrafana import rest as gf_rest  # noqa: E402
+from fakegrafana.store import Store as GfStore  # noqa: E402
 
 RECOVER = ROOT / ".venv" / "bin" / "webhost-infra"
 TIMEOUT = 900.0
@@ -122,7 +126,7 @@ class Point:
 
 FRESH = [
     Point("Postgres create", "webhost-db", "tree", fly_ran("postgres", "create")),
-    Point("IP allocation", "webhost-v4", "cli", api_wrote("allocateIpAddress")),
+    Point("IP allocation", "webhost-v4", "cli", api_wrote("/ip_assignments")),
     Point(
         "Cloudflare record",
         "webhost-aaaa-webhost.example",
@@ -137,9 +141,9 @@ FRESH = [
     ),
     Point("Postgres attach", "webhost-db-attach", "cli", fly_ran("postgres", "attach")),
     Point("certificate check", "webhost-cert-check-webhost.example", "sigint"),
-    Point("app secrets", "webhost-secrets", "tree", api_wrote("ecrets")),
+    Point("app secrets", "webhost-secrets", "tree", api_wrote("/secrets")),
     Point("deploy", "webhost-deploy", "cli", fly_ran("deploy")),
-    Point("MachineCounts", "webhost-machines", "tree", api_wrote("/machines")),
+    Point("MachineCounts", "webhost-machines", "tree", fly_ran("scale", "count")),
 ]
 UPDATE = [Point("deploy (update)", "webhost-deploy", "tree", fly_ran("deploy"), op="update")]
 
@@ -149,7 +153,8 @@ class Run:
     """One `pulumi up`: where it was killed, and what it reported failing."""
 
     point: Point | None = None
-    pending_seen: bool = False
+    moment: str = ""  # when the kill landed: at the step's start, after the far side
+    # acted, or after the engine recorded the step
     errors: list[str] = field(default_factory=list)
     code: int | None = None
 
@@ -201,6 +206,12 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
                 "--non-interactive",
                 "--event-log",
                 str(log),
+                # One step at a time: while a run is held for its point's far-side sign,
+                # no other point's step can start and finish unkilled, so every point is
+                # reached in some run (the engine's order, pkg/resource/deploy/
+                # step_executor.go, workers = parallel).
+                "--parallel",
+                "1",
             ],
             cwd=s.work,
             env=env,
@@ -216,8 +227,6 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
             events, offset = _events(log, offset)
             for event in events:
                 run.errors += _errors(event)
-                diag = str((event.get("diagnosticEvent") or {}).get("message", ""))
-                run.pending_seen |= "pending operations from previous deployment" in diag
                 pre = (event.get("resourcePreEvent") or {}).get("metadata") or {}
                 done = (event.get("resOutputsEvent") or {}).get("metadata") or {}
                 name = str(pre.get("urn", "")).rsplit("::", 1)[-1]
@@ -227,9 +236,21 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
                     )
                 if target and str(done.get("urn", "")).endswith(f"::{target.name}"):
                     finished = True  # recorded already: the kill lands just after
-            if target and (finished or target.sign is None or target.sign(s, start, target.name)):
+            acted = (
+                target is not None
+                and target.sign is not None
+                and target.sign(s, start, target.name)
+            )
+            if target and (finished or acted or target.sign is None):
                 _kill(proc, target.kill)
                 run.point = target
+                run.moment = (
+                    "after it was recorded"
+                    if finished
+                    else "after the far side"
+                    if acted
+                    else "at the step's start"
+                )
                 break
             time.sleep(0.02)  # polling the event log between reads
         run.code = proc.wait(timeout=TIMEOUT)
@@ -239,9 +260,14 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
     return run
 
 
-def recover(s: Stack, env: dict[str, str]) -> tuple[int, str]:
-    """The runbook after a kill: release the lock, then resolve what is pending."""
+def recover(s: Stack, env: dict[str, str], n: int) -> tuple[int, str, int]:
+    """The runbook after a kill: release the lock, then resolve what is pending.
+    Returns recover's exit status and output, and how many operations were pending."""
     s.pulumi("cancel", "--yes", ok=False)
+    exported = s.pulumi("stack", "export", ok=False)
+    pending = -1
+    if exported.returncode == 0:
+        pending = len(json.loads(exported.stdout)["deployment"].get("pending_operations") or [])
     done = subprocess.run(
         [str(RECOVER), "recover", "--stack", s.name, "--yes"],
         cwd=s.work,
@@ -251,7 +277,9 @@ def recover(s: Stack, env: dict[str, str]) -> tuple[int, str]:
         timeout=TIMEOUT,
         check=False,
     )
-    return done.returncode, (done.stdout + done.stderr).strip()
+    text = (done.stdout + done.stderr).strip()
+    (s.work.parent / f"recover-{n}.log").write_text(text + "\n")
+    return done.returncode, text, pending
 
 
 @contextmanager
@@ -277,24 +305,25 @@ def crash_runs(
 ) -> int:
     """Kill, recover, and go on until a run ends; returns the points that converged."""
     remaining, converged, n = list(points), 0, len(groups)
-    last: tuple[Point, Run, int, str] | None = None
+    last: tuple[Run, int, str, int] | None = None
     for _ in range(len(points) + 2):
         run = killed_up(s, remaining, n, groups)
-        n += 1
         if last is not None:
-            point, killed, code, text = last
+            killed, code, text, pending = last
             why = [f"recover exited {code}: {text[-300:]}"] if code != 0 else []
-            why += run.errors
-            ok = not why
-            converged += ok
-            pending = "yes" if killed.pending_seen or "pending" in text else "no"
-            verdict = "converged" if ok else "FAILED: " + "; ".join(why)[:600]
-            verdicts.append(f"  kill {point.label:24} {point.kill:6} pending {pending:3} {verdict}")
+            why += [f"the next up: {e}" for e in run.errors]
+            converged += not why
+            assert killed.point is not None
+            verdicts.append(
+                f"  kill {killed.point.label:24} {killed.point.kill:6} {killed.moment:22} "
+                f"pending {pending:2}  " + ("converged" if not why else "FAILED: " + "; ".join(why))
+            )
         if run.point is None:
             break
         remaining.remove(run.point)
-        code, text = recover(s, env)
-        last = (run.point, run, code, text)
+        code, text, pending = recover(s, env, n)
+        last = (run, code, text, pending)
+        n += 1
     verdicts += [f"  kill {p.label:24} not reached: the run ended first" for p in remaining]
     return converged
 
@@ -307,7 +336,8 @@ def fakes_match_state(s: Stack) -> None:
         if res.get("id"):
             ids.setdefault(res["type"], set()).add(str(res["id"]))
     app = app_name(s)
-    held_ips = {str(ip.get("id")) for ip in s.api.state.ips.get(app, [])}
+    # The IpAddress resource's id is "<app>/<address>" (components/fly/resources.py).
+    held_ips = {f"{app}/{ip['ip']}" for ip in s.api.state.ips.get(app, [])}
     want_ips = ids.get("pulumi-python:dynamic/fly:IpAddress", set())
     expect(held_ips == want_ips, f"IPs at Fly {sorted(held_ips)}, in state {sorted(want_ips)}")
     certs = set(s.api.state.certificates.get(app, {}))
