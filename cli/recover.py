@@ -396,6 +396,29 @@ def empty_sidecars(backend_url: str) -> list[Path]:
     return sorted(p for p in root.rglob("*.attrs") if p.is_file() and p.stat().st_size == 0)
 
 
+def stack_locks(backend_url: str, stack: str) -> list[str]:
+    """A file backend's locks on the stack, as "<file>: pid P on H since T".
+
+    The backend locks a stack with `.pulumi/locks/<org>/<project>/<stack>/<id>.json`
+    ({pid, username, hostname, timestamp}: pulumi/pulumi pkg/backend/diy/lock.go); a
+    SIGKILLed CLI leaves it behind, and every later update refuses to start.
+    """
+    if not backend_url.startswith("file://"):
+        return []
+    root = Path(unquote(urlparse(backend_url).path)).expanduser() / ".pulumi" / "locks"
+    found = []
+    for path in sorted(root.glob(f"**/{stack}/*.json")) if root.is_dir() else []:
+        try:
+            lock = json.loads(path.read_text())
+            found.append(
+                f"{path}: pid {lock.get('pid')} on {lock.get('hostname')} "
+                f"since {lock.get('timestamp')}"
+            )
+        except (OSError, ValueError):
+            found.append(f"{path}: unreadable")
+    return found
+
+
 def plan(export: Mapping[str, Any], lookups: Lookups) -> Plan:
     result = Plan()
     for p in pending_of(export):
@@ -533,6 +556,16 @@ def run(
     env = os.environ if env is None else env
     if not _sidecars(env, yes, out):
         print("error: the backend cannot read the stack until the empty sidecars go", file=err)
+        return EXIT_LEFT
+    if locks := stack_locks(env.get("PULUMI_BACKEND_URL", ""), stack):
+        for lock in locks:
+            print(f"stack lock: {lock}", file=out)
+        # Releasing it is the operator's call: only they know no run is still going.
+        print(
+            f"error: stack {stack} is locked; when no `pulumi up` of it is running, "
+            f"`pulumi cancel --stack {stack} --yes`, then run this again",
+            file=err,
+        )
         return EXIT_LEFT
     try:
         export = export_stack(stack, runner)

@@ -257,19 +257,31 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
         events, offset = _events(log, offset)
         for event in events:
             run.errors += _errors(event)
+    if run.point is None and run.code != 0:
+        tail = (s.work.parent / f"up-{n}.log").read_text().strip().splitlines()[-3:]
+        run.errors.append(f"up exited {run.code}: " + " / ".join(tail))
     return run
 
 
 def recover(s: Stack, env: dict[str, str], n: int) -> tuple[int, str, int]:
-    """The runbook after a kill: release the lock, then resolve what is pending.
-    Returns recover's exit status and output, and how many operations were pending."""
-    s.pulumi("cancel", "--yes", ok=False)
+    """The runbook after a kill: `recover` (it removes an empty sidecar, and names a lock
+    left behind), `pulumi cancel` when it names one (no run of ours is going), then
+    `recover` again. Returns its exit status and output, and how many operations
+    were pending."""
+    argv = [str(RECOVER), "recover", "--stack", s.name, "--yes"]
+    first = subprocess.run(
+        argv, cwd=s.work, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    log = first.stdout + first.stderr
+    if "stack lock:" in first.stdout:
+        cancel = s.pulumi("cancel", "--yes", ok=False)
+        log += f"$ pulumi cancel\n{cancel.stdout}{cancel.stderr}"
     exported = s.pulumi("stack", "export", ok=False)
     pending = -1
     if exported.returncode == 0:
         pending = len(json.loads(exported.stdout)["deployment"].get("pending_operations") or [])
     done = subprocess.run(
-        [str(RECOVER), "recover", "--stack", s.name, "--yes"],
+        argv,
         cwd=s.work,
         env=env,
         capture_output=True,
@@ -278,7 +290,7 @@ def recover(s: Stack, env: dict[str, str], n: int) -> tuple[int, str, int]:
         check=False,
     )
     text = (done.stdout + done.stderr).strip()
-    (s.work.parent / f"recover-{n}.log").write_text(text + "\n")
+    (s.work.parent / f"recover-{n}.log").write_text(f"{log}\n$ recover\n{text}\n")
     return done.returncode, text, pending
 
 

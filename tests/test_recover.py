@@ -430,3 +430,19 @@ def test_recover_without_a_stack_is_bad_usage() -> None:
     with pytest.raises(SystemExit) as exc:
         cli_main.main(["recover"])
     assert exc.value.code == 2
+
+
+def test_a_left_lock_is_named_and_not_released(tmp_path: Path) -> None:
+    locks = tmp_path / ".pulumi" / "locks" / "organization" / "webhost" / "prod"
+    locks.mkdir(parents=True)
+    lock = {
+        "pid": 4242,
+        "username": "ci",
+        "hostname": "runner",
+        "timestamp": "2026-12-06T06:46:52Z",
+    }
+    (locks / "07b05f88.json").write_text(json.dumps(lock))
+    pulumi = FakePulumi([export([])])
+    code, text = _run(pulumi, {"PULUMI_BACKEND_URL": f"file://{tmp_path}"})
+    assert code == 1 and "pid 4242 on runner" in text and "pulumi cancel --stack prod" in text
+    assert pulumi.ran == [] and (locks / "07b05f88.json").exists()
