@@ -45,7 +45,7 @@ from e2e.run import (
     Stack,
     app_name,
     check_fakes_hold_stack,
-    expect,
+    output,
     phase_export,
 )
 
@@ -64,26 +64,14 @@ TIMEOUT = 900.0
 
 @dataclass(frozen=True)
 class Marks:
-    """How far each fake's log was when a run started."""
+    """How far the fake Fly's logs were when a run started."""
 
     fly: int
     api: int
-    cloudflare: int
-    grafana: int
-
-
-def _log_lines(path: str) -> list[dict[str, Any]]:
-    p = Path(path)
-    return [json.loads(line) for line in p.read_text().splitlines()] if p.exists() else []
 
 
 def marks(s: Stack) -> Marks:
-    return Marks(
-        len(s.fly_calls()),
-        len(s.api.state.requests),
-        len(_log_lines(s.env["FAKE_CLOUDFLARE_LOG"])),
-        len(_log_lines(s.env["FAKE_GRAFANA_LOG"])),
-    )
+    return Marks(len(s.fly_calls()), len(s.api.state.requests))
 
 
 Sign = Callable[[Stack, Marks, str], bool]
@@ -102,17 +90,10 @@ def api_wrote(text: str) -> Sign:
     )
 
 
-def plugin_created(log: str) -> Sign:
-    """The provider plugin made the point's resource (its log: Create, wrote)."""
-
-    def sign(s: Stack, m: Marks, name: str) -> bool:
-        start = m.cloudflare if log == "FAKE_CLOUDFLARE_LOG" else m.grafana
-        return any(
-            e.get("method") == "Create" and e.get("wrote") and e.get("name") == name
-            for e in _log_lines(s.env[log])[start:]
-        )
-
-    return sign
+def plugin_created(s: Stack, m: Marks, name: str) -> bool:
+    """The provider plugin made the point's resource and holds its answer
+    (e2e/fakeprovider/provider.py hold_after_create)."""
+    return (s.work.parent / "holds" / f"{name}.held").exists()
 
 
 @dataclass(frozen=True)
@@ -131,14 +112,10 @@ FRESH = [
         "Cloudflare record",
         "webhost-aaaa-webhost.example",
         "cli",
-        plugin_created("FAKE_CLOUDFLARE_LOG"),
+        plugin_created,
     ),
-    Point(
-        "Grafana data source", "webhost-fly-prometheus", "tree", plugin_created("FAKE_GRAFANA_LOG")
-    ),
-    Point(
-        "Grafana synthetic check", "webhost-probe-health", "cli", plugin_created("FAKE_GRAFANA_LOG")
-    ),
+    Point("Grafana data source", "webhost-fly-prometheus", "tree", plugin_created),
+    Point("Grafana synthetic check", "webhost-probe-health", "cli", plugin_created),
     Point("Postgres attach", "webhost-db-attach", "cli", fly_ran("postgres", "attach")),
     Point("certificate check", "webhost-cert-check-webhost.example", "sigint"),
     Point("app secrets", "webhost-secrets", "tree", api_wrote("/secrets")),
@@ -191,7 +168,15 @@ def _kill(proc: subprocess.Popen[str], how: str) -> None:
 def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Run:
     """`pulumi up`, killed at the first remaining point it reaches (or run to its end)."""
     log = s.work.parent / f"events-{n}.jsonl"
-    env = {**s.env, "PULUMI_DEBUG_COMMANDS": "true"}
+    holds = s.work.parent / "holds"
+    holds.mkdir(exist_ok=True)
+    held = [p.name for p in remaining if p.sign is plugin_created]
+    env = {
+        **s.env,
+        "PULUMI_DEBUG_COMMANDS": "true",
+        "FAKE_HOLD_AFTER_CREATE": ",".join(held),
+        "FAKE_HOLD_DIR": str(holds),
+    }
     start = marks(s)
     run = Run()
     with (s.work.parent / f"up-{n}.log").open("w") as out:
@@ -254,9 +239,10 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
                 break
             time.sleep(0.02)  # polling the event log between reads
         run.code = proc.wait(timeout=TIMEOUT)
-        events, offset = _events(log, offset)
-        for event in events:
-            run.errors += _errors(event)
+        if run.point is None:  # after a kill, the errors are the kill's own
+            events, offset = _events(log, offset)
+            for event in events:
+                run.errors += _errors(event)
     if run.point is None and run.code != 0:
         tail = (s.work.parent / f"up-{n}.log").read_text().strip().splitlines()[-3:]
         run.errors.append(f"up exited {run.code}: " + " / ".join(tail))
@@ -312,108 +298,168 @@ def read_apis(s: Stack) -> Iterator[dict[str, str]]:
         }
 
 
+@dataclass
+class Verdict:
+    point: Point
+    how: str  # the kill, when it landed, how many operations were pending
+    why: list[str] = field(default_factory=list)  # empty: converged
+
+    def line(self) -> str:
+        said = "converged" if not self.why else "FAILED: " + "; ".join(self.why)
+        return f"  kill {self.point.label:24} {self.how}  {said}"
+
+
 def crash_runs(
-    s: Stack, points: list[Point], env: dict[str, str], groups: list[int], verdicts: list[str]
-) -> int:
-    """Kill, recover, and go on until a run ends; returns the points that converged."""
-    remaining, converged, n = list(points), 0, len(groups)
-    last: tuple[Run, int, str, int] | None = None
+    s: Stack, points: list[Point], env: dict[str, str], groups: list[int]
+) -> list[Verdict]:
+    """Kill, recover, and go on until a run ends: a verdict per point."""
+    remaining, n = list(points), len(groups)
+    verdicts: list[Verdict] = []
     for _ in range(len(points) + 2):
         run = killed_up(s, remaining, n, groups)
-        if last is not None:
-            killed, code, text, pending = last
-            why = [f"recover exited {code}: {text[-300:]}"] if code != 0 else []
-            why += [f"the next up: {e}" for e in run.errors]
-            converged += not why
-            assert killed.point is not None
-            verdicts.append(
-                f"  kill {killed.point.label:24} {killed.point.kill:6} {killed.moment:22} "
-                f"pending {pending:2}  " + ("converged" if not why else "FAILED: " + "; ".join(why))
-            )
+        if verdicts:
+            verdicts[-1].why += [f"the next up: {e}" for e in run.errors]
         if run.point is None:
             break
         remaining.remove(run.point)
         code, text, pending = recover(s, env, n)
-        last = (run, code, text, pending)
+        how = f"{run.point.kill:6} {run.moment:22} pending {pending:2}"
+        verdicts.append(Verdict(run.point, how))
+        if code != 0:
+            verdicts[-1].why.append(f"recover exited {code}: {text[-300:]}")
         n += 1
-    verdicts += [f"  kill {p.label:24} not reached: the run ended first" for p in remaining]
-    return converged
+    verdicts += [Verdict(p, "", ["not reached: the run ended first"]) for p in remaining]
+    return verdicts
 
 
-def fakes_match_state(s: Stack) -> None:
-    """What the fakes hold is exactly what the state holds, type by type."""
+# Which point a difference between the fakes and the state belongs to (its resource).
+OWNERS = {
+    "Postgres clusters": "Postgres create",
+    "volumes": "Postgres create",
+    "Fly IPs": "IP allocation",
+    "dnsRecords": "Cloudflare record",
+    "dataSources": "Grafana data source",
+    "Grafana checks": "Grafana synthetic check",
+    "attachments": "Postgres attach",
+    "DATABASE_URL": "Postgres attach",
+    "certificates": "certificate check",
+    "app secrets": "app secrets",
+    "machines": "MachineCounts",
+}
+
+
+def fakes_match_state(s: Stack) -> list[str]:
+    """What the fakes hold that the state does not, or the other way round: type by type,
+    one line each (empty when they match)."""
     state = json.loads(s.pulumi("stack", "export").stdout)["deployment"]
     ids: dict[str, set[str]] = {}
+    outputs: dict[str, list[dict[str, Any]]] = {}
     for res in state.get("resources", []):
         if res.get("id"):
             ids.setdefault(res["type"], set()).add(str(res["id"]))
+            outputs.setdefault(res["type"], []).append(res.get("outputs") or {})
     app = app_name(s)
-    # The IpAddress resource's id is "<app>/<address>" (components/fly/resources.py).
-    held_ips = {f"{app}/{ip['ip']}" for ip in s.api.state.ips.get(app, [])}
-    want_ips = ids.get("pulumi-python:dynamic/fly:IpAddress", set())
-    expect(held_ips == want_ips, f"IPs at Fly {sorted(held_ips)}, in state {sorted(want_ips)}")
-    certs = set(s.api.state.certificates.get(app, {}))
-    expect(
-        len(certs) == len(ids.get("pulumi-python:dynamic/fly:Certificate", set())),
-        f"certificates at Fly {sorted(certs)}",
+    problems: list[str] = []
+
+    def same(what: str, held: set[str], want: set[str]) -> None:
+        if held != want:
+            problems.append(
+                f"{what}: at the fake only {sorted(held - want)}, "
+                f"in state only {sorted(want - held)}"
+            )
+
+    # The IpAddress resource's id is "<app>/<address>", a Certificate's "<app>/<host>"
+    # (components/fly/resources.py).
+    same(
+        "Fly IPs",
+        {f"{app}/{ip['ip']}" for ip in s.api.state.ips.get(app, [])},
+        ids.get("pulumi-python:dynamic/fly:IpAddress", set()),
     )
+    same(
+        "Fly certificates",
+        {f"{app}/{h}" for h in s.api.state.certificates.get(app, {})},
+        ids.get("pulumi-python:dynamic/fly:Certificate", set()),
+    )
+    secrets = outputs.get("pulumi-python:dynamic/fly:AppSecrets", [])
+    owned = {str(k) for out in secrets for k in out.get("keys") or []}
+    attached = {"DATABASE_URL", "REDIS_URL"}  # set by the attach and the Redis wiring
+    held_secrets = set(s.api.state.secrets.get(app, {})) - attached
+    same("Fly app secrets", held_secrets, owned)
     cf = s.cloudflare()
     for key, token in (
         ("dnsRecords", "cloudflare:index/dnsRecord:DnsRecord"),
         ("rulesets", "cloudflare:index/ruleset:Ruleset"),
         ("originCaCertificates", "cloudflare:index/originCaCertificate:OriginCaCertificate"),
     ):
-        held = set(cf.get(key, {}))
-        want = ids.get(token, set())
-        expect(held == want, f"Cloudflare {key}: {sorted(held ^ want)} not in both")
+        same(f"Cloudflare {key}", set(cf.get(key, {})), ids.get(token, set()))
     grafana = json.loads(Path(s.env["FAKE_GRAFANA_STATE"]).read_text())
     for key, token in (
         ("dataSources", "grafana:oss/dataSource:DataSource"),
         ("folders", "grafana:oss/folder:Folder"),
         ("dashboards", "grafana:oss/dashboard:Dashboard"),
         ("checks", "grafana:syntheticMonitoring/check:Check"),
+        ("contactPoints", "grafana:alerting/contactPoint:ContactPoint"),
     ):
-        held = set(grafana.get(key, {}))
+        # Grafana's ids are "<org>:<uid>" (a check's is its number).
         want = {i.split(":", 1)[-1] for i in ids.get(token, set())}
-        expect(held == want, f"Grafana {key}: {sorted(held ^ want)} not in both")
+        same(f"Grafana {key}", set(grafana.get(key, {})), want)
+    groups = len(ids.get("grafana:alerting/ruleGroup:RuleGroup", set()))
+    if len(grafana.get("ruleGroups", {})) != groups:
+        problems.append(f"Grafana rule groups: {sorted(grafana['ruleGroups'])}, {groups} in state")
     fly = s.fly()
-    pg = fly["pg"]
-    expect(len(pg) == 1, f"Postgres clusters at Fly: {sorted(pg)}")
-    (cluster,) = pg.values()
-    attached = (
-        [a for a in cluster.get("attachments", []) if a.get("app") == app]
-        if isinstance(cluster.get("attachments"), list)
-        else []
-    )
-    expect(len(attached) <= 1, f"{len(attached)} attachments of {app}")
-    url = s.api.state.secrets.get(app, {}).get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    expect(
-        bool(url) and cluster["users"].get(parts.username) == parts.password,
-        "the app's DATABASE_URL is not a user of the fake cluster with its password",
-    )
+    if len(fly["pg"]) != 1:
+        problems.append(f"Postgres clusters at Fly: {sorted(fly['pg'])}")
+        return problems
+    ((pg_name, cluster),) = fly["pg"].items()
+    mine = [a for a in cluster.get("attachments", []) if a.get("app") == app]
+    if len(mine) != 1:
+        problems.append(f"{len(mine)} attachments of {app} to {pg_name}")
+    for name, held in fly["apps"].items():
+        loose = [v["id"] for v in held.get("volumes", []) if not v.get("attached_machine_id")]
+        if loose:
+            problems.append(f"{name}: volumes attached to no machine {loose}")
+    url = urlsplit(s.api.state.secrets.get(app, {}).get("DATABASE_URL", ""))
+    if not url.username or cluster["users"].get(url.username) != url.password:
+        problems.append(
+            "the app's DATABASE_URL is not a user of the fake cluster with its password"
+        )
+    return problems
 
 
 def phase_crash(s: Stack) -> None:
-    verdicts: list[str] = []
+    verdicts: list[Verdict] = []
     groups: list[int] = []
-    points = len(FRESH) + len(UPDATE)
     try:
         with read_apis(s) as env:
-            converged = crash_runs(s, FRESH, env, groups, verdicts)
+            verdicts += crash_runs(s, FRESH, env, groups)
             s.config_set("webhost:image", NEW_IMAGE)
-            converged += crash_runs(s, UPDATE, env, groups, verdicts)
+            verdicts += crash_runs(s, UPDATE, env, groups)
     finally:
         for pgid in groups:  # what a CLI-only kill left running, started by this phase
             with suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-    for line in verdicts:
-        print(line, flush=True)
-    print(f"  {converged}/{points} kill points converged", flush=True)
-    s.pulumi("up", "--yes", "--skip-preview")
-    s.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
-    check_fakes_hold_stack(s)
-    fakes_match_state(s)
+    problems: list[str] = []
+    for argv in (("up",), ("up", "--expect-no-changes")):
+        done = s.pulumi(*argv, "--yes", "--skip-preview", ok=False)
+        if done.returncode != 0:
+            last = (output(done).splitlines() or [""])[-1]
+            problems.append(f"pulumi {' '.join(argv)} exited {done.returncode}: {last}")
+    try:
+        check_fakes_hold_stack(s)
+    except Failure as failure:
+        problems.append(f"machines or secrets: {failure}")
+    problems += fakes_match_state(s)
+    for problem in problems:
+        owners = [p for key, p in OWNERS.items() if key in problem] or [
+            v.point.label for v in verdicts
+        ]
+        for v in verdicts:
+            if v.point.label in owners:
+                v.why.append(problem)
+    for v in verdicts:
+        print(v.line(), flush=True)
+    converged = sum(1 for v in verdicts if not v.why)
+    print(f"  {converged}/{len(verdicts)} kill points converged", flush=True)
     phase_export(s)
-    if converged != points:
-        raise Failure(f"{points - converged} kill point(s) did not converge")
+    if converged != len(verdicts):
+        raise Failure(f"{len(verdicts) - converged} kill point(s) did not converge")

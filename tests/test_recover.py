@@ -446,3 +446,32 @@ def test_a_left_lock_is_named_and_not_released(tmp_path: Path) -> None:
     code, text = _run(pulumi, {"PULUMI_BACKEND_URL": f"file://{tmp_path}"})
     assert code == 1 and "pid 4242 on runner" in text and "pulumi cancel --stack prod" in text
     assert pulumi.ran == [] and (locks / "07b05f88.json").exists()
+
+
+def test_the_fakes_hold_a_named_create_after_acting_until_released(
+    cf: tuple[FakeCloudflare, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash phase's seam (e2e/fakeprovider/provider.py hold_after_create)."""
+    import threading
+
+    fake, _ = cf
+    monkeypatch.setenv("FAKE_HOLD_AFTER_CREATE", "edge-aaaa")
+    monkeypatch.setenv("FAKE_HOLD_DIR", str(tmp_path))
+    EDGE.create(fake, recover.DNS_RECORD, "other", aaaa("2a09:8280:1::7"))
+    assert not (tmp_path / "other.held").exists()
+    done = threading.Event()
+
+    def make() -> None:
+        EDGE.create(fake, recover.DNS_RECORD, "edge-aaaa", aaaa())
+        done.set()
+
+    worker = threading.Thread(target=make)
+    worker.start()
+    while not (tmp_path / "edge-aaaa.held").exists():
+        assert worker.is_alive()
+        worker.join(0.05)
+    assert not done.is_set()
+    assert len(json.loads((tmp_path / "cf.json").read_text())["dnsRecords"]) == 2  # acted
+    (tmp_path / "edge-aaaa.release").write_text("")
+    worker.join(30)
+    assert done.is_set()

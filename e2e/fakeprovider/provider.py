@@ -12,8 +12,12 @@ and says what its "cloud" does with a resource: `create_in`, `update_in`, `read_
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pulumi.provider.experimental.provider import (
@@ -59,6 +63,28 @@ def _kind(replace: bool, *, added: bool, deleted: bool) -> PropertyDiffKind:
     if deleted:
         return PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
     return PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+
+
+HOLD_NAMES = "FAKE_HOLD_AFTER_CREATE"
+HOLD_DIR = "FAKE_HOLD_DIR"
+HOLD_SECONDS = 600.0
+
+
+async def hold_after_create(name: str) -> None:
+    """The e2e crash phase's seam: once a resource named in $FAKE_HOLD_AFTER_CREATE
+    (comma-separated) is made, write `<name>.held` in $FAKE_HOLD_DIR and wait, before
+    answering the engine, until `<name>.release` appears there or the plugin is killed.
+    A kill then lands after the far side acted and before the engine records it: the
+    window a real API's latency opens, which a local fake otherwise closes at once."""
+    names = os.environ.get(HOLD_NAMES, "")
+    where = os.environ.get(HOLD_DIR)
+    if not where or name not in names.split(","):
+        return
+    directory = Path(where)
+    (directory / f"{name}.held").write_text("")
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not (directory / f"{name}.release").exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 class FakeProvider(Provider):
@@ -253,6 +279,7 @@ class FakeProvider(Provider):
             self.log.write("Create", wrote=False, token=token, name=request.name, error=code)
             raise
         self.log.write("Create", wrote=True, token=token, name=request.name, id=resource_id)
+        await hold_after_create(request.name)
         return CreateResponse(resource_id, wrap(outputs, secrets))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
