@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -48,6 +50,7 @@ from e2e.run import (
     output,
     phase_export,
 )
+from tests.fakes import fly_api
 
 # The fakes' packages, as their launchers put them on the path (e2e.run adds e2e/ and
 # the fake Cloudflare's).
@@ -82,12 +85,61 @@ def fly_ran(*words: str) -> Sign:
     return lambda s, m, _name: any(all(w in argv for w in words) for argv in s.fly_calls()[m.fly :])
 
 
-def api_wrote(text: str) -> Sign:
-    """The fake Fly API took a write whose path or body names `text`."""
-    return lambda s, m, _name: any(
-        r.method != "GET" and text in f"{r.path} {json.dumps(r.body)}"
-        for r in s.api.state.requests[m.api :]
-    )
+class FlyAnswers:
+    """Holds the fake Fly API's answer to one write, after it acted, until released.
+
+    The fake API runs in this process (tests/fakes/fly_api.py); its handler's `_send`
+    answers once the request has done its work. While armed with a path pattern, a
+    write matching it is answered only after `release()`: a kill then lands after the
+    far side acted and before the provider can report it, the window a real API's
+    latency opens.
+    """
+
+    def __init__(self) -> None:
+        self.pattern: str | None = None
+        self.held = threading.Event()
+        self.released = threading.Event()
+        self.original = fly_api._Handler._send
+        hold = self
+
+        def send(handler: Any, status: int, *args: Any, **kwargs: Any) -> None:
+            path = urlsplit(handler.path).path
+            if hold.pattern and handler.command != "GET" and re.search(hold.pattern, path):
+                hold.held.set()
+                hold.released.wait(TIMEOUT)
+            hold.original(handler, status, *args, **kwargs)
+
+        self.send = send
+
+    def arm(self, pattern: str | None) -> None:
+        self.pattern = pattern
+        self.held.clear()
+        self.released.clear()
+
+    def release(self) -> None:
+        self.pattern = None
+        self.released.set()
+
+    def __enter__(self) -> FlyAnswers:
+        fly_api._Handler._send = self.send  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+        fly_api._Handler._send = self.original  # type: ignore[method-assign]
+
+
+ANSWERS: list[FlyAnswers] = []  # the one in force during the phase
+
+
+def fly_answer_held(pattern: str) -> Sign:
+    """The fake Fly API acted on a write to `pattern` and holds its answer."""
+
+    def sign(s: Stack, m: Marks, name: str) -> bool:
+        return bool(ANSWERS) and ANSWERS[0].held.is_set()
+
+    sign.pattern = pattern  # type: ignore[attr-defined]
+    return sign
 
 
 def plugin_created(s: Stack, m: Marks, name: str) -> bool:
@@ -107,7 +159,7 @@ class Point:
 
 FRESH = [
     Point("Postgres create", "webhost-db", "tree", fly_ran("postgres", "create")),
-    Point("IP allocation", "webhost-v4", "cli", api_wrote("/ip_assignments")),
+    Point("IP allocation", "webhost-v4", "cli", fly_answer_held(r"/ip_assignments$")),
     Point(
         "Cloudflare record",
         "webhost-aaaa-webhost.example",
@@ -118,7 +170,7 @@ FRESH = [
     Point("Grafana synthetic check", "webhost-probe-health", "cli", plugin_created),
     Point("Postgres attach", "webhost-db-attach", "cli", fly_ran("postgres", "attach")),
     Point("certificate check", "webhost-cert-check-webhost.example", "sigint"),
-    Point("app secrets", "webhost-secrets", "tree", api_wrote("/secrets")),
+    Point("app secrets", "webhost-secrets", "tree", fly_answer_held(r"/secrets$")),
     Point("deploy", "webhost-deploy", "cli", fly_ran("deploy")),
     Point("MachineCounts", "webhost-machines", "tree", fly_ran("scale", "count")),
 ]
@@ -219,6 +271,8 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
                     target = next(
                         (p for p in remaining if p.name == name and p.op == pre.get("op")), None
                     )
+                    if target is not None and ANSWERS:
+                        ANSWERS[0].arm(getattr(target.sign, "pattern", None))
                 if target and str(done.get("urn", "")).endswith(f"::{target.name}"):
                     finished = True  # recorded already: the kill lands just after
             acted = (
@@ -237,7 +291,9 @@ def killed_up(s: Stack, remaining: list[Point], n: int, groups: list[int]) -> Ru
                     else "at the step's start"
                 )
                 break
-            time.sleep(0.02)  # polling the event log between reads
+            time.sleep(0.01)  # polling the event log between reads
+        if ANSWERS:
+            ANSWERS[0].release()  # the answer goes to a killed caller, or to none
         run.code = proc.wait(timeout=TIMEOUT)
         if run.point is None:  # after a kill, the errors are the kill's own
             events, offset = _events(log, offset)
@@ -382,9 +438,7 @@ def fakes_match_state(s: Stack) -> list[str]:
     )
     secrets = outputs.get("pulumi-python:dynamic/fly:AppSecrets", [])
     owned = {str(k) for out in secrets for k in out.get("keys") or []}
-    attached = {"DATABASE_URL", "REDIS_URL"}  # set by the attach and the Redis wiring
-    held_secrets = set(s.api.state.secrets.get(app, {})) - attached
-    same("Fly app secrets", held_secrets, owned)
+    same("Fly app secrets", set(s.api.state.secrets.get(app, {})), owned)
     cf = s.cloudflare()
     for key, token in (
         ("dnsRecords", "cloudflare:index/dnsRecord:DnsRecord"),
@@ -430,7 +484,8 @@ def phase_crash(s: Stack) -> None:
     verdicts: list[Verdict] = []
     groups: list[int] = []
     try:
-        with read_apis(s) as env:
+        with read_apis(s) as env, FlyAnswers() as answers:
+            ANSWERS[:] = [answers]
             verdicts += crash_runs(s, FRESH, env, groups)
             s.config_set("webhost:image", NEW_IMAGE)
             verdicts += crash_runs(s, UPDATE, env, groups)
