@@ -153,6 +153,12 @@ def _drift(args: argparse.Namespace) -> int:
     return EXIT_FAILED if found else EXIT_OK
 
 
+def _recover(args: argparse.Namespace) -> int:
+    from cli import recover
+
+    return recover.run(args.stack, args.yes)
+
+
 def _reference(_args: argparse.Namespace) -> int:
     from cli import reference
 
@@ -224,6 +230,18 @@ def parser() -> argparse.ArgumentParser:
     _stack_options(f)
     f.add_argument("--format", choices=("text", "json"), default="text")
     f.set_defaults(run=_drift)
+    rc = commands.add_parser(
+        "recover",
+        help="resolve the pending operations an interrupted `pulumi up` left",
+        description="Read the stack's pending operations (pulumi stack export), look each up "
+        "at Cloudflare, Grafana or Fly, and print the commands that resolve them: an import "
+        "with the found id, or a clear. --yes runs them (after a confirmation on a terminal) "
+        "and checks each import landed in state. Exit 0 nothing pending or all resolved, 1 "
+        "something left, 2 bad usage.",
+    )
+    rc.add_argument("--stack", required=True, help="the stack (as pulumi names it)")
+    rc.add_argument("--yes", action="store_true", help="run the commands")
+    rc.set_defaults(run=_recover)
     r = commands.add_parser(
         "config-reference", help="print the stack config reference (the README's table)"
     )

@@ -23,6 +23,9 @@ the phases of issue 9 and checks what the fakes hold after each:
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
             retained data stays after unprotect
+  crash     prod (a fresh stack): `pulumi up` killed across the graph, recovered by the
+            runbook; everything converges (e2e/crash.py). `--phases crash` or
+            E2E_PHASES=crash runs only the named phases
 
 Per phase it prints the wall time, flyctl invocations (writes) and Fly API requests
 (writes) from the fakes' logs. The last line on success starts with `e2e passed:`.
@@ -670,12 +673,24 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
 ]
 
 
-def run_stack(name: str, keep_going: bool) -> tuple[list[str], list[str]]:
-    """Runs every phase; returns (passed, failures)."""
+# Issue 19's crash phase (e2e/crash.py) uses this module's helpers: run as a script,
+# this module is its `e2e.run` too (one Failure class, not two).
+sys.modules.setdefault("e2e.run", sys.modules[__name__])
+from e2e.crash import phase_crash  # noqa: E402
+
+
+def run_stack(
+    name: str, keep_going: bool, only: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Runs every phase (or those in `only`); returns (passed, failures). The crash
+    phase runs on prod (or when named) on a fresh stack of its own, after the others."""
     failures: list[str] = []
+    crash = [("crash", phase_crash)] if (only and "crash" in only) or (
+        not only and name == "prod") else []  # fmt: skip
     with stack(name) as s:
         destroy = phase_destroy_staging if name == "staging" else phase_destroy_prod
-        for phase_name, phase in [*PHASES, ("destroy", destroy)]:
+        phases = [*PHASES, ("destroy", destroy)]
+        for phase_name, phase in [p for p in phases if not only or p[0] in only]:
             try:
                 with s.phase(phase_name):
                     phase(s)
@@ -688,7 +703,17 @@ def run_stack(name: str, keep_going: bool) -> tuple[list[str], list[str]]:
                 failures.append(str(failure))
                 if not keep_going or phase_name in ("up",):
                     break
-        return s.passed, failures
+        passed = s.passed
+    for phase_name, phase in crash if not failures or keep_going else []:
+        with stack(name) as fresh:
+            try:
+                with fresh.phase(phase_name):
+                    phase(fresh)
+            except Failure as failure:
+                print(f"e2e FAILED: {failure}\n{failure.output}", file=sys.stderr)
+                failures.append(str(failure))
+            passed += fresh.passed
+    return passed, failures
 
 
 def engine_version() -> str:
@@ -703,6 +728,10 @@ def engine_version() -> str:
 
 
 def main(argv: list[str]) -> int:
+    # `--phases crash` (or E2E_PHASES=crash,up): only those phases, by name.
+    chosen = argv[argv.index("--phases") + 1] if "--phases" in argv[:-1] else ""
+    argv = [a for a in argv if a not in ("--phases", chosen)]
+    only = {p for p in (chosen or os.environ.get("E2E_PHASES", "")).split(",") if p} or None
     stacks = [a for a in argv if not a.startswith("-")] or ["staging", "prod"]
     keep_going = "--keep-going" in argv
     version = engine_version()
@@ -721,7 +750,7 @@ def main(argv: list[str]) -> int:
     summary: list[str] = []
     failed: list[str] = []
     for name in stacks:
-        passed, failures = run_stack(name, keep_going)
+        passed, failures = run_stack(name, keep_going, only)
         summary.append(f"{name} [{' '.join(passed)}]")
         failed += failures
     if failed:

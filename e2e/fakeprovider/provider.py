@@ -12,8 +12,12 @@ and says what its "cloud" does with a resource: `create_in`, `update_in`, `read_
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pulumi.provider.experimental.provider import (
@@ -59,6 +63,28 @@ def _kind(replace: bool, *, added: bool, deleted: bool) -> PropertyDiffKind:
     if deleted:
         return PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
     return PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+
+
+HOLD_NAMES = "FAKE_HOLD_AFTER_CREATE"
+HOLD_DIR = "FAKE_HOLD_DIR"
+HOLD_SECONDS = 600.0
+
+
+async def hold_after_create(name: str) -> None:
+    """The e2e crash phase's seam: once a resource named in $FAKE_HOLD_AFTER_CREATE
+    (comma-separated) is made, write `<name>.held` in $FAKE_HOLD_DIR and wait, before
+    answering the engine, until `<name>.release` appears there or the plugin is killed.
+    A kill then lands after the far side acted and before the engine records it: the
+    window a real API's latency opens, which a local fake otherwise closes at once."""
+    names = os.environ.get(HOLD_NAMES, "")
+    where = os.environ.get(HOLD_DIR)
+    if not where or name not in names.split(","):
+        return
+    directory = Path(where)
+    (directory / f"{name}.held").write_text("")
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not (directory / f"{name}.release").exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 class FakeProvider(Provider):
@@ -137,6 +163,11 @@ class FakeProvider(Provider):
         self, state: dict[str, Any], token: str, resource_id: str, props: Mapping[str, Any]
     ) -> None:
         raise NotImplementedError
+
+    def import_id(self, token: str, import_id: str) -> tuple[str, dict[str, Any]]:
+        """An import id as the provider parses it: the resource's own id, and the state
+        the id carries (a zone id, say). By default the id is the resource's id."""
+        return import_id, {}
 
     # --- provider-level calls --------------------------------------------------------
 
@@ -248,23 +279,29 @@ class FakeProvider(Provider):
             self.log.write("Create", wrote=False, token=token, name=request.name, error=code)
             raise
         self.log.write("Create", wrote=True, token=token, name=request.name, id=resource_id)
+        await hold_after_create(request.name)
         return CreateResponse(resource_id, wrap(outputs, secrets))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         token = type_token(request.type)
         self.require_client(token)
         known = plain_map(request.properties)
-        outputs = self.read_in(self.store.snapshot(), token, request.resource_id, known)
+        resource_id = request.resource_id
+        if not known:
+            # `pulumi import` reads with the id alone (pulumi/pulumi pkg/resource/deploy/
+            # step.go ImportStep.Apply): the id is in the provider's import format.
+            resource_id, known = self.import_id(token, resource_id)
+        outputs = self.read_in(self.store.snapshot(), token, resource_id, known)
         if outputs is None:
             # Gone: an empty id tells the engine the resource no longer exists ("If the
             # ID is blank treat this as a delete", pulumi/pulumi pkg/resource/deploy/
             # step.go RefreshStep.Apply); each fake's read_in says when its provider does.
-            self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=False)
+            self.log.write("Read", wrote=False, token=token, id=resource_id, found=False)
             return ReadResponse()
-        self.log.write("Read", wrote=False, token=token, id=request.resource_id, found=True)
+        self.log.write("Read", wrote=False, token=token, id=resource_id, found=True)
         secrets = secret_keys(request.properties) | secret_keys(request.inputs)
         return ReadResponse(
-            request.resource_id,
+            resource_id,
             wrap(outputs, secrets),
             wrap(self.inputs_of(token, outputs), secrets),
         )

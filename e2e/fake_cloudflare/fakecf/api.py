@@ -482,3 +482,129 @@ def update_ruleset(
 def delete_ruleset(state: dict[str, Any], ruleset_id: str, inputs: Mapping[str, Any]) -> None:
     if state["rulesets"].pop(ruleset_id, None) is None:
         raise _missing_ruleset("DELETE", inputs, ruleset_id)
+
+
+# --- the REST reads `webhost-infra recover` makes (e2e/fakeprovider/rest.py serves them) --
+# Shapes: Cloudflare API v4 reference, developers.cloudflare.com/api: every answer is the
+# envelope {"result", "success", "errors", "messages"} (lists add "result_info"); DNS
+# records (dns/subresources/records/methods/list: filters `type`, `name.exact`, the
+# plain `name` being exact too), zones (zones/methods/get, list), zone settings
+# (zones/subresources/settings/methods/get: {id, value, editable, modified_on}),
+# entry-point rulesets (rulesets/subresources/phases/methods/get: 404 when the phase
+# has none), Origin CA certificates (origin_ca_certificates/methods/list, `zone_id`).
+def envelope(result: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"result": result, "success": True, "errors": [], "messages": []}
+    if isinstance(result, list):
+        body["result_info"] = {
+            "page": 1,
+            "per_page": 100,
+            "count": len(result),
+            "total_count": len(result),
+            "total_pages": 1,
+        }
+    return body
+
+
+def failure(code: int | None, message: str) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message} if code else {"message": message}
+    return {"result": None, "success": False, "errors": [error], "messages": []}
+
+
+def rest_zone(state: Mapping[str, Any], zone_id: str) -> dict[str, Any] | None:
+    found = state["zones"].get(zone_id)
+    if found is None:
+        return None
+    return {
+        "id": found["id"],
+        "name": found["name"],
+        "status": found["status"],
+        "name_servers": found["nameServers"],
+        "created_on": found["createdOn"],
+    }
+
+
+def rest_zones(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [z for z in (rest_zone(state, i) for i in state["zones"]) if z is not None]
+
+
+def rest_records(
+    state: Mapping[str, Any], zone_id: str, query: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    name = query.get("name.exact") or query.get("name")
+    zone_name = state["zones"][zone_id]["name"]
+    out = []
+    for record_id, record in state["dnsRecords"].items():
+        if record.get("zoneId") != zone_id:
+            continue
+        if name is not None and record.get("_fqdn") != name:
+            continue
+        if query.get("type") and record["type"] != query["type"].upper():
+            continue
+        out.append(
+            {
+                "id": record_id,
+                "zone_id": zone_id,
+                "zone_name": zone_name,
+                "name": record.get("_fqdn"),
+                "type": record["type"],
+                "content": record.get("content"),
+                "proxiable": record.get("proxiable"),
+                "proxied": bool(record.get("proxied")),
+                "ttl": record.get("ttl", 1),
+                "comment": record.get("comment"),
+                "tags": record.get("tags") or [],
+                "created_on": record.get("createdOn"),
+                "modified_on": record.get("modifiedOn"),
+            }
+        )
+    return out
+
+
+def rest_setting(state: Mapping[str, Any], zone_id: str, setting_id: str) -> dict[str, Any]:
+    entry = get_setting(state, zone_id, setting_id)
+    return {
+        "id": setting_id,
+        "value": entry.get("value"),
+        "editable": True,
+        "modified_on": entry.get("modifiedOn"),
+    }
+
+
+def rest_entrypoint(state: Mapping[str, Any], zone_id: str, phase: str) -> dict[str, Any] | None:
+    for ruleset_id, ruleset in state["rulesets"].items():
+        if (
+            ruleset.get("zoneId") == zone_id
+            and ruleset["kind"] == "zone"
+            and ruleset["phase"] == phase
+        ):
+            return {
+                "id": ruleset_id,
+                "name": ruleset.get("name"),
+                "kind": "zone",
+                "phase": phase,
+                "version": ruleset["version"],
+                "last_updated": ruleset["lastUpdated"],
+                "rules": ruleset["rules"],
+            }
+    return None
+
+
+def rest_certificates(state: Mapping[str, Any], zone_id: str) -> list[dict[str, Any]]:
+    zone_name = state["zones"][zone_id]["name"]
+
+    def in_zone(host: str) -> bool:
+        bare = host.removeprefix("*.")
+        return bare == zone_name or bare.endswith(f".{zone_name}")
+
+    return [
+        {
+            "id": cert_id,
+            "hostnames": cert["hostnames"],
+            "request_type": cert["requestType"],
+            "requested_validity": cert["requestedValidity"],
+            "expires_on": cert["expiresOn"],
+            "certificate": cert["certificate"],
+        }
+        for cert_id, cert in state.get("originCaCertificates", {}).items()
+        if any(in_zone(h) for h in cert["hostnames"])
+    ]

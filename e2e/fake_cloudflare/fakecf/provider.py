@@ -21,6 +21,7 @@ from fakecf.schema import (
     DNS_RECORD_TYPE,
     ORIGIN_CA_CERTIFICATE_TYPE,
     RESOURCES,
+    RULESET_TYPE,
     ZONE_SETTING_TYPE,
 )
 
@@ -60,6 +61,20 @@ class FakeCloudflare(FakeProvider):
         if token == ORIGIN_CA_CERTIFICATE_TYPE:
             return origin_ca.create(state, inputs)
         return api.create_ruleset(state, inputs)
+
+    def import_id(self, token: str, import_id: str) -> tuple[str, dict[str, Any]]:
+        # pulumi_cloudflare 6.23.1 import ids: dns_record.py '<zone_id>/<dns_record_id>',
+        # zone_setting.py '<zone_id>/<setting_id>', ruleset.py '<{accounts|zones}/
+        # {account_id|zone_id}>/<ruleset_id>', origin_ca_certificate.py '<certificate_id>';
+        # the provider keeps the last part as the id and the rest as attributes
+        # (terraform-provider-cloudflare internal/services/*/resource.go ImportState).
+        parts = import_id.split("/")
+        if token in (DNS_RECORD_TYPE, ZONE_SETTING_TYPE) and len(parts) == 2:
+            return parts[1], {"zoneId": parts[0]}
+        if token == RULESET_TYPE and len(parts) == 3:
+            scope = "zoneId" if parts[0] == "zones" else "accountId"
+            return parts[2], {scope: parts[1]}
+        return import_id, {}
 
     def read_in(
         self, state: Mapping[str, Any], token: str, resource_id: str, known: Mapping[str, Any]

@@ -244,6 +244,16 @@ class FakeGrafana(FakeProvider):
     ) -> dict[str, Any]:
         return self._put(state, token, resource_id, news)[1]
 
+    def import_id(self, token: str, import_id: str) -> tuple[str, dict[str, Any]]:
+        # pulumiverse_grafana 2.44.0 alerting/rule_group.py imports by "{{ folderUID }}:
+        # {{ title }}" or "{{ orgID }}:{{ folderUID }}:{{ title }}"; the fake keys a group
+        # by packGroupID "<folder uid>;<group name>" under the org.
+        if token == RULE_GROUP_TYPE and ";" not in import_id:
+            parts = import_id.split(":")
+            if len(parts) in (2, 3):
+                return _org_id(f"{parts[-2]};{parts[-1]}"), {}
+        return import_id, {}
+
     def read_in(
         self, state: Mapping[str, Any], token: str, resource_id: str, known: Mapping[str, Any]
     ) -> dict[str, Any] | None:
