@@ -839,11 +839,17 @@ class Backups(_Model):
     full_backup_frequency: FullBackupFrequency = "24h"
     """Time between base backups: a Go duration of at least 1h (24h, 12h30m)."""
     recovery_point_objective: Period = "26h"
-    """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
+    """Oldest acceptable newest base backup (`webhost-infra backups check`, the drill)."""
+    recovery_time_objective: Period = "2h"
+    """Longest acceptable restore (`webhost-infra restore-drill`)."""
 
     @property
     def objective(self) -> timedelta:
         return timedelta(hours=_hours(self.recovery_point_objective))
+
+    @property
+    def time_objective(self) -> timedelta:
+        return timedelta(hours=_hours(self.recovery_time_objective))
 
     @field_validator("recovery_point_objective")
     @classmethod
