@@ -1278,7 +1278,8 @@ class Fly:
             data = _restored_data(cluster, target_time, target_name)
         except Fail as failed:
             # The member's boot fails (postgres-flex exits); flyctl has returned already.
-            member["role"] = "failed"
+            # no role check passes on it (postgres-flex never gets to serve)
+            member.pop("role")
             member["restore_error"] = str(failed)
             print(f"Machine {member['id']} is started")
             return

@@ -68,6 +68,15 @@ if [ "$state" = absent ] && [ -n "${WEBHOST_RESTORE_SOURCE:-}" ]; then
   echo "postgres app $app is absent; restoring it from the backups of $WEBHOST_RESTORE_SOURCE" >&2
   fly postgres backup restore "$app" --app "$WEBHOST_RESTORE_SOURCE" \
     --image-ref "$WEBHOST_IMAGE" ${target[@]+"${target[@]}"} >"$created"
+  # flyctl exits 0 whatever the launch did (runBackupRestore ignores what
+  # LaunchMachinesPostgres returns): the restore is done only once its member
+  # serves as primary. Nothing is cloned from a member that never came up.
+  if ! leader_id "$app" >/dev/null; then
+    echo "the restored cluster $app has no passing primary: the restore failed on its" \
+      "member (see 'fly logs --app $app'); nothing more was done. Fix the cause (the" \
+      "target, the source's backups), destroy $app by hand, then run pulumi up again." >&2
+    exit 1
+  fi
   machines="$(machines_json "$app")"
   volumes="$(volumes_json "$app")"
 elif [ "$state" = absent ]; then
