@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from cli import drill as drill_module
 from cli import engine, stackfile
+from cli.main import main
 from components import config, postgres
 from components.config import ConfigError
-from tests.conftest import PROJECT_FILE, FakeFly, run, run_command, stack_doc, write_stack
+from tests.conftest import PROJECT_FILE, ROOT, FakeFly, run, run_command, stack_doc, write_stack
 from tests.known import COMMAND, SECRETS, KnownMocks
 
 SOURCE = "webhost-prod-db"
@@ -301,3 +303,173 @@ def test_the_first_clusters_attach_never_drops_a_user_it_cannot_detach(
     done = run_command(restored_commands["webhost-db-attach"], source, tmp_path)
     assert done.returncode != 0
     assert "webhost_prod" in source.cluster(SOURCE)["users"]
+
+
+# -- the restore drill ----------------------------------------------------------------
+def prod_config() -> config.StackConfig:
+    loaded = stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE)
+    return config.parse(loaded.config, loaded.secret_keys, loaded.secure_paths)
+
+
+SCRATCH = f"{SOURCE}-drill-202612060700"
+
+
+class Clock:
+    """Monotonic seconds that move only when the drill waits (no timed test)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def drill(fake: FakeFly, monkeypatch: pytest.MonkeyPatch, **env: str) -> drill_module.Report:
+    for key, value in fake.env(**env).items():
+        monkeypatch.setenv(key, value)
+    clock = Clock()
+    return drill_module.run(
+        prod_config(), "prod", scratch=SCRATCH, clock=clock, sleep=clock.sleep, poll_seconds=600
+    )
+
+
+def apps(fake: FakeFly) -> set[str]:
+    return set(fake.snapshot()["apps"])
+
+
+def destroyed(fake: FakeFly) -> list[str]:
+    return [c["argv"][2] for c in fake.calls() if c["argv"][:2] == ["apps", "destroy"]]
+
+
+def test_the_drill_restores_smoke_tests_measures_and_destroys_only_the_scratch(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    before = apps(source)
+    report = drill(source, monkeypatch)
+    assert report.passed, report.failures
+    assert report.steps == {
+        "recovery point": "measured",
+        "restore": "launched",
+        "smoke queries": "passed",
+        "destroy": "destroyed",
+    }
+    assert report.recovery_point_seconds is not None and report.recovery_point_seconds < 3600
+    assert report.recovery_time_seconds == 0.0  # the fake's clock never moved
+    assert destroyed(source) == [SCRATCH]
+    assert apps(source) == before
+    restore = next(
+        c["argv"] for c in source.calls() if c["argv"][:3] == ["postgres", "backup", "restore"]
+    )
+    assert restore == ["postgres", "backup", "restore", SCRATCH, "--app", SOURCE]
+    drill_module.write(report, tmp_path / "figures.json")
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["passed"] and figures["scratch"] == SCRATCH
+    assert figures["recovery_point_objective_seconds"] == 26 * 3600
+    assert figures["recovery_time_objective_seconds"] == 2 * 3600
+
+
+@pytest.mark.parametrize(
+    ("env", "step", "made"),
+    [
+        ({"FAKE_FLY_FAIL": "postgres backup restore"}, "restore", False),
+        ({"FAKE_FLY_REMOTE_FAIL": "SELECT 1"}, "smoke queries", True),
+        ({"FAKE_FLY_FAIL_NTH": "apps list:2"}, "destroy", None),
+        ({"FAKE_FLY_FAIL": "apps destroy"}, "destroy", True),
+        ({"FAKE_FLY_FAIL": "ssh console"}, "recovery point", True),
+    ],
+)
+def test_a_fault_at_every_step_is_reported_and_destroys_nothing_else(
+    source: FakeFly,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    step: str,
+    made: bool | None,
+) -> None:
+    before = apps(source)
+    report = drill(source, monkeypatch, **env)
+    assert not report.passed
+    assert report.steps[step] == "failed", report.steps
+    assert any(f.startswith(f"{step}:") for f in report.failures), report.failures
+    # nothing but the scratch cluster is ever destroyed
+    assert set(destroyed(source)) <= {SCRATCH}
+    assert before <= apps(source)
+    if made is False:
+        assert destroyed(source) == [] and SCRATCH not in apps(source)
+    if step == "destroy":
+        assert report.scratch_left
+        assert SCRATCH in " ".join(report.failures)
+
+
+def test_the_drill_never_takes_an_existing_app_for_its_scratch(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source.seed_app(SCRATCH)
+    state = source.snapshot()
+    state["apps"][SCRATCH]["org"] = "webhost-systems"
+    source.state.write_text(json.dumps(state))
+    report = drill(source, monkeypatch)
+    assert not report.passed and "already exists" in report.failures[-1]
+    assert destroyed(source) == []
+    assert not [c for c in source.calls() if c["argv"][:3] == ["postgres", "backup", "restore"]]
+
+
+@pytest.mark.parametrize("scratch", [SOURCE, APP, "webhost-prod-redis", "webhost-prod-db-copy"])
+def test_a_scratch_name_of_the_stacks_own_or_unmarked_is_refused(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch, scratch: str
+) -> None:
+    for key, value in source.env().items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(drill_module.DrillInputError):
+        drill_module.run(prod_config(), "prod", scratch=scratch)
+    assert source.calls() == [c for c in source.calls() if c["argv"][:2] != ["apps", "destroy"]]
+
+
+def test_a_restore_that_never_serves_fails_at_the_time_objective_and_is_destroyed(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No completed base backup: flyctl launches the member and exits 0; the member's
+    # restore fails (postgres-flex: "no backups found"), so no smoke query ever passes.
+    state = source.snapshot()
+    state["pg"][SOURCE]["base_backups"] = []
+    source.state.write_text(json.dumps(state))
+    report = drill(source, monkeypatch)
+    assert report.steps["restore"] == "launched"
+    assert report.steps["smoke queries"] == "failed"
+    assert report.recovery_time_seconds is None
+    assert destroyed(source) == [SCRATCH] and SCRATCH not in apps(source)
+
+
+def test_a_backup_older_than_the_objective_fails_the_drill(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = source.snapshot()
+    for backup in state["pg"][SOURCE]["base_backups"]:
+        backup["end_time"] = "Mon Nov 2 10:00:00 2026"
+    source.state.write_text(json.dumps(state))
+    report = drill(source, monkeypatch)
+    assert report.steps["destroy"] == "destroyed"
+    assert [f for f in report.failures if f.startswith("recovery point:")], report.failures
+    assert "over the 26h objective" in report.failures[0]
+
+
+def test_the_cli_writes_the_figures_and_exits_1_on_a_failure(
+    source: FakeFly,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in source.env(FAKE_FLY_FAIL="postgres backup restore").items():
+        monkeypatch.setenv(key, value)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    figures = tmp_path / "drill.json"
+    code = main(
+        ["restore-drill", "--stack", "prod", "--scratch", SCRATCH, "--figures", str(figures)]
+    )
+    assert code == 1
+    assert json.loads(figures.read_text())["passed"] is False
+    assert "Restore drill: stack prod (FAILED)" in summary.read_text()
+    assert "error: restore:" in capsys.readouterr().err
