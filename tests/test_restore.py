@@ -473,3 +473,20 @@ def test_the_cli_writes_the_figures_and_exits_1_on_a_failure(
     assert json.loads(figures.read_text())["passed"] is False
     assert "Restore drill: stack prod (FAILED)" in summary.read_text()
     assert "error: restore:" in capsys.readouterr().err
+
+
+def test_the_pack_lets_a_retired_cluster_go_unprotected_and_no_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = {"restores": [RESTORE], "active": RESTORED, "retired": [SOURCE]}
+    path = write_stack(tmp_path, prod_with(**keys), name="prod")
+    assert main(["plan", "--stack-file", str(path)]) == 0, capsys.readouterr().err
+    # the same stack with the protection dropped from the active cluster's resources
+    # (a transform an operator might add) is refused
+    doc = prod_with(**keys)
+    doc["webhost:protect"] = False
+    path = write_stack(tmp_path, doc, name="prod")
+    assert main(["plan", "--stack-file", str(path)]) == 3
+    shown = capsys.readouterr().out
+    assert f"webhost-db-{RESTORED}: a data resource that is not protected" in shown
+    assert "webhost-db: a data resource" not in shown
