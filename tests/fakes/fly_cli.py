@@ -40,7 +40,15 @@ server (tests/fakes/pg_server.py), `ssh console --command psql ...` runs that ps
 against it, as it would run on the member, and `postgres attach` / `detach` / `apps
 destroy` run there the SQL postgres-flex's admin API runs. Without it (the e2e
 lifecycle, whose stacks ask for TimescaleDB and PostGIS, which no server here can
-load), psql is modelled: the extensions it would create are recorded in the state.
+load), psql is modelled: the extensions it would create are recorded in the state,
+and a few statements on rows (CREATE TABLE, INSERT, SELECT * / count(*)), enough to
+show what a restore brings back.
+
+Backups and restores (modelled, never on the real server, which is one for all
+clusters): `postgres backup create` records a base backup of the modelled data;
+after every call, a cluster whose leader archives gets its changed data recorded
+with the time (archived WAL); `postgres backup restore` makes a new cluster from
+the base backup and WAL postgres-flex would pick for the target.
 """
 
 from __future__ import annotations
@@ -1227,6 +1235,10 @@ class Fly:
         (the newest archived point when there is none)."""
         if len(a.args) != 1:
             raise Fail(f"accepts 1 arg(s), received {len(a.args)}")
+        if os.environ.get(PG_SOCKET_ENV):
+            # One real server stands for every cluster here: a restored copy beside the
+            # source cannot live on it. Said plainly rather than faked wrong.
+            raise Fail("(fake) restores are modelled only without a real PostgreSQL server")
         source, dest = a.get("app") or "", a.args[0]
         app = self.app(source)
         if not app["machines"]:
