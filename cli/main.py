@@ -114,7 +114,8 @@ def _backups_check(args: argparse.Namespace) -> int:
         stack, parsed = _load_config(args)
     except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
-    pg, cluster = parsed.postgres, parsed.postgres_name
+    # The cluster the app uses (postgres.active): its backups are the ones that count.
+    pg, cluster = parsed.postgres, parsed.postgres_active
     if pg is None or cluster is None or not pg.backups.enabled:
         print(f"error: stack {stack.stack} has no webhost:postgres with backups", file=sys.stderr)
         return EXIT_INVALID

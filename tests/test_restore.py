@@ -490,3 +490,15 @@ def test_the_pack_lets_a_retired_cluster_go_unprotected_and_no_other(
     shown = capsys.readouterr().out
     assert f"webhost-db-{RESTORED}: a data resource that is not protected" in shown
     assert "webhost-db: a data resource" not in shown
+
+
+def test_monitoring_and_checks_follow_the_active_cluster(tmp_path: Path) -> None:
+    from components.monitoring import alerts
+
+    loaded = stackfile.load(
+        write_stack(tmp_path, prod_with(restores=[RESTORE], active=RESTORED)), PROJECT_FILE
+    )
+    parsed = config.parse(loaded.config, loaded.secret_keys, loaded.secure_paths)
+    rules = repr(alerts.postgres_rules(parsed))
+    assert RESTORED in rules
+    assert f"{SOURCE}'" not in rules and f'{SOURCE}"' not in rules
