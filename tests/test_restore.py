@@ -271,6 +271,14 @@ def test_a_restore_whose_member_never_comes_up_stops_before_any_clone(
     assert done.returncode != 0, done.stdout
     assert not [c for c in source.calls() if c["argv"][:2] == ["machine", "clone"]
                 and "--app" in c["argv"] and RESTORED in c["argv"]]  # fmt: skip
+    # run again (a run cut off mid-restore finds the same): no second restore, no
+    # clone, nothing destroyed
+    again = run_command({**inputs, "environment": env}, source, tmp_path)
+    assert again.returncode != 0 and "no passing primary" in again.stderr
+    calls = [c["argv"] for c in source.calls()]
+    assert sum(a[:3] == ["postgres", "backup", "restore"] for a in calls) == 1
+    assert not [a for a in calls if a[:2] in (["machine", "clone"], ["apps", "destroy"])]
+    assert RESTORED in source.snapshot()["apps"]
 
 
 def test_the_restored_users_copy_is_dropped_and_the_app_attached_afresh(

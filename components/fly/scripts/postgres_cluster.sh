@@ -68,15 +68,6 @@ if [ "$state" = absent ] && [ -n "${WEBHOST_RESTORE_SOURCE:-}" ]; then
   echo "postgres app $app is absent; restoring it from the backups of $WEBHOST_RESTORE_SOURCE" >&2
   fly postgres backup restore "$app" --app "$WEBHOST_RESTORE_SOURCE" \
     --image-ref "$WEBHOST_IMAGE" ${target[@]+"${target[@]}"} >"$created"
-  # flyctl exits 0 whatever the launch did (runBackupRestore ignores what
-  # LaunchMachinesPostgres returns): the restore is done only once its member
-  # serves as primary. Nothing is cloned from a member that never came up.
-  if ! leader_id "$app" >/dev/null; then
-    echo "the restored cluster $app has no passing primary: the restore failed on its" \
-      "member (see 'fly logs --app $app'); nothing more was done. Fix the cause (the" \
-      "target, the source's backups), destroy $app by hand, then run pulumi up again." >&2
-    exit 1
-  fi
   machines="$(machines_json "$app")"
   volumes="$(volumes_json "$app")"
 elif [ "$state" = absent ]; then
@@ -91,6 +82,18 @@ elif [ "$state" = absent ]; then
   volumes="$(volumes_json "$app")"
 else
   echo "postgres app $app exists; converging it" >&2
+fi
+
+if [ -n "${WEBHOST_RESTORE_SOURCE:-}" ] && ! leader_id "$app" >/dev/null; then
+  # flyctl exits 0 whatever the launch did (runBackupRestore ignores what
+  # LaunchMachinesPostgres returns), and a run cut off mid-restore finds the member
+  # still replaying: a restore is done only once its member serves as primary.
+  # Nothing is cloned from a member that is not.
+  echo "the restored cluster $app has no passing primary: its restore failed or is still" \
+    "running on its member (see 'fly logs --app $app'); nothing more was done. Run pulumi" \
+    "up again once it serves; if it failed, fix the cause (the target, the source's" \
+    "backups), destroy $app by hand, then run pulumi up again." >&2
+  exit 1
 fi
 
 # What the live cluster is against what the config asks. Each line of the plan is
