@@ -230,6 +230,10 @@ class Runner:
             source = self.work / inputs["path"]
             if not source.exists():
                 raise WorkflowError(f"{job_name}: upload-artifact: {inputs['path']} is missing")
+            if source.is_file():  # a single file is uploaded under its own name
+                target.mkdir(parents=True)
+                shutil.copy2(source, target / source.name)
+                return
             shutil.copytree(source, target)
             return
         if uses.startswith("actions/download-artifact@"):
