@@ -167,7 +167,8 @@ def _certificates(config: StackConfig) -> list[Finding]:
 
 
 def _postgres(config: StackConfig) -> list[Finding]:
-    pg, cluster = config.postgres, config.postgres_name
+    # The cluster the app uses (postgres.active): a retired one is left alone.
+    pg, cluster = config.postgres, config.postgres_active
     if pg is None or cluster is None:
         return []
     members = _fly("machine", "list", "--app", cluster)

@@ -114,7 +114,8 @@ def _backups_check(args: argparse.Namespace) -> int:
         stack, parsed = _load_config(args)
     except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
-    pg, cluster = parsed.postgres, parsed.postgres_name
+    # The cluster the app uses (postgres.active): its backups are the ones that count.
+    pg, cluster = parsed.postgres, parsed.postgres_active
     if pg is None or cluster is None or not pg.backups.enabled:
         print(f"error: stack {stack.stack} has no webhost:postgres with backups", file=sys.stderr)
         return EXIT_INVALID
@@ -125,6 +126,25 @@ def _backups_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(line, file=sys.stdout if fresh else sys.stderr)
     return EXIT_OK if fresh else EXIT_FAILED
+
+
+def _restore_drill(args: argparse.Namespace) -> int:
+    from cli import drill
+
+    try:
+        stack, parsed = _load_config(args)
+    except (ConfigError, stackfile.StackFileError) as exc:
+        return _invalid(args, exc)
+    try:
+        report = drill.run(parsed, stack.stack, scratch=args.scratch)
+    except drill.DrillInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    drill.write(report, Path(args.figures))
+    print(report.markdown(), end="")
+    for failure in report.failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -207,6 +227,24 @@ def parser() -> argparse.ArgumentParser:
     _stack_options(c)
     c.add_argument("--bucket", help="bucket name (default: $BUCKET_NAME or $AWS_BUCKET_NAME)")
     c.set_defaults(run=_backups_check)
+    rd = commands.add_parser(
+        "restore-drill",
+        help="restore the newest backup into a scratch cluster, smoke-test it, destroy it",
+        description="Restore the active cluster's newest backup with `fly postgres backup "
+        "restore` into a scratch cluster (<cluster>-drill-<minute>), run smoke queries, "
+        "record the recovery point and recovery time, then destroy the scratch cluster and "
+        "nothing else (FLY_API_TOKEN; flyctl on PATH). Exit 1 when a step fails or a figure "
+        "is past postgres.backups.recoveryPointObjective / recoveryTimeObjective.",
+    )
+    _stack_options(rd)
+    rd.add_argument("--scratch", help="the scratch cluster's name (must contain -drill-)")
+    rd.add_argument(
+        "--figures",
+        default="restore-drill.json",
+        metavar="PATH",
+        help="where the figures go as JSON (default: restore-drill.json)",
+    )
+    rd.set_defaults(run=_restore_drill)
     d = commands.add_parser(
         "diff",
         help="what the working tree changes in a stack against a git ref, offline",

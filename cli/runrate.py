@@ -156,7 +156,7 @@ def read_fleets(config: StackConfig, fly: Callable[..., Any]) -> dict[str, Fleet
     out: dict[str, Fleet] = {}
     app = fly("machine", "list", "--app", config.app_name)
     out["app"] = fleet(app or [], group="app")
-    if config.postgres_name is not None:
-        members = fly("machine", "list", "--app", config.postgres_name)
+    if config.postgres_active is not None:  # the cluster the app uses
+        members = fly("machine", "list", "--app", config.postgres_active)
         out["postgres"] = fleet(members or [])
     return out

@@ -16,7 +16,7 @@ import shlex
 import types
 import typing
 from collections.abc import Collection, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -839,11 +839,17 @@ class Backups(_Model):
     full_backup_frequency: FullBackupFrequency = "24h"
     """Time between base backups: a Go duration of at least 1h (24h, 12h30m)."""
     recovery_point_objective: Period = "26h"
-    """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
+    """Oldest acceptable newest base backup (`webhost-infra backups check`, the drill)."""
+    recovery_time_objective: Period = "2h"
+    """Longest acceptable restore (`webhost-infra restore-drill`)."""
 
     @property
     def objective(self) -> timedelta:
         return timedelta(hours=_hours(self.recovery_point_objective))
+
+    @property
+    def time_objective(self) -> timedelta:
+        return timedelta(hours=_hours(self.recovery_time_objective))
 
     @field_validator("recovery_point_objective")
     @classmethod
@@ -852,6 +858,45 @@ class Backups(_Model):
         if frequency is not None and _hours(rpo) * _HOUR_NS < _duration_ns(frequency):
             raise ValueError(f"must be at least fullBackupFrequency ({frequency})")
         return rpo
+
+
+_RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+
+
+def _rfc3339(value: str) -> str:
+    """What flyctl passes on and postgres-flex parses (time.Parse(time.RFC3339) in
+    internal/flypg/barman_restore.go resolveBackupFromTime): a date, a time and an
+    offset, such as 2026-11-24T12:00:00Z."""
+    if not re.fullmatch(_RFC3339, value):
+        raise ValueError("an RFC 3339 time with an offset, such as 2026-11-24T12:00:00Z")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            "not a real date and time (RFC 3339, such as 2026-11-24T12:00:00Z)"
+        ) from None
+    return value
+
+
+class Restore(_Model):
+    """A cluster made from another cluster's backups, beside it (never in its place)."""
+
+    name: AppName
+    """Fly app name of the new cluster."""
+    source: AppName
+    """The cluster whose backups it is restored from: postgres.name or an earlier restore."""
+    target_time: Annotated[str, AfterValidator(_rfc3339)] | None = None
+    """Recover up to this time (RFC 3339); the newest point when absent."""
+    target_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = None
+    """Recover from this base backup (barman id or name); not with targetTime."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Restore:
+        # flyctl backup.go resolveRestoreTarget takes the time when both are given and
+        # drops the name silently: refuse the pair instead.
+        if self.target_time is not None and self.target_name is not None:
+            raise ValueError("@targetName: give targetTime or targetName, not both")
+        return self
 
 
 class Postgres(_Model):
@@ -884,6 +929,12 @@ class Postgres(_Model):
     """Postgres `max_connections` on every member."""
     pool_size: Annotated[int, Field(ge=1, le=500)] = catalog.POSTGRES_POOL_SIZE
     """Ecto pool per app machine (POOL_SIZE)."""
+    restores: list[Restore] = []
+    """Clusters restored from backups, each beside the clusters before it."""
+    active: AppName | None = None
+    """The cluster the app uses (DATABASE_URL); postgres.name's when absent."""
+    retired: list[AppName] = []
+    """Clusters let go: unprotected, and kept on Fly when removed from the stack."""
 
     @field_validator("vm")
     @classmethod
@@ -1264,6 +1315,47 @@ class StackConfig(_Model):
             )
         return pg
 
+    @field_validator("postgres")
+    @classmethod
+    def _clusters(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
+        """The clusters side by side: the first (postgres.name) and each restore, each
+        from one before it; one active, never a retired one."""
+        app = info.data.get("app_name")
+        if pg is None or app is None:
+            return pg
+        known = [pg.name or f"{app}-db"]
+        for i, restore in enumerate(pg.restores):
+            if restore.name in known or restore.name == app:
+                raise ValueError(
+                    f"@restores.{i}.name: {restore.name} is already a cluster or the app"
+                )
+            if restore.source not in known:
+                raise ValueError(
+                    f"@restores.{i}.source: {restore.source} is not postgres.name or an "
+                    f"earlier restore ({', '.join(known)})"
+                )
+            if not pg.backups.enabled:
+                raise ValueError(
+                    f"@restores.{i}: a restore reads the source's backups; backups.enabled is false"
+                )
+            known.append(restore.name)
+        for i, name in enumerate(pg.retired):
+            if name not in known:
+                raise ValueError(
+                    f"@retired.{i}: {name} is not one of the clusters ({', '.join(known)})"
+                )
+            if pg.retired.index(name) != i:
+                raise ValueError(f"@retired.{i}: {name} listed twice")
+        if pg.active is not None and pg.active not in known:
+            raise ValueError(
+                f"@active: {pg.active} is not one of the clusters ({', '.join(known)})"
+            )
+        if (pg.active or known[0]) in pg.retired:
+            raise ValueError(
+                f"@active: {pg.active or known[0]} is retired; make another cluster active first"
+            )
+        return pg
+
     @field_validator("redis")
     @classmethod
     def _derived_redis_name(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
@@ -1314,6 +1406,20 @@ class StackConfig(_Model):
         if self.postgres is None:
             return None
         return self.postgres.name or f"{self.app_name}-db"
+
+    @property
+    def postgres_clusters(self) -> list[str]:
+        """Every cluster of the stack, the first (postgres.name) first."""
+        if self.postgres is None or self.postgres_name is None:
+            return []
+        return [self.postgres_name, *(r.name for r in self.postgres.restores)]
+
+    @property
+    def postgres_active(self) -> str | None:
+        """The cluster the app uses."""
+        if self.postgres is None:
+            return None
+        return self.postgres.active or self.postgres_name
 
     @property
     def database_name(self) -> str | None:

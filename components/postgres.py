@@ -21,7 +21,7 @@ import pulumi
 from pulumi_command import local
 
 from components import catalog
-from components.config import StackConfig
+from components.config import Restore, StackConfig
 from components.fly import flyctl
 from components.fly.shape import PostgresShape
 
@@ -74,11 +74,75 @@ class Postgres(pulumi.ComponentResource):
         self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         config = args.config
-        pg, cluster, database = config.postgres, config.postgres_name, config.database_name
-        if pg is None or cluster is None or database is None:
+        pg, active, database = config.postgres, config.postgres_active, config.database_name
+        if pg is None or active is None or database is None:
             raise ValueError(f"Postgres {name}: the stack config has no webhost:postgres")
         super().__init__("webhost:data:Postgres", name, None, opts)
-        kept = pulumi.ResourceOptions(parent=self, protect=config.protect)
+        sources = {r.name: r for r in pg.restores}
+        previous: local.Command | None = None
+        clusters: dict[str, _Cluster] = {}
+        # Every cluster side by side, each its own resources: the first under the
+        # names this component always gave it (so existing stacks keep their URNs),
+        # a restore under names of its own. A new cluster is never a replacement of
+        # the old one, so `protect` holds throughout; only the active one's URL
+        # reaches the app.
+        for i, cluster in enumerate(config.postgres_clusters):
+            built = _Cluster(
+                self,
+                f"{name}-db" if i == 0 else f"{name}-db-{cluster}",
+                config=config,
+                cluster=cluster,
+                database=database,
+                app=args.app,
+                restore=sources.get(cluster),
+                retired=cluster in pg.retired,
+                after=previous,
+            )
+            clusters[cluster] = built
+            previous = built.attach
+        chosen = clusters[active]
+        self.attach = chosen.attach
+        self.cluster = pulumi.Output.from_input(active)
+        self.database_url = pulumi.Output.secret(self.attach.stdout.apply(attached_url))
+        self.read_url = pulumi.Output.secret(
+            self.database_url.apply(lambda url: read_url(url, active))
+        )
+        self.operator_url = pulumi.Output.secret(chosen.members.stdout.apply(operator_url))
+        self.register_outputs(
+            {
+                "cluster": self.cluster,
+                "database_url": self.database_url,
+                "read_url": self.read_url,
+                "operator_url": self.operator_url,
+            }
+        )
+
+
+class _Cluster:
+    """One cluster's resources: shape, members, replicas, attach, setup, backups."""
+
+    def __init__(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        *,
+        config: StackConfig,
+        cluster: str,
+        database: str,
+        app: pulumi.Input[str],
+        restore: Restore | None,
+        retired: bool,
+        after: local.Command | None,
+    ) -> None:
+        pg = config.postgres
+        assert pg is not None  # Postgres checked it
+        # A retired cluster is let go on purpose: unprotected, so a later change can
+        # drop it from the stack, and retained, so dropping it deletes nothing on Fly
+        # (its data stays for a human to destroy with `fly apps destroy`).
+        protect = config.protect and not retired
+        kept = pulumi.ResourceOptions(
+            parent=parent, protect=protect, retain_on_delete=True if retired else None
+        )
         base = {"WEBHOST_PG_APP": cluster}
         # Scripts that may destroy something ask whether the stack is protected.
         guarded = {
@@ -91,7 +155,7 @@ class Postgres(pulumi.ComponentResource):
         # volume, another image or primary region) fails the plan here, before any
         # script runs (components/fly/shape.py).
         shape = PostgresShape(
-            f"{name}-db-shape",
+            f"{name}-shape",
             name=cluster,
             primary_region=config.primary_region,
             image=pg.image,
@@ -100,10 +164,20 @@ class Postgres(pulumi.ComponentResource):
             opts=kept,
         )
 
+        # A restore is made by flyctl's own path, `fly postgres backup restore`, the
+        # first time only (postgres_cluster.sh); its inputs are new keys, so the first
+        # cluster's environment (and so its state) is what it always was.
+        restored: dict[str, pulumi.Input[str]] = {}
+        if restore is not None:
+            restored = {
+                "WEBHOST_RESTORE_SOURCE": restore.source,
+                "WEBHOST_RESTORE_TARGET_TIME": restore.target_time or "",
+                "WEBHOST_RESTORE_TARGET_NAME": restore.target_name or "",
+            }
         # The cluster outlives this program in prod: deleting the resource (or the
         # stack) leaves the database to a human.
-        members = flyctl.command(
-            f"{name}-db",
+        self.members = flyctl.command(
+            name,
             create=flyctl.POSTGRES_CLUSTER_SCRIPT,
             delete=flyctl.POSTGRES_CLUSTER_DELETE,
             environment={
@@ -115,6 +189,7 @@ class Postgres(pulumi.ComponentResource):
                 "WEBHOST_VM_CPUS": str(pg.vm.cpus),
                 "WEBHOST_VM_MEMORY": str(pg.vm.memory_mb),
                 "WEBHOST_VOLUME_GB": str(pg.volume_gb),
+                **restored,
             },
             secret_stdout=True,
             # An update (the create script again) prints the credentials of the create
@@ -122,16 +197,18 @@ class Postgres(pulumi.ComponentResource):
             previous_output=True,
             opts=pulumi.ResourceOptions.merge(
                 kept,
-                pulumi.ResourceOptions(retain_on_delete=config.protect, depends_on=[shape]),
+                pulumi.ResourceOptions(
+                    retain_on_delete=config.protect or retired, depends_on=[shape]
+                ),
             ),
         )
         after_cluster = pulumi.ResourceOptions.merge(
-            kept, pulumi.ResourceOptions(depends_on=[members])
+            kept, pulumi.ResourceOptions(depends_on=[self.members])
         )
 
         for region in pg.replica_regions:
             flyctl.command(
-                f"{name}-db-replica-{region}",
+                f"{name}-replica-{region}",
                 create=flyctl.POSTGRES_REPLICA_SCRIPT,
                 delete=flyctl.POSTGRES_REPLICA_DELETE,
                 environment={
@@ -145,16 +222,22 @@ class Postgres(pulumi.ComponentResource):
         # Another database, user or app is another attachment: replace it (the old
         # one detached first), never re-run the attach in place. Any other change
         # runs the update script, which prints again the URL the create recorded.
-        # No new environment key here: it would replace (and so re-create) the
-        # attachment of every existing stack.
-        attach_inputs = {
+        # No new environment key on the first cluster's: it would replace (and so
+        # re-create) the attachment of every existing stack. A restored cluster holds
+        # the source's copy of the app's user, whose password this stack does not
+        # know: WEBHOST_RESTORED lets its attach drop that copy to attach afresh.
+        attach_inputs: dict[str, pulumi.Input[str]] = {
             **base,
-            "WEBHOST_APP": args.app,
+            "WEBHOST_APP": app,
             "WEBHOST_DB_NAME": database,
             "WEBHOST_DB_USER": database,
         }
+        if restore is not None:
+            attach_inputs["WEBHOST_RESTORED"] = "true"
+        # Attaches share the app's scratch secret: one at a time.
+        serial = pulumi.ResourceOptions(depends_on=[after]) if after is not None else None
         self.attach = flyctl.command(
-            f"{name}-db-attach",
+            f"{name}-attach",
             create=flyctl.POSTGRES_ATTACH_SCRIPT,
             update=flyctl.POSTGRES_ATTACH_UPDATE,
             delete=flyctl.POSTGRES_DETACH_SCRIPT,
@@ -162,7 +245,7 @@ class Postgres(pulumi.ComponentResource):
             secret_stdout=True,
             previous_output=True,
             opts=pulumi.ResourceOptions.merge(
-                after_cluster,
+                pulumi.ResourceOptions.merge(after_cluster, serial),
                 pulumi.ResourceOptions(
                     replace_on_changes=["environment"], delete_before_replace=True
                 ),
@@ -174,7 +257,7 @@ class Postgres(pulumi.ComponentResource):
         # those grants again: its new id (pulumi-command commandController.go Create,
         # a unique hex) replaces the setup, so the setup runs again after it.
         flyctl.command(
-            f"{name}-db-setup",
+            f"{name}-setup",
             create=flyctl.POSTGRES_SETUP_SCRIPT,
             environment={
                 **base,
@@ -191,7 +274,7 @@ class Postgres(pulumi.ComponentResource):
 
         if pg.backups.enabled:
             flyctl.command(
-                f"{name}-db-backups",
+                f"{name}-backups",
                 create=flyctl.POSTGRES_BACKUPS_SCRIPT,
                 delete=flyctl.POSTGRES_BACKUPS_DELETE,
                 environment={
@@ -203,18 +286,3 @@ class Postgres(pulumi.ComponentResource):
                 },
                 opts=after_cluster,
             )
-
-        self.cluster = pulumi.Output.from_input(cluster)
-        self.database_url = pulumi.Output.secret(self.attach.stdout.apply(attached_url))
-        self.read_url = pulumi.Output.secret(
-            self.database_url.apply(lambda url: read_url(url, cluster))
-        )
-        self.operator_url = pulumi.Output.secret(members.stdout.apply(operator_url))
-        self.register_outputs(
-            {
-                "cluster": self.cluster,
-                "database_url": self.database_url,
-                "read_url": self.read_url,
-                "operator_url": self.operator_url,
-            }
-        )

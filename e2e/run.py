@@ -18,6 +18,9 @@ the phases of issue 9 and checks what the fakes hold after each:
   image     a new webhost:image previews as an update of the deploy alone; up applies it
   contact   prod: a contact point added, then renamed: each takes one `up`, the policy
             routes to it and the old one is gone; the Fly header has one scheme
+  restore   prod: the newest backup and a point in time restored beside the cluster in
+            one `up`, the app moved to the new one, the old one kept, then retired
+            (e2e/restore.py)
   workflows the GitHub jobs' own commands in each job's environment (e2e/workflows.py)
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
@@ -63,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
+from e2e.restore import phase_restore  # noqa: E402
 from e2e.workflows import phase_workflows  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
@@ -668,6 +672,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("drift", phase_drift),
     ("image", phase_image),
     ("contact", phase_contact),
+    ("restore", phase_restore),  # prod: a restore under protection (e2e/restore.py)
     ("workflows", phase_workflows),  # the GitHub jobs' own commands (e2e/workflows.py)
     ("export", phase_export),
 ]

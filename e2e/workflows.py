@@ -22,7 +22,8 @@ comment script against a fake API).
 `phase_workflows` (wired into e2e/run.py) runs, per stack: the `diff` job; staging's
 `preview-staging`; prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
 with no write to any fake), then of the fresh plan; plan-prod with its passphrase
-taken away (must fail); and the nightly `drift` job.
+taken away (must fail); and the nightly `drift` job; for prod, restore-drill.yml's
+drill (the scratch cluster made, smoke-tested and destroyed, nothing else touched).
 """
 
 from __future__ import annotations
@@ -229,6 +230,10 @@ class Runner:
             source = self.work / inputs["path"]
             if not source.exists():
                 raise WorkflowError(f"{job_name}: upload-artifact: {inputs['path']} is missing")
+            if source.is_file():  # a single file is uploaded under its own name
+                target.mkdir(parents=True)
+                shutil.copy2(source, target / source.name)
+                return
             shutil.copytree(source, target)
             return
         if uses.startswith("actions/download-artifact@"):
@@ -351,6 +356,29 @@ def phase_workflows(s: Stack) -> None:
                 f"drift.yml's {check} did not pass: {drift.outcomes}",
                 drift.tail(),
             )
+
+        if s.name == "prod":
+            _restore_drill(s, job, push)
+
+
+def _restore_drill(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
+    """restore-drill.yml's drill against the fake: the active cluster restored into a
+    scratch cluster, smoke-tested, measured, and only the scratch destroyed."""
+    run = _driver(s)
+    before = set(s.fly()["apps"])
+    drill = job("restore-drill.yml", "drill", matrix={"stack": s.name}, github=push)
+    run.expect(
+        drill.outcomes.get("webhost-infra restore-drill") == "success",
+        f"restore-drill.yml's drill did not pass: {drill.outcomes}",
+        drill.tail(),
+    )
+    figures = json.loads((s.work / "restore-drill.json").read_text())
+    run.expect(figures["passed"] and figures["recovery_point_seconds"] is not None,
+               f"the drill's figures: {figures}")  # fmt: skip
+    run.expect("Restore drill: stack prod (passed)" in drill.summary, "no figures in the summary")
+    destroyed = [a[2] for a in s.fly_calls() if a[:2] == ["apps", "destroy"]]
+    run.expect(destroyed == [figures["scratch"]], f"the drill destroyed {destroyed}")
+    run.expect(set(s.fly()["apps"]) == before, "the drill left or took an app")
 
 
 def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:

@@ -116,9 +116,22 @@ def _protection(
         *spec.children_of(args.resources, spec.POSTGRES),
         *spec.children_of(args.resources, spec.REDIS),
     ]
+    # A cluster retired on purpose (postgres.retired) is let go unprotected, and
+    # retained (components/postgres.py), so that a later change can drop it.
+    retired = set(config.postgres.retired) if config.postgres else set()
     for resource in data:
-        if not resource.opts.protect:
+        if not resource.opts.protect and _cluster_of(resource) not in retired:
             report(f"{resource.name}: a data resource that is not protected", resource.urn)
+
+
+def _cluster_of(resource: spec.Resource) -> str | None:
+    """The Postgres cluster a data resource belongs to: a script's WEBHOST_PG_APP, or
+    the shape's name."""
+    environment = resource.props.get("environment")
+    if isinstance(environment, Mapping) and isinstance(environment.get("WEBHOST_PG_APP"), str):
+        return str(environment["WEBHOST_PG_APP"])
+    name = resource.props.get("name")
+    return name if isinstance(name, str) and resource.props.get("primary_region") else None
 
 
 def regions(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -85,11 +85,11 @@ class KnownMocks(engine.PlanMocks):
             state["address"] = ADDRESSES[args.inputs["type"]]
         if args.typ == COMMAND:
             env = args.inputs.get("environment", {})
-            if args.name.endswith("-db-attach"):
+            if args.name.endswith("-attach") and "WEBHOST_DB_USER" in env:
                 state["stdout"] = attach_output(
                     env["WEBHOST_APP"], env["WEBHOST_PG_APP"], env["WEBHOST_DB_NAME"]
                 )
-            elif args.name.endswith("-db"):
+            elif "WEBHOST_CLUSTER_SIZE" in env:  # a cluster, the first or a restore
                 state["stdout"] = create_output(env["WEBHOST_PG_APP"])
             else:
                 state["stdout"] = ""

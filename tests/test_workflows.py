@@ -46,7 +46,10 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 INFRA = load("infrastructure.yml")
 JOBS: dict[str, dict[str, Any]] = INFRA["jobs"]
-ALL = {name: load(name) for name in ("infrastructure.yml", "pr-comment.yml", "drift.yml")}
+ALL = {
+    name: load(name)
+    for name in ("infrastructure.yml", "pr-comment.yml", "drift.yml", "restore-drill.yml")
+}
 
 
 def test_pull_requests_run_as_pull_request_never_pull_request_target() -> None:
@@ -176,7 +179,9 @@ def test_secrets_are_set_on_the_steps_that_need_them_only() -> None:
                     # an action gets no secret (the artifact download its run's token)
                     assert not re.findall(r"secrets\.", yaml.safe_dump(step)), where
                 elif re.search(r"secrets\.", yaml.safe_dump(step)):
-                    assert re.search(r"pulumi |webhost-infra (drift|backups)", step["run"]), where
+                    assert re.search(
+                        r"pulumi |webhost-infra (drift|backups|restore-drill)", step["run"]
+                    ), where
 
 
 def test_every_credential_the_program_reads_is_wired_per_environment() -> None:
@@ -310,6 +315,31 @@ def test_nightly_drift_runs_all_three_checks_per_stack_and_manages_one_issue() -
     # the backup bucket's credentials reach only the backup check
     for check in ("refresh", "drift"):
         assert "BACKUP_" not in yaml.safe_dump(steps[check])
+
+
+def test_the_restore_drill_runs_per_stack_keeps_its_figures_and_manages_one_issue() -> None:
+    doc = ALL["restore-drill.yml"]
+    assert set(triggers(doc)) == {"schedule", "workflow_dispatch"}
+    [job] = doc["jobs"].values()
+    assert job["strategy"]["matrix"]["stack"] == ["staging", "prod"]
+    # a token that can create and destroy an app: never a preview environment's
+    assert job["environment"] == "${{ matrix.stack }}-drill"
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert job["concurrency"]["cancel-in-progress"] is False
+    steps = {s.get("id"): s for s in job["steps"] if "id" in s}
+    drill = steps["drill"]
+    assert '.venv/bin/webhost-infra restore-drill --stack "$STACK"' in drill["run"]
+    assert "--figures restore-drill.json" in drill["run"]
+    assert drill["continue-on-error"] is True and "set -o pipefail" in drill["run"]
+    assert drill["env"] == {"FLY_API_TOKEN": "${{ secrets.FLY_API_TOKEN }}"}
+    [keep] = steps_using(job, "actions/upload-artifact")
+    assert keep["if"] == "always()" and keep["with"]["path"] == "restore-drill.json"
+    [report] = steps_using(job, "actions/github-script")
+    assert report["if"] == "always()"
+    script = report["with"]["script"]
+    for call in ("issues.create", "issues.createComment", "state: 'closed'", "setFailed"):
+        assert call in script
+    assert "labels: ['restore-drill']" in script
 
 
 def test_the_state_and_platform_tokens_only_come_from_environments() -> None:

@@ -95,9 +95,9 @@ def app_rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
 
 
 def postgres_rules(config: StackConfig) -> list[Rule]:
-    if config.postgres is None or config.postgres_name is None:
+    if config.postgres is None or config.postgres_active is None:
         return []
-    pg, db = config.postgres, config.postgres_name
+    pg, db = config.postgres, config.postgres_active  # the cluster the app uses
     members = pg.cluster_size + len(pg.replica_regions)
     return [
         Rule(

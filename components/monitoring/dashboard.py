@@ -55,8 +55,8 @@ def panels(config: StackConfig, monitoring: Monitoring, ds_uid: str) -> list[dic
         ("Instance exits (15m)", queries.exits(app), "short", "{{region}}"),
         ("OOM kills (10m)", queries.oom_kills(app), "short", "{{region}} {{instance}}"),
     ]
-    if config.postgres_name is not None:
-        db = config.postgres_name
+    if config.postgres_active is not None:  # the cluster the app uses
+        db = config.postgres_active
         specs += [
             ("Postgres members reporting", queries.members_up(db), "short", "members"),
             ("Postgres replication lag", queries.replication_lag(db), "s", "{{region}}"),

@@ -40,7 +40,15 @@ server (tests/fakes/pg_server.py), `ssh console --command psql ...` runs that ps
 against it, as it would run on the member, and `postgres attach` / `detach` / `apps
 destroy` run there the SQL postgres-flex's admin API runs. Without it (the e2e
 lifecycle, whose stacks ask for TimescaleDB and PostGIS, which no server here can
-load), psql is modelled: the extensions it would create are recorded in the state.
+load), psql is modelled: the extensions it would create are recorded in the state,
+and a few statements on rows (CREATE TABLE, INSERT, SELECT * / count(*)), enough to
+show what a restore brings back.
+
+Backups and restores (modelled, never on the real server, which is one for all
+clusters): `postgres backup create` records a base backup of the modelled data;
+after every call, a cluster whose leader archives gets its changed data recorded
+with the time (archived WAL); `postgres backup restore` makes a new cluster from
+the base backup and WAL postgres-flex would pick for the target.
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -260,6 +269,18 @@ COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
     # internal/command/postgres/backup.go (`enable` takes no --yes)
     ("postgres", "backup", "enable"): _flags(APP),
     ("postgres", "backup", "config", "show"): _flags(APP),
+    ("postgres", "backup", "create"): _flags(
+        APP, name=("n", True), immediate_checkpoint=("i", False)
+    ),
+    ("postgres", "backup", "list"): _flags(APP),
+    ("postgres", "backup", "restore"): _flags(
+        APP,
+        DETACH,
+        restore_target_time=("", True),
+        restore_target_name=("", True),
+        restore_target_inclusive=("", False),
+        image_ref=("", True),
+    ),
     ("postgres", "backup", "config", "update"): _flags(
         APP,
         archive_timeout=("", True),
@@ -1195,6 +1216,141 @@ class Fly:
         print(f"  ArchiveTimeout = 60s\n  RecoveryWindow = {config['recovery_window']}")
         print(f"  FullBackupFrequency = {config['full_backup_frequency']}\n  MinimumRedundancy = 3")
 
+    def _archiving(self, name: str) -> dict[str, Any]:
+        """The cluster, when backups are on and deployed to its leader (flyctl backup.go
+        isBackupEnabled; flexctl backups.go backupsEnabled reads the leader's own env)."""
+        cluster, app = self.pg(name), self.app(name)
+        leader = self.leader(app)
+        if BARMAN_SECRET not in app["secrets"]:
+            raise Fail(
+                f"backups are not enabled. Run `fly pg backup enable -a {name}` to enable them"
+            )
+        if BARMAN_SECRET not in leader.get("env_secrets", []):
+            raise Fail("S3_ARCHIVE_CONFIG is unset")
+        return cluster
+
+    def postgres_backup_create(self, a: Call) -> None:
+        """backup.go runBackupCreate: `flexctl backup create` on the leader, which runs
+        barman-cloud-backup (postgres-flex cmd/flexctl/backups.go, flypg/barman.go
+        Backup): a base backup of the data as it is now."""
+        name = a.get("app") or ""
+        cluster = self._archiving(name)
+        now = _now()
+        backup = {
+            # barman's ids are the start time, YYYYMMDDTHHMMSS (barman-cloud-backup)
+            "backup_id": now.strftime("%Y%m%dT%H%M%S") + f"{len(cluster.get('base_backups', []))}",
+            "backup_name": a.get("name") or "",
+            "status": "DONE",
+            # barman-cloud-backup-list's layout (postgres-flex barman_restore.go parses
+            # it with "Mon Jan 2 15:04:05 2006")
+            "end_time": now.strftime("%a %b %-d %H:%M:%S %Y"),
+            "end_at": now.isoformat(),
+            "data": _data(cluster),
+        }
+        cluster.setdefault("base_backups", []).append(backup)
+        print("Performing backup...\nBackup completed successfully!")
+
+    def postgres_backup_list(self, a: Call) -> None:
+        """backup.go runBackupList: `flexctl backup list` on a machine, its table."""
+        cluster = self._archiving(a.get("app") or "")
+        backups = cluster.get("base_backups", [])
+        if not backups:
+            print("No backups found")
+            return
+        print("ID/NAME | ALIAS | STATUS | END TIME | BEGIN WAL")
+        for b in backups:
+            print(f"{b['backup_id']} | {b['backup_name']} | {b['status']} | {b['end_time']} | -")
+
+    def postgres_backup_restore(self, a: Call) -> None:
+        """backup.go runBackupRestore: the source's leader, backups enabled, its
+        S3_ARCHIVE_CONFIG read on the leader with the target appended, then one member
+        launched like the leader with S3_ARCHIVE_REMOTE_RESTORE_CONFIG
+        (flypg/launcher.go setSecrets). flyctl ignores what LaunchMachinesPostgres
+        returns: a launch that fails still exits 0. On first boot postgres-flex restores
+        (internal/flypg/node.go handleRemoteRestore, barman_restore.go): the base
+        backup resolveBackupFromTime/FromName picks, then WAL replayed to the target
+        (the newest archived point when there is none)."""
+        if len(a.args) != 1:
+            raise Fail(f"accepts 1 arg(s), received {len(a.args)}")
+        if os.environ.get(PG_SOCKET_ENV):
+            # One real server stands for every cluster here: a restored copy beside the
+            # source cannot live on it. Said plainly rather than faked wrong.
+            raise Fail("(fake) restores are modelled only without a real PostgreSQL server")
+        source, dest = a.get("app") or "", a.args[0]
+        app = self.app(source)
+        if not app["machines"]:
+            raise Fail("No active machines")
+        leader = self.leader(app)
+        cluster = self._archiving(source)
+        target_time, target_name = a.get("restore-target-time"), a.get("restore-target-name")
+        restore_config = app["secrets"][BARMAN_SECRET]
+        if target_time:
+            restore_config += f"?targetTime={target_time}"
+        elif target_name:
+            restore_config += f"?targetName={target_name}"
+        if (target_time or target_name) and a.flags.get("restore-target-inclusive", True):
+            restore_config += "&targetInclusive=true"
+        if dest in self.state["apps"]:
+            raise Fail("input:3: createApp Validation failed: Name has already been taken")
+        new = self.new_app(dest, app["org"])
+        restored = {
+            "org": app["org"],
+            "users": {u: secrets.token_hex(8) for u in ("postgres", "flypgadmin", "repmgr")},
+            "superusers": ["postgres", "flypgadmin", "repmgr"],
+            "databases": ["postgres"],
+            "attachments": [],
+            "extensions": {},
+            "rows": {},
+            "max_connections": cluster["max_connections"],
+            "backup_config": {"recovery_window": "7d", "full_backup_frequency": "24h"},
+            "restored_from": {"app": source, "config": restore_config},
+        }
+        self.state["pg"][dest] = restored
+        new["secrets"].update(
+            {
+                "OPERATOR_PASSWORD": restored["users"]["postgres"],
+                "S3_ARCHIVE_REMOTE_RESTORE_CONFIG": restore_config,
+            }
+        )
+        volume = next((v for v in app["volumes"] if v["id"] == leader.get("volume")), None)
+        member = self.new_machine(
+            new,
+            leader["region"],
+            leader["guest"],
+            image=a.get("image-ref") or leader["image"],
+            volume_gb=volume["size_gb"] if volume else None,
+            env={"PRIMARY_REGION": leader["region"]},
+            metadata=POSTGRES_METADATA,
+        )
+        member["role"] = "primary"
+        try:
+            data = _restored_data(cluster, target_time, target_name)
+        except Fail as failed:
+            # The member's boot fails (postgres-flex exits); flyctl has returned already.
+            # no role check passes on it (postgres-flex never gets to serve)
+            member.pop("role")
+            member["restore_error"] = str(failed)
+            print(f"Machine {member['id']} is started")
+            return
+        # Roles come back with the data; postgres-flex resets only its own users
+        # (barman_restore.go walReplayAndReset: node.setupCredentials), and drops the
+        # old cluster's repmgr database.
+        kept = {u: p for u, p in data["users"].items() if u not in restored["users"]}
+        restored["users"].update(kept)
+        restored["superusers"] += [u for u in data["superusers"] if u not in restored["superusers"]]
+        restored["databases"] = list(data["databases"])
+        restored["extensions"] = json.loads(json.dumps(data["extensions"]))
+        restored["rows"] = json.loads(json.dumps(data["rows"]))
+        password = restored["users"]["postgres"]
+        # flypg/launcher.go: the credentials block, as `postgres create` prints it
+        print(
+            f"Postgres cluster {dest} created\n  Username:    postgres\n"
+            f"  Password:    {password}\n  Hostname:    {dest}.internal\n"
+            "  Flycast:     fdaa:2:7ab8:0:1::3\n  Proxy port:  5432\n  Postgres port:  5433\n"
+            f"  Connection string: postgres://postgres:{password}@{dest}.flycast:5432\n\n"
+            "Save your credentials in a secure place -- you won't be able to see them again!"
+        )
+
     def ssh_console(self, a: Call) -> None:
         app = self.app(a.get("app"))
         command = a.get("command") or ""
@@ -1219,6 +1375,14 @@ class Fly:
             if value is None:
                 raise Fail("ssh shell: Process exited with status 1")
             print(value)
+            return
+        if words[:4] == ["flexctl", "backup", "list", "--json"]:
+            # postgres-flex cmd/flexctl/backups.go listBackups --json: barman's own JSON
+            # (barman.go ListRawBackups, Backup's json tags)
+            cluster = self._archiving(a.get("app") or "")
+            fields = ("backup_id", "backup_name", "status", "end_time")
+            listed = [{k: b[k] for k in fields} for b in cluster.get("base_backups", [])]
+            print(json.dumps({"backups_list": listed}))
             return
         if not words or words[0] != "psql":
             raise Fail(f"ssh shell: Process exited with status 127 ({words[:1]} not modelled)")
@@ -1347,6 +1511,19 @@ def _psql(
         return 2
     made = cluster["extensions"].setdefault(database, [])
     pending = list(made)
+    tables = cluster.setdefault("rows", {}).setdefault(database, {})
+    work = json.loads(json.dumps(tables))
+    dropped: list[str] = []
+
+    def commit() -> None:
+        made[:] = pending
+        tables.clear()
+        tables.update(work)
+        for role in dropped:
+            cluster["users"].pop(role, None)
+            if role in cluster.get("superusers", []):
+                cluster["superusers"].remove(role)
+
     failing = os.environ.get("FAKE_FLY_REMOTE_FAIL")
     for statement in filter(None, (s.strip() for s in script.split(";"))):
         if machine.get("role") != "primary":
@@ -1359,17 +1536,127 @@ def _psql(
             print(f"ERROR:  could not open extension control file ({failing})", file=sys.stderr)
             error = True
         else:
-            error = False
-            found = re.fullmatch(r'CREATE EXTENSION IF NOT EXISTS "([^"]+)" CASCADE', statement)
-            if found and found.group(1) not in pending:
-                pending.append(found.group(1))
-            print(" ".join(statement.split()[:2]).upper())
+            error = not _modelled_statement(statement, cluster, work, pending, dropped)
         if error and stop:
             if not single:
-                made[:] = pending
+                commit()
             return 3
-    made[:] = pending
+    commit()
     return 0
+
+
+def _modelled_statement(
+    statement: str,
+    cluster: dict[str, Any],
+    tables: dict[str, list[str]],
+    extensions: list[str],
+    dropped: list[str],
+) -> bool:
+    """One statement of the few the scripts, the e2e and the drill send, on the model:
+    extensions, a table of rows, the database list, dropping a role. Its output as
+    psql prints it (-At: rows one a line; otherwise the command tag). False on error."""
+    text = " ".join(statement.split())
+    if found := re.fullmatch(r'CREATE EXTENSION IF NOT EXISTS "([^"]+)" CASCADE', text):
+        if found.group(1) not in extensions:
+            extensions.append(found.group(1))
+    elif found := re.fullmatch(r"CREATE TABLE (IF NOT EXISTS )?(\w+) \(.*\)", text, re.I):
+        if found.group(2) in tables and not found.group(1):
+            print(f'ERROR:  relation "{found.group(2)}" already exists', file=sys.stderr)
+            return False
+        tables.setdefault(found.group(2), [])
+    elif found := re.fullmatch(r"INSERT INTO (\w+) VALUES \((.*)\)", text, re.I):
+        if found.group(1) not in tables:
+            print(f'ERROR:  relation "{found.group(1)}" does not exist', file=sys.stderr)
+            return False
+        tables[found.group(1)].append(found.group(2).strip("'"))
+        print("INSERT 0 1")
+        return True
+    elif found := re.fullmatch(r"SELECT (count\(\*\)|\*) FROM (\w+)", text, re.I):
+        if found.group(2) not in tables:
+            print(f'ERROR:  relation "{found.group(2)}" does not exist', file=sys.stderr)
+            return False
+        rows = tables[found.group(2)]
+        print(len(rows) if found.group(1) != "*" else "\n".join(rows))
+        return True
+    elif re.fullmatch(r"SELECT datname FROM pg_database WHERE datallowconn", text, re.I):
+        print("\n".join(cluster["databases"]))
+        return True
+    elif found := re.fullmatch(r'DROP ROLE "?(\w+)"?', text, re.I):
+        if found.group(1) not in cluster["users"]:
+            print(f'ERROR:  role "{found.group(1)}" does not exist', file=sys.stderr)
+            return False
+        dropped.append(found.group(1))
+    elif text.upper() == "SELECT 1":
+        print(1)
+        return True
+    print(" ".join(statement.split()[:2]).upper())
+    return True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _data(cluster: dict[str, Any]) -> dict[str, Any]:
+    """What a base backup or WAL holds of a cluster: its databases, roles (but
+    postgres-flex's own), extensions and rows."""
+    own = ("postgres", "flypgadmin", "repmgr")
+    copied: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "databases": cluster["databases"],
+                "users": {u: p for u, p in cluster["users"].items() if u not in own},
+                "superusers": [u for u in cluster.get("superusers", []) if u not in own],
+                "extensions": cluster["extensions"],
+                "rows": cluster.get("rows", {}),
+            }
+        )
+    )
+    return copied
+
+
+def _restored_data(
+    cluster: dict[str, Any], target_time: str | None, target_name: str | None
+) -> dict[str, Any]:
+    """postgres-flex barman_restore.go restoreFromBackup: a DONE base backup by
+    name/id, or the newest ending before the target time (resolveBackupFromTime),
+    then WAL replayed to the target time, or to the newest archived point."""
+    done = [b for b in cluster.get("base_backups", []) if b["status"] == "DONE"]
+    if not done:
+        raise Fail("failed to restore base backup: no backups found")
+    history = [(h["at"], h["data"]) for h in cluster.get("wal", [])]
+    if target_name:
+        base = next((b for b in done if target_name in (b["backup_id"], b["backup_name"])), None)
+        if base is None:
+            raise Fail(
+                "failed to resolve backup target by id/name: "
+                f"no backup found with id/name {target_name}"
+            )
+    elif target_time:
+        wanted = datetime.fromisoformat(target_time)
+        before = [b for b in done if datetime.fromisoformat(b["end_at"]) <= wanted]
+        base = before[-1] if before else done[0]
+        if datetime.fromisoformat(base["end_at"]) > wanted:
+            raise Fail("requested recovery stop point is before consistent recovery point")
+        history = [(at, d) for at, d in history if datetime.fromisoformat(at) <= wanted]
+    else:
+        base = done[-1]
+    after = [(at, d) for at, d in history if at >= base["end_at"]]
+    return after[-1][1] if after else dict(base["data"])
+
+
+def _archive_wal(state: dict[str, Any]) -> None:
+    """Archived WAL, as point-in-time states: after each call, a cluster whose leader
+    archives (S3_ARCHIVE_CONFIG in its environment, postgres-flex archive_command)
+    and whose data changed gets its new state recorded with the time."""
+    for name, cluster in state.get("pg", {}).items():
+        app = state["apps"].get(name)
+        leaders = [m for m in (app or {}).get("machines", []) if m.get("role") == "primary"]
+        if not leaders or BARMAN_SECRET not in leaders[0].get("env_secrets", []):
+            continue
+        data, wal = _data(cluster), cluster.setdefault("wal", [])
+        if not wal or wal[-1]["data"] != data:
+            wal.append({"at": _now().isoformat(), "data": data})
 
 
 def _psql_port(argv: list[str]) -> int:
@@ -1475,6 +1762,7 @@ def main(argv: list[str]) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     finally:
+        _archive_wal(state)
         state_path.write_text(json.dumps(state))
     return 0
 
@@ -1521,6 +1809,9 @@ def _dispatch(fly: Fly, call: Call, half: bool) -> None:
         ("postgres", "restart"): fly.postgres_restart,
         ("postgres", "backup", "config", "update"): fly.postgres_backup_config_update,
         ("postgres", "backup", "config", "show"): fly.postgres_backup_config_show,
+        ("postgres", "backup", "create"): fly.postgres_backup_create,
+        ("postgres", "backup", "list"): fly.postgres_backup_list,
+        ("postgres", "backup", "restore"): fly.postgres_backup_restore,
         ("ssh", "console"): fly.ssh_console,
     }
     if call.path == ("postgres", "create"):

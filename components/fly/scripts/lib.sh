@@ -253,3 +253,36 @@ detach_all() {
   echo "still an attachment of $3 after 10 detaches; stopping" >&2
   return 1
 }
+
+# leader_id PG_APP: the primary, as flyctl finds it: the machine whose "role" check
+# passes with output "primary" (flyctl internal/command/postgres/postgres.go
+# pickLeader, machineRole; fly-go machine_types.go MachineCheckStatus JSON tags).
+# Nothing (and failure) when there is none.
+leader_id() {
+  local listing found
+  listing="$(machines_json "$1")" || return 1
+  found="$(printf '%s' "$listing" | json_query 'next((m["id"] for m in data
+    if any(c.get("name") == "role" and c.get("status") == "passing"
+           and c.get("output") == "primary" for c in m.get("checks") or [])), None)')" || return 1
+  [ -n "$found" ] || return 1
+  printf '%s\n' "$found"
+}
+
+# drop_restored_user PG_APP USER: what postgres-flex's handleDeleteUser runs (internal/
+# api/handle_users.go, flypg/admin/admin.go), in every database that takes
+# connections, then DROP ROLE; psql on the leader's own Postgres port (5433,
+# postgres-flex internal/flypg/node.go) over `fly ssh console`, as postgres.
+drop_restored_user() {
+  local leader databases db
+  leader="$(leader_id "$1")" || { echo "postgres app $1 has no passing primary" >&2; return 1; }
+  databases="$(printf 'SELECT datname FROM pg_database WHERE datallowconn;\n' \
+    | fly ssh console --app "$1" --machine "$leader" \
+      --command "psql -X -q -At -v ON_ERROR_STOP=1 -p 5433 -U postgres -d postgres")" || return 1
+  for db in $databases; do
+    printf 'REASSIGN OWNED BY "%s" TO postgres; DROP OWNED BY "%s";\n' "$2" "$2" \
+      | fly ssh console --app "$1" --machine "$leader" \
+        --command "psql -X -q -v ON_ERROR_STOP=1 -p 5433 -U postgres -d $db" >&2 || return 1
+  done
+  printf 'DROP ROLE "%s";\n' "$2" | fly ssh console --app "$1" --machine "$leader" \
+    --command "psql -X -q -v ON_ERROR_STOP=1 -p 5433 -U postgres -d postgres" >&2
+}

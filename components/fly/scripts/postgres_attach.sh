@@ -28,6 +28,20 @@ fly secrets unset "$scratch" --app "$WEBHOST_APP" --stage >&2
 detach_all "$WEBHOST_PG_APP" "$WEBHOST_APP" "$user"
 users="$(pg_users "$WEBHOST_PG_APP")"
 if printf '%s\n' "$users" | grep -qxF "$user"; then
+  if [ "${WEBHOST_RESTORED:-}" = true ]; then
+    # A restored cluster holds the source's copy of the user (roles are restored
+    # with the data: postgres-flex resets only its own users, internal/flypg/
+    # barman_restore.go walReplayAndReset), and no attachment of the app to detach.
+    # Drop that copy the way postgres-flex's handleDeleteUser drops a user (internal/
+    # api/handle_users.go: in every database REASSIGN OWNED BY it TO postgres and
+    # DROP OWNED BY it, then DROP ROLE), on the leader as postgres; the setup gives
+    # the database and its objects to the new user of the same name.
+    echo "database user $user came with the restore; dropping it to attach afresh" >&2
+    drop_restored_user "$WEBHOST_PG_APP" "$user"
+    users="$(pg_users "$WEBHOST_PG_APP")"
+  fi
+fi
+if printf '%s\n' "$users" | grep -qxF "$user"; then
   echo "database user $user is on $WEBHOST_PG_APP with no attachment to detach (made by" \
     "hand?); stopping. Drop it ('fly postgres connect', DROP ROLE) or choose another" \
     "postgres.user, then run pulumi up again" >&2

@@ -50,7 +50,28 @@ if [ "$state" = present ]; then
   fi
 fi
 
-if [ "$state" = absent ]; then
+if [ "$state" = absent ] && [ -n "${WEBHOST_RESTORE_SOURCE:-}" ]; then
+  # A cluster restored from another's backups, by flyctl's own path (flyctl
+  # internal/command/postgres/backup.go runBackupRestore): it reads the source
+  # leader's S3_ARCHIVE_CONFIG, appends the target (?targetTime= or ?targetName=,
+  # resolveRestoreTarget) and launches one member in the leader's region with the
+  # leader's image, guest and volume size and S3_ARCHIVE_REMOTE_RESTORE_CONFIG set
+  # (flypg/launcher.go); postgres-flex then restores the base backup and replays WAL
+  # on first boot (internal/flypg/node.go handleRemoteRestore, barman_restore.go).
+  # It prints the credentials block `postgres create` prints. Members up to
+  # clusterSize and the VM size are converged below, as for any cluster.
+  target=()
+  if [ -n "${WEBHOST_RESTORE_TARGET_TIME:-}" ]; then
+    target=(--restore-target-time "$WEBHOST_RESTORE_TARGET_TIME")
+  elif [ -n "${WEBHOST_RESTORE_TARGET_NAME:-}" ]; then
+    target=(--restore-target-name "$WEBHOST_RESTORE_TARGET_NAME")
+  fi
+  echo "postgres app $app is absent; restoring it from the backups of $WEBHOST_RESTORE_SOURCE" >&2
+  fly postgres backup restore "$app" --app "$WEBHOST_RESTORE_SOURCE" \
+    --image-ref "$WEBHOST_IMAGE" ${target[@]+"${target[@]}"} >"$created"
+  machines="$(machines_json "$app")"
+  volumes="$(volumes_json "$app")"
+elif [ "$state" = absent ]; then
   # flyctl prints the operator credentials here (flyctl flypg/launcher.go): they go
   # to a private file. A run cut off after this loses nothing: the cluster keeps
   # the operator password in its own secrets (OPERATOR_PASSWORD, same file).
@@ -62,6 +83,18 @@ if [ "$state" = absent ]; then
   volumes="$(volumes_json "$app")"
 else
   echo "postgres app $app exists; converging it" >&2
+fi
+
+if [ -n "${WEBHOST_RESTORE_SOURCE:-}" ] && ! leader_id "$app" >/dev/null; then
+  # flyctl exits 0 whatever the launch did (runBackupRestore ignores what
+  # LaunchMachinesPostgres returns), and a run cut off mid-restore finds the member
+  # still replaying: a restore is done only once its member serves as primary.
+  # Nothing is cloned from a member that is not.
+  echo "the restored cluster $app has no passing primary: its restore failed or is still" \
+    "running on its member (see 'fly logs --app $app'); nothing more was done. Run pulumi" \
+    "up again once it serves; if it failed, fix the cause (the target, the source's" \
+    "backups), destroy $app by hand, then run pulumi up again." >&2
+  exit 1
 fi
 
 # What the live cluster is against what the config asks. Each line of the plan is

@@ -1,0 +1,124 @@
+"""The `restore` phase of `make e2e` (prod): a restore under protection, as the README's
+"Restoring from a backup" says to do it.
+
+On the prod stack after `up`: rows written into the app's database, a base backup
+(`fly postgres backup create`), more rows after it (archived WAL), a target time, and
+rows after that. Then, in ONE `up`, two clusters are added beside the first with
+`postgres.restores` -- the newest point and the target time -- and the app is pointed
+at the first of them with `postgres.active`. Checks: each restore holds exactly the
+rows written before its point, the app's DATABASE_URL names the new cluster, the old
+cluster is still on Fly with its resources protected in the state, and nothing was
+deleted or replaced. Then the retirement, on purpose, in later changes:
+`postgres.retired` lets the old cluster and the point-in-time copy go unprotected (the
+pack allows it for a retired cluster only), and dropping the copy from the list removes
+it from the stack while Fly keeps it (retained).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from e2e.run import Stack
+
+
+def _driver(s: Stack) -> Any:
+    return sys.modules[type(s).__module__]
+
+
+def _sql(s: Stack, cluster: str, database: str, text: str) -> list[str]:
+    """psql on the cluster's primary over `fly ssh console`, as the scripts run it."""
+    run = _driver(s)
+    machines = s.fly()["apps"][cluster]["machines"]
+    leader = next(m["id"] for m in machines if m.get("role") == "primary")
+    done = subprocess.run(
+        [
+            "fly", "ssh", "console", "--app", cluster, "--machine", leader, "--command",
+            f"psql -X -q -At -v ON_ERROR_STOP=1 -p 5433 -U postgres -d {database}",
+        ],
+        input=text, env=s.env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    run.expect(done.returncode == 0, f"psql on {cluster} failed", done.stderr)
+    return done.stdout.splitlines()
+
+
+def _resources(s: Stack) -> dict[str, dict[str, Any]]:
+    exported = json.loads(s.pulumi("stack", "export").stdout)
+    return {r["urn"].rsplit("::", 1)[-1]: r for r in exported["deployment"]["resources"]}
+
+
+def phase_restore(s: Stack) -> None:
+    run = _driver(s)
+    if s.name != "prod":
+        raise run.Skipped("the restore is proven on prod")
+    app = run.app_name(s)
+    [source] = list(s.fly()["pg"])
+    database = app.replace("-", "_")
+    latest, pitr = f"{source}-r1", f"{source}-pitr"
+
+    _sql(s, source, database, "CREATE TABLE e2e_orders (id text);\n")
+    _sql(s, source, database, "INSERT INTO e2e_orders VALUES ('before-backup');\n")
+    s.fly_by_hand("postgres", "backup", "create", "--app", source)
+    _sql(s, source, database, "INSERT INTO e2e_orders VALUES ('after-backup');\n")
+    target = datetime.now(UTC).isoformat()
+    _sql(s, source, database, "INSERT INTO e2e_orders VALUES ('after-target');\n")
+    before = _resources(s)
+    old_url = s.api.state.secrets[app]["DATABASE_URL"]
+
+    # ONE up: two clusters beside the first, the app moved to the newest point.
+    for i, (name, extra) in enumerate(((latest, {}), (pitr, {"targetTime": target}))):
+        s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].name", name)
+        s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].source", source)
+        for key, value in extra.items():
+            s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].{key}", value)
+    s.pulumi("config", "set", "--path", "webhost:postgres.active", latest)
+    s.pulumi("up", "--yes", "--skip-preview")
+    after = _resources(s)
+    # nothing deleted, nothing replaced (a replacement is a new id)
+    changed = sorted(n for n, r in before.items() if after.get(n, {}).get("id") != r.get("id"))
+    run.expect(not changed, f"the restore's up deleted or replaced {changed}")
+
+    everything = ["before-backup", "after-backup", "after-target"]
+    held = _sql(s, latest, database, "SELECT * FROM e2e_orders;\n")
+    run.expect(held == everything, f"{latest} holds {held}, not {everything}")
+    held = _sql(s, pitr, database, "SELECT * FROM e2e_orders;\n")
+    run.expect(held == everything[:2], f"{pitr} (to {target}) holds {held}")
+    url = s.api.state.secrets[app]["DATABASE_URL"]
+    run.expect(f"@{latest}.flycast:" in url, "DATABASE_URL does not name the restored cluster")
+    run.expect(url != old_url, "DATABASE_URL did not change")
+    run.expect(source in s.fly()["apps"] and bool(s.fly()["apps"][source]["machines"]),
+               f"the old cluster {source} is gone from Fly")  # fmt: skip
+    kept = [n for n in before if n.startswith("webhost-db") and after.get(n, {}).get("protect")]
+    run.expect(
+        sorted(kept) == sorted(n for n in before if n.startswith("webhost-db")),
+        "the old cluster's resources are not all still in the state, protected",
+    )
+    s.pulumi("preview", "--expect-no-changes")
+
+    # Later, on purpose: retire the old cluster and the point-in-time copy ...
+    s.pulumi("config", "set", "--path", "webhost:postgres.retired[0]", source)
+    s.pulumi("config", "set", "--path", "webhost:postgres.retired[1]", pitr)
+    s.pulumi("up", "--yes", "--skip-preview")
+    after = _resources(s)
+    retired = [n for n in after if n.startswith("webhost-db") and f"-{latest}" not in n]
+    run.expect(bool(retired) and not any(after[n].get("protect") for n in retired),
+               "retired clusters' resources are still protected")  # fmt: skip
+    run.expect(all(after[n].get("protect") for n in after if f"-{latest}" in n),
+               f"the active cluster {latest} lost its protection")  # fmt: skip
+    # ... then drop the copy from the stack: Fly keeps it (retained), nothing deleted.
+    s.pulumi("config", "rm", "--path", "webhost:postgres.restores[1]")
+    s.pulumi("config", "rm", "--path", "webhost:postgres.retired[1]")
+    s.pulumi("up", "--yes", "--skip-preview")
+    after = _resources(s)
+    run.expect(not [n for n in after if pitr in n], f"{pitr} is still in the stack")
+    run.expect(pitr in s.fly()["pg"] and source in s.fly()["pg"],
+               "a retired cluster was deleted from Fly")  # fmt: skip
+    # What the monitor does once archiving runs on the new cluster: a base backup,
+    # which the restore drill (workflows phase) restores from.
+    s.fly_by_hand("postgres", "backup", "create", "--app", latest)
+    print(f"  {s.name:8} restore: {latest} (newest) and {pitr} (to {target}) beside {source}; "
+          f"DATABASE_URL on {latest}; {source} retired and kept", flush=True)  # fmt: skip
