@@ -32,7 +32,7 @@ from typing import Any, Final, TextIO
 import httpx
 
 from components import catalog
-from components.config import StackConfig
+from components.config import Domain, StackConfig
 from components.fly import api as fly
 
 TIMEOUT: Final = 15.0
@@ -70,7 +70,7 @@ PLATFORM: Final = {"os": "linux", "architecture": "amd64"}
 # Provider: "tigris").
 TIGRIS: Final = "tigris"
 # components/fly/scripts/postgres_backups.sh: the secret `backup enable` sets.
-BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"
+BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"  # noqa: S105 - a secret's name
 DNS_RECORD_TYPE: Final = "cloudflare:index/dnsRecord:DnsRecord"
 # The program's names (__main__.py `Platform("webhost", ...)`, components/edge.py).
 PLATFORM_NAME: Final = "webhost"
@@ -197,7 +197,7 @@ def check_fly(cfg: StackConfig, owned: Owned, report: Report) -> None:
     if cfg.redis_name:
         _check_addon(gql, cfg, cfg.redis_name, owned, report)
     if cfg.postgres is not None and cfg.postgres.backups.enabled and cfg.postgres_name:
-        _check_tigris(gql, machines, cfg, cfg.postgres_name, token, org, report)
+        _check_tigris(gql, machines, cluster=cfg.postgres_name, token=token, org=org, report=report)
     check_image(cfg, token, report)
 
 
@@ -263,7 +263,7 @@ def _check_addon(
 def _check_tigris(
     gql: fly.FlyGraphQL,
     machines: fly.FlyClient,
-    cfg: StackConfig,
+    *,
     cluster: str,
     token: str,
     org: Mapping[str, Any],
@@ -344,8 +344,10 @@ class _Registry:
             headers["Authorization"] = self.auth
         response = self.http.request(method, f"{self.base}/v2/{self.repo}/{path}", headers=headers)
         challenge = response.headers.get("WWW-Authenticate", "")
-        if response.status_code == 401 and self.host != FLY_REGISTRY and challenge.startswith(
-            "Bearer "
+        if (
+            response.status_code == 401
+            and self.host != FLY_REGISTRY
+            and challenge.startswith("Bearer ")
         ):
             # Docker's token authentication (distribution docs spec/auth/token.md): an
             # anonymous pull token from the realm the challenge names.
@@ -494,7 +496,9 @@ class _Cloudflare:
         try:
             body = response.json()
         except ValueError:
-            raise Unanswered(f"Cloudflare answered GET {path} with a body that is not JSON") from None
+            raise Unanswered(
+                f"Cloudflare answered GET {path} with a body that is not JSON"
+            ) from None
         if not isinstance(body, dict):
             raise Unanswered(f"Cloudflare answered GET {path} with an unexpected body")
         return response.status_code, body.get("result")
@@ -513,7 +517,9 @@ class _Cloudflare:
 ZONE_PERMISSIONS: Final = ("Zone Read", "DNS Write", "Zone Settings Write", "Cache Rules Write")
 
 
-def check_cloudflare(cfg: StackConfig, owned: Owned, stack: str, project: str, report: Report) -> None:
+def check_cloudflare(
+    cfg: StackConfig, owned: Owned, stack: str, project: str, report: Report
+) -> None:
     domain = cfg.domain
     if domain is None:
         return
@@ -526,18 +532,47 @@ def check_cloudflare(cfg: StackConfig, owned: Owned, stack: str, project: str, r
         return
     cf = _Cloudflare(token)
     try:
-        _check_cloudflare(cf, cfg, owned, stack, project, report)
+        _check_cloudflare(_Site(cf, cfg, owned, stack, project), report)
     except Unanswered as exc:
         report.problem(str(exc))
     finally:
         cf.http.close()
 
 
-def _check_cloudflare(
-    cf: _Cloudflare, cfg: StackConfig, owned: Owned, stack: str, project: str, report: Report
-) -> None:
-    domain = cfg.domain
+@dataclass(frozen=True)
+class _Site:
+    """What the Cloudflare checks share: the client, the stack and what it owns."""
+
+    cf: _Cloudflare
+    cfg: StackConfig
+    owned: Owned
+    stack: str
+    project: str
+
+
+def _check_cloudflare(site: _Site, report: Report) -> None:
+    domain = site.cfg.domain
     assert domain is not None
+    if not _verified(site.cf, domain.zone, report):
+        return
+    zone_id = _zone_id(site.cf, domain, report)
+    if zone_id is None or not _readable(site.cf, domain, zone_id, report):
+        return
+    edge_urn = f"urn:pulumi:{site.stack}::{site.project}::{EDGE_TYPE}::{PLATFORM_NAME}"
+    by_name: dict[str, list[WantedRecord]] = {}
+    for record in wanted_records(site.cfg):
+        by_name.setdefault(record.name, []).append(record)
+    for name, wanted in by_name.items():
+        status, found = site.cf.get(f"/zones/{zone_id}/dns_records", name=name, per_page=100)
+        if status != 200 or not isinstance(found, list):
+            report.problem(f"Cloudflare: listing records at {name} {site.cf.errors(status)}")
+            continue
+        theirs = [r for r in found if r.get("id") not in site.owned.records]
+        for record in wanted:
+            _check_record(record, theirs, zone_id, edge_urn, report)
+
+
+def _verified(cf: _Cloudflare, zone: str, report: Report) -> bool:
     # Cloudflare API: GET /user/tokens/verify answers a token's status (active, disabled,
     # expired); an API key or a bad token is a 400/401 there.
     status, result = cf.get("/user/tokens/verify")
@@ -545,16 +580,20 @@ def _check_cloudflare(
         report.problem(
             f"Cloudflare: CLOUDFLARE_API_TOKEN is not a valid API token (verify "
             f"{cf.errors(status)}): create an API token with {', '.join(ZONE_PERMISSIONS)} "
-            f"on {domain.zone}"
+            f"on {zone}"
         )
-        return
+        return False
     if result.get("status") != "active":
         report.problem(
             f"Cloudflare: CLOUDFLARE_API_TOKEN is {result.get('status')!r}, not active: "
             "roll it or make a new one"
         )
-        return
+        return False
     report.ok("Cloudflare: CLOUDFLARE_API_TOKEN is an active API token")
+    return True
+
+
+def _zone_id(cf: _Cloudflare, domain: Domain, report: Report) -> str | None:
     if domain.zone_id:
         status, zone = cf.get(f"/zones/{domain.zone_id}")
         zones = [zone] if status == 200 and isinstance(zone, dict) else []
@@ -564,15 +603,15 @@ def _check_cloudflare(
     if status not in (200, 404) and not zones:
         report.problem(
             f"Cloudflare: reading zone {domain.zone} {cf.errors(status)}: the token needs "
-            f"Zone Read on it"
+            "Zone Read on it"
         )
-        return
+        return None
     if not zones:
         report.problem(
             f"Cloudflare: zone {domain.zone} (webhost:domain.zone) is not visible to the "
             "token: add the zone to the account, or give the token Zone Read on it"
         )
-        return
+        return None
     zone = zones[0]
     zone_id = str(zone.get("id"))
     if zone.get("status") not in (None, "active"):
@@ -581,33 +620,28 @@ def _check_cloudflare(
             "at Cloudflare's nameservers before the first up"
         )
     report.ok(f"Cloudflare: zone {domain.zone} ({zone_id})")
-    # Read access to each part `up` touches (a write permission cannot be proved without
-    # writing; a token with read alone passes here and fails at `up`).
-    probes = [("DNS Read", f"/zones/{zone_id}/dns_records", {"per_page": 1})]
+    return zone_id
+
+
+def _readable(cf: _Cloudflare, domain: Domain, zone_id: str, report: Report) -> bool:
+    """Read access to each part `up` touches. A write permission cannot be proved
+    without writing: a token with read alone passes here and fails at `up`."""
+    probes: list[tuple[str, str, dict[str, Any]]] = [
+        ("DNS", f"/zones/{zone_id}/dns_records", {"per_page": 1})
+    ]
     if domain.owns_zone:
-        probes.append(("Zone Settings Read", f"/zones/{zone_id}/settings/ssl", {}))
+        probes.append(("Zone Settings", f"/zones/{zone_id}/settings/ssl", {}))
         if domain.proxied:
-            probes.append(("Cache Rules Read", f"/zones/{zone_id}/rulesets", {}))
+            probes.append(("Cache Rules", f"/zones/{zone_id}/rulesets", {}))
     for permission, path, params in probes:
         status, _ = cf.get(path, **params)
         if status != 200:
             report.problem(
                 f"Cloudflare: the token {cf.errors(status)} on GET {path}: give it "
-                f"{permission.replace('Read', 'Write')} on {domain.zone}"
+                f"{permission} Write on {domain.zone}"
             )
-            return
-    edge_urn = f"urn:pulumi:{stack}::{project}::{EDGE_TYPE}::{PLATFORM_NAME}"
-    by_name: dict[str, list[WantedRecord]] = {}
-    for record in wanted_records(cfg):
-        by_name.setdefault(record.name, []).append(record)
-    for name, wanted in by_name.items():
-        status, found = cf.get(f"/zones/{zone_id}/dns_records", name=name, per_page=100)
-        if status != 200 or not isinstance(found, list):
-            report.problem(f"Cloudflare: listing records at {name} {cf.errors(status)}")
-            continue
-        theirs = [r for r in found if r.get("id") not in owned.records]
-        for record in wanted:
-            _check_record(record, theirs, zone_id, edge_urn, report)
+            return False
+    return True
 
 
 def _check_record(
@@ -619,9 +653,7 @@ def _check_record(
 ) -> None:
     # Cloudflare refuses a CNAME beside any other record at a name, and anything beside
     # a CNAME (DNS docs, "CNAME records": code 81053/81054).
-    clash = [
-        r for r in theirs if (r.get("type") == "CNAME") != (record.type == "CNAME")
-    ]
+    clash = [r for r in theirs if (r.get("type") == "CNAME") != (record.type == "CNAME")]
     for other in clash:
         report.problem(
             f"Cloudflare: {other.get('type')} record {other.get('name')} ({other.get('id')}, "
@@ -686,31 +718,38 @@ def _check_grafana(http: httpx.Client, url: str, synthetic: bool, report: Report
         report.problem(f"Grafana: {url}/api/health answered {health.status_code}")
         return
     report.ok(f"Grafana: {url} reachable")
+    _grafana_auth(http, url, report)
+    if synthetic:
+        _grafana_sm(http, report)
+
+
+def _grafana_auth(http: httpx.Client, url: str, report: Report) -> None:
     token = os.environ.get("GRAFANA_AUTH", "").strip()
     if not token:
         report.problem(
             "Grafana: GRAFANA_AUTH is not set: create a service account token (Admin for up, "
             "Viewer for preview) in Administration > Service accounts"
         )
-    else:
-        try:
-            # grafana pkg/api/api.go: GET /api/org is the signed-in principal's org, open
-            # to every role: it proves the token, not its role.
-            org = _grafana_get(http, f"{url}/api/org", token)
-        except httpx.HTTPError as exc:
-            report.problem(f"Grafana: {url} {_said(exc)} on /api/org; run again")
-            return
-        if org.status_code in (401, 403):
-            report.problem(
-                f"Grafana: GRAFANA_AUTH was refused by {url} ({org.status_code}): make a new "
-                "service account token"
-            )
-        elif not org.is_success:
-            report.problem(f"Grafana: {url}/api/org answered {org.status_code}; run again")
-        else:
-            report.ok("Grafana: GRAFANA_AUTH accepted")
-    if not synthetic:
         return
+    try:
+        # grafana pkg/api/api.go: GET /api/org is the signed-in principal's org, open to
+        # every role: it proves the token, not its role.
+        org = _grafana_get(http, f"{url}/api/org", token)
+    except httpx.HTTPError as exc:
+        report.problem(f"Grafana: {url} {_said(exc)} on /api/org; run again")
+        return
+    if org.status_code in (401, 403):
+        report.problem(
+            f"Grafana: GRAFANA_AUTH was refused by {url} ({org.status_code}): make a new "
+            "service account token"
+        )
+    elif not org.is_success:
+        report.problem(f"Grafana: {url}/api/org answered {org.status_code}; run again")
+    else:
+        report.ok("Grafana: GRAFANA_AUTH accepted")
+
+
+def _grafana_sm(http: httpx.Client, report: Report) -> None:
     sm_token = os.environ.get("GRAFANA_SM_ACCESS_TOKEN", "").strip()
     sm_url = (os.environ.get(GRAFANA_SM_URL_ENV) or GRAFANA_SM_DEFAULT_URL).rstrip("/")
     if not sm_token:

@@ -31,9 +31,9 @@ from fakecf.rest import FakeCloudflareApi  # noqa: E402
 from fakecf.store import Store, zone_id_for  # noqa: E402
 from fakegrafana.rest import FakeGrafanaApi  # noqa: E402
 
-CF_TOKEN = "cf-preflight-token-must-not-leak"  # noqa: S105 - a dummy
+CF_TOKEN = "cf-preflight-token-must-not-leak"
 GRAFANA_AUTH = "glsa_preflight-auth-must-not-leak"
-SM_TOKEN = "sm-preflight-token-must-not-leak"  # noqa: S105 - a dummy
+SM_TOKEN = "sm-preflight-token-must-not-leak"
 SECRETS = (TOKEN, CF_TOKEN, GRAFANA_AUTH, SM_TOKEN, *ORG_TOKENS)
 ZONES = ("webhost.example", "webhost-staging.example")
 GOOD_IMAGE = {"Entrypoint": ["/app/bin/server"], "ExposedPorts": {"4000/tcp": {}, "9091/tcp": {}}}
@@ -301,7 +301,9 @@ def test_the_app_contract_where_the_registry_shows_it(
 
 
 def test_an_image_without_an_index_or_exposed_ports_passes(world: World) -> None:
-    digest = world.fly.state.add_image("webhost", "3.0.0", {"Cmd": ["/app/bin/server"]}, index=False)
+    digest = world.fly.state.add_image(
+        "webhost", "3.0.0", {"Cmd": ["/app/bin/server"]}, index=False
+    )
     stack = stack_doc("staging") | {"webhost:image": f"registry.fly.io/webhost@{digest}"}
     code, _, err = world.run("staging", config=stack)
     assert (code, problems(err)) == (0, [])
