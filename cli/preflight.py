@@ -37,7 +37,7 @@ from components.fly import api as fly
 
 TIMEOUT: Final = 15.0
 
-# cloudflare-go v6 option/requestoption.go DefaultClientOptions: CLOUDFLARE_BASE_URL
+# cloudflare-go (v4 on) client.go DefaultClientOptions: CLOUDFLARE_BASE_URL
 # overrides https://api.cloudflare.com/client/v4/ (the client pulumi-cloudflare 6 uses).
 CLOUDFLARE_BASE_ENV: Final = "CLOUDFLARE_BASE_URL"
 CLOUDFLARE_DEFAULT_BASE: Final = "https://api.cloudflare.com/client/v4"
@@ -45,6 +45,9 @@ CLOUDFLARE_DEFAULT_BASE: Final = "https://api.cloudflare.com/client/v4"
 # provider's default is Grafana Cloud's first SM region.
 GRAFANA_SM_URL_ENV: Final = "GRAFANA_SM_URL"
 GRAFANA_SM_DEFAULT_URL: Final = "https://synthetic-monitoring-api.grafana.net"
+# Where synthetic monitoring calls go before GRAFANA_SM_URL (the tests' fake; setting
+# GRAFANA_SM_URL itself would change the Grafana provider's inputs under the e2e).
+GRAFANA_SM_BASE_ENV: Final = "WEBHOST_GRAFANA_SM_BASE_URL"
 # Where Grafana calls go instead of webhost:monitoring.url (config takes https only; the
 # tests' fake is plain HTTP on 127.0.0.1). Lines still name the configured URL.
 GRAFANA_BASE_ENV: Final = "WEBHOST_GRAFANA_BASE_URL"
@@ -751,7 +754,11 @@ def _grafana_auth(http: httpx.Client, url: str, report: Report) -> None:
 
 def _grafana_sm(http: httpx.Client, report: Report) -> None:
     sm_token = os.environ.get("GRAFANA_SM_ACCESS_TOKEN", "").strip()
-    sm_url = (os.environ.get(GRAFANA_SM_URL_ENV) or GRAFANA_SM_DEFAULT_URL).rstrip("/")
+    sm_url = (
+        os.environ.get(GRAFANA_SM_BASE_ENV)
+        or os.environ.get(GRAFANA_SM_URL_ENV)
+        or GRAFANA_SM_DEFAULT_URL
+    ).rstrip("/")
     if not sm_token:
         report.problem(
             "Grafana: GRAFANA_SM_ACCESS_TOKEN is not set (webhost:monitoring.synthetic): "

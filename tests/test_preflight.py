@@ -87,7 +87,7 @@ def world(
         monkeypatch.setenv(preflight.CLOUDFLARE_BASE_ENV, cf.url)
         monkeypatch.setenv("GRAFANA_AUTH", GRAFANA_AUTH)
         monkeypatch.setenv("GRAFANA_SM_ACCESS_TOKEN", SM_TOKEN)
-        monkeypatch.setenv(preflight.GRAFANA_SM_URL_ENV, gf.url)
+        monkeypatch.setenv(preflight.GRAFANA_SM_BASE_ENV, gf.url)
         monkeypatch.setenv(preflight.GRAFANA_BASE_ENV, gf.url)
         monkeypatch.setenv(preflight.REGISTRY_BASE_ENV, fly_api.url)
         fly_api.state.add_image("webhost", "1.0.0", GOOD_IMAGE)
