@@ -571,6 +571,18 @@ def _check_cloudflare(site: _Site, report: Report) -> None:
             report.problem(f"Cloudflare: listing records at {name} {site.cf.errors(status)}")
             continue
         theirs = [r for r in found if r.get("id") not in site.owned.records]
+        # Cloudflare refuses a CNAME beside any other record at a name, and anything
+        # beside a CNAME (DNS docs, "CNAME records": codes 81053/81054).
+        for other in theirs:
+            blocked = [
+                w.type for w in wanted if (other.get("type") == "CNAME") != (w.type == "CNAME")
+            ]
+            if blocked:
+                report.problem(
+                    f"Cloudflare: {other.get('type')} record {name} ({other.get('id')}, to "
+                    f"{other.get('content')!r}) stands where this stack makes "
+                    f"{'/'.join(blocked)}: refused; delete it by hand when you cut over"
+                )
         for record in wanted:
             _check_record(record, theirs, zone_id, edge_urn, report)
 
@@ -654,15 +666,6 @@ def _check_record(
     edge_urn: str,
     report: Report,
 ) -> None:
-    # Cloudflare refuses a CNAME beside any other record at a name, and anything beside
-    # a CNAME (DNS docs, "CNAME records": code 81053/81054).
-    clash = [r for r in theirs if (r.get("type") == "CNAME") != (record.type == "CNAME")]
-    for other in clash:
-        report.problem(
-            f"Cloudflare: {other.get('type')} record {other.get('name')} ({other.get('id')}, "
-            f"to {other.get('content')!r}) stands where this stack makes a {record.type}: "
-            "refused; delete it by hand when you cut over"
-        )
     same = [r for r in theirs if r.get("type") == record.type]
     if record.type == "CAA":
         # CAA is a set: other issuers' records stay beside ours; only the same one
@@ -670,13 +673,13 @@ def _check_record(
         same = [r for r in same if (r.get("data") or {}) == dict(record.data or {})]
     if len(same) == 1:
         # pulumi-cloudflare dns_record.py: `pulumi import ...DnsRecord <name>
-        # '<zone_id>/<dns_record_id>'`. Adopted, its content becomes this stack's on the
+        # '<zone_id>/<dns_record_id>'`; the URN is quoted (its `$` is the shell's). Adopted, its content becomes this stack's on the
         # next up (one record, replaced, never a second one beside the old origin).
         report.problem(
             f"Cloudflare: {record.type} {record.name} exists ({same[0].get('id')}, to "
             f"{same[0].get('content')!r}) and is not this stack's: adopt it with "
             f"`pulumi import {DNS_RECORD_TYPE} {record.resource} "
-            f"{zone_id}/{same[0].get('id')} --parent webhost={edge_urn}`"
+            f"{zone_id}/{same[0].get('id')} --parent 'webhost={edge_urn}'`"
         )
     elif len(same) > 1:
         ids = ", ".join(str(r.get("id")) for r in same)
@@ -694,9 +697,10 @@ def check_grafana(cfg: StackConfig, report: Report) -> None:
     monitoring = cfg.monitoring
     if monitoring is None:
         return
-    url = (os.environ.get(GRAFANA_BASE_ENV) or str(monitoring.url)).rstrip("/")
+    shown = str(monitoring.url).rstrip("/")
+    url = (os.environ.get(GRAFANA_BASE_ENV) or shown).rstrip("/")
     with httpx.Client(timeout=TIMEOUT) as http:
-        _check_grafana(http, url, monitoring.synthetic, report)
+        _check_grafana(http, url, shown, monitoring.synthetic, report)
 
 
 def _grafana_get(http: httpx.Client, url: str, token: str | None) -> httpx.Response:
@@ -710,23 +714,26 @@ def _grafana_get(http: httpx.Client, url: str, token: str | None) -> httpx.Respo
     return http.get(url, headers=headers)
 
 
-def _check_grafana(http: httpx.Client, url: str, synthetic: bool, report: Report) -> None:
+def _check_grafana(
+    http: httpx.Client, url: str, shown: str, synthetic: bool, report: Report
+) -> None:
+    """`url` is where the calls go; `shown` (webhost:monitoring.url) is what lines name."""
     # grafana pkg/api/api.go: /api/health answers without authentication.
     try:
         health = _grafana_get(http, f"{url}/api/health", None)
     except httpx.HTTPError as exc:
-        report.problem(f"Grafana: {url} {_said(exc)} (webhost:monitoring.url); run again")
+        report.problem(f"Grafana: {shown} {_said(exc)} (webhost:monitoring.url); run again")
         return
     if not health.is_success:
-        report.problem(f"Grafana: {url}/api/health answered {health.status_code}")
+        report.problem(f"Grafana: {shown}/api/health answered {health.status_code}")
         return
-    report.ok(f"Grafana: {url} reachable")
-    _grafana_auth(http, url, report)
+    report.ok(f"Grafana: {shown} reachable")
+    _grafana_auth(http, url, shown, report)
     if synthetic:
         _grafana_sm(http, report)
 
 
-def _grafana_auth(http: httpx.Client, url: str, report: Report) -> None:
+def _grafana_auth(http: httpx.Client, url: str, shown: str, report: Report) -> None:
     token = os.environ.get("GRAFANA_AUTH", "").strip()
     if not token:
         report.problem(
@@ -739,15 +746,15 @@ def _grafana_auth(http: httpx.Client, url: str, report: Report) -> None:
         # every role: it proves the token, not its role.
         org = _grafana_get(http, f"{url}/api/org", token)
     except httpx.HTTPError as exc:
-        report.problem(f"Grafana: {url} {_said(exc)} on /api/org; run again")
+        report.problem(f"Grafana: {shown} {_said(exc)} on /api/org; run again")
         return
     if org.status_code in (401, 403):
         report.problem(
-            f"Grafana: GRAFANA_AUTH was refused by {url} ({org.status_code}): make a new "
+            f"Grafana: GRAFANA_AUTH was refused by {shown} ({org.status_code}): make a new "
             "service account token"
         )
     elif not org.is_success:
-        report.problem(f"Grafana: {url}/api/org answered {org.status_code}; run again")
+        report.problem(f"Grafana: {shown}/api/org answered {org.status_code}; run again")
     else:
         report.ok("Grafana: GRAFANA_AUTH accepted")
 

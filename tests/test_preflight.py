@@ -378,7 +378,7 @@ def test_an_existing_record_gets_its_import_command(
     assert (
         "A www.webhost.example exists (" + old + ", to '192.0.2.10') and is not this stack's: "
         "adopt it with `pulumi import cloudflare:index/dnsRecord:DnsRecord "
-        f"webhost-a-www.webhost.example {world.zone_id()}/{old} --parent webhost={edge}`"
+        f"webhost-a-www.webhost.example {world.zone_id()}/{old} --parent 'webhost={edge}'`"
     ) in err
     export = {"deployment": {"resources": [{"type": preflight.DNS_RECORD_TYPE, "id": old}]}}
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(export)))
