@@ -682,7 +682,7 @@ def _check_record(
             f"{zone_id}/{same[0].get('id')} --parent 'webhost={edge_urn}'`"
         )
     elif len(same) > 1:
-        ids = ", ".join(str(r.get("id")) for r in same)
+        ids = ", ".join(sorted(str(r.get("id")) for r in same))
         report.problem(
             f"Cloudflare: {len(same)} {record.type} records at {record.name} ({ids}): refused, "
             "one would be adopted and the others left in round-robin; delete all but one, "
