@@ -20,7 +20,8 @@ folder; github-script (GitHub's API) is not run here (tests/test_workflows.py ru
 comment script against a fake API).
 
 `phase_workflows` (wired into e2e/run.py) runs, per stack: the `diff` job; staging's
-`preview-staging`; prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
+`preview-staging` (its `webhost-infra preflight` must say ready, as plan-prod's and
+apply-prod's must); prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
 with no write to any fake), then of the fresh plan; plan-prod with its passphrase
 taken away (must fail); and the nightly `drift` job.
 """
@@ -340,7 +341,7 @@ def phase_workflows(s: Stack) -> None:
         run.expect(markdown in diff.summary, "the diff is not in the job summary")
 
         if s.name == "staging":
-            job("infrastructure.yml", "preview-staging", github=pull_request)
+            ready(job("infrastructure.yml", "preview-staging", github=pull_request), s)
         else:
             _plan_then_apply(s, job, push)
 
@@ -351,6 +352,17 @@ def phase_workflows(s: Stack) -> None:
                 f"drift.yml's {check} did not pass: {drift.outcomes}",
                 drift.tail(),
             )
+
+
+def ready(result: JobResult, s: Stack) -> None:
+    """The job's `webhost-infra preflight` step passed against the fakes (every app and
+    record it found is the stack's own, by its state export)."""
+    said = result.output.get("webhost-infra preflight", "")
+    _driver(s).expect(
+        f"preflight {s.name}: ready" in said and "problem:" not in said,
+        "the workflow's preflight did not pass",
+        said[-2000:],
+    )
 
 
 def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
@@ -366,6 +378,7 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
         run.expect(bare.failed, f"plan-prod passed without {name}, which it declares", bare.tail())
 
     plan = job("infrastructure.yml", "plan-prod", github=push)
+    ready(plan, s)
     run.expect("The prod plan" in plan.summary and planned in plan.summary,
                "plan-prod's summary does not show the plan", plan.summary[-800:])  # fmt: skip
 
@@ -393,6 +406,6 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     )
 
     s.config_set("webhost:image", planned)
-    job("infrastructure.yml", "apply-prod", github=push)
+    ready(job("infrastructure.yml", "apply-prod", github=push), s)
     images = [d.get("image") for d in s.fly()["deploys"]]
     run.expect(images[-1:] == [planned], f"apply-prod's last deploy was {images[-1:]}")
