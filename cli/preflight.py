@@ -45,6 +45,8 @@ CLOUDFLARE_DEFAULT_BASE: Final = "https://api.cloudflare.com/client/v4"
 # provider's default is Grafana Cloud's first SM region.
 GRAFANA_SM_URL_ENV: Final = "GRAFANA_SM_URL"
 GRAFANA_SM_DEFAULT_URL: Final = "https://synthetic-monitoring-api.grafana.net"
+# grafana pkg/components/satokengen: service account tokens are `glsa_<secret>_<crc>`.
+GRAFANA_SA_PREFIX: Final = "glsa_"
 # Where synthetic monitoring calls go before GRAFANA_SM_URL (the tests' fake; setting
 # GRAFANA_SM_URL itself would change the Grafana provider's inputs under the e2e).
 GRAFANA_SM_BASE_ENV: Final = "WEBHOST_GRAFANA_SM_BASE_URL"
@@ -194,6 +196,13 @@ def check_fly(cfg: StackConfig, owned: Owned, report: Report) -> None:
         return
     org = data.get("organization") or {}
     report.ok(f"Fly: organization {cfg.org} readable with FLY_API_TOKEN")
+    if not fly.authorization(token).startswith("FlyV1 "):
+        # components/fly/api.py authorization: macaroons (`fly tokens create`) use the
+        # FlyV1 scheme; anything else is a user's token, with all of that user's orgs.
+        report.notes.append(
+            "Fly: FLY_API_TOKEN is a user token, not the org token the README asks for "
+            f"(`fly tokens create org --org {cfg.org}`): it works, with every org you can reach"
+        )
 
     for name in [cfg.app_name, *([cfg.postgres_name] if cfg.postgres_name else [])]:
         _check_app(machines, cfg, name, owned, report)
@@ -673,8 +682,9 @@ def _check_record(
         same = [r for r in same if (r.get("data") or {}) == dict(record.data or {})]
     if len(same) == 1:
         # pulumi-cloudflare dns_record.py: `pulumi import ...DnsRecord <name>
-        # '<zone_id>/<dns_record_id>'`; the URN is quoted (its `$` is the shell's). Adopted, its content becomes this stack's on the
-        # next up (one record, replaced, never a second one beside the old origin).
+        # '<zone_id>/<dns_record_id>'`; the URN is quoted (its `$` is the shell's).
+        # Adopted, its content becomes this stack's on the next up (one record,
+        # replaced, never a second one beside the old origin).
         report.problem(
             f"Cloudflare: {record.type} {record.name} exists ({same[0].get('id')}, to "
             f"{same[0].get('content')!r}) and is not this stack's: adopt it with "
@@ -741,6 +751,11 @@ def _grafana_auth(http: httpx.Client, url: str, shown: str, report: Report) -> N
             "Viewer for preview) in Administration > Service accounts"
         )
         return
+    if not token.startswith(GRAFANA_SA_PREFIX):
+        report.notes.append(
+            "Grafana: GRAFANA_AUTH is not a service account token (glsa_...), which the "
+            "README asks for: an API key or a user's password works until it is removed"
+        )
     try:
         # grafana pkg/api/api.go: GET /api/org is the signed-in principal's org, open to
         # every role: it proves the token, not its role.

@@ -144,6 +144,20 @@ def test_staging_passes(world: World) -> None:
     assert "Grafana" not in out  # staging declares no monitoring
 
 
+def test_token_kinds_other_than_the_readme_asks_for_are_noted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = world.run("prod")
+    assert code == 0 and "note: Fly: FLY_API_TOKEN is a user token" in out
+    assert "GRAFANA_AUTH is not a service account token" not in out
+    monkeypatch.setenv("FLY_API_TOKEN", ORG_TOKENS[0])
+    world.grafana.state.auth = "eyJrIjoiYW4tb2xkLWtleSJ9"
+    monkeypatch.setenv("GRAFANA_AUTH", world.grafana.state.auth)
+    code, out, _ = world.run("prod")
+    assert code == 0 and "FLY_API_TOKEN is a user token" not in out
+    assert "note: Grafana: GRAFANA_AUTH is not a service account token (glsa_...)" in out
+
+
 def test_an_org_token_passes_and_the_registry_gets_it_without_its_scheme(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
