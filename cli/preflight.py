@@ -141,6 +141,8 @@ def _leaves(value: Any) -> Iterator[str]:
 
 
 def _said(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"answered {exc.response.status_code}"
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "no answer"
     return f"{kind} ({type(exc).__name__})"
 
