@@ -179,6 +179,26 @@ def _recover(args: argparse.Namespace) -> int:
     return recover.run(args.stack, args.yes)
 
 
+def _preflight(args: argparse.Namespace) -> int:
+    from cli import preflight
+
+    try:
+        stack, parsed = _load_config(args)
+    except (ConfigError, stackfile.StackFileError) as exc:
+        return _invalid(args, exc)
+    owned = preflight.Owned()
+    if args.state is not None:
+        try:
+            text = sys.stdin.read() if args.state == "-" else Path(args.state).read_text()
+            owned = preflight.owned_from_export(text)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            print(f"error: --state {args.state}: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+    report = preflight.run(parsed, stack=stack.stack, project=stack.project, owned=owned)
+    preflight.print_report(report, stack.stack, sys.stdout, sys.stderr)
+    return EXIT_FAILED if report.problems else EXIT_OK
+
+
 def _reference(_args: argparse.Namespace) -> int:
     from cli import reference
 
@@ -280,6 +300,21 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--stack", required=True, help="the stack (as pulumi names it)")
     rc.add_argument("--yes", action="store_true", help="run the commands")
     rc.set_defaults(run=_recover)
+    pf = commands.add_parser(
+        "preflight",
+        help="check, read-only, everything the first `up` of a stack needs",
+        description="Tokens (FLY_API_TOKEN, CLOUDFLARE_API_TOKEN, GRAFANA_AUTH, "
+        "GRAFANA_SM_ACCESS_TOKEN), the Fly org, free app names, the image in its registry, "
+        "the Tigris agreement, the zone and the records the stack makes, Grafana. One line "
+        "per problem with its fix; exit 1 on any, 2 on bad input. Reads only.",
+    )
+    _stack_options(pf)
+    pf.add_argument(
+        "--state",
+        metavar="PATH",
+        help="`pulumi stack export` output (`-`: stdin): what already exists and is this stack's",
+    )
+    pf.set_defaults(run=_preflight)
     r = commands.add_parser(
         "config-reference", help="print the stack config reference (the README's table)"
     )

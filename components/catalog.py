@@ -94,7 +94,8 @@ SECRET_ENV_NAMES: Final[frozenset[str]] = frozenset(
     [*GENERATED_SECRETS, *OPERATOR_SECRETS.values(), *DATA_SECRETS]
 )
 
-# The app's Prometheus endpoint, scraped by Fly's managed Prometheus.
+# The app's Prometheus endpoint, scraped by Fly's managed Prometheus; the image serves
+# it (README.md, "The app contract"; `webhost-infra preflight` checks the image exposes it).
 DEFAULT_METRICS_PORT: Final = 9091
 DEFAULT_METRICS_PATH: Final = "/metrics"
 

@@ -314,7 +314,8 @@ DEPLOY_WAIT_TIMEOUT = "5m"
 RELEASE_COMMAND_TIMEOUT = "5m"
 MAX_UNAVAILABLE = 0.33
 # Fly's Phoenix launcher sets the release command to the release's migrate script
-# (flyctl scanner/phoenix.go @ ad0172f, `s.ReleaseCmd = "/app/bin/migrate"`).
+# (flyctl scanner/phoenix.go @ ad0172f, `s.ReleaseCmd = "/app/bin/migrate"`). The image
+# must provide it: README.md, "The app contract".
 RELEASE_COMMAND = "/app/bin/migrate"
 
 # Sanity bounds of our own (no Fly limit is this low): past them a value is a typo,
@@ -352,6 +353,7 @@ class HealthCheck(_Model):
 
     enabled: bool = True
     """Render the routing check (bluegreen needs it or deepCheck)."""
+    # The app answers it without its dependencies: README.md, "The app contract".
     path: UrlPath = "/api/health"
     """Health check path."""
     method: Literal["GET", "HEAD"] = "GET"
@@ -382,6 +384,7 @@ class DeepCheck(_Model):
 
     enabled: bool = True
     """Render the deep check."""
+    # 200 only with the database and Redis answering: README.md, "The app contract".
     path: UrlPath = "/api/health/deep"
     """Path that answers 200 only when the app's dependencies answer."""
     method: Literal["GET", "HEAD"] = "GET"
@@ -480,6 +483,7 @@ class Deploy(_Model):
 class HttpService(_Model):
     """Overrides of the runbook's [http_service]; the defaults are the runbook's."""
 
+    # The image listens here (README.md, "The app contract"; preflight checks EXPOSE).
     internal_port: Port = 4000
     """Port the Phoenix endpoint listens on (also PORT in the env)."""
     force_https: bool = True
@@ -1138,7 +1142,8 @@ def fly_token_problem(
 
 DERIVED_ENV_NAMES: frozenset[str] = frozenset({"PORT", "REGIONS", "POOL_SIZE"})
 # What Fly's Phoenix launcher writes into rel/env.sh.eex (flyctl scanner/phoenix.go
-# PhoenixCallback @ ad0172f), rendered into [env] instead, plus the shared cookie.
+# PhoenixCallback @ ad0172f), rendered into [env] instead, plus the shared cookie. What
+# the release does with them: README.md, "The app contract".
 CLUSTER_ENV_NAMES: frozenset[str] = frozenset(
     {"DNS_CLUSTER_QUERY", "ERL_AFLAGS", "ECTO_IPV6", "RELEASE_COOKIE"}
 )

@@ -55,7 +55,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,12 @@ from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 # The fake Cloudflare's package (and the fakes' shared one), for its DNS as the fake
 # Fly sees it: one world, Fly's certificate checks read the records the plugin wrote.
 sys.path[:0] = [str(ROOT / "e2e"), str(ROOT / "e2e" / "fake_cloudflare")]
+sys.path.append(str(ROOT / "e2e" / "fake_grafana"))
+from fakecf.preflight_rest import FakeCloudflareApi  # noqa: E402
+from fakecf.store import Store as CloudflareStore  # noqa: E402
+from fakecf.store import parse_zones  # noqa: E402
 from fakecf.world import ZoneRecords  # noqa: E402
+from fakegrafana.preflight_rest import FakeGrafanaApi  # noqa: E402
 
 TOOLS_BIN = ROOT / ".tools" / "bin"
 CLOUDFLARE_BIN = ROOT / "e2e" / "fake_cloudflare" / "bin"
@@ -92,6 +97,14 @@ OPERATOR = {
     "webhost:stripeWebhookSecret": "whsec_e2eOperatorSecretMustNotLeak",
 }
 NEW_IMAGE = "registry.fly.io/webhost:1.0.1"
+# Every tag the e2e deploys (the stack files', NEW_IMAGE, e2e/workflows.py NEW_IMAGES),
+# pushed to the fake registry as the app's CI would: `preflight` looks for each
+# (README, "The app contract": the server as CMD, HTTP 4000 and metrics 9091 exposed).
+REGISTRY_TAGS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3")
+APP_IMAGE_CONFIG = {
+    "Cmd": ["/app/bin/server"],
+    "ExposedPorts": {"4000/tcp": {}, "9091/tcp": {}},
+}
 # A tier whose floors the stack's VM does not meet (components/catalog.py TIER_SIZING).
 BREAKING_TIER = {"staging": "professional", "prod": "business"}
 # flyctl subcommands that only read (flyctl internal/command/*/list.go, status.go).
@@ -246,7 +259,7 @@ def is_fly_write(argv: list[str]) -> bool:
 
 
 def is_api_write(method: str, body: Any) -> bool:
-    if method == "GET":
+    if method in ("GET", "HEAD"):
         return False
     if method == "POST" and isinstance(body, dict) and "query" in body:
         return str(body["query"]).lstrip().startswith("mutation")
@@ -290,7 +303,14 @@ def cloudflare_state(tmp: Path) -> Path:
 
 
 def environment(
-    tmp: Path, api: FakeFlyApi, fly_bin: Path, *, state: Path, log: Path, zone: str
+    tmp: Path,
+    api: FakeFlyApi,
+    fly_bin: Path,
+    *,
+    state: Path,
+    log: Path,
+    zone: str,
+    rest: tuple[str, str] = ("http://127.0.0.1:9", "http://127.0.0.1:9"),
 ) -> dict[str, str]:
     path = [str(fly_bin), str(CLOUDFLARE_BIN), str(GRAFANA_BIN)]
     tools = engine_bin()
@@ -328,6 +348,12 @@ def environment(
             "FAKE_GRAFANA_STATE": str(tmp / "grafana-state.json"),
             "FAKE_GRAFANA_LOG": str(tmp / "grafana-calls.jsonl"),
             **GRAFANA_TOKENS,
+            # Where `webhost-infra preflight` reads (cli/preflight.py): the fakes' REST
+            # faces over the same state the plugins keep, and the fake Fly's registry.
+            "CLOUDFLARE_BASE_URL": rest[0],
+            "WEBHOST_GRAFANA_SM_BASE_URL": rest[1],
+            "WEBHOST_GRAFANA_BASE_URL": rest[1],
+            "WEBHOST_REGISTRY_BASE_URL": api.url,
             "TMPDIR": str(tmp / "scratch"),
         }
     )
@@ -373,9 +399,12 @@ def stack(name: str) -> Iterator[Stack]:
     with (
         tempfile.TemporaryDirectory(prefix=f"webhost-e2e-{name}-") as raw,
         FakeFlyApi(dns=ZoneRecords(cloudflare_state(Path(raw)))) as api,
+        ExitStack() as stack_faces,
     ):
         tmp = Path(raw)
         api.state.apps = SharedApps(tmp / "fly-state.json")
+        for tag in REGISTRY_TAGS:
+            api.state.add_image("webhost", tag, APP_IMAGE_CONFIG)
         for sub in ("state", "pulumi-home", "scratch", "bin"):
             (tmp / sub).mkdir()
         fly = tmp / "bin" / "fly"
@@ -385,6 +414,14 @@ def stack(name: str) -> Iterator[Stack]:
         copy_project(work)
         doc = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())
         zone = str(doc["config"].get("webhost:domain", {}).get("zone", ""))
+        cloudflare = FakeCloudflareApi(
+            CloudflareStore(cloudflare_state(tmp), parse_zones(zone)), CLOUDFLARE_TOKEN
+        )
+        grafana = FakeGrafanaApi(
+            GRAFANA_TOKENS["GRAFANA_AUTH"], GRAFANA_TOKENS["GRAFANA_SM_ACCESS_TOKEN"]
+        )
+        stack_faces.enter_context(cloudflare)
+        stack_faces.enter_context(grafana)
         env = environment(
             tmp,
             api,
@@ -392,6 +429,7 @@ def stack(name: str) -> Iterator[Stack]:
             state=tmp / "fly-state.json",
             log=tmp / "fly-calls.jsonl",
             zone=zone,
+            rest=(cloudflare.url, grafana.url),
         )
         current = Stack(name, work, api, env, tmp / "fly-state.json", tmp / "fly-calls.jsonl")
         subprocess.run(

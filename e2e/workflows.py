@@ -20,7 +20,8 @@ folder; github-script (GitHub's API) is not run here (tests/test_workflows.py ru
 comment script against a fake API).
 
 `phase_workflows` (wired into e2e/run.py) runs, per stack: the `diff` job; staging's
-`preview-staging`; prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
+`preview-staging` (its `webhost-infra preflight` must say ready, as plan-prod's and
+apply-prod's must); prod's `plan-prod`, then `apply-prod` of a plan made stale (refused
 with no write to any fake), then of the fresh plan; plan-prod with its passphrase
 taken away (must fail); and the nightly `drift` job; for prod, restore-drill.yml's
 drill (the scratch cluster made, smoke-tested and destroyed, nothing else touched).
@@ -53,8 +54,8 @@ REFERENCE = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*")
 DECLARED_ONLY = re.compile(
     r"PULUMI_BACKEND_URL|PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|PULUMI_SKIP_CONFIRMATIONS"
     r"|FLY_API_TOKEN"
-    r"|FLY_METRICS_TOKEN|CLOUDFLARE_.*|GRAFANA_.*|AWS_.*|BUCKET_NAME|STACK"
-)
+    r"|FLY_METRICS_TOKEN|CLOUDFLARE_(?!BASE_URL$).*|GRAFANA_.*|AWS_.*|BUCKET_NAME|STACK"
+)  # CLOUDFLARE_BASE_URL is an address (the fake's), not a credential
 # Actions that set the machine up: here the harness already has (see the docstring).
 SETUP_ACTIONS = (
     "actions/checkout@",
@@ -345,7 +346,7 @@ def phase_workflows(s: Stack) -> None:
         run.expect(markdown in diff.summary, "the diff is not in the job summary")
 
         if s.name == "staging":
-            job("infrastructure.yml", "preview-staging", github=pull_request)
+            ready(job("infrastructure.yml", "preview-staging", github=pull_request), s)
         else:
             _plan_then_apply(s, job, push)
 
@@ -381,6 +382,17 @@ def _restore_drill(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     run.expect(set(s.fly()["apps"]) == before, "the drill left or took an app")
 
 
+def ready(result: JobResult, s: Stack) -> None:
+    """The job's `webhost-infra preflight` step passed against the fakes (every app and
+    record it found is the stack's own, by its state export)."""
+    said = result.output.get("webhost-infra preflight", "")
+    _driver(s).expect(
+        f"preflight {s.name}: ready" in said and "problem:" not in said,
+        "the workflow's preflight did not pass",
+        said[-2000:],
+    )
+
+
 def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     run = _driver(s)
     planned, moved = NEW_IMAGES
@@ -394,6 +406,7 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
         run.expect(bare.failed, f"plan-prod passed without {name}, which it declares", bare.tail())
 
     plan = job("infrastructure.yml", "plan-prod", github=push)
+    ready(plan, s)
     run.expect("The prod plan" in plan.summary and planned in plan.summary,
                "plan-prod's summary does not show the plan", plan.summary[-800:])  # fmt: skip
 
@@ -421,6 +434,6 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     )
 
     s.config_set("webhost:image", planned)
-    job("infrastructure.yml", "apply-prod", github=push)
+    ready(job("infrastructure.yml", "apply-prod", github=push), s)
     images = [d.get("image") for d in s.fly()["deploys"]]
     run.expect(images[-1:] == [planned], f"apply-prod's last deploy was {images[-1:]}")

@@ -38,6 +38,16 @@ What it answers, and where that comes from:
   that exist there (`dns_validation`); without one (unit tests with no DNS at all),
   `issue_at_check` alone says when the records count as seen.
 - GraphQL answers `{"data": ..., "errors": [{"message", "extensions": {"code"}}]}`.
+  `organization(slug:)` answers `id`, `slug`, `name` and the Organization type's
+  `agreedToProviderTos` (fly-go schema.graphql); `viewer` is a `Macaroon` for an org
+  token (`FlyV1 ...`) and a `User` otherwise, and only a User answers its own
+  `agreedToProviderTos` (flyctl gql/genqclient.graphql AgreedToProviderTos).
+- The registry (registry.fly.io) answers the OCI distribution API under `/v2/`
+  (opencontainers/distribution-spec spec.md: HEAD/GET `/v2/<name>/manifests/<ref>`,
+  GET `/v2/<name>/blobs/<digest>`, 404 `MANIFEST_UNKNOWN`/`BLOB_UNKNOWN`, 401
+  `UNAUTHORIZED` with a `WWW-Authenticate` challenge) behind HTTP Basic `x:<token>`
+  (flyctl internal/command/auth/docker.go), the token without its scheme. `add_image`
+  pushes an image: an index with the platforms given, each a manifest and a config blob.
 """
 
 from __future__ import annotations
@@ -66,6 +76,8 @@ from cryptography.hazmat.primitives.serialization import (
 from cryptography.x509.oid import NameOID
 
 TOKEN = "fake-fly-token"
+# Org tokens (macaroons, `fly tokens create org`) the fake also accepts, as sent.
+ORG_TOKENS = ("FlyV1 fm2_fake-org-token",)
 
 # fly-go flaps/flaps_error_test.go: the body of a taken app name (a 422).
 NAME_TAKEN = {"error": "Validation failed: Name has already been taken", "status": "name_taken"}
@@ -161,6 +173,13 @@ class FlyState:
             {"id": "plan_payg", "displayName": "Pay-as-you-go", "type": "upstash_redis"},
             {"id": "plan_250", "displayName": "Fixed 250MB", "type": "upstash_redis"},
         ]
+        # Organizations that agreed to an extension provider's terms, and whether the
+        # user behind a user token did (flyctl extensions/core/core.go AgreedToProviderTos).
+        self.tos_agreed_orgs: set[str] = set()
+        self.user_agreed_tos = False
+        # The registry: (repository, tag or digest) -> (media type, body); blobs by digest.
+        self.manifests: dict[tuple[str, str], tuple[str, bytes]] = {}
+        self.blobs: dict[str, bytes] = {}
         self._next_ip = 1
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
@@ -207,6 +226,59 @@ class FlyState:
         }
         self.apps[name] = app
         return app
+
+    def add_image(
+        self,
+        repository: str,
+        tag: str,
+        config: Mapping[str, Any] | None = None,
+        platforms: Sequence[tuple[str, str]] = (("linux", "amd64"),),
+        index: bool = True,
+    ) -> str:
+        """Push an image as a builder does; returns the digest `tag` points to."""
+
+        def put(media: str, doc: Mapping[str, Any]) -> tuple[str, bytes]:
+            raw = json.dumps(doc).encode()
+            digest = f"sha256:{hashlib.sha256(raw).hexdigest()}"
+            self.manifests[(repository, digest)] = (media, raw)
+            return digest, raw
+
+        entries = []
+        for os_, arch in platforms:
+            blob = json.dumps(
+                {"architecture": arch, "os": os_, "config": dict(config or {})}
+            ).encode()
+            blob_digest = f"sha256:{hashlib.sha256(blob).hexdigest()}"
+            self.blobs[blob_digest] = blob
+            media = "application/vnd.oci.image.manifest.v1+json"
+            digest, raw = put(
+                media,
+                {
+                    "schemaVersion": 2,
+                    "mediaType": media,
+                    "config": {
+                        "mediaType": "application/vnd.oci.image.config.v1+json",
+                        "digest": blob_digest,
+                        "size": len(blob),
+                    },
+                    "layers": [],
+                },
+            )
+            entries.append(
+                {
+                    "mediaType": media,
+                    "digest": digest,
+                    "size": len(raw),
+                    "platform": {"os": os_, "architecture": arch},
+                }
+            )
+        if index:
+            media = "application/vnd.oci.image.index.v1+json"
+            digest, _ = put(media, {"schemaVersion": 2, "mediaType": media, "manifests": entries})
+        else:
+            digest = entries[0]["digest"]
+        self.manifests[(repository, tag)] = self.manifests[(repository, digest)]
+        return digest
 
     def calls(self, method: str, path: str) -> list[Request]:
         return [
@@ -477,7 +549,13 @@ class _Handler(BaseHTTPRequestHandler):
                         fault.status, fault.body, fault.headers, fault.raw, fault.content_type
                     )
                     return
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            if path.startswith("/v2/"):
+                if fault is not None and fault.lose_answer:
+                    self.close_connection = True  # a read: nothing to do, no answer
+                    return
+                self._registry(method, path)
+                return
+            if self.headers.get("Authorization") not in (f"Bearer {TOKEN}", *ORG_TOKENS):
                 self._send(401, {"error": "unauthorized"})
                 return
             status, answer = self._route(method, path, body or {})
@@ -485,6 +563,42 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # done, and the answer never leaves
             return
         self._send(status, answer)
+
+    def _registry(self, method: str, path: str) -> None:
+        """The OCI distribution API (see the module docstring); the state lock is held."""
+        state = self.server.state
+        expected = {f"x:{TOKEN}", *(f"x:{t.removeprefix('FlyV1 ')}" for t in ORG_TOKENS)}
+        given = self.headers.get("Authorization", "")
+        try:
+            user = base64.b64decode(given.removeprefix("Basic ")).decode()
+        except ValueError:
+            user = ""
+        if not given.startswith("Basic ") or user not in expected:
+            self._send(
+                401,
+                {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                {"WWW-Authenticate": 'Basic realm="registry.fly.io"'},
+            )
+            return
+        if m := re.fullmatch(r"/v2/(.+)/manifests/([^/]+)", path):
+            found = state.manifests.get((m[1], unquote(m[2])))
+            if found is None:
+                self._send(404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]})
+                return
+            media, raw = found
+            digest = f"sha256:{hashlib.sha256(raw).hexdigest()}"
+            headers = {"Docker-Content-Digest": digest}
+            # A HEAD answers the headers alone (distribution-spec "Checking if content exists").
+            self._send(200, None, headers, b"" if method == "HEAD" else raw, media)
+            return
+        if m := re.fullmatch(r"/v2/(.+)/blobs/([^/]+)", path):
+            blob = state.blobs.get(unquote(m[2]))
+            if blob is None:
+                self._send(404, {"errors": [{"code": "BLOB_UNKNOWN", "message": "unknown"}]})
+                return
+            self._send(200, None, None, blob, "application/octet-stream")
+            return
+        self._send(404, {"errors": [{"code": "NAME_UNKNOWN", "message": "unknown"}]})
 
     def _route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         state = self.server.state
@@ -596,7 +710,18 @@ class _Handler(BaseHTTPRequestHandler):
         if "organization(" in query:
             if v["slug"] not in state.organizations:
                 return error("Could not find Organization", "NOT_FOUND")
-            return {"data": {"organization": {"id": state.organizations[v["slug"]]}}}
+            org = {
+                "id": state.organizations[v["slug"]],
+                "slug": v["slug"],
+                "name": v["slug"],
+                "agreedToProviderTos": v["slug"] in state.tos_agreed_orgs,
+            }
+            return {"data": {"organization": org}}
+        if "viewer" in query:
+            if self.headers.get("Authorization", "").startswith("FlyV1 "):
+                return {"data": {"viewer": {"__typename": "Macaroon"}}}
+            agreed = state.user_agreed_tos
+            return {"data": {"viewer": {"__typename": "User", "agreedToProviderTos": agreed}}}
         if "addOn(" in query:
             if v["name"] not in state.add_ons:
                 return error("Could not find AddOn", "NOT_FOUND")
@@ -853,6 +978,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._handle("DELETE")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
 
 
 class _Server(ThreadingHTTPServer):
