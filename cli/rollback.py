@@ -132,8 +132,15 @@ def check_image(image: str) -> str:
     return image
 
 
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise RollbackError(f"{what} printed no JSON: {shown(text.strip(), 80)}") from None
+
+
 def parse_history(text: str) -> list[Update]:
-    entries = json.loads(text or "[]")
+    entries = _json(text or "[]", "pulumi stack history")
     if not isinstance(entries, list):
         raise RollbackError("pulumi stack history --json printed no list")
     updates = []
@@ -242,7 +249,8 @@ class Engine:
             if capture:
                 for line in (done.stdout or "").splitlines()[-30:] + said[-30:]:
                     print(f"  {line}", file=self.err)
-            raise RollbackError(f"pulumi {' '.join(args[:2])} exited {done.returncode}")
+            command = " ".join(a for a in args[:2] if not a.startswith("-"))
+            raise RollbackError(f"pulumi {command} exited {done.returncode}")
         return done
 
     def history(self, until: str | None = None) -> list[Update]:
@@ -304,7 +312,7 @@ def rollback(project_dir: Path, stack: str, image: str, out: TextIO, err: TextIO
                 f"of stack {stack} ({ran} updates read); a rollback returns to an image the "
                 "stack ran"
             )
-        exported = json.loads(engine.run("stack", "export").stdout)
+        exported = _json(engine.run("stack", "export").stdout, "pulumi stack export")
         _, current = deployed_image(exported)
         if current == image:
             print(f"stack {stack} already runs {image}: nothing to roll back", file=out)
@@ -316,7 +324,7 @@ def rollback(project_dir: Path, stack: str, image: str, out: TextIO, err: TextIO
             pack = ["--policy-pack", "policies", "--policy-pack-config", str(policy)]
             done = engine.run("preview", "--json", "--config-file", str(config_file),
                               "--save-plan", str(plan), *pack)  # fmt: skip
-            if problems := plan_problems(json.loads(done.stdout), image):
+            if problems := plan_problems(_json(done.stdout, "pulumi preview"), image):
                 raise RollbackError(
                     f"refused: a rollback is an update of the deploy's image alone, and "
                     f"stack {stack}'s preview also shows: {'; '.join(problems)}"

@@ -19,6 +19,8 @@ the phases of issue 9 and checks what the fakes hold after each:
   contact   prod: a contact point added, then renamed: each takes one `up`, the policy
             routes to it and the old one is gone; the Fly header has one scheme
   workflows the GitHub jobs' own commands in each job's environment (e2e/workflows.py)
+  rollback  prod: rollback.yml to an image deployed before is an update of the deploy
+            alone; the next up from main is refused, then a no-op or a roll-forward
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
@@ -60,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
+from e2e.rollback import phase_rollback  # noqa: E402
 from e2e.workflows import phase_workflows  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
@@ -666,6 +669,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("image", phase_image),
     ("contact", phase_contact),
     ("workflows", phase_workflows),  # the GitHub jobs' own commands (e2e/workflows.py)
+    ("rollback", phase_rollback),  # prod: rollback.yml, then the next up (e2e/rollback.py)
     ("export", phase_export),
 ]
 
