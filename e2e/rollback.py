@@ -39,10 +39,12 @@ def digest_ref(release: str) -> str:
 
 GOOD, BAD, NEVER, NEWER = (digest_ref(r) for r in ("1.1.0", "1.1.1", "0.9.9", "1.1.2"))
 DEPLOY = "-deploy"
+PROVIDER = "::pulumi:providers:"
 
 
 def _resources(s: Stack) -> dict[str, dict[str, Any]]:
-    state = json.loads(s.pulumi("stack", "export").stdout)
+    # Decrypted: a secret's ciphertext is new at every write of the state, its value not.
+    state = json.loads(s.pulumi("stack", "export", "--show-secrets").stdout)
     return {
         r["urn"]: {"inputs": r.get("inputs"), "outputs": r.get("outputs")}
         for r in state["deployment"].get("resources", [])
@@ -80,6 +82,8 @@ def _refusals(s: Stack, rollback: Callable[[str], workflows.JobResult], scratch:
                    f"rollback to {image[:60]} was not refused with {said!r}",
                    refused.tail())  # fmt: skip
         run.expect(workflows._writes(s) == before, f"a refused rollback wrote: {image}")
+        [line] = [x for x in text.splitlines() if x.startswith("error:")]
+        print(f"  {s.name:8} rollback: refused: {line}", flush=True)
     run.expect(not marker.exists(), "the image input ran as shell code")
     unknown = _cli(s, "rollback", "--stack", "qa", "--image", GOOD)
     run.expect(unknown.returncode == 2 and "unknown stack" in unknown.stderr,
@@ -99,10 +103,17 @@ def _the_rollback(s: Stack, rollback: Callable[[str], workflows.JobResult]) -> N
     changed = sorted(
         urn.rsplit("::", 1)[-1]
         for urn in before_state.keys() | after_state.keys()
-        if before_state.get(urn) != after_state.get(urn)
+        if before_state.get(urn) != after_state.get(urn) and PROVIDER not in urn
     )
     run.expect(len(changed) == 1 and changed[0].endswith(DEPLOY),
                f"the rollback changed {changed}, not the deploy alone")  # fmt: skip
+    # A provider holds the stack's config as its inputs (the dynamic provider gets the
+    # project's config), so it records the image too: that, and nothing else.
+    for urn in (u for u in after_state if PROVIDER in u):
+        old_config, new_config = before_state[urn]["inputs"], after_state[urn]["inputs"]
+        moved = sorted(k for k in old_config.keys() | new_config.keys()
+                       if old_config.get(k) != new_config.get(k))  # fmt: skip
+        run.expect(moved in ([], ["webhost:image"]), f"{urn}: the rollback changed {moved}")
     [urn] = [u for u in after_state if u.endswith(DEPLOY)]
     old, new = before_state[urn]["inputs"], after_state[urn]["inputs"]
     keys = old.keys() | new.keys() | {f"environment.{k}" for k in old["environment"]}
@@ -120,9 +131,12 @@ def _the_rollback(s: Stack, rollback: Callable[[str], workflows.JobResult]) -> N
                f"Grafana: {before} -> {after}")  # fmt: skip
     images = [d.get("image") for d in s.fly()["deploys"]]
     run.expect(images[-1:] == [GOOD], f"the last deploy is {images[-1:]}, not {GOOD}")
-    said = done.output["webhost-infra rollback"]
-    [line] = [x for x in said.splitlines() if x.startswith("rolled back stack")]
-    print(f"  {s.name:8} rollback: {line[:150]}", flush=True)
+    # The command's own lines (the engine's output streams between them), for the README.
+    said = done.output["webhost-infra rollback"].splitlines()
+    ours = [x for x in said if x.startswith(("stack ", "rolled back stack", "recorded in"))]
+    run.expect(any(x.startswith("rolled back stack") for x in ours), "no rolled-back line")
+    for line in ours:
+        print(f"  {s.name:8} rollback: {line}", flush=True)
 
 
 def _at(inputs: dict[str, Any], key: str) -> Any:
@@ -164,7 +178,7 @@ def phase_rollback(s: Stack) -> None:
                    "plan-prod did not refuse to undo the rollback", plan.tail())  # fmt: skip
         run.expect(workflows._writes(s) == before, "the refused plan-prod wrote")
         [refusal] = [x for x in text.splitlines() if x.startswith("error:")][:1]
-        print(f"  {s.name:8} rollback: main unchanged: {refusal[:150]}", flush=True)
+        print(f"  {s.name:8} rollback: main unchanged: {refusal}", flush=True)
 
     # Main pins the rolled-back image: the next up is a no-op.
     s.config_set("webhost:image", GOOD)
