@@ -83,6 +83,10 @@ class RollbackError(Exception):
         self.code = code
 
 
+class UnknownStack(RollbackError):
+    """The backend has no such stack (it has had no update: nothing to roll back)."""
+
+
 @dataclass(frozen=True)
 class Update:
     """One entry of `pulumi stack history --json`."""
@@ -242,7 +246,7 @@ class Engine:
         if done.returncode != 0:
             said = [line for line in (done.stderr or "").splitlines() if line.strip()]
             if capture and any(NO_STACK in line for line in said):
-                raise RollbackError(
+                raise UnknownStack(
                     f"unknown stack {shown(self.stack)}: the backend has no stack by that name",
                     EXIT_INVALID,
                 )
@@ -353,6 +357,10 @@ def check(project_dir: Path, stack: str, out: TextIO, err: TextIO) -> int:
         path = check_stack(project_dir, stack)
         _, parsed = _stack_config(path)
         last = pending(Engine(project_dir, stack, err).history())
+    except UnknownStack:
+        # Its first `up` creates it (and an up of a stack the backend lacks fails there).
+        print(f"stack {stack}: not in the backend yet, no rollback pending", file=out)
+        return EXIT_OK
     except RollbackError as exc:
         print(f"error: {exc}", file=err)
         return exc.code

@@ -194,6 +194,9 @@ def test_a_stack_the_backend_does_not_have_exits_2(
     assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 2
     assert "the backend has no stack by that name" in capsys.readouterr().err
     assert pulumi.verbs() == ["stack history"]
+    # --check before a stack's first up: nothing can have been rolled back
+    assert cli(project, monkeypatch, "--stack", "prod", "--check") == 0
+    assert "not in the backend yet" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
