@@ -199,6 +199,14 @@ def _preflight(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.problems else EXIT_OK
 
 
+def _rollback(args: argparse.Namespace) -> int:
+    from cli import rollback
+
+    if args.check:
+        return rollback.check(PROJECT_DIR, args.stack, out=sys.stdout, err=sys.stderr)
+    return rollback.rollback(PROJECT_DIR, args.stack, args.image, out=sys.stdout, err=sys.stderr)
+
+
 def _reference(_args: argparse.Namespace) -> int:
     from cli import reference
 
@@ -315,6 +323,23 @@ def parser() -> argparse.ArgumentParser:
         help="`pulumi stack export` output (`-`: stdin): what already exists and is this stack's",
     )
     pf.set_defaults(run=_preflight)
+    rb = commands.add_parser(
+        "rollback",
+        help="deploy an image the stack ran before (by digest), the deploy alone",
+        description="With the Pulumi CLI (the stack's backend and secrets from the "
+        "environment): refuse an image that is not pinned by digest or that no succeeded "
+        "update of the stack deployed, preview the stack with that image (policy pack on), "
+        "refuse anything but an update of the deploy's image, apply that plan and record "
+        "the rollback in the stack's history. --check: exit 1 while the stack file's image "
+        "is the one the last rollback left. Exit 0 done, 1 refused or failed, 2 bad input.",
+    )
+    rb.add_argument("--stack", required=True, help="stack name (Pulumi.<NAME>.yaml)")
+    what = rb.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", metavar="NAME@sha256:DIGEST", help="the image to go back to")
+    what.add_argument(
+        "--check", action="store_true", help="would an up of the stack file undo a rollback?"
+    )
+    rb.set_defaults(run=_rollback)
     r = commands.add_parser(
         "config-reference", help="print the stack config reference (the README's table)"
     )

@@ -22,6 +22,8 @@ the phases of issue 9 and checks what the fakes hold after each:
             one `up`, the app moved to the new one, the old one kept, then retired
             (e2e/restore.py)
   workflows the GitHub jobs' own commands in each job's environment (e2e/workflows.py)
+  rollback  prod: rollback.yml to an image deployed before is an update of the deploy
+            alone; the next up from main is refused, then a no-op or a roll-forward
   export    the exported state holds no secret in plaintext and no token; dynamic
             providers are pickled by reference to our modules
   destroy   staging: every resource leaves the fakes; prod: refused while protected,
@@ -67,6 +69,7 @@ import yaml  # noqa: E402
 
 from e2e.origin import phase_origin  # noqa: E402
 from e2e.restore import phase_restore  # noqa: E402
+from e2e.rollback import phase_rollback  # noqa: E402
 from e2e.workflows import phase_workflows  # noqa: E402
 from tests.fakes.fly_api import TOKEN, FakeFlyApi  # noqa: E402
 
@@ -712,6 +715,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
     ("contact", phase_contact),
     ("restore", phase_restore),  # prod: a restore under protection (e2e/restore.py)
     ("workflows", phase_workflows),  # the GitHub jobs' own commands (e2e/workflows.py)
+    ("rollback", phase_rollback),  # prod: rollback.yml, then the next up (e2e/rollback.py)
     ("export", phase_export),
 ]
 

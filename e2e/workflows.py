@@ -136,8 +136,10 @@ class Runner:
         matrix: Mapping[str, str] | None = None,
         github: Mapping[str, Any],
         drop: Iterable[str] = (),
+        inputs: Mapping[str, str] | None = None,
     ) -> JobResult:
-        """Runs the job's steps; `drop` removes declared names (to prove they are needed)."""
+        """Runs the job's steps; `drop` removes declared names (to prove they are needed);
+        `inputs`: a workflow_dispatch's inputs (the `inputs` context, docs "Contexts")."""
         doc = load(workflow)
         job: dict[str, Any] = doc["jobs"][job_name]
         dropped = set(drop)
@@ -145,6 +147,7 @@ class Runner:
         context: dict[str, Any] = {
             "github": github,
             "matrix": dict(matrix or {}),
+            "inputs": dict(inputs or {}),
             "secrets": self.secret_values(re.findall(r"secrets\.(\w+)", text)),
             "vars": dict(self.variables),
             "runner": {"os": "Linux", "temp": str(self.artifacts / "runner-temp")},

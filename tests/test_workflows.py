@@ -48,7 +48,13 @@ INFRA = load("infrastructure.yml")
 JOBS: dict[str, dict[str, Any]] = INFRA["jobs"]
 ALL = {
     name: load(name)
-    for name in ("infrastructure.yml", "pr-comment.yml", "drift.yml", "restore-drill.yml")
+    for name in (
+        "infrastructure.yml",
+        "pr-comment.yml",
+        "drift.yml",
+        "restore-drill.yml",
+        "rollback.yml",
+    )
 }
 
 
@@ -167,6 +173,8 @@ def test_no_code_that_has_not_passed_review_reaches_a_prod_environment() -> None
     # drift's matrix reaches prod-preview from the default branch (schedule) alone; the
     # environment's branch rule refuses a dispatch from any other (README).
     assert set(triggers(ALL["drift.yml"])) == {"schedule", "workflow_dispatch"}
+    # the rollback is dispatched by hand; prod's runs in `production` (main only, reviewers)
+    assert set(triggers(ALL["rollback.yml"])) == {"workflow_dispatch"}
 
 
 def test_secrets_are_set_on_the_steps_that_need_them_only() -> None:
@@ -180,7 +188,7 @@ def test_secrets_are_set_on_the_steps_that_need_them_only() -> None:
                     assert not re.findall(r"secrets\.", yaml.safe_dump(step)), where
                 elif re.search(r"secrets\.", yaml.safe_dump(step)):
                     assert re.search(
-                        r"pulumi |webhost-infra (drift|backups|restore-drill)", step["run"]
+                        r"pulumi |webhost-infra (drift|backups|restore-drill|rollback)", step["run"]
                     ), where
 
 
@@ -271,7 +279,7 @@ def test_every_pulumi_run_carries_the_stacks_policy_pack() -> None:
             for step in pulumi_steps(job):
                 if "pulumi refresh" in step["run"]:
                     continue  # refresh runs no policy
-                [stack] = re.findall(r"--stack (\w+)", step["run"])
+                [stack] = sorted(set(re.findall(r"--stack (\w+)", step["run"])))
                 pack = f"--policy-pack policies --policy-pack-config policies/config/{stack}.json"
                 assert pack in step["run"], f"{name}:{job_name}"
     for stack in ("staging", "prod"):
@@ -389,3 +397,39 @@ def test_make_tools_takes_a_pulumi_on_path_only_at_the_locks_version(
         check=True,
     )
     assert expected in done.stdout
+
+
+def test_the_rollback_is_one_command_behind_the_production_approval_with_checked_inputs() -> None:
+    doc = ALL["rollback.yml"]
+    inputs = triggers(doc)["workflow_dispatch"]["inputs"]
+    assert inputs["stack"]["type"] == "choice" and inputs["stack"]["options"] == ["prod", "staging"]
+    assert inputs["image"]["type"] == "string" and inputs["image"]["required"] is True
+    [job] = doc["jobs"].values()
+    # prod -> production (required reviewers, main only); anything else -> staging
+    assert job["environment"] == "${{ inputs.stack == 'prod' && 'production' || 'staging' }}"
+    assert job["permissions"] == {"contents": "read"}
+    assert job["concurrency"] == {"group": "rollback-${{ inputs.stack }}",
+                                  "cancel-in-progress": False}  # fmt: skip
+    # No engine build, no test run: the released CLI at the pinned version.
+    assert not steps_using(job, "actions/setup-go") and not steps_using(job, "actions/cache")
+    [install] = steps_using(job, "pulumi/actions")
+    assert install["with"] == {"pulumi-version": "${{ env.PULUMI_VERSION }}"}
+    runs = run_steps(job)
+    # An input reaches a script through env only, never `${{ }}` inside `run:`.
+    for step in runs:
+        assert "${{" not in step["run"], step["run"]
+        assert "inputs." not in step["run"]
+    [command] = [s for s in runs if "webhost-infra rollback" in s["run"]]
+    assert command["env"]["ROLLBACK_IMAGE"] == "${{ inputs.image }}"
+    assert job["env"]["STACK"] == "${{ inputs.stack }}"
+    assert '--stack="$STACK" --image="$ROLLBACK_IMAGE"' in command["run"]
+    assert set(command["env"]) >= ENGINE_ENV | MONITORING_ENV
+    # the stack name never reaches make's command line (make would hand it to a shell)
+    assert all("STACK" not in s["run"] for s in runs if "make " in s["run"])
+
+
+def test_the_next_up_from_main_first_checks_for_a_rollback() -> None:
+    for job_name, stack in (("apply-staging", "staging"), ("plan-prod", "prod")):
+        [step] = pulumi_steps(JOBS[job_name])
+        first = step["run"].splitlines()[0]
+        assert first == f".venv/bin/webhost-infra rollback --stack {stack} --check", job_name
