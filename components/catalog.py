@@ -227,6 +227,16 @@ CUSTOMERS_PER_MACHINE: Final[dict[Tier, int]] = {
     "business": 25,
 }
 
+# The proxy limits those densities were measured at: the runbook's [http_service]
+# concurrency (components/config.py Concurrency defaults, soft 750 / hard 1000). A
+# machine whose limit is lower takes proportionally fewer customers: Fly's proxy
+# prefers other machines at soft_limit and sends nothing past hard_limit
+# (superfly/docs reference/configuration.html.markerb @ 5c22c8c, "concurrency"; an
+# unset soft_limit is 20, an unset hard_limit none). Our assumption: a customer's
+# load counts the same whether the limit counts connections or requests.
+DENSITY_SOFT_LIMIT: Final = 750
+UNSET_SOFT_LIMIT: Final = 20
+
 # Monthly price per customer.
 TIER_PRICE_USD: Final[dict[Tier, float]] = {
     "starter": 49.0,

@@ -16,7 +16,7 @@ import shlex
 import types
 import typing
 from collections.abc import Collection, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -466,6 +466,10 @@ class Deploy(_Model):
     """How long a deploy waits for a machine to start and pass its checks."""
     release_command_timeout: Duration | None = None
     """How long the release command may run (flyctl: 5m)."""
+    emergency: (
+        Annotated[str, _matches(r"[ -~]{1,200}", "1..200 printable characters")] | None
+    ) = None
+    """The reason for an `immediate` deploy in an emergency; shown on every plan."""
 
     @field_validator("max_unavailable")
     @classmethod
@@ -829,6 +833,19 @@ def _unique_regions(regions: list[str]) -> list[str]:
     return regions
 
 
+class RestoreDrill(_Model):
+    """What the last restore drill measured, as the drill writes it
+    (`pulumi config set --path webhost:postgres.backups.lastDrill.<key>`); the
+    `backups` policy judges these figures over the declared schedule."""
+
+    date: date
+    """Day the drill restored a backup into a new cluster (YYYY-MM-DD)."""
+    recovery_point_minutes: Annotated[int, Field(ge=0, le=PERIOD_MAX_HOURS * 60)]
+    """Data lost: minutes between the restore target and the newest write the restore held."""
+    restore_minutes: Annotated[int, Field(ge=0, le=PERIOD_MAX_HOURS * 60)]
+    """Minutes from starting the restore to a cluster that answered queries."""
+
+
 class Backups(_Model):
     """WAL archiving and base backups to Tigris (flyctl's `postgres backup`)."""
 
@@ -840,6 +857,8 @@ class Backups(_Model):
     """Time between base backups: a Go duration of at least 1h (24h, 12h30m)."""
     recovery_point_objective: Period = "26h"
     """Oldest acceptable newest base backup (`webhost-infra backups check`)."""
+    last_drill: RestoreDrill | None = None
+    """The last restore drill's figures (README.md, Backups on paper and in a drill)."""
 
     @property
     def objective(self) -> timedelta:
@@ -1210,6 +1229,13 @@ class StackConfig(_Model):
             raise ValueError(
                 "@deployStrategy: bluegreen needs at least one health check (flyctl refuses "
                 "it otherwise); enable http.healthCheck or http.deepCheck"
+            )
+        if self.deploy.emergency is not None and strategy != "immediate":
+            # The emergency path is the immediate strategy (policies/rollout.py); a
+            # reason left behind after it would hide the next one.
+            raise ValueError(
+                "@deploy.emergency: only with deployStrategy immediate; unset it once the "
+                "emergency deploy is done"
             )
         if self.deploy.max_unavailable is not None and strategy not in ("rolling", "canary"):
             # flyctl deploy.go @ ad0172f: "max-unavailable set for non-rolling strategy

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -21,10 +25,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError
 
-from cli import stackfile
+from cli import checks, engine, stackfile
 from components import config
+from components.platform import Platform, PlatformArgs
 from policies import ALL
-from tests.conftest import PROJECT_FILE, ROOT
+from tests.conftest import PROJECT_FILE, ROOT, stack_doc, write_stack
 
 POLICIES = {p.name: p for p in ALL}
 STACK = "urn:pulumi:prod::webhost::pulumi:pulumi:Stack::webhost-prod"
@@ -64,6 +69,49 @@ def resource(
 
 def platform(**changes: Any) -> PolicyResource:
     return resource("webhost:index:Platform", "webhost", {"spec": spec(**changes)})
+
+
+Transform = Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]
+
+
+def stack_with(stack: str = "prod", **changes: Any) -> dict[str, Any]:
+    """The real stack file's config with `changes` (spec paths, as `spec` takes them)
+    applied to the keys they change: secret entries stay as the file holds them."""
+    before, after = spec(stack), spec(stack, **changes)
+    doc = stack_doc(stack)
+    for key in set(before) | set(after):
+        if key not in after:
+            doc.pop(f"webhost:{key}", None)
+        elif before.get(key) != after[key]:
+            doc[f"webhost:{key}"] = after[key]
+    return doc
+
+
+def registered(
+    stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
+) -> list[PolicyResource]:
+    """Every resource the real program registers for the stack (with `changes`), after
+    `transforms` on Platform, as the pack receives them: an offline evaluation, turned
+    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py)."""
+    doc = stack_with(stack, **changes)
+    with tempfile.TemporaryDirectory() as raw:
+        loaded = stackfile.load(write_stack(Path(raw), doc, stack), PROJECT_FILE)
+
+    def program() -> None:
+        Platform(
+            "webhost",
+            PlatformArgs(config=config.from_pulumi()),
+            pulumi.ResourceOptions(transforms=list(transforms)),
+        )
+
+    evaluation = engine.evaluate(
+        program,
+        project=loaded.project,
+        stack=loaded.stack,
+        config=loaded.config,
+        secret_keys=sorted(loaded.secret_keys),
+    )
+    return checks.resources(evaluation)
 
 
 class Reports(list[str]):
@@ -282,7 +330,7 @@ def data_resources(protect: bool = True) -> list[PolicyResource]:
 
 
 def test_prod_is_production_safe() -> None:
-    assert stack_violations("production-safety", [platform(), *data_resources()]) == []
+    assert stack_violations("production-safety", registered()) == []
 
 
 @pytest.mark.parametrize(
@@ -307,9 +355,7 @@ def test_prod_is_production_safe() -> None:
     ],
 )
 def test_production_safety_violations(changes: dict[str, Any], message: str) -> None:
-    assert stack_violations("production-safety", [platform(**changes), *data_resources()]) == [
-        message
-    ]
+    assert stack_violations("production-safety", registered(**changes)) == [message]
 
 
 def test_unprotected_data_resource() -> None:
@@ -318,9 +364,7 @@ def test_unprotected_data_resource() -> None:
 
 
 def test_production_limits_are_configurable() -> None:
-    found = stack_violations(
-        "production-safety", [platform(), *data_resources()], minReadReplicas=3
-    )
+    found = stack_violations("production-safety", registered(), minReadReplicas=3)
     assert found == ["postgres webhost-prod-db: 2 read replica(s); production needs at least 3"]
 
 
