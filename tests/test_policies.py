@@ -71,7 +71,9 @@ def platform(**changes: Any) -> PolicyResource:
     return resource("webhost:index:Platform", "webhost", {"spec": spec(**changes)})
 
 
-Transform = Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]
+Transform = Callable[
+    [pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None
+]
 
 
 def stack_with(stack: str = "prod", **changes: Any) -> dict[str, Any]:
@@ -92,7 +94,12 @@ def registered(
 ) -> list[PolicyResource]:
     """Every resource the real program registers for the stack (with `changes`), after
     `transforms` on Platform, as the pack receives them: an offline evaluation, turned
-    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py)."""
+    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py).
+
+    Offline they are passed as `transformations`, which the SDK applies itself: the
+    mock engine (cli/engine.py) has no callback server for the engine-side
+    `transforms`; make e2e applies the same edits as `transforms` under the real
+    engine (e2e/run.py phase_preview)."""
     doc = stack_with(stack, **changes)
     with tempfile.TemporaryDirectory() as raw:
         loaded = stackfile.load(write_stack(Path(raw), doc, stack), PROJECT_FILE)
@@ -101,7 +108,7 @@ def registered(
         Platform(
             "webhost",
             PlatformArgs(config=config.from_pulumi()),
-            pulumi.ResourceOptions(transforms=list(transforms)),
+            pulumi.ResourceOptions(transformations=list(transforms)),
         )
 
     evaluation = engine.evaluate(
