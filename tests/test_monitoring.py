@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
@@ -18,7 +19,7 @@ from components import config as config_module
 from components.monitoring import OFFLINE_HEADER, OPTED_OUT, probe_ids
 from tests.conftest import run, stack_doc, write_stack
 from tests.known import KnownMocks
-from tests.test_policies import platform, resource, stack_violations
+from tests.test_policies import platform, registered, resource, stack_violations
 
 DATA_SOURCE = "grafana:oss/dataSource:DataSource"
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
@@ -404,21 +405,26 @@ def test_grafana_url_must_be_https() -> None:
 
 
 # -- the prod policy -------------------------------------------------------------------
-def rule_group(names: list[str]) -> list[Any]:
-    owner = platform()
-    component = resource("webhost:monitoring:Monitoring", "webhost", {}, parent=owner)
-    group = resource(RULE_GROUP, "webhost-alerts", {"rules": [{"name": n} for n in names]},
-                     parent=component)  # fmt: skip
-    return [owner, component, group]
-
-
 def test_policy_reports_a_stack_without_monitoring() -> None:
     found = stack_violations("monitoring", [platform(monitoring=None)])
     assert len(found) == 1 and "webhost:monitoring is not set" in found[0]
 
 
+def _only_rules(*names: str) -> Any:
+    """A transformation keeping only the named rules of the registered rule group."""
+
+    def keep(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != RULE_GROUP:
+            return None
+        rules = [r for r in args.props["rules"] if pulumi.get(r, "name") in names]
+        return pulumi.ResourceTransformationResult({**args.props, "rules": rules}, args.opts)
+
+    return keep
+
+
 def test_policy_reports_a_missing_latency_rule() -> None:
-    found = stack_violations("monitoring", rule_group(["availability-burn-rate-14.4x-1h"]))
+    kept = _only_rules("availability-burn-rate-14.4x-1h")
+    found = stack_violations("monitoring", registered(transforms=[kept]))
     assert found == [
         "app webhost-prod: no latency alert rule in the stack's Grafana rule group "
         "(grafana:alerting/ruleGroup:RuleGroup under webhost:monitoring:Monitoring)"
@@ -426,8 +432,8 @@ def test_policy_reports_a_missing_latency_rule() -> None:
 
 
 def test_policy_passes_availability_and_latency_rules() -> None:
-    names = ["availability-burn-rate-14.4x-1h", "latency-p95"]
-    assert stack_violations("monitoring", rule_group(names)) == []
+    kept = _only_rules("availability-burn-rate-14.4x-1h", "latency-p95")
+    assert stack_violations("monitoring", registered(transforms=[kept])) == []
 
 
 def test_prod_makes_monitoring_mandatory_and_staging_disables_it() -> None:
