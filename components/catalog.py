@@ -8,6 +8,7 @@ regions`, and the runbook this program replaces.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -372,3 +373,26 @@ SM_TIMEOUT_PER_P95: Final = 5
 def probe_timeout_ms(latency_p95_ms: int) -> int:
     """The synthetic checks' timeout for a p95 latency target."""
     return max(SM_TIMEOUT_MS[0], SM_TIMEOUT_PER_P95 * latency_p95_ms)
+
+
+# Names no one receives mail or webhooks at: the domains RFC 2606 reserves for
+# documentation and tests (section 2: .example, .invalid, .test, .localhost;
+# section 3: example.com, example.net, example.org), and localhost (RFC 6761 6.3).
+# Grafana's own default contact point sends to its placeholder `<example@email.com>`
+# (not a reserved name, but no one's pager): named too.
+_PLACEHOLDER_HOST = re.compile(
+    r"(?:^|[@/.])(?:example\.(?:com|net|org)|[a-z0-9-]+\.(?:example|invalid|test|localhost)"
+    r"|example|invalid|test|localhost)\.?(?:$|[:/>?#])",
+    re.IGNORECASE,
+)
+GRAFANA_PLACEHOLDER_ADDRESS: Final = "<example@email.com>"
+
+
+def placeholder_target(target: str) -> bool:
+    """Whether a contact point's address or URL names a host no one receives at."""
+    parts = [part.strip() for part in re.split(r"[;,]", target)]
+    return any(
+        bool(_PLACEHOLDER_HOST.search(part)) or GRAFANA_PLACEHOLDER_ADDRESS.strip("<>") in part.lower()
+        for part in parts
+    )
+

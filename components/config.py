@@ -974,6 +974,13 @@ class ContactPoint(_Model):
             raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted}")
         if getattr(self, other) is not None:
             raise ValueError(f"@{other}: a {self.kind} contact point takes {wanted}, not {other}")
+        target: SecretStr = getattr(self, wanted)
+        if catalog.placeholder_target(target.get_secret_value()):
+            # The value is a secret: the rule is named, never the value.
+            raise ValueError(
+                f"@{wanted}: names a placeholder host no one receives at (example.com, "
+                ".example, .invalid, .test, localhost, Grafana's example@email.com)"
+            )
         return self
 
 

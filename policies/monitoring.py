@@ -10,7 +10,6 @@ rule is caught even when the config still says monitoring is on.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from pulumi_policy import (
 )
 
 from components.monitoring.alerts import AVAILABILITY, LATENCY
+from components import catalog
 from components.config import StackConfig
 from policies import registered, spec
 
@@ -48,19 +48,12 @@ CHECK = "grafana:syntheticMonitoring/check:Check"
 # email integration with the placeholder `<example@email.com>` (grafana/grafana's
 # default alertmanager configuration: its route's receiver is this name).
 GRAFANA_DEFAULT = "grafana-default-email"
-# Names no one receives mail or webhooks at: RFC 2606 section 2 and 3 (example.com,
-# .net, .org; .example, .invalid, .test, .localhost) and RFC 6761 (localhost).
-_RESERVED = re.compile(
-    r"(^|[@./])(example\.(com|net|org)|[a-z0-9-]*\.?(example|invalid|test|localhost)|localhost)"
-    r"(\.?$|[:/>])",
-    re.IGNORECASE,
-)
 # An error ratio never exceeds 1, so `ratio > t` with t >= 1 never holds.
 RATIO_RULES = (AVAILABILITY,)
 
 
 def placeholder(target: str) -> bool:
-    return bool(_RESERVED.search(target.strip()))
+    return catalog.placeholder_target(target)
 
 
 def _threshold(rule: Mapping[str, Any]) -> tuple[str | None, float | None, bool]:
@@ -117,7 +110,9 @@ def _rules_fire(resources: list[spec.Resource], app: str, report: ReportViolatio
                 )
 
 
-def _routing(resources: list[spec.Resource], app: str, report: ReportViolation) -> None:
+def _routing(
+    resources: list[spec.Resource], app: str, report: ReportViolation, urn: str
+) -> None:
     """Alerts reach a person: the notification policy routes to a registered contact
     point that is not Grafana's default, and each has a target that is no placeholder."""
     watched = spec.children_of(resources, MONITORING)
@@ -148,6 +143,15 @@ def _routing(resources: list[spec.Resource], app: str, report: ReportViolation) 
                     point.urn,
                 )
     routes = [p for p in watched if p.resource_type == NOTIFICATION_POLICY]
+    if not routes:
+        # No policy of the stack's: Grafana routes every alert to its default
+        # receiver, whose address is a placeholder no one reads.
+        report(
+            f"app {app}: alerts go to Grafana's default receiver ({GRAFANA_DEFAULT}, a "
+            "placeholder address), so no one is paged; declare webhost:monitoring."
+            "contactPoints (README.md, Monitoring)",
+            urn,
+        )
     for route in routes:
         named = [registered.get(route.props, "contactPoint")]
         nested = registered.plain(registered.get(route.props, "policies")) or []
@@ -206,7 +210,7 @@ def monitored(args: StackValidationArgs, report: ReportViolation) -> None:
             urn,
         )
     _rules_fire(resources, config.app_name, report)
-    _routing(resources, config.app_name, report)
+    _routing(resources, config.app_name, report, urn)
     _probes(resources, config, report, urn)
 
 

@@ -31,7 +31,7 @@ POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 PROVIDER = "pulumi:providers:grafana"
 GET_PROBES = "grafana:syntheticMonitoring/getProbes:getProbes"
 TOKEN = "fm2_fly-metrics-token-that-must-not-leak"
-HOOK = "https://hooks.example/services/T0/B0/secret-hook-path"
+HOOK = "https://hooks.webhost-pager.net/services/T0/B0/secret-hook-path"
 PROBES = {"Ohio": 11, "Frankfurt": 22, "London": 33, "Mumbai": 44, "Tokyo": 55}
 
 

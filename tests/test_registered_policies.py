@@ -343,3 +343,51 @@ def test_a_placeholder_contact_is_no_contact(target: str) -> None:
 
     assert monitoring.placeholder(target)
     assert not monitoring.placeholder("oncall@webhost-systems.com")
+
+
+# -- the pack's config: every value the engine refuses, refused in one line ----------------------
+
+BAD_PACK_TEXTS = [
+    '{"backups": {"maxRestoreMinutes": null}}',
+    '{"backups": {"maxRestoreMinutes": {"value": 240}}}',
+    '{"backups": {"maxRestoreMinutes": [240]}}',
+    '{"backups": {"maxRestoreMinutes": "240"}}',
+    '{"backups": {"maxRestoreMinutes": 240.5}}',
+    '{"backups": {"maxRestoreMinutes": true}}',
+    '{"backups": {"maxDrillAgeDays": 0}}',
+    '{"margin": {"minimumMargin": {"a": 1}}}',
+    '{"regions": {"allowedRegions": null}}',
+    '{"regions": {"allowedRegions": [null]}}',
+    '{"rollout-safety": null}',
+    '{"rollout-safety": []}',
+    '{"rollout-safety": 1}',
+    '{"rollout-safety": {"maxUnavailable": 1}}',
+    '{"all": {"enforcementLevel": "mandatory", "minimumMargin": 0.5}}',
+    "",
+    "   \n",
+    "null",
+    "7",
+    '"mandatory"',
+    "[]",
+    '{"backups": "disabled", "backups": "mandatory"}',
+    '{"backups": {"enforcementLevel": "disabled", "enforcementLevel": "mandatory"}}',
+    "\ufeff{}",
+    '{"backups": {"maxRestoreMinutes": NaN}}',
+    "[" * 5000 + "]" * 5000,
+    '{"backups": ',
+]
+
+
+@pytest.mark.parametrize("text", BAD_PACK_TEXTS, ids=range(len(BAD_PACK_TEXTS)))
+def test_a_pack_config_the_engine_refuses_exits_2_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, text: str
+) -> None:
+    from cli.main import main
+
+    path = tmp_path / "pack.json"
+    path.write_text(text, encoding="utf-8")
+    code = main(["plan", "--stack", "staging", "--policy-config", str(path)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
