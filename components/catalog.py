@@ -392,7 +392,7 @@ def placeholder_target(target: str) -> bool:
     """Whether a contact point's address or URL names a host no one receives at."""
     parts = [part.strip() for part in re.split(r"[;,]", target)]
     return any(
-        bool(_PLACEHOLDER_HOST.search(part)) or GRAFANA_PLACEHOLDER_ADDRESS.strip("<>") in part.lower()
+        bool(_PLACEHOLDER_HOST.search(part))
+        or GRAFANA_PLACEHOLDER_ADDRESS.strip("<>") in part.lower()
         for part in parts
     )
-

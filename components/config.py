@@ -466,9 +466,9 @@ class Deploy(_Model):
     """How long a deploy waits for a machine to start and pass its checks."""
     release_command_timeout: Duration | None = None
     """How long the release command may run (flyctl: 5m)."""
-    emergency: (
-        Annotated[str, _matches(r"[ -~]{1,200}", "1..200 printable characters")] | None
-    ) = None
+    emergency: Annotated[str, _matches(r"[ -~]{1,200}", "1..200 printable characters")] | None = (
+        None
+    )
     """The reason for an `immediate` deploy in an emergency; shown on every plan."""
 
     @field_validator("max_unavailable")

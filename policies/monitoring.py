@@ -10,7 +10,7 @@ rule is caught even when the config still says monitoring is on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -20,9 +20,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.monitoring.alerts import AVAILABILITY, LATENCY
 from components import catalog
 from components.config import StackConfig
+from components.monitoring.alerts import AVAILABILITY, LATENCY
 from policies import registered, spec
 
 MONITORING = "webhost:monitoring:Monitoring"
@@ -77,7 +77,7 @@ def _threshold(rule: Mapping[str, Any]) -> tuple[str | None, float | None, bool]
     return None, None, condition is registered.UNKNOWN
 
 
-def _rules_fire(resources: list[spec.Resource], app: str, report: ReportViolation) -> None:
+def _rules_fire(resources: Sequence[spec.Resource], app: str, report: ReportViolation) -> None:
     """Every registered rule can fire: not paused, its condition a stage it has, and
     a ratio's threshold below 1 (the SRE workbook's burn rate x budget: 14.4 x 10%
     is 1.44, which a 5xx share never reaches)."""
@@ -111,7 +111,7 @@ def _rules_fire(resources: list[spec.Resource], app: str, report: ReportViolatio
 
 
 def _routing(
-    resources: list[spec.Resource], app: str, report: ReportViolation, urn: str
+    resources: Sequence[spec.Resource], app: str, report: ReportViolation, urn: str
 ) -> None:
     """Alerts reach a person: the notification policy routes to a registered contact
     point that is not Grafana's default, and each has a target that is no placeholder."""
@@ -168,7 +168,7 @@ def _routing(
 
 
 def _probes(
-    resources: list[spec.Resource], config: StackConfig, report: ReportViolation, urn: str
+    resources: Sequence[spec.Resource], config: StackConfig, report: ReportViolation, urn: str
 ) -> None:
     """The public URL watched from outside: an enabled synthetic check of the health path."""
     checks = [r for r in spec.children_of(resources, MONITORING) if r.resource_type == CHECK]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -65,7 +65,7 @@ def _stops_idle(value: object) -> bool:
 
 
 def _app(
-    resources: list[spec.Resource], config: StackConfig, limits: Mapping[str, int]
+    resources: Sequence[spec.Resource], config: StackConfig, limits: Mapping[str, int]
 ) -> list[tuple[str, str | None]]:
     """The app as registered: MachineCounts' counts and the fly.toml the deploy applies."""
     app, minimum = f"app {config.app_name}", limits["minPrimaryMachines"]
@@ -125,7 +125,7 @@ def _app(
 
 
 def _postgres(
-    resources: list[spec.Resource], config: StackConfig, limits: Mapping[str, int]
+    resources: Sequence[spec.Resource], config: StackConfig, limits: Mapping[str, int]
 ) -> list[tuple[str, str | None]]:
     """Postgres as registered: the cluster command's size, the replica and backup commands."""
     name = f"postgres {config.postgres_name or config.app_name + '-db'}"

@@ -17,7 +17,6 @@ from pulumi_policy import (
 )
 
 from components import catalog, cost
-from components.config import StackConfig
 from policies import registered, spec
 
 
@@ -105,9 +104,7 @@ def _limit(value: Any, unset: int | None) -> int:
     return max(0, int(number)) if number is not None else 0
 
 
-def registered_serving(
-    service: Mapping[str, Any], total: int, primary: str
-) -> tuple[int, str]:
+def registered_serving(service: Mapping[str, Any], total: int, primary: str) -> tuple[int, str]:
     """Machines Fly will run under load (of the registered `total`), and why when fewer.
 
     With autostop on and autostart off, Fly's proxy stops idle machines and never

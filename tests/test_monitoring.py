@@ -19,7 +19,7 @@ from components import config as config_module
 from components.monitoring import OFFLINE_HEADER, OPTED_OUT, probe_ids
 from tests.conftest import run, stack_doc, write_stack
 from tests.known import KnownMocks
-from tests.test_policies import platform, registered, resource, stack_violations
+from tests.test_policies import platform, registered, stack_violations
 
 DATA_SOURCE = "grafana:oss/dataSource:DataSource"
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"

@@ -68,9 +68,7 @@ def test_autostop_with_the_minimum_running_is_safe() -> None:
 
 
 def test_two_postgres_members_cannot_fail_over() -> None:
-    found = stack_violations(
-        "production-safety", registered(postgres__clusterSize=2)
-    )
+    found = stack_violations("production-safety", registered(postgres__clusterSize=2))
     assert found == [
         "postgres webhost-prod-db: 2 member(s) in the primary region; production needs at "
         "least 3 for failover"
