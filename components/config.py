@@ -966,16 +966,24 @@ class ContactPoint(_Model):
     """Webhook URL (Slack, PagerDuty, ... incoming webhooks); secret."""
     addresses: SecretStr | None = None
     """Email addresses, separated by `;` or `,`; secret."""
+    from_env: EnvName | None = None
+    """Instead of url/addresses: the environment variable holding it at `pulumi up`."""
 
     @model_validator(mode="after")
     def _target_fits_kind(self) -> ContactPoint:
         wanted, other = ("url", "addresses") if self.kind == "webhook" else ("addresses", "url")
-        if getattr(self, wanted) is None:
-            raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted}")
         if getattr(self, other) is not None:
             raise ValueError(f"@{other}: a {self.kind} contact point takes {wanted}, not {other}")
+        if self.from_env is not None:
+            if getattr(self, wanted) is not None:
+                raise ValueError(f"@fromEnv: {wanted} or fromEnv, not both")
+            return self
+        if getattr(self, wanted) is None:
+            raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted} (or fromEnv)")
         target: SecretStr = getattr(self, wanted)
-        if catalog.placeholder_target(target.get_secret_value()):
+        if target.get_secret_value() != SECRET_PLACEHOLDER and catalog.placeholder_target(
+            target.get_secret_value()
+        ):
             # The value is a secret: the rule is named, never the value.
             raise ValueError(
                 f"@{wanted}: names a placeholder host no one receives at (example.com, "
@@ -1726,4 +1734,31 @@ def from_pulumi() -> StackConfig:
     # Before anything is registered: the whole run stops, in a preview as in `up`.
     if problem := fly_token_problem(parsed.monitoring, os.environ, offline=offline()):
         raise ConfigError([problem])
+    if problems := contact_env_problems(parsed.monitoring, os.environ, offline=offline()):
+        raise ConfigError(problems)
     return parsed
+
+
+def contact_env_problems(
+    monitoring: Monitoring | None, environ: Mapping[str, str], *, offline: bool = False
+) -> list[str]:
+    """A contact point whose target comes from the environment (`fromEnv`): the
+    variable must be set, except offline, and name no placeholder host (the value
+    is a secret: never shown)."""
+    problems: list[str] = []
+    for index, point in enumerate(monitoring.contact_points if monitoring else []):
+        if point.from_env is None:
+            continue
+        where = f"{NAMESPACE}:monitoring.contactPoints[{index}].fromEnv"
+        value = environ.get(point.from_env, "").strip()
+        if not value and not offline:
+            problems.append(
+                f"{where}: {point.from_env} is not set, so contact point {point.name} would "
+                "send to no one; export it (the pager's URL or addresses)"
+            )
+        elif value and catalog.placeholder_target(value):
+            problems.append(
+                f"{where}: {point.from_env} names a placeholder host no one receives at "
+                "(example.com, .example, .invalid, .test, localhost, Grafana's example@email.com)"
+            )
+    return problems

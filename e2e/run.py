@@ -322,6 +322,8 @@ def environment(
             "FAKE_GRAFANA_STATE": str(tmp / "grafana-state.json"),
             "FAKE_GRAFANA_LOG": str(tmp / "grafana-calls.jsonl"),
             **GRAFANA_TOKENS,
+            # Pulumi.prod.yaml's contact point takes its URL from here (fromEnv).
+            "WEBHOST_PAGER_URL": PAGER,
             "TMPDIR": str(tmp / "scratch"),
         }
     )
@@ -398,13 +400,6 @@ def stack(name: str) -> Iterator[Stack]:
         )
         for key, value in OPERATOR.items():
             current.config_set(key, value, secret=True)
-        if "webhost:monitoring" in doc["config"]:
-            # The operator's pager (policies/monitoring.py refuses prod without one):
-            # a secret, as the stack file's comment has it set.
-            point = "webhost:monitoring.contactPoints[0]"
-            current.pulumi("config", "set", "--path", f"{point}.name", "oncall")
-            current.pulumi("config", "set", "--path", f"{point}.kind", "webhook")
-            current.pulumi("config", "set", "--path", "--secret", f"{point}.url", PAGER)
         yield current
 
 
@@ -674,6 +669,7 @@ def phase_export(s: Stack) -> None:
     secrets |= {f"operator {k}": v for k, v in OPERATOR.items()}
     secrets |= {"FLY_API_TOKEN": TOKEN, "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN}
     secrets |= GRAFANA_TOKENS
+    secrets |= {"the pager URL (fromEnv, then a secret)": PAGER}
     leaked = sorted(name for name, value in secrets.items() if value in exported)
     expect(not leaked, f"the exported state holds in plaintext: {leaked}")
     for name in ("DATABASE_URL", "REDIS_URL"):
@@ -731,6 +727,8 @@ def phase_contact(s: Stack) -> None:
     if "webhost:monitoring" not in (s.work / f"Pulumi.{s.name}.yaml").read_text():
         raise Skipped("the stack declares no monitoring")
     point = "webhost:monitoring.contactPoints[0]"
+    # From the environment (the stack file's fromEnv) to a secret in the stack.
+    s.pulumi("config", "rm", "--path", f"{point}.fromEnv")
     s.pulumi("config", "set", "--path", f"{point}.kind", "webhook")
     s.pulumi("config", "set", "--path", "--secret", f"{point}.url", PAGER)
     for name in ("oncall", "pager"):

@@ -120,19 +120,18 @@ def _routing(
         registered.get(p.props, "name"): p for p in watched if p.resource_type == CONTACT_POINT
     }
     for name, point in points.items():
-        targets = [
-            *[
-                w.get("url")
-                for w in registered.plain(registered.get(point.props, "webhooks")) or []
-                if isinstance(w, dict)
-            ],
-            *[
-                a
-                for e in registered.plain(registered.get(point.props, "emails")) or []
-                if isinstance(e, dict)
-                for a in (e.get("addresses") or [])
-            ],
-        ]
+        targets: list[Any] = []
+        for key, field in (("webhooks", "url"), ("emails", "addresses")):
+            given = registered.plain(registered.get(point.props, key))
+            if not isinstance(given, list):
+                # A secret (hidden from the offline pack) or a value not known yet:
+                # there is a target, which only the engine reads.
+                targets += [] if given is None else [given]
+                continue
+            for integration in given:
+                value = integration.get(field) if isinstance(integration, dict) else integration
+                targets += value if isinstance(value, list) else [value]
+        targets = [t for t in targets if t is not None]
         if not targets:
             report(f"app {app}: contact point {name} sends to no one", point.urn)
         for target in targets:

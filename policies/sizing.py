@@ -24,9 +24,7 @@ def _vms(environment: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """(what, cpu kind, cpus, memory MB) of every VM size a command deploys."""
     found: list[tuple[str, str, Any, Any]] = []
     if isinstance(toml := environment.get("WEBHOST_FLY_TOML"), str):
-        for vm in tomllib.loads(toml).get("vm", []):
-            memory = str(vm.get("memory", "")).lower().removesuffix("mb")
-            found.append(("app VM", vm.get("cpu_kind"), vm.get("cpus"), memory))
+        found += app_vms(tomllib.loads(toml))
     if "WEBHOST_VM_CPU_KIND" in environment:
         found.append(
             (
@@ -36,6 +34,15 @@ def _vms(environment: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
                 environment.get("WEBHOST_VM_MEMORY"),
             )
         )
+    return found
+
+
+def app_vms(document: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """(what, cpu kind, cpus, memory MB) of each fly.toml `[[vm]]`."""
+    found = []
+    for vm in document.get("vm", []):
+        memory = str(vm.get("memory", "")).lower().removesuffix("mb")
+        found.append(("app VM", vm.get("cpu_kind"), vm.get("cpus"), memory))
     return found
 
 
@@ -61,20 +68,41 @@ def fly_vm_valid(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def tier_sizing(args: StackValidationArgs, report: ReportViolation) -> None:
+    """The tier's floors on the registered sizes: the deploy's fly.toml `[[vm]]` and
+    MachineCounts' counts (policies/registered.py); the spec's where a stack
+    registers none (a stack policy given the Platform alone)."""
     found = spec.declared(args, report)
     if found is None:
         return
     config, urn = found
-    vm = config.vm
-    for problem in catalog.tier_sizing_problems(
-        config.tier,
-        kind=vm.cpu_kind,
-        cpus=vm.cpus,
-        memory_mb=vm.memory_mb,
-        machines=config.machine_count,
-        primary_machines=config.regions[config.primary_region],
-    ):
-        report(f"app {config.app_name}: {problem}", urn)
+    sizes: list[tuple[Any, int, int]] = [(config.vm.cpu_kind, config.vm.cpus, config.vm.memory_mb)]
+    tomls = [d.fly_toml for d in registered.deploys(args.resources) if d.fly_toml is not None]
+    if tomls:
+        sizes = []
+        for document in tomls:
+            for _, kind, cpus, memory in app_vms(document):
+                try:
+                    sizes.append((kind, int(cpus), int(memory)))
+                except (TypeError, ValueError):
+                    continue  # fly-vm-valid reports a size that is not a number
+    counts = [m.counts for m in registered.machines(args.resources) if m.counts is not None]
+    regions = counts[0] if counts else config.regions
+    primary = config.primary_region
+    if tomls and isinstance(tomls[0].get("primary_region"), str):
+        primary = tomls[0]["primary_region"]
+    reported: set[str] = set()
+    for kind, cpus, memory_mb in sizes:
+        for problem in catalog.tier_sizing_problems(
+            config.tier,
+            kind=kind,
+            cpus=cpus,
+            memory_mb=memory_mb,
+            machines=sum(regions.values()),
+            primary_machines=regions.get(primary, 0),
+        ):
+            if problem not in reported:
+                reported.add(problem)
+                report(f"app {config.app_name}: {problem}", urn)
 
 
 def per_machine(tier: catalog.Tier, service: Mapping[str, Any]) -> tuple[int, str]:

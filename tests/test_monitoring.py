@@ -359,9 +359,38 @@ def test_a_renamed_contact_point_is_made_before_the_old_one_goes(
 
 
 def test_without_contact_points_grafanas_own_policy_is_left_alone(
-    prod: engine.Evaluation,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert prod.by_type(CONTACT) == [] and prod.by_type(POLICY) == []
+    # The program leaves Grafana's tree alone; prod's pack refuses such a stack
+    # (tests/test_registered_policies.py).
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    doc = copy.deepcopy(stack_doc("prod"))
+    doc["webhost:monitoring"].pop("contactPoints")
+    found = run(doc, tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    assert found.by_type(CONTACT) == [] and found.by_type(POLICY) == []
+
+
+def test_a_contact_point_from_the_environment_is_a_secret_and_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pulumi.prod.yaml's pager comes from WEBHOST_PAGER_URL (fromEnv): a secret input.
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOST_PAGER_URL", HOOK)
+    found = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    (point,) = found.by_type(CONTACT)
+    shown, secret = point.rendered_inputs()
+    assert HOOK not in json.dumps(shown) and secret
+    assert found.one(POLICY).inputs["contactPoint"] == "oncall"
+    # Unset under the real engine: refused before anything is registered, naming it.
+    monkeypatch.delenv("WEBHOST_PAGER_URL")
+    with pytest.raises(config_module.ConfigError, match="WEBHOST_PAGER_URL is not set"):
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks(),
+            offline=False)  # fmt: skip
+    # A placeholder host is refused too, without the value.
+    monkeypatch.setenv("WEBHOST_PAGER_URL", "https://hooks.example/x")
+    with pytest.raises(config_module.ConfigError, match="placeholder host") as refused:
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    assert "hooks.example/x" not in str(refused.value)
 
 
 def _raw(monitoring: dict[str, Any]) -> dict[str, str]:

@@ -430,3 +430,64 @@ def test_a_pack_config_the_engine_refuses_exits_2_in_one_line(
     assert (code, out) == (2, ""), err
     assert "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
+
+
+# -- tier sizing on the registered machines -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("transform", "expected"),
+    [
+        (
+            fly_toml(lambda d: d["vm"][0].update(cpu_kind="shared", cpus=1, memory="1024mb")),
+            "professional runs on performance CPUs, not shared",
+        ),
+        (
+            fly_toml(lambda d: d["vm"][0].update(memory="2048mb")),
+            "professional needs at least 4096 MB per machine, not 2048",
+        ),
+        (counts({"iad": 1}), "professional needs at least 2 machines, not 1"),
+    ],
+    ids=["cpu-kind", "memory", "machines"],
+)
+def test_tier_floors_are_judged_on_the_registered_machines(transform: Any, expected: str) -> None:
+    assert stack_violations("tier-sizing", registered()) == []
+    found = stack_violations("tier-sizing", registered(transforms=[transform]))
+    assert f"app webhost-prod: {expected}" in found, found
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ({"monitoring__contactPoints": []}, "alerts go to Grafana's default receiver"),
+        (
+            {
+                "transforms": [
+                    on(
+                        "grafana:alerting/notificationPolicy:NotificationPolicy",
+                        "-policy",
+                        lambda p: p.__setitem__("contact_point", "grafana-default-email"),
+                    )
+                ]
+            },
+            "routes alerts to 'grafana-default-email'",
+        ),
+        (
+            {
+                "transforms": [
+                    on(
+                        "grafana:alerting/contactPoint:ContactPoint",
+                        "-contact-0",
+                        lambda p: p.__setitem__("webhooks", []),
+                    )
+                ]
+            },
+            "contact point oncall sends to no one",
+        ),
+    ],
+    ids=["no-contact-point", "default-receiver", "no-target"],
+)
+def test_alerts_that_reach_no_one_are_refused(how: dict[str, Any], expected: str) -> None:
+    transforms = list(how.pop("transforms", []))
+    found = stack_violations("monitoring", registered(transforms=transforms, **how))
+    assert any(expected in f for f in found), found
