@@ -96,6 +96,18 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Go's encoding/json keeps the last of a repeated key without a word, so the
+    # engine would run whichever level came last: a file that says a policy's level
+    # twice is refused here instead (stricter than the engine, as for unknown keys).
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _NotJson(f"key {json.dumps(key)} is given twice in one object")
+        seen.add(key)
+    return dict(pairs)
+
+
 def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
     """A `--policy-pack-config` file. Absent: an error when it was asked for by
     name, else the pack's defaults (a stack with no file of its own)."""
@@ -104,7 +116,12 @@ def load_config(path: Path, *, required: bool = False) -> dict[str, Any]:
             raise PolicyConfigError([f"{path}: no such policy config file"])
         return {}
     try:
-        loaded = json.loads(path.read_text(), parse_constant=_not_json, parse_float=_finite_float)
+        loaded = json.loads(
+            path.read_text(),
+            parse_constant=_not_json,
+            parse_float=_finite_float,
+            object_pairs_hook=_no_duplicates,
+        )
     except _NotJson as exc:
         raise PolicyConfigError([f"{path}: not a policy config ({exc})"]) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -183,10 +200,12 @@ def validate(pack_config: Mapping[str, Any]) -> list[str]:
             if key not in known
         ]
         validator = jsonschema.Draft7Validator(schema)
+        told: set[str] = set()
         for error in sorted(validator.iter_errors(props), key=lambda e: list(e.absolute_path)):
             key = _where(error)
-            if key and error.absolute_path[0] not in known:
-                continue  # reported above
+            if (key and error.absolute_path[0] not in known) or key in told:
+                continue  # reported above, or this key's first problem already is
+            told.add(key)
             problems.append(f"{name}{key} = {json.dumps(error.instance)}: {error.message}")
     return problems
 

@@ -96,6 +96,7 @@ class FlyApp(pulumi.ComponentResource):
             strategy=config.deploy_strategy,
             fly_toml=fly_toml,
             secrets_version=secrets.version,
+            emergency=config.deploy.emergency,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=pulumi.Output.from_input(args.deploy_after).apply(

@@ -8,6 +8,7 @@ regions`, and the runbook this program replaces.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -228,6 +229,16 @@ CUSTOMERS_PER_MACHINE: Final[dict[Tier, int]] = {
     "business": 25,
 }
 
+# The proxy limits those densities were measured at: the runbook's [http_service]
+# concurrency (components/config.py Concurrency defaults, soft 750 / hard 1000). A
+# machine whose limit is lower takes proportionally fewer customers: Fly's proxy
+# prefers other machines at soft_limit and sends nothing past hard_limit
+# (superfly/docs reference/configuration.html.markerb @ 5c22c8c, "concurrency"; an
+# unset soft_limit is 20, an unset hard_limit none). Our assumption: a customer's
+# load counts the same whether the limit counts connections or requests.
+DENSITY_SOFT_LIMIT: Final = 750
+UNSET_SOFT_LIMIT: Final = 20
+
 # Monthly price per customer.
 TIER_PRICE_USD: Final[dict[Tier, float]] = {
     "starter": 49.0,
@@ -363,3 +374,26 @@ SM_TIMEOUT_PER_P95: Final = 5
 def probe_timeout_ms(latency_p95_ms: int) -> int:
     """The synthetic checks' timeout for a p95 latency target."""
     return max(SM_TIMEOUT_MS[0], SM_TIMEOUT_PER_P95 * latency_p95_ms)
+
+
+# Names no one receives mail or webhooks at: the domains RFC 2606 reserves for
+# documentation and tests (section 2: .example, .invalid, .test, .localhost;
+# section 3: example.com, example.net, example.org), and localhost (RFC 6761 6.3).
+# Grafana's own default contact point sends to its placeholder `<example@email.com>`
+# (not a reserved name, but no one's pager): named too.
+_PLACEHOLDER_HOST = re.compile(
+    r"(?:^|[@/.])(?:example\.(?:com|net|org)|[a-z0-9-]+\.(?:example|invalid|test|localhost)"
+    r"|example|invalid|test|localhost)\.?(?:$|[:/>?#])",
+    re.IGNORECASE,
+)
+GRAFANA_PLACEHOLDER_ADDRESS: Final = "<example@email.com>"
+
+
+def placeholder_target(target: str) -> bool:
+    """Whether a contact point's address or URL names a host no one receives at."""
+    parts = [part.strip() for part in re.split(r"[;,]", target)]
+    return any(
+        bool(_PLACEHOLDER_HOST.search(part))
+        or GRAFANA_PLACEHOLDER_ADDRESS.strip("<>") in part.lower()
+        for part in parts
+    )

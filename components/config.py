@@ -16,7 +16,7 @@ import shlex
 import types
 import typing
 from collections.abc import Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -469,6 +469,10 @@ class Deploy(_Model):
     """How long a deploy waits for a machine to start and pass its checks."""
     release_command_timeout: Duration | None = None
     """How long the release command may run (flyctl: 5m)."""
+    emergency: Annotated[str, _matches(r"[ -~]{1,200}", "1..200 printable characters")] | None = (
+        None
+    )
+    """The reason for an `immediate` deploy in an emergency; shown on every plan."""
 
     @field_validator("max_unavailable")
     @classmethod
@@ -833,6 +837,19 @@ def _unique_regions(regions: list[str]) -> list[str]:
     return regions
 
 
+class RestoreDrill(_Model):
+    """What the last restore drill measured, as the drill writes it
+    (`pulumi config set --path webhost:postgres.backups.lastDrill.<key>`); the
+    `backups` policy judges these figures over the declared schedule."""
+
+    date: date
+    """Day the drill restored a backup into a new cluster (YYYY-MM-DD)."""
+    recovery_point_minutes: Annotated[int, Field(ge=0, le=PERIOD_MAX_HOURS * 60)]
+    """Data lost: minutes between the restore target and the newest write the restore held."""
+    restore_minutes: Annotated[int, Field(ge=0, le=PERIOD_MAX_HOURS * 60)]
+    """Minutes from starting the restore to a cluster that answered queries."""
+
+
 class Backups(_Model):
     """WAL archiving and base backups to Tigris (flyctl's `postgres backup`)."""
 
@@ -846,6 +863,8 @@ class Backups(_Model):
     """Oldest acceptable newest base backup (`webhost-infra backups check`, the drill)."""
     recovery_time_objective: Period = "2h"
     """Longest acceptable restore (`webhost-infra restore-drill`)."""
+    last_drill: RestoreDrill | None = None
+    """The last restore drill's figures (README.md, Backups on paper and in a drill)."""
 
     @property
     def objective(self) -> timedelta:
@@ -1002,14 +1021,29 @@ class ContactPoint(_Model):
     """Webhook URL (Slack, PagerDuty, ... incoming webhooks); secret."""
     addresses: SecretStr | None = None
     """Email addresses, separated by `;` or `,`; secret."""
+    from_env: EnvName | None = None
+    """Instead of url/addresses: the environment variable holding it at `pulumi up`."""
 
     @model_validator(mode="after")
     def _target_fits_kind(self) -> ContactPoint:
         wanted, other = ("url", "addresses") if self.kind == "webhook" else ("addresses", "url")
-        if getattr(self, wanted) is None:
-            raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted}")
         if getattr(self, other) is not None:
             raise ValueError(f"@{other}: a {self.kind} contact point takes {wanted}, not {other}")
+        if self.from_env is not None:
+            if getattr(self, wanted) is not None:
+                raise ValueError(f"@fromEnv: {wanted} or fromEnv, not both")
+            return self
+        if getattr(self, wanted) is None:
+            raise ValueError(f"@{wanted}: a {self.kind} contact point needs {wanted} (or fromEnv)")
+        target: SecretStr = getattr(self, wanted)
+        if target.get_secret_value() != SECRET_PLACEHOLDER and catalog.placeholder_target(
+            target.get_secret_value()
+        ):
+            # The value is a secret: the rule is named, never the value.
+            raise ValueError(
+                f"@{wanted}: names a placeholder host no one receives at (example.com, "
+                ".example, .invalid, .test, localhost, Grafana's example@email.com)"
+            )
         return self
 
 
@@ -1266,6 +1300,13 @@ class StackConfig(_Model):
             raise ValueError(
                 "@deployStrategy: bluegreen needs at least one health check (flyctl refuses "
                 "it otherwise); enable http.healthCheck or http.deepCheck"
+            )
+        if self.deploy.emergency is not None and strategy != "immediate":
+            # The emergency path is the immediate strategy (policies/rollout.py); a
+            # reason left behind after it would hide the next one.
+            raise ValueError(
+                "@deploy.emergency: only with deployStrategy immediate; unset it once the "
+                "emergency deploy is done"
             )
         if self.deploy.max_unavailable is not None and strategy not in ("rolling", "canary"):
             # flyctl deploy.go @ ad0172f: "max-unavailable set for non-rolling strategy
@@ -1804,4 +1845,31 @@ def from_pulumi() -> StackConfig:
     # Before anything is registered: the whole run stops, in a preview as in `up`.
     if problem := fly_token_problem(parsed.monitoring, os.environ, offline=offline()):
         raise ConfigError([problem])
+    if problems := contact_env_problems(parsed.monitoring, os.environ, offline=offline()):
+        raise ConfigError(problems)
     return parsed
+
+
+def contact_env_problems(
+    monitoring: Monitoring | None, environ: Mapping[str, str], *, offline: bool = False
+) -> list[str]:
+    """A contact point whose target comes from the environment (`fromEnv`): the
+    variable must be set, except offline, and name no placeholder host (the value
+    is a secret: never shown)."""
+    problems: list[str] = []
+    for index, point in enumerate(monitoring.contact_points if monitoring else []):
+        if point.from_env is None:
+            continue
+        where = f"{NAMESPACE}:monitoring.contactPoints[{index}].fromEnv"
+        value = environ.get(point.from_env, "").strip()
+        if not value and not offline:
+            problems.append(
+                f"{where}: {point.from_env} is not set, so contact point {point.name} would "
+                "send to no one; export it (the pager's URL or addresses)"
+            )
+        elif value and catalog.placeholder_target(value):
+            problems.append(
+                f"{where}: {point.from_env} names a placeholder host no one receives at "
+                "(example.com, .example, .invalid, .test, localhost, Grafana's example@email.com)"
+            )
+    return problems

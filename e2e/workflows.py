@@ -54,7 +54,7 @@ REFERENCE = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*")
 DECLARED_ONLY = re.compile(
     r"PULUMI_BACKEND_URL|PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|PULUMI_SKIP_CONFIRMATIONS"
     r"|FLY_API_TOKEN"
-    r"|FLY_METRICS_TOKEN|CLOUDFLARE_(?!BASE_URL$).*|GRAFANA_.*|AWS_.*|BUCKET_NAME|STACK"
+    r"|FLY_METRICS_TOKEN|WEBHOST_PAGER_URL|CLOUDFLARE_(?!BASE_URL$).*|GRAFANA_.*|AWS_.*|BUCKET_NAME|STACK"
 )  # CLOUDFLARE_BASE_URL is an address (the fake's), not a credential
 # Actions that set the machine up: here the harness already has (see the docstring).
 SETUP_ACTIONS = (
@@ -272,6 +272,7 @@ def _runner(s: Stack, artifacts: Path) -> Runner:
         "CLOUDFLARE_API_TOKEN": run.CLOUDFLARE_TOKEN,
         "PULUMI_CONFIG_PASSPHRASE": run.PASSPHRASE,
         **run.GRAFANA_TOKENS,
+        "WEBHOST_PAGER_URL": run.PAGER,
     }
     variables = {
         "PULUMI_BACKEND_URL": s.env["PULUMI_BACKEND_URL"],

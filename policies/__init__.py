@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies import certificates, edge, monitoring, release, safety, sizing
+from policies import backups, certificates, edge, monitoring, release, rollout, safety, sizing
 
 PACK_NAME = "webhost"
 
 ALL: list[Policy] = [
     *sizing.POLICIES,
     *safety.POLICIES,
+    *rollout.POLICIES,
+    *backups.POLICIES,
     *edge.POLICIES,
     *certificates.POLICIES,
     *release.POLICIES,

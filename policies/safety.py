@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -14,7 +14,7 @@ from pulumi_policy import (
 
 from components import catalog
 from components.config import HealthCheck, StackConfig
-from policies import spec
+from policies import registered, spec
 
 # Postgres Flex fails over with repmgr, which needs three or more members in the
 # primary region for a quorum (superfly/docs postgres/advanced-guides/
@@ -34,12 +34,13 @@ def health_check_problems(check: HealthCheck) -> list[str]:
     """Why the app's health check is not one: a path that checks nothing. Durations
     flyctl would not apply as written never get this far: the config refuses them
     (components/config.py ServiceCheckDuration, catalog.SERVICE_CHECK_SECONDS)."""
-    problems = []
-    if check.path.rstrip("/") == "":
-        problems.append(
-            f"http.healthCheck.path {check.path!r} is the site root, not a health endpoint"
-        )
-    return problems
+    return _path_problems(check.path, "http.healthCheck.path")
+
+
+def _path_problems(path: object, where: str) -> list[str]:
+    if isinstance(path, str) and path.rstrip("/") == "":
+        return [f"{where} {path!r} is the site root, not a health endpoint"]
+    return []
 
 
 def production_safety(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -50,54 +51,116 @@ def production_safety(args: StackValidationArgs, report: ReportViolation) -> Non
     limits = {
         key: int(value) for key, value in {**PRODUCTION_DEFAULTS, **args.get_config()}.items()
     }
-    messages = [*_app(config, limits), *_postgres(config, limits)]
-    for message in messages:
-        report(message, urn)
+    messages = [*_app(args.resources, config, limits), *_postgres(args.resources, config, limits)]
+    for message, about in messages:
+        report(message, about or urn)
     _protection(args, config, urn, report)
 
 
-def _app(config: StackConfig, limits: Mapping[str, int]) -> list[str]:
+def _stops_idle(value: object) -> bool:
+    # fly.toml auto_stop_machines: "off"/false keep machines running; "stop",
+    # "suspend" or true stop idle ones (superfly/docs reference/configuration
+    # "auto_stop_machines"; flyctl appconfig accepts the bool form).
+    return value not in ("off", False, None)
+
+
+def _app(
+    resources: Sequence[spec.Resource], config: StackConfig, limits: Mapping[str, int]
+) -> list[tuple[str, str | None]]:
+    """The app as registered: MachineCounts' counts and the fly.toml the deploy applies."""
     app, minimum = f"app {config.app_name}", limits["minPrimaryMachines"]
-    found = []
-    primary = config.regions[config.primary_region]
-    if primary < minimum:
-        found.append(
-            f"{app}: {primary} machine(s) in the primary region {config.primary_region}; "
-            f"production needs at least {minimum}"
-        )
-    http = config.http
+    found: list[tuple[str, str | None]] = []
+    deploys = registered.deploys(resources)
+    if not deploys:
+        found.append((f"{app}: no fly deploy is registered to check its fly.toml", None))
+    document: dict[str, object] = {}
+    for deploy in deploys:
+        if deploy.problem:
+            found.append((f"{deploy.resource.name}: {deploy.problem}", deploy.resource.urn))
+        if deploy.fly_toml is not None:
+            document = deploy.fly_toml
+    primary = document.get("primary_region", config.primary_region)
+    counted = registered.machines(resources)
+    if not counted:
+        found.append((f"{app}: no MachineCounts is registered to count its machines", None))
+    for machines in counted:
+        if machines.counts is None:
+            continue  # not known yet (a preview)
+        have = machines.counts.get(str(primary), 0)
+        if have < minimum:
+            found.append(
+                (
+                    f"{app}: {have} machine(s) in the primary region {primary}; "
+                    f"production needs at least {minimum}",
+                    machines.resource.urn,
+                )
+            )
+    if not document:
+        return found
+    service = registered.http_service(document)
     # Autostop stops idle machines down to min_machines_running, which holds only
     # in the primary region (superfly/docs launch/autostop-autostart, "Minimum
     # number of Machines running").
-    if http.auto_stop_machines != "off" and http.min_machines_running < minimum:
+    stop = service.get("auto_stop_machines")
+    running = registered.number(service.get("min_machines_running")) or 0
+    if _stops_idle(stop) and running < minimum:
         found.append(
-            f"{app}: http.autoStopMachines {http.auto_stop_machines} keeps "
-            f"{http.min_machines_running} machine(s) running in {config.primary_region} when "
-            f"idle (http.minMachinesRunning); production needs at least {minimum}"
+            (
+                f"{app}: http.autoStopMachines {stop} keeps {running:g} machine(s) running in "
+                f"{primary} when idle (http.minMachinesRunning); production needs at least "
+                f"{minimum}",
+                None,
+            )
         )
-    found += [f"{app}: no real health check: {p}" for p in health_check_problems(http.health_check)]
-    if not http.force_https:
-        found.append(f"{app}: HTTPS is not forced (http.forceHttps)")
+    checks = service.get("checks")
+    for check in checks if isinstance(checks, list) else []:
+        path = check.get("path") if isinstance(check, dict) else None
+        found += [
+            (f"{app}: no real health check: {p}", None)
+            for p in _path_problems(path, "http.healthCheck.path")
+        ]
+    if service.get("force_https") is not True:
+        found.append((f"{app}: HTTPS is not forced (http.forceHttps)", None))
     return found
 
 
-def _postgres(config: StackConfig, limits: Mapping[str, int]) -> list[str]:
-    pg, name = config.postgres, f"postgres {config.postgres_name}"
-    if pg is None:
-        return [f"app {config.app_name}: no Postgres cluster (webhost:postgres)"]
-    found = []
-    if pg.cluster_size < limits["minPostgresMembers"]:
+def _postgres(
+    resources: Sequence[spec.Resource], config: StackConfig, limits: Mapping[str, int]
+) -> list[tuple[str, str | None]]:
+    """Postgres as registered: the cluster command's size, the replica and backup commands."""
+    name = f"postgres {config.postgres_name or config.app_name + '-db'}"
+    components = [r for r in resources if r.resource_type == spec.POSTGRES]
+    if not components:
+        return [(f"app {config.app_name}: no Postgres cluster (webhost:postgres)", None)]
+    found: list[tuple[str, str | None]] = []
+    clusters = registered.postgres_commands(resources, "-db")
+    if not clusters:
+        found.append((f"{name}: no cluster command is registered to check its size", None))
+    for cluster in clusters:
+        size = registered.environment(cluster).get("WEBHOST_CLUSTER_SIZE")
+        if size is registered.UNKNOWN:
+            continue
+        members = registered.number(size)
+        if members is None or members < limits["minPostgresMembers"]:
+            shown = f"{members:g}" if members is not None else repr(size)
+            found.append(
+                (
+                    f"{name}: {shown} member(s) in the primary region; production needs at "
+                    f"least {limits['minPostgresMembers']} for failover",
+                    cluster.urn,
+                )
+            )
+    replicas = len(registered.postgres_replicas(resources))
+    if replicas < limits["minReadReplicas"]:
         found.append(
-            f"{name}: {pg.cluster_size} member(s) in the primary region; production needs "
-            f"at least {limits['minPostgresMembers']} for failover"
+            (
+                f"{name}: {replicas} read replica(s); production needs at least "
+                f"{limits['minReadReplicas']}",
+                None,
+            )
         )
-    if len(pg.replica_regions) < limits["minReadReplicas"]:
-        found.append(
-            f"{name}: {len(pg.replica_regions)} read replica(s); production needs at least "
-            f"{limits['minReadReplicas']}"
-        )
-    if not pg.backups.enabled:
-        found.append(f"{name}: backups are off")
+    if not registered.postgres_commands(resources, "-db-backups"):
+        found.append((f"{name}: backups are off", None))
     return found
 
 

@@ -17,17 +17,14 @@ from pulumi_policy import (
 )
 
 from components import catalog, cost
-from components.config import StackConfig
-from policies import spec
+from policies import registered, spec
 
 
 def _vms(environment: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """(what, cpu kind, cpus, memory MB) of every VM size a command deploys."""
     found: list[tuple[str, str, Any, Any]] = []
     if isinstance(toml := environment.get("WEBHOST_FLY_TOML"), str):
-        for vm in tomllib.loads(toml).get("vm", []):
-            memory = str(vm.get("memory", "")).lower().removesuffix("mb")
-            found.append(("app VM", vm.get("cpu_kind"), vm.get("cpus"), memory))
+        found += app_vms(tomllib.loads(toml))
     if "WEBHOST_VM_CPU_KIND" in environment:
         found.append(
             (
@@ -37,6 +34,15 @@ def _vms(environment: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
                 environment.get("WEBHOST_VM_MEMORY"),
             )
         )
+    return found
+
+
+def app_vms(document: Mapping[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """(what, cpu kind, cpus, memory MB) of each fly.toml `[[vm]]`."""
+    found = []
+    for vm in document.get("vm", []):
+        memory = str(vm.get("memory", "")).lower().removesuffix("mb")
+        found.append(("app VM", vm.get("cpu_kind"), vm.get("cpus"), memory))
     return found
 
 
@@ -62,24 +68,72 @@ def fly_vm_valid(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def tier_sizing(args: StackValidationArgs, report: ReportViolation) -> None:
+    """The tier's floors on the registered sizes: the deploy's fly.toml `[[vm]]` and
+    MachineCounts' counts (policies/registered.py); the spec's where a stack
+    registers none (a stack policy given the Platform alone)."""
     found = spec.declared(args, report)
     if found is None:
         return
     config, urn = found
-    vm = config.vm
-    for problem in catalog.tier_sizing_problems(
-        config.tier,
-        kind=vm.cpu_kind,
-        cpus=vm.cpus,
-        memory_mb=vm.memory_mb,
-        machines=config.machine_count,
-        primary_machines=config.regions[config.primary_region],
-    ):
-        report(f"app {config.app_name}: {problem}", urn)
+    sizes: list[tuple[Any, int, int]] = [(config.vm.cpu_kind, config.vm.cpus, config.vm.memory_mb)]
+    tomls = [d.fly_toml for d in registered.deploys(args.resources) if d.fly_toml is not None]
+    if tomls:
+        sizes = []
+        for document in tomls:
+            for _, kind, cpus, memory in app_vms(document):
+                try:
+                    sizes.append((kind, int(cpus), int(memory)))
+                except (TypeError, ValueError):
+                    continue  # fly-vm-valid reports a size that is not a number
+    counts = [m.counts for m in registered.machines(args.resources) if m.counts is not None]
+    regions = counts[0] if counts else config.regions
+    primary = config.primary_region
+    if tomls and isinstance(tomls[0].get("primary_region"), str):
+        primary = tomls[0]["primary_region"]
+    reported: set[str] = set()
+    for kind, cpus, memory_mb in sizes:
+        for problem in catalog.tier_sizing_problems(
+            config.tier,
+            kind=kind,
+            cpus=cpus,
+            memory_mb=memory_mb,
+            machines=sum(regions.values()),
+            primary_machines=regions.get(primary, 0),
+        ):
+            if problem not in reported:
+                reported.add(problem)
+                report(f"app {config.app_name}: {problem}", urn)
 
 
-def serving_machines(config: StackConfig) -> tuple[int, str]:
-    """Machines Fly will run under load, and why when fewer than the stack declares.
+def per_machine(tier: catalog.Tier, service: Mapping[str, Any]) -> tuple[int, str]:
+    """Customers one machine hosts under the fly.toml's proxy limits, and why when
+    fewer than the tier's density: the density holds at catalog.DENSITY_SOFT_LIMIT."""
+    density = catalog.CUSTOMERS_PER_MACHINE[tier]
+    concurrency = service.get("concurrency")
+    limits = concurrency if isinstance(concurrency, Mapping) else {}
+    soft = _limit(limits.get("soft_limit"), catalog.UNSET_SOFT_LIMIT)
+    hard = _limit(limits.get("hard_limit"), None)
+    limit = soft if hard is None else min(soft, hard)
+    room = min(density, limit * density // catalog.DENSITY_SOFT_LIMIT)
+    if room >= density:
+        return density, ""
+    kind = limits.get("type", "connections")
+    return room, (
+        f"; Fly's proxy limits each machine to {limit} {kind} (http.concurrency soft/hard "
+        f"limit), room for {room} of the {density} the tier's density assumes at "
+        f"{catalog.DENSITY_SOFT_LIMIT}"
+    )
+
+
+def _limit(value: Any, unset: int | None) -> int:
+    if value is None:
+        return unset if unset is not None else catalog.DENSITY_SOFT_LIMIT * 1_000
+    number = registered.number(value)
+    return max(0, int(number)) if number is not None else 0
+
+
+def registered_serving(service: Mapping[str, Any], total: int, primary: str) -> tuple[int, str]:
+    """Machines Fly will run under load (of the registered `total`), and why when fewer.
 
     With autostop on and autostart off, Fly's proxy stops idle machines and never
     starts them again (superfly/docs launch/autostop-autostart, "Autostop/autostart
@@ -87,30 +141,46 @@ def serving_machines(config: StackConfig) -> tuple[int, str]:
     the primary region (same page, "Minimum number of Machines running") can carry
     load. Autostart on, or autostop off, every machine runs when needed.
     """
-    http = config.http
-    if http.auto_stop_machines != "off" and not http.auto_start_machines:
-        return http.min_machines_running, (
-            f" (http.autoStopMachines {http.auto_stop_machines} with autoStartMachines off: "
-            f"Fly never restarts a stopped machine, so only the {http.min_machines_running} "
-            f"kept running in {config.primary_region} count)"
+    stop = service.get("auto_stop_machines")
+    start = service.get("auto_start_machines")
+    running = int(registered.number(service.get("min_machines_running")) or 0)
+    if stop not in ("off", False, None) and start is False:
+        return min(running, total), (
+            f" (http.autoStopMachines {stop} with autoStartMachines off: Fly never restarts "
+            f"a stopped machine, so only the {running} kept running in {primary} count)"
         )
-    return config.machine_count, ""
+    return total, ""
 
 
 def capacity(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Customers the registered machines host: MachineCounts' counts, the fly.toml's
+    autostop and concurrency limits as the deploy applies them; the tier and the
+    customers are the spec's (business figures, not infrastructure)."""
     found = spec.declared(args, report)
     if found is None:
         return
     config, urn = found
-    per_machine = catalog.CUSTOMERS_PER_MACHINE[config.tier]
-    machines, why = serving_machines(config)
-    room = machines * per_machine
+    totals = [m.total for m in registered.machines(args.resources)]
+    deploys = [d for d in registered.deploys(args.resources) if d.fly_toml is not None]
+    if not totals or not deploys:
+        if not totals or not registered.deploys(args.resources):
+            report(f"app {config.app_name}: no registered machines and fly.toml to size", urn)
+        return
+    known = [t for t in totals if t is not None]
+    if not known:
+        return  # not known yet (a preview)
+    document = deploys[0].fly_toml or {}
+    service = registered.http_service(document)
+    primary = str(document.get("primary_region", config.primary_region))
+    machines, why = registered_serving(service, min(known), primary)
+    each, limited = per_machine(config.tier, service)
+    room = machines * each
     if config.customers > room:
-        needed = -(-config.customers // per_machine)
+        needed = -(-config.customers // each) if each else None
+        advice = f"run at least {needed}" if needed else "raise the proxy's limits"
         report(
             f"app {config.app_name}: {machines} machines host {room} {config.tier} "
-            f"customers ({per_machine} each), not {config.customers}: run at least "
-            f"{needed}{why}",
+            f"customers ({each} each), not {config.customers}: {advice}{why}{limited}",
             urn,
         )
 

@@ -11,6 +11,7 @@ import json
 import os
 import types
 import typing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,8 @@ def _takes(path: tuple[str, ...], spec: Any, kind: str) -> bool:
         return True
     if base is bool and kind == "bool":
         return True
+    if base is date and kind == "date":
+        return True  # postgres.backups.lastDrill.date: a YAML date is the day itself
     if path[-1] == "autoStopMachines" and kind == "bool":
         return True  # fly.toml's legacy boolean, mapped to off/stop
     if base is int and kind == "int":

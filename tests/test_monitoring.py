@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
@@ -18,7 +19,7 @@ from components import config as config_module
 from components.monitoring import OFFLINE_HEADER, OPTED_OUT, probe_ids
 from tests.conftest import run, stack_doc, write_stack
 from tests.known import KnownMocks
-from tests.test_policies import platform, resource, stack_violations
+from tests.test_policies import platform, registered, stack_violations
 
 DATA_SOURCE = "grafana:oss/dataSource:DataSource"
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
@@ -30,7 +31,7 @@ POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 PROVIDER = "pulumi:providers:grafana"
 GET_PROBES = "grafana:syntheticMonitoring/getProbes:getProbes"
 TOKEN = "fm2_fly-metrics-token-that-must-not-leak"
-HOOK = "https://hooks.example/services/T0/B0/secret-hook-path"
+HOOK = "https://hooks.webhost-pager.net/services/T0/B0/secret-hook-path"
 PROBES = {"Ohio": 11, "Frankfurt": 22, "London": 33, "Mumbai": 44, "Tokyo": 55}
 
 
@@ -358,9 +359,38 @@ def test_a_renamed_contact_point_is_made_before_the_old_one_goes(
 
 
 def test_without_contact_points_grafanas_own_policy_is_left_alone(
-    prod: engine.Evaluation,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert prod.by_type(CONTACT) == [] and prod.by_type(POLICY) == []
+    # The program leaves Grafana's tree alone; prod's pack refuses such a stack
+    # (tests/test_registered_policies.py).
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    doc = copy.deepcopy(stack_doc("prod"))
+    doc["webhost:monitoring"].pop("contactPoints")
+    found = run(doc, tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    assert found.by_type(CONTACT) == [] and found.by_type(POLICY) == []
+
+
+def test_a_contact_point_from_the_environment_is_a_secret_and_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pulumi.prod.yaml's pager comes from WEBHOST_PAGER_URL (fromEnv): a secret input.
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOST_PAGER_URL", HOOK)
+    found = run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    (point,) = found.by_type(CONTACT)
+    shown, secret = point.rendered_inputs()
+    assert HOOK not in json.dumps(shown) and secret
+    assert found.one(POLICY).inputs["contactPoint"] == "oncall"
+    # Unset under the real engine: refused before anything is registered, naming it.
+    monkeypatch.delenv("WEBHOST_PAGER_URL")
+    with pytest.raises(config_module.ConfigError, match="WEBHOST_PAGER_URL is not set"):
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks(),
+            offline=False)  # fmt: skip
+    # A placeholder host is refused too, without the value.
+    monkeypatch.setenv("WEBHOST_PAGER_URL", "https://hooks.example/x")
+    with pytest.raises(config_module.ConfigError, match="placeholder host") as refused:
+        run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+    assert "hooks.example/x" not in str(refused.value)
 
 
 def _raw(monitoring: dict[str, Any]) -> dict[str, str]:
@@ -404,21 +434,26 @@ def test_grafana_url_must_be_https() -> None:
 
 
 # -- the prod policy -------------------------------------------------------------------
-def rule_group(names: list[str]) -> list[Any]:
-    owner = platform()
-    component = resource("webhost:monitoring:Monitoring", "webhost", {}, parent=owner)
-    group = resource(RULE_GROUP, "webhost-alerts", {"rules": [{"name": n} for n in names]},
-                     parent=component)  # fmt: skip
-    return [owner, component, group]
-
-
 def test_policy_reports_a_stack_without_monitoring() -> None:
     found = stack_violations("monitoring", [platform(monitoring=None)])
     assert len(found) == 1 and "webhost:monitoring is not set" in found[0]
 
 
+def _only_rules(*names: str) -> Any:
+    """A transformation keeping only the named rules of the registered rule group."""
+
+    def keep(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != RULE_GROUP:
+            return None
+        rules = [r for r in args.props["rules"] if pulumi.get(r, "name") in names]
+        return pulumi.ResourceTransformationResult({**args.props, "rules": rules}, args.opts)
+
+    return keep
+
+
 def test_policy_reports_a_missing_latency_rule() -> None:
-    found = stack_violations("monitoring", rule_group(["availability-burn-rate-14.4x-1h"]))
+    kept = _only_rules("availability-burn-rate-14.4x-1h")
+    found = stack_violations("monitoring", registered(transforms=[kept]))
     assert found == [
         "app webhost-prod: no latency alert rule in the stack's Grafana rule group "
         "(grafana:alerting/ruleGroup:RuleGroup under webhost:monitoring:Monitoring)"
@@ -426,8 +461,8 @@ def test_policy_reports_a_missing_latency_rule() -> None:
 
 
 def test_policy_passes_availability_and_latency_rules() -> None:
-    names = ["availability-burn-rate-14.4x-1h", "latency-p95"]
-    assert stack_violations("monitoring", rule_group(names)) == []
+    kept = _only_rules("availability-burn-rate-14.4x-1h", "latency-p95")
+    assert stack_violations("monitoring", registered(transforms=[kept])) == []
 
 
 def test_prod_makes_monitoring_mandatory_and_staging_disables_it() -> None:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -21,10 +25,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError
 
-from cli import stackfile
+from cli import checks, engine, stackfile
 from components import config
+from components.platform import Platform, PlatformArgs
 from policies import ALL
-from tests.conftest import PROJECT_FILE, ROOT
+from tests.conftest import PROJECT_FILE, ROOT, stack_doc, write_stack
 
 POLICIES = {p.name: p for p in ALL}
 STACK = "urn:pulumi:prod::webhost::pulumi:pulumi:Stack::webhost-prod"
@@ -66,6 +71,56 @@ def platform(**changes: Any) -> PolicyResource:
     return resource("webhost:index:Platform", "webhost", {"spec": spec(**changes)})
 
 
+Transform = Callable[
+    [pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None
+]
+
+
+def stack_with(stack: str = "prod", **changes: Any) -> dict[str, Any]:
+    """The real stack file's config with `changes` (spec paths, as `spec` takes them)
+    applied to the keys they change: secret entries stay as the file holds them."""
+    before, after = spec(stack), spec(stack, **changes)
+    doc = stack_doc(stack)
+    for key in set(before) | set(after):
+        if key not in after:
+            doc.pop(f"webhost:{key}", None)
+        elif before.get(key) != after[key]:
+            doc[f"webhost:{key}"] = after[key]
+    return doc
+
+
+def registered(
+    stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
+) -> list[PolicyResource]:
+    """Every resource the real program registers for the stack (with `changes`), after
+    `transforms` on Platform, as the pack receives them: an offline evaluation, turned
+    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py).
+
+    Offline they are passed as `transformations`, which the SDK applies itself: the
+    mock engine (cli/engine.py) has no callback server for the engine-side
+    `transforms`; make e2e applies the same edits as `transforms` under the real
+    engine (e2e/run.py phase_preview)."""
+    doc = stack_with(stack, **changes)
+    with tempfile.TemporaryDirectory() as raw:
+        loaded = stackfile.load(write_stack(Path(raw), doc, stack), PROJECT_FILE)
+
+    def program() -> None:
+        Platform(
+            "webhost",
+            PlatformArgs(config=config.from_pulumi()),
+            pulumi.ResourceOptions(transformations=list(transforms)),
+        )
+
+    evaluation = engine.evaluate(
+        program,
+        project=loaded.project,
+        stack=loaded.stack,
+        config=loaded.config,
+        secret_keys=sorted(loaded.secret_keys),
+    )
+    return checks.resources(evaluation)
+
+
 class Reports(list[str]):
     def __call__(self, message: str, urn: str | None = None) -> None:
         self.append(message)
@@ -93,6 +148,9 @@ def test_the_pack_has_the_policies_the_issue_names() -> None:
         "tier-sizing",
         "capacity",
         "production-safety",
+        "rollout-safety",
+        "emergency-deploy",
+        "backups",
         "regions",
         "edge-records",
         "margin",
@@ -100,7 +158,7 @@ def test_the_pack_has_the_policies_the_issue_names() -> None:
         "monitoring",
         "origin-certificate-renewal",
     }
-    advisory = {"margin", "image-digest", "monitoring"}
+    advisory = {"margin", "image-digest", "monitoring", "emergency-deploy"}
     for name in advisory:
         level = POLICIES[name].enforcement_level
         assert level is not None
@@ -220,18 +278,18 @@ def test_starter_stays_on_shared_cpus() -> None:
 
 
 def test_capacity_fits() -> None:
-    assert stack_violations("capacity", [platform()]) == []
+    assert stack_violations("capacity", registered()) == []
 
 
 def test_capacity_short_of_customers() -> None:
-    assert stack_violations("capacity", [platform(customers=700)]) == [
+    assert stack_violations("capacity", registered(customers=700)) == [
         "app webhost-prod: 6 machines host 600 professional customers (100 each), not 700: "
         "run at least 7"
     ]
 
 
 def test_business_density_is_25_per_machine() -> None:
-    found = stack_violations("capacity", [platform(tier="business", customers=151)])
+    found = stack_violations("capacity", registered(tier="business", customers=151))
     assert found[0].endswith("host 150 business customers (25 each), not 151: run at least 7")
 
 
@@ -263,26 +321,8 @@ def test_no_customers_no_revenue() -> None:
 # -- production-safety ---------------------------------------------------------------------
 
 
-def data_resources(protect: bool = True) -> list[PolicyResource]:
-    pg = resource("webhost:data:Postgres", "webhost", {})
-    redis = resource("webhost:data:Redis", "webhost", {})
-    return [
-        resource("pulumi-python:dynamic/fly:App", "webhost-app", {}, protect=True),
-        pg,
-        redis,
-        resource("command:local:Command", "webhost-db", {}, protect=protect, parent=pg),
-        resource(
-            "pulumi-python:dynamic/fly:UpstashRedis",
-            "webhost-redis",
-            {},
-            protect=True,
-            parent=redis,
-        ),
-    ]
-
-
 def test_prod_is_production_safe() -> None:
-    assert stack_violations("production-safety", [platform(), *data_resources()]) == []
+    assert stack_violations("production-safety", registered()) == []
 
 
 @pytest.mark.parametrize(
@@ -307,20 +347,24 @@ def test_prod_is_production_safe() -> None:
     ],
 )
 def test_production_safety_violations(changes: dict[str, Any], message: str) -> None:
-    assert stack_violations("production-safety", [platform(**changes), *data_resources()]) == [
-        message
-    ]
+    assert stack_violations("production-safety", registered(**changes)) == [message]
 
 
 def test_unprotected_data_resource() -> None:
-    found = stack_violations("production-safety", [platform(), *data_resources(protect=False)])
+    def unprotect_db(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if args.name != "webhost-db":
+            return None
+        lifted = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=False))
+        return pulumi.ResourceTransformationResult(args.props, lifted)
+
+    found = stack_violations("production-safety", registered(transforms=[unprotect_db]))
     assert found == ["webhost-db: a data resource that is not protected"]
 
 
 def test_production_limits_are_configurable() -> None:
-    found = stack_violations(
-        "production-safety", [platform(), *data_resources()], minReadReplicas=3
-    )
+    found = stack_violations("production-safety", registered(), minReadReplicas=3)
     assert found == ["postgres webhost-prod-db: 2 read replica(s); production needs at least 3"]
 
 

@@ -20,7 +20,7 @@ from cli.main import main
 from components import config
 from components.platform import Platform, PlatformArgs
 from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
-from tests.test_policies import data_resources, platform, stack_violations
+from tests.test_policies import platform, registered, stack_violations
 
 PROD_PACK = ROOT / "policies" / "config" / "prod.json"
 STAGING_PACK = ROOT / "policies" / "config" / "staging.json"
@@ -36,7 +36,7 @@ NEVER_RESTARTED = {
 
 def test_capacity_counts_only_machines_fly_restarts() -> None:
     # 6 machines would host 600; with autostart off only the one kept running serves.
-    found = stack_violations("capacity", [platform(customers=150, **NEVER_RESTARTED)])
+    found = stack_violations("capacity", registered(customers=150, **NEVER_RESTARTED))
     assert found == [
         "app webhost-prod: 1 machines host 100 professional customers (100 each), not 150: "
         "run at least 2 (http.autoStopMachines stop with autoStartMachines off: Fly never "
@@ -46,13 +46,13 @@ def test_capacity_counts_only_machines_fly_restarts() -> None:
 
 def test_capacity_counts_every_machine_when_fly_starts_them() -> None:
     changes = {**NEVER_RESTARTED, "http__autoStartMachines": True}
-    assert stack_violations("capacity", [platform(customers=150, **changes)]) == []
+    assert stack_violations("capacity", registered(customers=150, **changes)) == []
 
 
 @pytest.mark.parametrize("stop", ["stop", "suspend"])
 def test_production_keeps_its_minimum_running_when_idle(stop: str) -> None:
     changes = {"http__autoStopMachines": stop, "http__minMachinesRunning": 1}
-    found = stack_violations("production-safety", [platform(**changes), *data_resources()])
+    found = stack_violations("production-safety", registered(**changes))
     assert found == [
         f"app webhost-prod: http.autoStopMachines {stop} keeps 1 machine(s) running in iad "
         "when idle (http.minMachinesRunning); production needs at least 2"
@@ -61,16 +61,14 @@ def test_production_keeps_its_minimum_running_when_idle(stop: str) -> None:
 
 def test_autostop_with_the_minimum_running_is_safe() -> None:
     changes = {"http__autoStopMachines": "stop", "http__minMachinesRunning": 2}
-    assert stack_violations("production-safety", [platform(**changes), *data_resources()]) == []
+    assert stack_violations("production-safety", registered(**changes)) == []
 
 
 # -- Postgres failover ------------------------------------------------------------------------
 
 
 def test_two_postgres_members_cannot_fail_over() -> None:
-    found = stack_violations(
-        "production-safety", [platform(postgres__clusterSize=2), *data_resources()]
-    )
+    found = stack_violations("production-safety", registered(postgres__clusterSize=2))
     assert found == [
         "postgres webhost-prod-db: 2 member(s) in the primary region; production needs at "
         "least 3 for failover"
@@ -87,7 +85,7 @@ def test_the_pack_config_cannot_lower_the_failover_quorum() -> None:
 
 def test_a_health_check_at_the_site_root_is_in_name_only() -> None:
     changes = {"http__healthCheck__path": "/"}
-    found = stack_violations("production-safety", [platform(**changes), *data_resources()])
+    found = stack_violations("production-safety", registered(**changes))
     assert found == [
         "app webhost-prod: no real health check: http.healthCheck.path '/' is the site root, "
         "not a health endpoint"
@@ -112,7 +110,7 @@ def test_a_health_check_fly_would_not_run_as_written_is_refused(
     # The config refuses durations flyctl moves (components/config.py
     # ServiceCheckDuration), so a spec carrying one is not valid config for the pack.
     changes = {f"http__healthCheck__{name}": value for name, value in check.items()}
-    found = stack_violations("production-safety", [platform(**changes), *data_resources()])
+    found = stack_violations("production-safety", [platform(**changes)])
     assert len(found) == 1
     assert found[0].startswith(f"webhost spec is not valid config: http.healthCheck.{key}:")
     assert _MOVED in found[0]

@@ -96,7 +96,13 @@ ENGINE_ENV = {
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
 }
-MONITORING_ENV = {"GRAFANA_AUTH", "GRAFANA_SM_ACCESS_TOKEN", catalog.FLY_METRICS_TOKEN_ENV}
+# WEBHOST_PAGER_URL: Pulumi.prod.yaml's contact point takes its URL from it (fromEnv).
+MONITORING_ENV = {
+    "GRAFANA_AUTH",
+    "GRAFANA_SM_ACCESS_TOKEN",
+    catalog.FLY_METRICS_TOKEN_ENV,
+    "WEBHOST_PAGER_URL",
+}
 PROD_ENVIRONMENTS = {"prod-preview", "production"}
 
 

@@ -106,8 +106,13 @@ def deploy(
     fly_toml: str,
     secrets_version: pulumi.Input[int],
     opts: pulumi.ResourceOptions,
+    emergency: str | None = None,
 ) -> local.Command:
     """`fly deploy` of `image` with `fly_toml`.
+
+    `emergency`: the declared reason for an immediate deploy, an input of the
+    command so the plan and the preview show it (policies/rollout.py reads it);
+    absent otherwise, so a stack without one keeps its inputs.
 
     Any change of image, fly.toml or secrets version re-runs it (an environment
     change is an update, and the update runs the create script). The secrets
@@ -124,6 +129,7 @@ def deploy(
             "WEBHOST_STRATEGY": strategy,
             "WEBHOST_FLY_TOML": fly_toml,
             "WEBHOST_SECRETS_VERSION": pulumi.Output.from_input(secrets_version).apply(str),
+            **({"WEBHOST_EMERGENCY": emergency} if emergency is not None else {}),
         },
         opts=opts,
     )

@@ -19,6 +19,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components import catalog
+from components.config import ContactPoint as ContactPointConfig
 from components.config import Monitoring as MonitoringConfig
 from components.config import StackConfig, offline
 from components.config import fly_authorization as fly_header
@@ -239,23 +240,17 @@ class Monitoring(pulumi.ComponentResource):
                 f"{name}-contact-{index}",
                 name=point.name,
                 webhooks=(
-                    [
-                        grafana.alerting.ContactPointWebhookArgs(
-                            url=pulumi.Output.secret(point.url.get_secret_value())
-                        )
-                    ]
-                    if point.url is not None
+                    [grafana.alerting.ContactPointWebhookArgs(url=pulumi.Output.secret(target))]
+                    if point.kind == "webhook"
                     else None
                 ),
                 emails=(
                     [
                         grafana.alerting.ContactPointEmailArgs(
-                            addresses=pulumi.Output.secret(
-                                _addresses(point.addresses.get_secret_value())
-                            )
+                            addresses=pulumi.Output.secret(_addresses(target))
                         )
                     ]
-                    if point.addresses is not None
+                    if point.kind == "email"
                     else None
                 ),
                 # A renamed contact point is replaced (`name` is ForceNew,
@@ -276,6 +271,7 @@ class Monitoring(pulumi.ComponentResource):
                 ),
             )
             for index, point in enumerate(monitoring.contact_points)
+            for target in [contact_target(point)]
         ]
         if points:
             # Grafana keeps one notification policy tree per org: this owns it.
@@ -322,6 +318,18 @@ class Monitoring(pulumi.ComponentResource):
                 folder_uid=folder.uid,
                 opts=child,
             )
+
+
+def contact_target(point: ContactPointConfig) -> str:
+    """A contact point's URL or addresses: from the stack's secret, or from the
+    environment variable `fromEnv` names (config.from_pulumi refuses it unset, except
+    offline, where the value says where `up` takes it from, as the Fly header does)."""
+    secret = point.url if point.kind == "webhook" else point.addresses
+    if secret is not None:
+        return secret.get_secret_value()
+    variable = point.from_env or ""
+    value = os.environ.get(variable, "").strip()
+    return value or f"(from {variable} at pulumi up)"
 
 
 def _addresses(text: str) -> list[str]:
