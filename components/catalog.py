@@ -294,12 +294,11 @@ TIGRIS_SOURCE: Final = "www.tigrisdata.com/docs/pricing (linked from superfly/do
 EGRESS_USD_PER_GB: Final = (0.02, 0.12)
 EGRESS_SOURCE: Final = SNAPSHOT_SOURCE
 # Fly's managed certificates (same page, "Managed SSL certificates"): $0.10 a month per
-# single-hostname certificate, $1 per wildcard; an organization's first 10 single-
-# hostname certificates are free, an allowance shared by every app of the org, so
-# the estimate prices each at list (a ceiling). An imported (`certificate: origin`)
-# certificate is not one Fly manages.
+# single-hostname certificate ($1 a wildcard, which the config lets only `certificate:
+# origin` have); an organization's first 10 single-hostname certificates are free, an
+# allowance shared by every app of the org, so the estimate prices each at list (a
+# ceiling). An imported (`certificate: origin`) certificate is not one Fly manages.
 CERTIFICATE_PRICE_USD: Final = 0.10
-WILDCARD_CERTIFICATE_PRICE_USD: Final = 1.00
 # Grafana Cloud synthetic monitoring is metered in test executions: probes x checks x
 # minutes per execution (rounded up) x 43,200 / frequency in minutes, a 30-day month
 # (grafana.com/docs/grafana-cloud/cost-management-and-billing/understand-your-invoice/

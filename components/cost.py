@@ -103,21 +103,13 @@ def _machines(
 
 
 def _certificates(config: StackConfig) -> list[LineItem]:
-    """Fly's managed certificates, one per host, at list (catalog.CERTIFICATE_PRICE_USD)."""
+    """Fly's managed certificates, one per host, at list (catalog.CERTIFICATE_PRICE_USD).
+    A wildcard host is valid only with `certificate: origin` (components/config.py), whose
+    imported certificates Fly does not manage: every ACME one is single-hostname."""
     if config.domain is None or config.domain.certificate != "acme":
         return []
-    wildcards = sum(1 for fqdn in config.domain.fqdns if fqdn.startswith("*."))
-    single = len(config.domain.fqdns) - wildcards
-    items = [
-        LineItem("fly certificates", single, "hostname", catalog.CERTIFICATE_PRICE_USD),
-        LineItem(
-            "fly wildcard certificates",
-            wildcards,
-            "hostname",
-            catalog.WILDCARD_CERTIFICATE_PRICE_USD,
-        ),
-    ]
-    return [item for item in items if item.quantity]
+    hosts = len(config.domain.fqdns)
+    return [LineItem("fly certificates", hosts, "hostname", catalog.CERTIFICATE_PRICE_USD)]
 
 
 def _egress(config: StackConfig) -> Unestimated:
