@@ -52,9 +52,10 @@ def test_snapshots_of_every_postgres_volume_are_listed_with_fly_s_rate() -> None
 
 def test_snapshots_follow_the_cluster_and_go_without_postgres() -> None:
     pg = stack_doc("prod")["webhost:postgres"] | {"clusterSize": 2, "replicaRegions": []}
-    assert "of 2 x 40 GB" in unestimated(cost.estimate(parsed(postgres=pg)))[
-        "postgres volume snapshots"
-    ].volume
+    assert (
+        "of 2 x 40 GB"
+        in unestimated(cost.estimate(parsed(postgres=pg)))["postgres volume snapshots"].volume
+    )
     without = unestimated(cost.estimate(parsed(postgres=None)))
     assert "postgres volume snapshots" not in without
     assert "postgres backups (Tigris bucket)" not in without

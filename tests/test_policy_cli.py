@@ -30,8 +30,9 @@ def test_real_stacks_pass_every_policy(capsys: pytest.CaptureFixture[str], stack
     assert code == 0, err
     # Only advisory findings: the margin, unchecked while usage-based items are unpriced
     # (components/cost.py), and the image-digest one on prod's placeholder tag.
-    found = [(v["policy"], v["enforcementLevel"]) for v in json.loads(out)["policyViolations"]]
-    unchecked = [v["message"] for v in json.loads(out)["policyViolations"] if v["policy"] == "margin"]
+    violations = json.loads(out)["policyViolations"]
+    found = [(v["policy"], v["enforcementLevel"]) for v in violations]
+    unchecked = [v["message"] for v in violations if v["policy"] == "margin"]
     assert found == [("margin", "advisory")] + (
         [("image-digest", "advisory")] if stack == "prod" else []
     )
