@@ -112,7 +112,7 @@ def _certificates(config: StackConfig) -> list[LineItem]:
     return [LineItem("fly certificates", hosts, "hostname", catalog.CERTIFICATE_PRICE_USD)]
 
 
-def _egress(config: StackConfig) -> Unestimated:
+def _egress() -> Unestimated:
     low, high = catalog.EGRESS_USD_PER_GB
     return Unestimated(
         "outbound data transfer",
@@ -150,8 +150,9 @@ def _backups() -> Unestimated:
 
 def probe_executions(config: StackConfig, monitoring: MonitoringConfig) -> int:
     """Grafana's metered test executions a month (catalog.SM_MINUTES_PER_MONTH): one
-    check per health path, from every probe, each taking one minute (a timeout of at
-    most a minute, rounded up)."""
+    check per health path (components/monitoring `_probes`: health, and deep-health when
+    the deep check is on), from every probe, each counted as one minute (its timeout is
+    at most a minute, catalog.SM_TIMEOUT_MS, rounded up)."""
     checks = 1 + config.http.deep_check.enabled
     per_month = catalog.SM_MINUTES_PER_MONTH * 60_000 // monitoring.probe_frequency_ms
     return checks * len(monitoring.probes) * per_month
@@ -182,7 +183,7 @@ def estimate(config: StackConfig) -> Estimate:
     if config.domain is not None and config.domain.ipv4_kind == "dedicated":
         items.append(LineItem("dedicated IPv4", 1, "address", catalog.DEDICATED_IPV4_PRICE_USD))
     items += _certificates(config)
-    unestimated = [_egress(config)]
+    unestimated = [_egress()]
     if pg is not None:
         unestimated.append(_snapshots(pg))
         if pg.backups.enabled:
