@@ -597,13 +597,20 @@ def _pct(margin: float | None) -> str:
     return "n/a" if margin is None else f"{margin:.0%}"
 
 
+def _margin_word(diff: Diff) -> str:
+    """`margin`, or `margin at most` while the head leaves usage-based items out (its
+    margin is then a ceiling, components/cost.py)."""
+    inexact = diff.head_cost is not None and bool(diff.head_cost.unestimated)
+    return "margin at most" if inexact else "margin"
+
+
 def summary(diff: Diff) -> str:
     """`+2 ~1 -0, cost +$31/month, margin 88% -> 87%` (replacements count as ~)."""
     counts = f"+{diff.count('create')} ~{diff.count('update', 'replace')} -{diff.count('delete')}"
     before = diff.base_cost.total if diff.base_cost else 0.0
     after = diff.head_cost.total if diff.head_cost else 0.0
     margins = (
-        f"margin {_pct(diff.base_cost.margin if diff.base_cost else None)} -> "
+        f"{_margin_word(diff)} {_pct(diff.base_cost.margin if diff.base_cost else None)} -> "
         f"{_pct(diff.head_cost.margin if diff.head_cost else None)}"
     )
     return f"{counts}, cost {_delta(after - before)}/month, {margins}"
@@ -677,7 +684,7 @@ def _totals(diff: Diff, indent: str) -> list[str]:
     after = diff.head_cost.total if diff.head_cost else 0.0
     out = [
         f"{indent}cost {_money(before)} -> {_money(after)} ({_delta(after - before)}/month); "
-        f"margin {_pct(diff.base_cost.margin if diff.base_cost else None)} -> "
+        f"{_margin_word(diff)} {_pct(diff.base_cost.margin if diff.base_cost else None)} -> "
         f"{_pct(diff.head_cost.margin if diff.head_cost else None)}"
     ]
     unestimated = diff.head_cost.unestimated if diff.head_cost else ()

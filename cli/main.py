@@ -87,7 +87,8 @@ def _cost(args: argparse.Namespace) -> int:
         _, parsed = _load_config(args)
     except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
-    print(cost.report(cost.estimate(parsed), parsed.tier))
+    render = cost.as_json if args.format == "json" else cost.report
+    print(render(cost.estimate(parsed), parsed.tier))
     return EXIT_OK
 
 
@@ -241,6 +242,7 @@ def parser() -> argparse.ArgumentParser:
         "cost", help="print the stack's estimated monthly cost, revenue and margin"
     )
     _stack_options(m)
+    m.add_argument("--format", choices=("text", "json"), default="text")
     m.set_defaults(run=_cost)
     b = commands.add_parser("backups", help="Postgres backup checks")
     backup_commands = b.add_subparsers(dest="check", required=True)

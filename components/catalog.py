@@ -273,6 +273,55 @@ REDIS_FIXED_PLANS_USD: Final[dict[str, tuple[float, float]]] = {
 }
 REDIS_PLANS: Final[tuple[str, ...]] = (REDIS_PAYG_PLAN, *REDIS_FIXED_PLANS_USD)
 
+# Usage-billed items the stack creates and what they cost. An item whose volume the
+# config cannot know is listed as not estimated (components/cost.py), never as $0.
+#
+# Volume snapshots (superfly/docs about/pricing.html.markerb @ 5c22c8c, "Volume
+# Snapshots"): $0.08 per GB-month of stored snapshot data, the first 10 GB each month
+# free; automatic daily snapshots with 5 days' retention are on by default for new
+# volumes (flyctl's `postgres create` asks for neither AutoBackupEnabled nor a
+# retention, so the cluster's volumes take the default: superfly/flyctl
+# flypg/launcher.go @ ad0172f, its CreateVolumeRequest); billed on what is
+# stored, incrementally, not on the provisioned size: the data written decides it.
+SNAPSHOT_PRICE_USD_PER_GB: Final = 0.08
+SNAPSHOT_FREE_GB: Final = 10
+SNAPSHOT_RETENTION_DAYS: Final = 5
+SNAPSHOT_SOURCE: Final = "superfly/docs about/pricing.html.markerb @ 5c22c8c"
+# Tigris, where backups go (flyctl's `postgres backup enable` makes the bucket): Fly
+# bills its usage at Tigris's list prices (superfly/docs tigris/index.html.markerb
+# @ 5c22c8c, "Pricing and Billing", which links www.tigrisdata.com/docs/pricing/):
+# standard storage $0.02 per GB-month past 5 GB free, class A requests (PUT, COPY,
+# POST, LIST) $0.005 per 1000 past 10,000 free, class B (GET and the rest) $0.0005 per
+# 1000 past 100,000 free, egress free. The base backups and WAL stored follow the
+# data and its write rate.
+TIGRIS_STORAGE_USD_PER_GB: Final = 0.02
+TIGRIS_FREE_GB: Final = 5
+TIGRIS_CLASS_A_USD_PER_1000: Final = 0.005
+TIGRIS_CLASS_B_USD_PER_1000: Final = 0.0005
+TIGRIS_SOURCE: Final = "www.tigrisdata.com/docs/pricing (linked from superfly/docs tigris/)"
+# Outbound data transfer (superfly/docs about/pricing.html.markerb @ 5c22c8c, "Data
+# transfer pricing"): per GB leaving for the internet, by region group, from $0.02
+# (North America, Europe) and $0.04 (Asia Pacific, Oceania, South America) to $0.12
+# (Africa, India); inbound is free. Traffic decides it.
+EGRESS_USD_PER_GB: Final = (0.02, 0.12)
+EGRESS_SOURCE: Final = SNAPSHOT_SOURCE
+# Fly's managed certificates (same page, "Managed SSL certificates"): $0.10 a month per
+# single-hostname certificate ($1 a wildcard, which the config lets only `certificate:
+# origin` have); an organization's first 10 single-hostname certificates are free, an
+# allowance shared by every app of the org, so the estimate prices each at list (a
+# ceiling). An imported (`certificate: origin`) certificate is not one Fly manages.
+CERTIFICATE_PRICE_USD: Final = 0.10
+# Grafana Cloud synthetic monitoring is metered in test executions: probes x checks x
+# minutes per execution (rounded up) x 43,200 / frequency in minutes, a 30-day month
+# (grafana.com/docs/grafana-cloud/cost-management-and-billing/understand-your-invoice/
+# synthetic-monitoring-invoice/). The price per execution is on Grafana's pricing page,
+# in no source read here: the executions are counted, never priced.
+SM_MINUTES_PER_MONTH: Final = 43_200
+SM_EXECUTIONS_SOURCE: Final = (
+    "grafana.com/docs/grafana-cloud/cost-management-and-billing/understand-your-invoice/"
+    "synthetic-monitoring-invoice"
+)
+
 
 def machine_price(kind: CpuKind, cpus: int, memory_mb: int) -> float:
     """Monthly list price of one machine of this size."""

@@ -111,6 +111,7 @@ def _matches(pattern: str, rule: str) -> AfterValidator:
             raise ValueError(rule)
         return value
 
+    check.rule = rule  # type: ignore[attr-defined]  # read by cli/reference.py
     return AfterValidator(check)
 
 

@@ -1,20 +1,26 @@
 """What a stack costs a month on Fly, what its customers pay, and the margin between.
 
 Catalog list prices times what the config declares: app machines, Postgres
-members and replicas with their volumes, a dedicated IPv4, Redis (a fixed plan's
-base and read regions, or pay-as-you-go requests). An estimate for planning and
-for the margin policy, not an invoice. What is billed on usage and has no
-configured volume (pay-as-you-go Redis without `redis.monthlyRequests`) is listed
-as unestimated, never priced at $0.
+members and replicas with their volumes, a dedicated IPv4, Fly's managed
+certificates, Redis (a fixed plan's base and read regions, or pay-as-you-go
+requests). An estimate for planning and for the margin policy, not an invoice.
+Every usage-billed item the stack creates whose volume the config cannot tell
+(volume snapshots, the backups' Tigris bucket, outbound data transfer, Grafana's
+probe executions, pay-as-you-go Redis without `redis.monthlyRequests`) is listed
+as not estimated with its published rate, never priced at $0: the estimate is then
+inexact, its cost a floor and its margin a ceiling.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components import catalog
+from components.config import Monitoring as MonitoringConfig
+from components.config import Postgres as PostgresConfig
 from components.config import StackConfig
 
 
@@ -36,7 +42,9 @@ class Unestimated:
 
     name: str
     rate: str  # the published rate, for the reader
-    hint: str  # what to configure to get it estimated
+    hint: str | None  # what to configure to get it estimated; None: nothing can
+    volume: str = ""  # what the config does tell of its volume
+    source: str = ""  # where the rate (or the metering) is published
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,11 @@ class Estimate:
     def cost(self) -> float:
         """The estimated items; a floor of the bill when anything is unestimated."""
         return sum(item.monthly for item in self.items)
+
+    @property
+    def exact(self) -> bool:
+        """Whether every billed item is priced: else cost is a floor, margin a ceiling."""
+        return not self.unestimated
 
     @property
     def revenue(self) -> float:
@@ -89,6 +102,72 @@ def _machines(
     return [item for item in items if item.quantity] or items[:1]
 
 
+def _certificates(config: StackConfig) -> list[LineItem]:
+    """Fly's managed certificates, one per host, at list (catalog.CERTIFICATE_PRICE_USD).
+    A wildcard host is valid only with `certificate: origin` (components/config.py), whose
+    imported certificates Fly does not manage: every ACME one is single-hostname."""
+    if config.domain is None or config.domain.certificate != "acme":
+        return []
+    hosts = len(config.domain.fqdns)
+    return [LineItem("fly certificates", hosts, "hostname", catalog.CERTIFICATE_PRICE_USD)]
+
+
+def _egress() -> Unestimated:
+    low, high = catalog.EGRESS_USD_PER_GB
+    return Unestimated(
+        "outbound data transfer",
+        f"${low:.2f}..${high:.2f} per GB by region group",
+        None,
+        "follows traffic",
+        catalog.EGRESS_SOURCE,
+    )
+
+
+def _snapshots(pg: PostgresConfig) -> Unestimated:
+    members = pg.cluster_size + len(pg.replica_regions)
+    return Unestimated(
+        "postgres volume snapshots",
+        f"${catalog.SNAPSHOT_PRICE_USD_PER_GB:.2f} per GB-month past "
+        f"{catalog.SNAPSHOT_FREE_GB} GB free",
+        None,
+        f"daily, kept {catalog.SNAPSHOT_RETENTION_DAYS} days, of {members} x "
+        f"{pg.volume_gb} GB volumes; billed on data stored",
+        catalog.SNAPSHOT_SOURCE,
+    )
+
+
+def _backups() -> Unestimated:
+    return Unestimated(
+        "postgres backups (Tigris bucket)",
+        f"${catalog.TIGRIS_STORAGE_USD_PER_GB:.2f} per GB-month past "
+        f"{catalog.TIGRIS_FREE_GB} GB free, ${catalog.TIGRIS_CLASS_A_USD_PER_1000:g} per "
+        f"1000 writes, ${catalog.TIGRIS_CLASS_B_USD_PER_1000:g} per 1000 reads",
+        None,
+        "base backups and WAL in the recovery window",
+        catalog.TIGRIS_SOURCE,
+    )
+
+
+def probe_executions(config: StackConfig, monitoring: MonitoringConfig) -> int:
+    """Grafana's metered test executions a month (catalog.SM_MINUTES_PER_MONTH): one
+    check per health path (components/monitoring `_probes`: health, and deep-health when
+    the deep check is on), from every probe, each counted as one minute (its timeout is
+    at most a minute, catalog.SM_TIMEOUT_MS, rounded up)."""
+    checks = 1 + config.http.deep_check.enabled
+    per_month = catalog.SM_MINUTES_PER_MONTH * 60_000 // monitoring.probe_frequency_ms
+    return checks * len(monitoring.probes) * per_month
+
+
+def _probes(config: StackConfig, monitoring: MonitoringConfig) -> Unestimated:
+    return Unestimated(
+        "grafana synthetic probe executions",
+        "Grafana Cloud's price per execution (in no source read here)",
+        None,
+        f"{probe_executions(config, monitoring):,} executions a month",
+        catalog.SM_EXECUTIONS_SOURCE,
+    )
+
+
 def estimate(config: StackConfig) -> Estimate:
     vm = config.vm
     items = _machines("app machines", vm.cpu_kind, vm.cpus, vm.memory_mb, config.regions)
@@ -103,7 +182,14 @@ def estimate(config: StackConfig) -> Estimate:
         ]
     if config.domain is not None and config.domain.ipv4_kind == "dedicated":
         items.append(LineItem("dedicated IPv4", 1, "address", catalog.DEDICATED_IPV4_PRICE_USD))
-    unestimated: list[Unestimated] = []
+    items += _certificates(config)
+    unestimated = [_egress()]
+    if pg is not None:
+        unestimated.append(_snapshots(pg))
+        if pg.backups.enabled:
+            unestimated.append(_backups())
+    if config.monitoring is not None and config.monitoring.synthetic:
+        unestimated.append(_probes(config, config.monitoring))
     if (redis := config.redis) is not None:
         if redis.plan in catalog.REDIS_FIXED_PLANS_USD:
             base, per_read_region = catalog.REDIS_FIXED_PLANS_USD[redis.plan]
@@ -132,6 +218,7 @@ def estimate(config: StackConfig) -> Estimate:
                     f"redis ({redis.plan})",
                     f"${catalog.REDIS_PAYG_USD_PER_100K_REQUESTS:.2f} per 100k requests",
                     "webhost:redis.monthlyRequests",
+                    source="superfly/docs upstash/redis.html.md @ 5c22c8c",
                 )
             )
     return Estimate(
@@ -142,8 +229,15 @@ def estimate(config: StackConfig) -> Estimate:
     )
 
 
+def _note(usage: Unestimated) -> str:
+    known = f"; {usage.volume}" if usage.volume else ""
+    how = f"; set {usage.hint} to estimate it" if usage.hint else ""
+    return f"  {usage.rate}{known}{how}"
+
+
 def report(estimate: Estimate, tier: str) -> str:
-    """The breakdown as `webhost-infra cost` prints it."""
+    """The breakdown as `webhost-infra cost` prints it. While anything is unestimated the
+    cost line is a floor and the margin line a ceiling, and both say so."""
     lines = [f"{'item':<52} {'qty':>6} {'unit':<8} {'each':>9} {'monthly':>10}"]
     for item in estimate.items:
         lines.append(
@@ -151,13 +245,52 @@ def report(estimate: Estimate, tier: str) -> str:
             f"{item.unit_price:>9.2f} {item.monthly:>10.2f}"
         )
     for usage in estimate.unestimated:
-        note = f"usage-based, {usage.rate}: not estimated (set {usage.hint})"
-        lines.append(f"{usage.name:<52} {note}")
-    cost = "cost, not counting usage-based items" if estimate.unestimated else "cost"
+        lines += [f"{usage.name:<52} not estimated (usage-based)", _note(usage)]
+    unknown = len(estimate.unestimated)
+    cost = f"cost, without {unknown} usage-based items" if unknown else "cost"
     lines.append(f"{cost:<78} {estimate.cost:>10.2f}")
     revenue = f"revenue ({estimate.customers} {tier} customers x ${estimate.price_per_customer:g})"
     lines.append(f"{revenue:<78} {estimate.revenue:>10.2f}")
     margin = estimate.margin
-    label = "margin, at most" if estimate.unestimated else "margin"
+    label = f"margin, at most (not exact: {unknown} items not estimated)" if unknown else "margin"
     lines.append(f"{label:<78} {'n/a' if margin is None else f'{margin:.1%}':>10}")
     return "\n".join(lines)
+
+
+def as_json(estimate: Estimate, tier: str) -> str:
+    """`webhost-infra cost --format json`: `exact` is false while anything is unestimated;
+    then `cost` is a floor and `margin` a ceiling."""
+    return json.dumps(
+        {
+            "tier": tier,
+            "items": [
+                {
+                    "name": item.name,
+                    "quantity": item.quantity,
+                    "unit": item.unit,
+                    "unitPrice": round(item.unit_price, 4),
+                    "monthly": round(item.monthly, 2),
+                }
+                for item in estimate.items
+            ],
+            "notEstimated": [
+                {
+                    "name": usage.name,
+                    "rate": usage.rate,
+                    "volume": usage.volume or None,
+                    "configure": usage.hint,
+                    "source": usage.source,
+                }
+                for usage in estimate.unestimated
+            ],
+            "exact": estimate.exact,
+            "cost": round(estimate.cost, 2),
+            "costIs": "exact" if estimate.exact else "floor",
+            "customers": estimate.customers,
+            "pricePerCustomer": estimate.price_per_customer,
+            "revenue": round(estimate.revenue, 2),
+            "margin": None if estimate.margin is None else round(estimate.margin, 4),
+            "marginIs": "exact" if estimate.exact else "ceiling",
+        },
+        indent=2,
+    )

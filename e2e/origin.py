@@ -1,4 +1,5 @@
-"""The origin-certificate phase of `make e2e`, for a proxied stack (prod).
+"""The origin-certificate phase of `make e2e`, for a proxied stack (prod, and staging,
+which rehearses prod's edge).
 
 `phase_origin(s)` switches `webhost:domain.certificate` to `origin` and runs `up`
 under the real engine, then checks what the fakes hold:
@@ -17,8 +18,7 @@ under the real engine, then checks what the fakes hold:
   removed, the certificate revoked, the key gone, and a no-op `up`.
 
 The phases after it (refresh, drift, image, export, destroy) run in acme mode. A
-DNS-only stack (staging) cannot take `origin` (config refuses it): the phase is
-skipped there.
+DNS-only stack cannot take `origin` (config refuses it): the phase is skipped there.
 """
 
 from __future__ import annotations

@@ -192,23 +192,28 @@ def margin(args: StackValidationArgs, report: ReportViolation) -> None:
     config, urn = found
     floor = float(args.get_config().get("minimumMargin", catalog.MIN_MARGIN))
     estimate = cost.estimate(config)
-    if estimate.unestimated:
-        # A usage-billed item with no volume: the margin is unknown, and a missing
-        # volume must not read as a free service.
-        unknown = "; ".join(f"{u.name} at {u.rate} (set {u.hint})" for u in estimate.unestimated)
-        report(
-            f"app {config.app_name}: margin not checked: cost ${estimate.cost:.2f} leaves out "
-            f"usage-based {unknown}",
-            urn,
-        )
-    elif estimate.margin is None:
+    if estimate.margin is None:
         report(
             f"app {config.app_name}: no revenue (0 customers) to cover ${estimate.cost:.2f}", urn
         )
     elif estimate.margin < floor:
+        # Inexact, the margin is a ceiling: under the floor already, it fails for sure.
+        at_most, without = ("", "") if estimate.exact else ("at most ", " without usage")
         report(
-            f"app {config.app_name}: margin {estimate.margin:.1%} (cost ${estimate.cost:.2f}, "
-            f"revenue ${estimate.revenue:.2f}) is under the {floor:.0%} floor",
+            f"app {config.app_name}: margin {at_most}{estimate.margin:.1%} (cost "
+            f"${estimate.cost:.2f}{without}, revenue ${estimate.revenue:.2f}) is under the "
+            f"{floor:.0%} floor",
+            urn,
+        )
+    elif not estimate.exact:
+        # A usage-billed item with no volume: the cost is a floor and the margin a
+        # ceiling, so a ceiling over the floor proves nothing, and a missing volume must
+        # not read as a free service: reported as unchecked, never passed.
+        unknown = ", ".join(u.name for u in estimate.unestimated)
+        report(
+            f"app {config.app_name}: margin not checked: at most {estimate.margin:.1%} (cost "
+            f"${estimate.cost:.2f} leaves out usage-based {unknown}; `webhost-infra cost` "
+            "lists their rates)",
             urn,
         )
 

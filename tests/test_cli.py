@@ -60,10 +60,12 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> No
         "policyViolations",
     }
     # The stack file's placeholder image is a tag: the advisory image-digest policy says
-    # so, and nothing mandatory fails.
+    # so; the margin is unchecked while usage-based items are unpriced (advisory too);
+    # nothing mandatory fails.
     violations = document["policyViolations"]
     assert [(v["policy"], v["enforcementLevel"]) for v in violations] == [
-        ("image-digest", "advisory")
+        ("margin", "advisory"),
+        ("image-digest", "advisory"),
     ]
 
 
@@ -107,7 +109,7 @@ def test_secure_values_are_never_decrypted_or_shown(
 
 def test_computed_values_are_marked_computed(capsys: pytest.CaptureFixture[str]) -> None:
     document = plan_json(capsys, "--stack", "staging")
-    assert document["outputs"]["url"] == "https://webhost-staging.example"
+    assert document["outputs"]["url"] == "https://staging.webhost.example"
     assert document["outputs"]["edge"] == "[computed]"  # certificate status comes from Fly
     deploy = next(r for r in document["resources"] if r["name"] == "webhost-deploy")
     assert deploy["inputs"]["environment"]["WEBHOST_SECRETS_VERSION"] == "[computed]"

@@ -80,7 +80,8 @@ def test_a_fractional_count_above_one_is_refused() -> None:
     ]
 
 
-def test_dns_only_stacks_get_hsts_and_nosniff_from_flys_proxy() -> None:
+def test_stacks_not_owning_a_proxied_zone_get_hsts_and_nosniff_from_flys_proxy() -> None:
+    # staging: proxied on prod's zone (ownsZone: false), whose zone-wide headers prod sets
     headers = toml("staging")["http_service"]["http_options"]["response"]["headers"]
     assert headers == {
         "Strict-Transport-Security": "max-age=31536000",

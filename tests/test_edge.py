@@ -50,8 +50,20 @@ FOREIGN_ID = "5c1e3a0b9d8f47e2a6b4c3d2e1f0a9b8"
 ZONE_ID = "fedcba9876543210fedcba9876543210"
 
 
+def dns_only() -> dict[str, Any]:
+    """Staging before it rehearsed prod's proxied edge: DNS-only on a zone of its own."""
+    doc = stack_doc("staging")
+    doc["webhost:domain"] = {
+        "zone": "webhost-staging.example",
+        "hosts": ["@", "www"],
+        "proxied": False,
+        "ipv4": "shared",
+    }
+    return doc
+
+
 def with_domain(stack: str, **domain: Any) -> dict[str, Any]:
-    doc = stack_doc(stack)
+    doc = dns_only() if stack == "staging" else stack_doc(stack)
     doc["webhost:domain"] = {**doc["webhost:domain"], **domain}
     return doc
 
@@ -92,7 +104,7 @@ def proxied_records(*fqdns: str) -> set[tuple[str, str, bool]]:
 
 
 def test_dns_only_record_set(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, stack_doc("staging"))
+    evaluation = after_up(tmp_path, dns_only())
     zone = "webhost-staging.example"
     assert host_records(evaluation) == {
         ("AAAA", zone, False),
@@ -105,7 +117,7 @@ def test_dns_only_record_set(tmp_path: Path) -> None:
 
 
 def test_dns_only_contents_come_from_the_addresses_and_certificates(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, stack_doc("staging"))
+    evaluation = after_up(tmp_path, dns_only())
     found = records(evaluation)
     host = "www.webhost-staging.example"
     assert found[("AAAA", host)]["content"] == ADDRESSES["v6"]
@@ -115,7 +127,7 @@ def test_dns_only_contents_come_from_the_addresses_and_certificates(tmp_path: Pa
 
 
 def test_records_depend_on_exactly_what_they_read(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("staging"), tmp_path, stack="staging")
+    evaluation = run(dns_only(), tmp_path, stack="staging")
     v6, v4 = evaluation.one(IP, "webhost-v6").urn, evaluation.one(IP, "webhost-v4").urn
     for host in ("webhost-staging.example", "www.webhost-staging.example"):
         cert = evaluation.one(CERT, f"webhost-cert-{host}").urn
@@ -134,7 +146,7 @@ def test_certificates_for_different_hosts_do_not_wait_on_each_other(tmp_path: Pa
 
 
 def test_dns_only_has_no_cache_rule(tmp_path: Path) -> None:
-    assert after_up(tmp_path, stack_doc("staging")).by_type(RULESET) == []
+    assert after_up(tmp_path, dns_only()).by_type(RULESET) == []
 
 
 # -- proxied (prod) ---------------------------------------------------------------
@@ -196,7 +208,9 @@ def test_dns_only_with_a_dedicated_ipv4(tmp_path: Path) -> None:
 
 def test_validation_records_are_never_proxied(tmp_path: Path) -> None:
     for stack, prefix in (("staging", "_acme-challenge."), ("prod", "_fly-ownership.")):
-        evaluation = after_up(tmp_path, stack_doc(stack), stack)
+        evaluation = after_up(
+            tmp_path, dns_only() if stack == "staging" else stack_doc(stack), stack
+        )
         found = [r for r in evaluation.by_type(RECORD) if r.inputs["name"].startswith(prefix)]
         assert len(found) == 2
         assert all(r.inputs["proxied"] is False for r in found)
@@ -248,15 +262,17 @@ def test_cache_expression_matches_exact_paths_and_prefixes() -> None:
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_zone_settings_and_caa(tmp_path: Path, stack: str) -> None:
-    evaluation = after_up(tmp_path, stack_doc(stack), stack)
+    evaluation = after_up(tmp_path, (dns_only() if stack == "staging" else stack_doc(stack)), stack)
     settings = {r.inputs["settingId"]: r.inputs["value"] for r in evaluation.by_type(ZONE_SETTING)}
     headers = settings.pop("security_header", None)
     assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2"}
     # Cloudflare sends the security headers only where its proxy is in front (prod);
     # a DNS-only zone gets them from Fly's proxy instead.
-    proxied = stack_doc(stack)["webhost:domain"].get("proxied", False)
+    proxied = (dns_only() if stack == "staging" else stack_doc(stack))["webhost:domain"].get(
+        "proxied", False
+    )
     assert (headers is not None) == proxied
-    zone = stack_doc(stack)["webhost:domain"]["zone"]
+    zone = (dns_only() if stack == "staging" else stack_doc(stack))["webhost:domain"]["zone"]
     caa = records(evaluation)[("CAA", zone)]
     assert caa["data"] == {"flags": 0, "tag": "issue", "value": catalog.CAA_ISSUER}
 
@@ -437,7 +453,7 @@ def test_offline_the_entry_point_check_leaves_the_ruleset_computed(tmp_path: Pat
 
 
 def test_deploy_waits_for_the_addresses(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("staging"), tmp_path, stack="staging")
+    evaluation = run(dns_only(), tmp_path, stack="staging")
     deploy = evaluation.one(COMMAND, "webhost-deploy")
     assert {ip.urn for ip in evaluation.by_type(IP)} <= set(deploy.dependencies)
     assert not any(r.urn in deploy.dependencies for r in evaluation.by_type(RECORD))

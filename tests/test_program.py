@@ -244,7 +244,7 @@ def test_outputs_are_computed_in_preview(staging: engine.Evaluation) -> None:
     outputs = staging.rendered_outputs()
     assert outputs["edge"] == engine.COMPUTED  # certificate status comes from Fly
     assert outputs["appName"] == "webhost-staging"
-    assert outputs["url"] == "https://webhost-staging.example"
+    assert outputs["url"] == "https://staging.webhost.example"
 
 
 def test_url_without_a_domain_is_the_fly_dev_name(tmp_path: Path) -> None:

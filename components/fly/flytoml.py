@@ -105,10 +105,14 @@ def deploy_section(config: StackConfig) -> dict[str, Any]:
 
 
 def fly_proxy_headers(config: StackConfig) -> dict[str, str]:
-    """Security headers Fly's proxy adds: when Cloudflare's proxy is not in front to add them."""
+    """Security headers Fly's proxy adds: unless this stack has Cloudflare add them. The
+    zone's HSTS and nosniff are zone-wide settings that only the zone's owner sets
+    (components/edge.py, `ownsZone`); a proxied stack on another stack's zone (staging on
+    prod's) cannot count on them, so Fly's proxy adds its own."""
     headers = config.security_headers
-    proxied = config.domain is not None and config.domain.proxied
-    if not headers.enabled or proxied:
+    domain = config.domain
+    at_cloudflare = domain is not None and domain.proxied and domain.owns_zone
+    if not headers.enabled or at_cloudflare:
         return {}
     return security_header_values(headers)
 
