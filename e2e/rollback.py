@@ -37,7 +37,19 @@ def digest_ref(release: str) -> str:
     return f"{REPOSITORY}@sha256:{hashlib.sha256(release.encode()).hexdigest()}"
 
 
+# Placeholders until phase_rollback pushes the releases to the fake registry and takes
+# the digests it answers (a digest is the manifest's own hash: OCI image-spec
+# descriptor.md), so `preflight` in plan-prod finds each image as a real registry would.
 GOOD, BAD, NEVER, NEWER = (digest_ref(r) for r in ("1.1.0", "1.1.1", "0.9.9", "1.1.2"))
+RELEASES = ("1.1.0", "1.1.1", "0.9.9", "1.1.2")
+
+
+def _push(s: Stack, release: str, config: dict[str, Any]) -> str:
+    """Push `release` as the app's CI would; its digest reference."""
+    labelled = {**config, "Labels": {"org.opencontainers.image.version": release}}
+    return f"{REPOSITORY}@{s.api.state.add_image('webhost', release, labelled)}"
+
+
 DEPLOY = "-deploy"
 PROVIDER = "::pulumi:providers:"
 
@@ -149,6 +161,8 @@ def phase_rollback(s: Stack) -> None:
     run = workflows._driver(s)
     if s.name != "prod":
         raise run.Skipped("proven on prod, behind the production approval")
+    global GOOD, BAD, NEVER, NEWER  # the releases' digests, as the registry answers them
+    GOOD, BAD, NEVER, NEWER = (_push(s, r, run.APP_IMAGE_CONFIG) for r in RELEASES)
     for image in (GOOD, BAD):
         s.config_set("webhost:image", image)
         s.pulumi("up", "--yes", "--skip-preview")
