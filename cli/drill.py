@@ -27,6 +27,7 @@ on bad input.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -72,6 +73,21 @@ class Report:
     def passed(self) -> bool:
         return not self.failures
 
+    def config_commands(self) -> list[str]:
+        """What records a passed drill for the `backups` policy: the stack keys
+        `postgres.backups.lastDrill.*` (components/config.py RestoreDrill), in whole
+        minutes rounded up, so a figure never reads better than it was measured."""
+        if not self.passed or None in (self.recovery_point_seconds, self.recovery_time_seconds):
+            return []
+        key = "webhost:postgres.backups.lastDrill"
+        point = math.ceil((self.recovery_point_seconds or 0.0) / 60)
+        restore = math.ceil((self.recovery_time_seconds or 0.0) / 60)
+        return [
+            f"pulumi config set --stack {self.stack} --path '{key}.date' {self.started_at[:10]}",
+            f"pulumi config set --stack {self.stack} --path '{key}.recoveryPointMinutes' {point}",
+            f"pulumi config set --stack {self.stack} --path '{key}.restoreMinutes' {restore}",
+        ]
+
     def markdown(self) -> str:
         def figure(seconds: float | None) -> str:
             return "not measured" if seconds is None else f"{seconds / 60:.1f} min"
@@ -95,6 +111,14 @@ class Report:
         ]
         if self.failures:
             lines += ["", "Failures:", *(f"- {f}" for f in self.failures)]
+        if self.config_commands():
+            lines += [
+                "",
+                "Record it for the `backups` policy (commit the stack file):",
+                "```sh",
+                *self.config_commands(),
+                "```",
+            ]
         return "\n".join(lines) + "\n"
 
 

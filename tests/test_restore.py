@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import shlex
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -510,3 +512,32 @@ def test_monitoring_and_checks_follow_the_active_cluster(tmp_path: Path) -> None
     rules = repr(alerts.postgres_rules(parsed))
     assert RESTORED in rules
     assert f"{SOURCE}'" not in rules and f'{SOURCE}"' not in rules
+
+
+def test_a_passed_drill_prints_the_figures_the_backups_policy_reads(
+    source: FakeFly, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    report = drill(source, monkeypatch)
+    assert report.passed and report.recovery_point_seconds is not None
+    recorded: dict[str, Any] = {}
+    for line in report.config_commands():
+        words = shlex.split(line)
+        assert words[:5] == ["pulumi", "config", "set", "--stack", "prod"]
+        path, value = words[words.index("--path") + 1], words[-1]
+        assert path.startswith("webhost:postgres.backups.lastDrill.")
+        recorded[path.rsplit(".", 1)[1]] = value if path.endswith("date") else int(value)
+    # Whole minutes, rounded up: a figure never reads better than it was measured.
+    assert recorded == {
+        "date": report.started_at[:10],
+        "recoveryPointMinutes": math.ceil(report.recovery_point_seconds / 60),
+        "restoreMinutes": 0,
+    }
+    doc = prod_with(backups={"lastDrill": recorded})
+    loaded = stackfile.load(write_stack(tmp_path, doc), PROJECT_FILE)
+    parsed = config.parse(loaded.config, loaded.secret_keys, loaded.secure_paths)
+    assert parsed.postgres is not None
+    last = parsed.postgres.backups.last_drill
+    assert last is not None and last.recovery_point_minutes == recorded["recoveryPointMinutes"]
+    assert "\n".join(report.config_commands()) in report.markdown()
+    report.failures.append("smoke queries: refused")
+    assert report.config_commands() == [] and "pulumi config set" not in report.markdown()
