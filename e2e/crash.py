@@ -480,6 +480,31 @@ def fakes_match_state(s: Stack) -> list[str]:
     return problems
 
 
+# The engine starts each plugin in a process group of its own (pulumi sdk/go/common/util/
+# cmdutil RegisterProcessGroup), so a kill of the CLI's group leaves them: found by the
+# stack's own PULUMI_HOME in their environment.
+PLUGIN = re.compile(r"pulumi-language-|pulumi-resource-|-m pulumi\.dynamic")
+
+
+def reap_plugins(home: str) -> int:
+    """SIGKILL the plugin processes of this stack's killed runs; how many there were."""
+    marker = f"PULUMI_HOME={home}".encode()
+    reaped = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if PLUGIN.search(argv) and marker in environ:
+            with suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                reaped += 1
+    return reaped
+
+
 def phase_crash(s: Stack) -> None:
     verdicts: list[Verdict] = []
     groups: list[int] = []
@@ -493,6 +518,8 @@ def phase_crash(s: Stack) -> None:
         for pgid in groups:  # what a CLI-only kill left running, started by this phase
             with suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
+        reaped = reap_plugins(s.env["PULUMI_HOME"])
+        print(f"  {s.name:8} crash: {reaped} plugin process(es) of killed runs reaped", flush=True)
     problems: list[str] = []
     for argv in (("up",), ("up", "--expect-no-changes")):
         done = s.pulumi(*argv, "--yes", "--skip-preview", ok=False)
