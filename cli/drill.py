@@ -29,14 +29,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from components.config import StackConfig
 from components.fly import machines as fly_machines
@@ -125,33 +122,10 @@ class Report:
 # -- flyctl --------------------------------------------------------------------------------
 def _fly(*args: str, stdin: str | None = None, timeout: float = 120.0) -> str:
     """flyctl's stdout; FlyctlError with its stderr when it fails."""
-    if stdin is None:
-        done = fly_machines.fly(*args, timeout=timeout)
-    else:
-        done = _fly_with_input(args, stdin, timeout)
+    done = fly_machines.fly(*args, timeout=timeout, stdin=stdin)
     if done.returncode != 0:
         raise fly_machines.failed(args, done)
     return done.stdout
-
-
-def _fly_with_input(args: tuple[str, ...], stdin: str, timeout: float) -> Any:
-    binary = shutil.which("fly") or shutil.which("flyctl")
-    if binary is None:
-        raise fly_machines.FlyctlError("flyctl (`fly`) is not on PATH")
-    try:
-        return subprocess.run(
-            [binary, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-            env=os.environ.copy(),
-        )
-    except subprocess.TimeoutExpired:
-        raise fly_machines.FlyctlError(
-            f"`fly {' '.join(args)}` did not answer in {timeout:g} s"
-        ) from None
 
 
 def app_present(app: str, org: str) -> bool:

@@ -139,14 +139,18 @@ class FlyctlError(Exception):
     """flyctl could not answer; the message quotes its stderr (which holds no token)."""
 
 
-def fly(*args: str, timeout: float = READ_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-    """`fly ARGS`, the token left in the environment; raises FlyctlError on no answer."""
+def fly(
+    *args: str, timeout: float = READ_TIMEOUT_S, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`fly ARGS` (with `stdin` on its input when given), the token left in the
+    environment; raises FlyctlError on no answer."""
     binary = shutil.which("fly") or shutil.which("flyctl")
     if binary is None:
         raise FlyctlError("flyctl (`fly`) is not on PATH")
     try:
         return subprocess.run(
             [binary, *args],
+            input=stdin,
             capture_output=True,
             text=True,
             check=False,
