@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, SecretStr, Strict
 from pydantic.fields import FieldInfo
 
 from components.config import NAMESPACE, StackConfig
+from components.config.validators import field_docs
 
 START = "<!-- config-reference:start (generated: webhost-infra config-reference) -->"
 END = "<!-- config-reference:end -->"
@@ -128,8 +129,8 @@ def _nested(annotation: Any) -> Iterator[tuple[str, type[BaseModel]]]:
                 yield ".<name>", value
 
 
-def _description(field: FieldInfo) -> str:
-    return " ".join((field.description or "").split()).replace("|", "\\|")
+def _description(model: type[BaseModel], name: str) -> str:
+    return " ".join(field_docs(model).get(name, "").split()).replace("|", "\\|")
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
@@ -138,7 +139,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         key = f"{prefix}{field.alias or name}"
         rows.append(
             f"| `{key}` | {_type(field.annotation)} | {_default(field)} | "
-            f"{_constraints(field)} | {_description(field)} |"
+            f"{_constraints(field)} | {_description(model, name)} |"
         )
         for suffix, nested in _nested(field.annotation):
             rows += _rows(nested, f"{key}{suffix}.")

@@ -59,7 +59,7 @@ def frequency_hours(text: object) -> float | None:
     if not isinstance(text, str):
         return None
     try:
-        return float(model._duration_ns(text) / 3_600_000_000_000)
+        return float(model.duration_ns(text) / 3_600_000_000_000)
     except ValueError:
         return None
 

@@ -24,7 +24,7 @@ def test_release_cookie_is_a_generated_secret() -> None:
 @pytest.mark.parametrize("name", sorted(config.CLUSTER_ENV_NAMES))
 def test_derived_names_are_refused_in_env(name: str) -> None:
     found = problems("staging", env={name: "x"})
-    assert found == [f'webhost:env.{name} = "{name}": {config._CLUSTER_RULE}']
+    assert found == [f'webhost:env.{name} = "{name}": {config.CLUSTER_RULE}']
 
 
 def test_derived_names_are_refused_in_secrets() -> None:
