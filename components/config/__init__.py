@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Collection, Mapping
 from typing import Annotated, Any
 
@@ -42,18 +41,19 @@ from components.config.app import (
     ReleaseCommand,
 )
 from components.config.data import (
-    DATABASE_NAME,
     Postgres,
     Redis,
     Restore,
     RestoreDrill,
-    derived_app_name_problem,
+    check_postgres,
+    check_redis,
 )
 from components.config.edge import ORIGIN_VALIDITY_DAYS, Domain, SecurityHeaders
 from components.config.monitoring import (
     OFFLINE_ENV,
     ContactPoint,
     Monitoring,
+    check_probes,
     contact_env_problems,
     fly_authorization,
     fly_token_problem,
@@ -227,133 +227,25 @@ class StackConfig(Model):
 
     @field_validator("postgres")
     @classmethod
-    def _postgres_fits(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
-        regions, primary = info.data.get("regions"), info.data.get("primary_region")
-        if pg is None or regions is None or primary is None:
-            return pg
-        if primary in pg.replica_regions:
-            raise ValueError(f"@replicaRegions: {primary} is the primary region, not a replica")
-        machines = sum(regions.values())
-        budget = pg.max_connections - catalog.POSTGRES_RESERVED_CONNECTIONS
-        if pg.pool_size * machines > budget:
-            raise ValueError(
-                f"@poolSize: {pg.pool_size} x {machines} app machines = "
-                f"{pg.pool_size * machines} connections, over the {budget} that "
-                f"maxConnections {pg.max_connections} leaves after "
-                f"{catalog.POSTGRES_RESERVED_CONNECTIONS} reserved"
-            )
-        return pg
-
-    @field_validator("postgres")
-    @classmethod
-    def _derived_postgres_names(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
-        app = info.data.get("app_name")
-        if pg is None or app is None:
-            return pg
-        if pg.name == app:
-            # "App names are unique across the Fly.io platform" (superfly/docs blueprints/
-            # staging-prod-isolation.html.md @ 5c22c8c): the create would find it taken
-            # (flyctl test/preflight/fly_postgres_test.go, "Name has already been taken").
-            raise ValueError(
-                "@name: the app's own name; Fly app names are unique, so the cluster needs another"
-            )
-        if pg.name is None and (problem := derived_app_name_problem(f"{app}-db", "postgres")):
-            raise ValueError(f"@name: {problem}")
-        database = app.replace("-", "_")
-        if pg.database is None and not re.fullmatch(DATABASE_NAME, database):
-            # PostgreSQL's docs (sql-syntax-lexical, "Identifiers and Key Words"): an
-            # unquoted identifier begins with a letter or an underscore.
-            raise ValueError(
-                f"@database: unset, so {database} (appName with _), which does not start "
-                "with a letter or _ as a Postgres identifier must; set postgres.database"
-            )
-        return pg
-
-    @field_validator("postgres")
-    @classmethod
-    def _clusters(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
-        """The clusters side by side: the first (postgres.name) and each restore, each
-        from one before it; one active, never a retired one."""
-        app = info.data.get("app_name")
-        if pg is None or app is None:
-            return pg
-        known = [pg.name or f"{app}-db"]
-        for i, restore in enumerate(pg.restores):
-            if restore.name in known or restore.name == app:
-                raise ValueError(
-                    f"@restores.{i}.name: {restore.name} is already a cluster or the app"
-                )
-            if restore.source not in known:
-                raise ValueError(
-                    f"@restores.{i}.source: {restore.source} is not postgres.name or an "
-                    f"earlier restore ({', '.join(known)})"
-                )
-            if not pg.backups.enabled:
-                raise ValueError(
-                    f"@restores.{i}: a restore reads the source's backups; backups.enabled is false"
-                )
-            known.append(restore.name)
-        for i, name in enumerate(pg.retired):
-            if name not in known:
-                raise ValueError(
-                    f"@retired.{i}: {name} is not one of the clusters ({', '.join(known)})"
-                )
-            if pg.retired.index(name) != i:
-                raise ValueError(f"@retired.{i}: {name} listed twice")
-        if pg.active is not None and pg.active not in known:
-            raise ValueError(
-                f"@active: {pg.active} is not one of the clusters ({', '.join(known)})"
-            )
-        if (pg.active or known[0]) in pg.retired:
-            raise ValueError(
-                f"@active: {pg.active or known[0]} is retired; make another cluster active first"
-            )
+    def _postgres_fits_the_stack(cls, pg: Postgres | None, info: ValidationInfo) -> Postgres | None:
+        if pg is not None:
+            app, regions = info.data.get("app_name"), info.data.get("regions")
+            check_postgres(pg, app, regions, info.data.get("primary_region"))
         return pg
 
     @field_validator("redis")
     @classmethod
-    def _derived_redis_name(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
-        app = info.data.get("app_name")
-        if (
-            redis is not None
-            and redis.name is None
-            and app is not None
-            and (problem := derived_app_name_problem(f"{app}-redis", "redis"))
-        ):
-            raise ValueError(f"@name: {problem}")
+    def _redis_fits_the_stack(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
+        if redis is not None:
+            check_redis(redis, info.data.get("app_name"), info.data.get("primary_region"))
         return redis
 
     @field_validator("monitoring")
     @classmethod
     def _probes_fit_grafana(cls, monitoring: Monitoring | None) -> Monitoring | None:
-        # Grafana's synthetic monitoring API bounds an HTTP check's timeout at 1 min and
-        # at its frequency (catalog.SM_TIMEOUT_MS); the timeout is derived from the p95.
-        if monitoring is None or not monitoring.synthetic:
-            return monitoring
-        timeout = catalog.probe_timeout_ms(monitoring.latency_p95_ms)
-        high = catalog.SM_TIMEOUT_MS[1]
-        if timeout > high:
-            raise ValueError(
-                f"@latencyP95Ms: the probes time out at {catalog.SM_TIMEOUT_PER_P95}x it, "
-                f"{timeout} ms, over the {high} ms Grafana's synthetic monitoring takes "
-                f"for an HTTP check; at most {high // catalog.SM_TIMEOUT_PER_P95} "
-                "(or synthetic: false)"
-            )
-        if timeout > monitoring.probe_frequency_ms:
-            raise ValueError(
-                f"@probeFrequencyMs: shorter than the probes' timeout, {timeout} ms "
-                f"({catalog.SM_TIMEOUT_PER_P95}x latencyP95Ms); Grafana's synthetic "
-                "monitoring refuses a check that times out after its next run is due"
-            )
+        if monitoring is not None:
+            check_probes(monitoring)
         return monitoring
-
-    @field_validator("redis")
-    @classmethod
-    def _redis_regions(cls, redis: Redis | None, info: ValidationInfo) -> Redis | None:
-        primary = info.data.get("primary_region")
-        if redis is not None and (redis.primary_region or primary) in redis.replica_regions:
-            raise ValueError("@replicaRegions: the primary region is not a replica")
-        return redis
 
     @property
     def postgres_name(self) -> str | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -279,3 +280,95 @@ class Redis(Model):
         if plan not in catalog.REDIS_PLANS:
             raise ValueError(f"not a plan Fly offers ({', '.join(catalog.REDIS_PLANS)})")
         return plan
+
+
+# The cluster and the database against the rest of the stack: StackConfig runs these
+# once the keys they read are valid (None: that key is invalid, its own line says why).
+# A ValueError names the key inside the section at fault with `@key: `.
+
+
+def check_postgres(
+    pg: Postgres, app: str | None, regions: Mapping[str, int] | None, primary: str | None
+) -> None:
+    if regions is not None and primary is not None:
+        _postgres_fits(pg, regions, primary)
+    if app is not None:
+        _derived_postgres_names(pg, app)
+        _clusters(pg, app)
+
+
+def _postgres_fits(pg: Postgres, regions: Mapping[str, int], primary: str) -> None:
+    if primary in pg.replica_regions:
+        raise ValueError(f"@replicaRegions: {primary} is the primary region, not a replica")
+    machines = sum(regions.values())
+    budget = pg.max_connections - catalog.POSTGRES_RESERVED_CONNECTIONS
+    if pg.pool_size * machines > budget:
+        raise ValueError(
+            f"@poolSize: {pg.pool_size} x {machines} app machines = "
+            f"{pg.pool_size * machines} connections, over the {budget} that "
+            f"maxConnections {pg.max_connections} leaves after "
+            f"{catalog.POSTGRES_RESERVED_CONNECTIONS} reserved"
+        )
+
+
+def _derived_postgres_names(pg: Postgres, app: str) -> None:
+    if pg.name == app:
+        # "App names are unique across the Fly.io platform" (superfly/docs blueprints/
+        # staging-prod-isolation.html.md @ 5c22c8c): the create would find it taken
+        # (flyctl test/preflight/fly_postgres_test.go, "Name has already been taken").
+        raise ValueError(
+            "@name: the app's own name; Fly app names are unique, so the cluster needs another"
+        )
+    if pg.name is None and (problem := derived_app_name_problem(f"{app}-db", "postgres")):
+        raise ValueError(f"@name: {problem}")
+    database = app.replace("-", "_")
+    if pg.database is None and not re.fullmatch(DATABASE_NAME, database):
+        # PostgreSQL's docs (sql-syntax-lexical, "Identifiers and Key Words"): an
+        # unquoted identifier begins with a letter or an underscore.
+        raise ValueError(
+            f"@database: unset, so {database} (appName with _), which does not start "
+            "with a letter or _ as a Postgres identifier must; set postgres.database"
+        )
+
+
+def _clusters(pg: Postgres, app: str) -> None:
+    """The clusters side by side: the first (postgres.name) and each restore, each
+    from one before it; one active, never a retired one."""
+    known = [pg.name or f"{app}-db"]
+    for i, restore in enumerate(pg.restores):
+        if restore.name in known or restore.name == app:
+            raise ValueError(f"@restores.{i}.name: {restore.name} is already a cluster or the app")
+        if restore.source not in known:
+            raise ValueError(
+                f"@restores.{i}.source: {restore.source} is not postgres.name or an "
+                f"earlier restore ({', '.join(known)})"
+            )
+        if not pg.backups.enabled:
+            raise ValueError(
+                f"@restores.{i}: a restore reads the source's backups; backups.enabled is false"
+            )
+        known.append(restore.name)
+    for i, name in enumerate(pg.retired):
+        if name not in known:
+            raise ValueError(
+                f"@retired.{i}: {name} is not one of the clusters ({', '.join(known)})"
+            )
+        if pg.retired.index(name) != i:
+            raise ValueError(f"@retired.{i}: {name} listed twice")
+    if pg.active is not None and pg.active not in known:
+        raise ValueError(f"@active: {pg.active} is not one of the clusters ({', '.join(known)})")
+    if (pg.active or known[0]) in pg.retired:
+        raise ValueError(
+            f"@active: {pg.active or known[0]} is retired; make another cluster active first"
+        )
+
+
+def check_redis(redis: Redis, app: str | None, primary: str | None) -> None:
+    if (
+        redis.name is None
+        and app is not None
+        and (problem := derived_app_name_problem(f"{app}-redis", "redis"))
+    ):
+        raise ValueError(f"@name: {problem}")
+    if (redis.primary_region or primary) in redis.replica_regions:
+        raise ValueError("@replicaRegions: the primary region is not a replica")

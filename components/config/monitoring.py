@@ -124,6 +124,28 @@ class Monitoring(Model):
     """Go on without FLY_METRICS_TOKEN (else refused): the data source keeps its header."""
 
 
+def check_probes(monitoring: Monitoring) -> None:
+    """Grafana's synthetic monitoring API bounds an HTTP check's timeout at 1 min and at
+    its frequency (catalog.SM_TIMEOUT_MS); the timeout is derived from the p95."""
+    if not monitoring.synthetic:
+        return
+    timeout = catalog.probe_timeout_ms(monitoring.latency_p95_ms)
+    high = catalog.SM_TIMEOUT_MS[1]
+    if timeout > high:
+        raise ValueError(
+            f"@latencyP95Ms: the probes time out at {catalog.SM_TIMEOUT_PER_P95}x it, "
+            f"{timeout} ms, over the {high} ms Grafana's synthetic monitoring takes "
+            f"for an HTTP check; at most {high // catalog.SM_TIMEOUT_PER_P95} "
+            "(or synthetic: false)"
+        )
+    if timeout > monitoring.probe_frequency_ms:
+        raise ValueError(
+            f"@probeFrequencyMs: shorter than the probes' timeout, {timeout} ms "
+            f"({catalog.SM_TIMEOUT_PER_P95}x latencyP95Ms); Grafana's synthetic "
+            "monitoring refuses a check that times out after its next run is due"
+        )
+
+
 class FlyTokenError(ValueError):
     """FLY_METRICS_TOKEN holds no token Fly's Prometheus would take. The message never
     quotes the value."""
