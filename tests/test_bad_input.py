@@ -25,7 +25,7 @@ from cli.main import main
 from components import config
 from components.config import ConfigError, StackConfig
 from tests.configcase import refused_under_up
-from tests.conftest import PROJECT_FILE, stack_doc
+from tests.conftest import PROJECT_FILE, ROOT, stack_doc
 
 SECRET_TEXT = "v1:U0VDUkVULUNJUEhFUlRFWFQtRE8tTk9ULVNIT1c="
 
@@ -365,3 +365,39 @@ def test_policy_config_of_any_shape_exits_2(
     assert "Traceback" not in err
     assert all(line.startswith("error: ") for line in err.splitlines()), err
     assert expected in err
+
+
+# -- libyaml reads what the pure loader reads -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(
+            (ROOT / name).read_text()
+            for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml")
+        ),
+        "config:\n  webhost:day: 2026-01-01\n  webhost:n: " + "9" * 5000 + "\n",
+        "config:\n  a: [1, {b: c}]\n  c: 'x'\n  d: 1.5e3\n  e: .inf\n  f: ~\n  g: yes\n  h: 0x1f\n",
+        "config:\n  a: 1\n  a: 2\n",
+        "config:\n  ? [1]\n  : x\n",
+    ],
+    ids=["project", "staging", "prod", "date-and-long-number", "scalars", "duplicate", "list-key"],
+)
+def test_libyaml_reads_a_file_as_the_pure_loader_does(text: str) -> None:
+    def read(loader: Any) -> Any:
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.MarkedYAMLError as exc:  # what the error line shows of it
+            mark = exc.problem_mark
+            return exc.problem, mark and (mark.line, mark.column)
+
+    assert stackfile._plain(text)
+    assert read(stackfile._FastLoader) == read(stackfile._StrictLoader)
+
+
+@pytest.mark.parametrize(
+    "text", ["a: &x 1\nb: *x\n", "a: &x 1\n", "a: " + "[" * 50 + "]" * 50 + "\n", "a: \x1b\n"]
+)
+def test_what_only_the_pure_loader_refuses_goes_to_it(text: str) -> None:
+    assert not stackfile._plain(text)

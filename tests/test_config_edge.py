@@ -288,7 +288,7 @@ def test_a_cache_rule_expression_past_cloudflares_4096_is_refused(
 
 
 def test_a_cache_rule_expression_at_most_4096_is_taken() -> None:
-    from components.edge import cache_expression
+    from components.cache_rule import cache_expression
 
     names = ["@", *(f"h{i}" for i in range(150))]
     parsed = config.parse(base() | {"webhost:domain": text(domain(hosts=names))}).domain
