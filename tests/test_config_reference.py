@@ -4,6 +4,8 @@ included, with the model's own types, defaults and constraints: nothing to drift
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -121,3 +123,17 @@ def test_every_key_has_a_description() -> None:
 def test_the_command_prints_the_block(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config-reference"]) == 0
     assert capsys.readouterr().out.strip() == reference.block()
+
+
+def test_importing_the_config_reads_no_model_source() -> None:
+    # Issue 22: every plan and `pulumi up` imports the config; reading each model's source
+    # for its docstrings (pydantic's use_attribute_docstrings) was a third of that import.
+    # Only this reference needs them, and reads them itself.
+    probe = (
+        "import linecache, components.config\n"
+        "print(sorted(k for k in linecache.cache if '/components/config' in k))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
