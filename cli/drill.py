@@ -72,7 +72,7 @@ class Report:
 
     def config_commands(self) -> list[str]:
         """What records a passed drill for the `backups` policy: the stack keys
-        `postgres.backups.lastDrill.*` (components/config.py RestoreDrill), in whole
+        `postgres.backups.lastDrill.*` (components/config/data.py RestoreDrill), in whole
         minutes rounded up, so a figure never reads better than it was measured."""
         if not self.passed or None in (self.recovery_point_seconds, self.recovery_time_seconds):
             return []

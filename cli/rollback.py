@@ -54,7 +54,7 @@ EXIT_INVALID = 2
 IMAGE_KEY = "webhost:image"
 # An image pinned by digest (distribution/reference: a name of at most 255 characters,
 # an optional tag of at most 128, then `@sha256:` and 64 lowercase hex digits; the
-# same name rule as components/config.py ImageRef).
+# same name rule as components/config/validators.py ImageRef).
 DIGEST_REF = re.compile(r"(?=[^@]{1,384}@)[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}")
 # Pulumi stack names are letters, digits, `-`, `_` and `.`; ours are lowercase (the
 # stack files Pulumi.staging.yaml, Pulumi.prod.yaml). Checked before it names a path.

@@ -1,7 +1,7 @@
 """The edge cache rule's expression, in Cloudflare's rules language.
 
 Built here, apart from the Edge, so the config can check its length before anything
-is registered (components/config.py imports it; components/edge.py uses it).
+is registered (components/config/edge.py imports it; components/edge.py uses it).
 """
 
 from __future__ import annotations

@@ -230,7 +230,7 @@ CUSTOMERS_PER_MACHINE: Final[dict[Tier, int]] = {
 }
 
 # The proxy limits those densities were measured at: the runbook's [http_service]
-# concurrency (components/config.py Concurrency defaults, soft 750 / hard 1000). A
+# concurrency (components/config/app.py Concurrency defaults, soft 750 / hard 1000). A
 # machine whose limit is lower takes proportionally fewer customers: Fly's proxy
 # prefers other machines at soft_limit and sends nothing past hard_limit
 # (superfly/docs reference/configuration.html.markerb @ 5c22c8c, "concurrency"; an

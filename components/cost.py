@@ -104,7 +104,7 @@ def _machines(
 
 def _certificates(config: StackConfig) -> list[LineItem]:
     """Fly's managed certificates, one per host, at list (catalog.CERTIFICATE_PRICE_USD).
-    A wildcard host is valid only with `certificate: origin` (components/config.py), whose
+    A wildcard host is valid only with `certificate: origin` (components/config/edge.py), whose
     imported certificates Fly does not manage: every ACME one is single-hostname."""
     if config.domain is None or config.domain.certificate != "acme":
         return []

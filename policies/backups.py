@@ -38,7 +38,7 @@ DEFAULTS = {
     "maxRestoreMinutes": 240,
     "maxDrillAgeDays": 92,
 }
-# barman's retention grammar as postgres-flex passes it (components/config.py
+# barman's retention grammar as postgres-flex passes it (components/config/data.py
 # _recovery_window): days or weeks.
 _WINDOW = re.compile(r"([0-9]{1,20})([dw])")
 

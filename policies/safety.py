@@ -33,7 +33,7 @@ APP = "pulumi-python:dynamic/fly:App"
 def health_check_problems(check: HealthCheck) -> list[str]:
     """Why the app's health check is not one: a path that checks nothing. Durations
     flyctl would not apply as written never get this far: the config refuses them
-    (components/config.py ServiceCheckDuration, catalog.SERVICE_CHECK_SECONDS)."""
+    (components/config/app.py ServiceCheckDuration, catalog.SERVICE_CHECK_SECONDS)."""
     return _path_problems(check.path, "http.healthCheck.path")
 
 

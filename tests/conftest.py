@@ -74,7 +74,7 @@ def prod_commands(directory: Path) -> dict[str, dict[str, Any]]:
 @pytest.fixture(autouse=True, scope="session")
 def fly_metrics_token() -> Iterator[None]:
     """A stack declaring monitoring needs FLY_METRICS_TOKEN under the real engine, or it
-    is refused before anything is registered (components/config.py fly_token_problem;
+    is refused before anything is registered (components/config/monitoring.py fly_token_problem;
     offline evaluations go on without it): a dummy for the whole session, so that what
     tests see is what `up` sends; tests about it unset or change it."""
     with pytest.MonkeyPatch.context() as patch:

@@ -107,7 +107,7 @@ _MOVED = "Fly runs a service check's durations within 1s..60s and moves one outs
 def test_a_health_check_fly_would_not_run_as_written_is_refused(
     check: dict[str, str], key: str
 ) -> None:
-    # The config refuses durations flyctl moves (components/config.py
+    # The config refuses durations flyctl moves (components/config/app.py
     # ServiceCheckDuration), so a spec carrying one is not valid config for the pack.
     changes = {f"http__healthCheck__{name}": value for name, value in check.items()}
     found = stack_violations("production-safety", [platform(**changes)])
