@@ -249,9 +249,7 @@ class StackConfig(Model):
 
     @property
     def postgres_name(self) -> str | None:
-        if self.postgres is None:
-            return None
-        return self.postgres.name or f"{self.app_name}-db"
+        return None if self.postgres is None else self.postgres.name or f"{self.app_name}-db"
 
     @property
     def postgres_clusters(self) -> list[str]:
@@ -263,21 +261,16 @@ class StackConfig(Model):
     @property
     def postgres_active(self) -> str | None:
         """The cluster the app uses."""
-        if self.postgres is None:
-            return None
-        return self.postgres.active or self.postgres_name
+        return None if self.postgres is None else self.postgres.active or self.postgres_name
 
     @property
     def database_name(self) -> str | None:
-        if self.postgres is None:
-            return None
-        return self.postgres.database or self.app_name.replace("-", "_")
+        pg = self.postgres
+        return None if pg is None else pg.database or self.app_name.replace("-", "_")
 
     @property
     def redis_name(self) -> str | None:
-        if self.redis is None:
-            return None
-        return self.redis.name or f"{self.app_name}-redis"
+        return None if self.redis is None else self.redis.name or f"{self.app_name}-redis"
 
     @property
     def data_secret_names(self) -> list[str]:
