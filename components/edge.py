@@ -35,10 +35,11 @@ import pulumi_cloudflare as cloudflare
 from components import catalog
 from components.cache_rule import cache_expression
 from components.config import Domain, SecurityHeaders
-from components.fly.certcheck import CertificateCheck
-from components.fly.customcert import CustomCertificate
-from components.fly.customcheck import CustomCertificateCheck
-from components.fly.resources import Certificate, IpAddress
+from components.fly.providers.certificate import Certificate
+from components.fly.providers.certificate_check import CertificateCheck
+from components.fly.providers.custom_certificate import CustomCertificate
+from components.fly.providers.custom_certificate_check import CustomCertificateCheck
+from components.fly.providers.ip_address import IpAddress
 from components.tls import OriginKey
 
 # Input names, enums and limits below are pulumi_cloudflare 6.23.1's, as its SDK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.fly.resources import UpstashRedisProvider, update_options
+from components.fly.providers.upstash_redis import UpstashRedisProvider, update_options
 from tests.fakes.fly_api import FakeFlyApi
 
 NAME = "webhost-prod-redis"

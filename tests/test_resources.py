@@ -15,13 +15,11 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.fly.api import FlyClient, FlyRefused
-from components.fly.resources import (
-    AppProvider,
-    AppSecretsProvider,
-    CertificateProvider,
-    IpAddressProvider,
-    UpstashRedisProvider,
-)
+from components.fly.providers.app import AppProvider
+from components.fly.providers.app_secrets import AppSecretsProvider
+from components.fly.providers.certificate import CertificateProvider
+from components.fly.providers.ip_address import IpAddressProvider
+from components.fly.providers.upstash_redis import UpstashRedisProvider
 from tests.fakes.fly_api import ECHOES, TOKEN, FakeFlyApi
 from tests.test_fly_api import DB_URL, KEY_BASE, survivors
 
