@@ -1,0 +1,170 @@
+"""The providers' move to components/fly/providers/ keeps existing stacks working.
+
+A state holds each provider as a dill pickle naming its class by module path
+(pulumi sdk/python/lib/pulumi/dynamic/dynamic.py serialize_provider); refresh and
+destroy unpickle the blob in the state's outputs (dynamic/__main__.py Read, Delete).
+So every path a state made before the move names still resolves to the class, the
+type tokens stay, and a blob that names the new path is no change to any provider's
+diff. e2e/layout.py proves the same under the engine with the previous commit's program.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import dill
+import pytest
+from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components import tls
+from components.fly.providers import (
+    app,
+    app_secrets,
+    certificate,
+    certificate_check,
+    custom_certificate,
+    custom_certificate_check,
+    ip_address,
+    machine_counts,
+    postgres_shape,
+    upstash_redis,
+)
+
+# (old module, class) -> the class now; the old layout is commit f9cad85's.
+OLD_PATHS: dict[tuple[str, str], type[Any]] = {
+    ("components.fly.resources", "AppProvider"): app.AppProvider,
+    ("components.fly.resources", "AppSecretsProvider"): app_secrets.AppSecretsProvider,
+    ("components.fly.resources", "IpAddressProvider"): ip_address.IpAddressProvider,
+    ("components.fly.resources", "CertificateProvider"): certificate.CertificateProvider,
+    ("components.fly.resources", "UpstashRedisProvider"): upstash_redis.UpstashRedisProvider,
+    ("components.fly.certcheck", "CertificateCheckProvider"): (
+        certificate_check.CertificateCheckProvider
+    ),
+    ("components.fly.customcert", "CustomCertificateProvider"): (
+        custom_certificate.CustomCertificateProvider
+    ),
+    ("components.fly.customcheck", "CustomCertificateCheckProvider"): (
+        custom_certificate_check.CustomCertificateCheckProvider
+    ),
+    ("components.fly.machines", "MachineCountsProvider"): machine_counts.MachineCountsProvider,
+    ("components.fly.shape", "PostgresShapeProvider"): postgres_shape.PostgresShapeProvider,
+    ("components.tls", "OriginKeyProvider"): tls.OriginKeyProvider,
+}
+
+# Each resource's type token, as states before the move hold it.
+TOKENS: dict[type[Any], str] = {
+    app.App: "dynamic/fly:App",
+    app_secrets.AppSecrets: "dynamic/fly:AppSecrets",
+    ip_address.IpAddress: "dynamic/fly:IpAddress",
+    certificate.Certificate: "dynamic/fly:Certificate",
+    upstash_redis.UpstashRedis: "dynamic/fly:UpstashRedis",
+    certificate_check.CertificateCheck: "dynamic/fly:CertificateCheck",
+    custom_certificate.CustomCertificate: "dynamic/fly:CustomCertificate",
+    custom_certificate_check.CustomCertificateCheck: "dynamic/fly:CustomCertificateCheck",
+    machine_counts.MachineCounts: "dynamic/fly:MachineCounts",
+    postgres_shape.PostgresShape: "dynamic/fly:PostgresShape",
+    tls.OriginKey: "dynamic/tls:OriginKey",
+}
+
+# Each provider's outputs after a create as the stack makes it (what Diff gets as `olds`).
+CERT_OUTS = {"app": "a", "hostname": "h.example.com", "status": "Ready", "configured": True}
+CHECK_OUTS = {
+    "app": "a",
+    "hostname": "h.example.com",
+    "proxied": True,
+    "timeout_seconds": 60.0,
+    "interval_seconds": 5.0,
+    "on_timeout": "fail",
+    "records": ["r1"],
+    "status": "Ready",
+    "issued": True,
+}
+OUTS: dict[type[Any], dict[str, Any]] = {
+    app.AppProvider: {"name": "a", "org": "o", "status": "deployed", "hostname": "a.fly.dev"},
+    app_secrets.AppSecretsProvider: {"app": "a", "values": {"K": "v"}, "keys": ["K"]},
+    ip_address.IpAddressProvider: {"app": "a", "type": "v6", "address": "2a09::1"},
+    certificate.CertificateProvider: CERT_OUTS,
+    upstash_redis.UpstashRedisProvider: {
+        "name": "r",
+        "org": "o",
+        "primary_region": "iad",
+        "replica_regions": ["fra", "ams"],
+        "eviction": False,
+        "plan": "Starter",
+        "url": "redis://x",
+    },
+    certificate_check.CertificateCheckProvider: CHECK_OUTS,
+    custom_certificate.CustomCertificateProvider: {**CERT_OUTS, "fullchain": "PEM"},
+    custom_certificate_check.CustomCertificateCheckProvider: CHECK_OUTS,
+    machine_counts.MachineCountsProvider: {
+        "app": "a",
+        "counts": {"iad": 2.0},
+        "observed": {"iad": 2},
+    },
+    postgres_shape.PostgresShapeProvider: {
+        "name": "db",
+        "primary_region": "iad",
+        "image": "flyio/postgres-flex:16",
+        "cluster_size": 3.0,
+        "volume_gb": 40.0,
+    },
+    tls.OriginKeyProvider: {"hostnames": ["h.example.com"], "key_type": "ecdsa"},
+}
+
+
+@contextmanager
+def pickled_at(cls: type[Any], module: str) -> Iterator[None]:
+    """Pickle `cls` as it was pickled when it lived in `module`: dill writes a class of an
+    importable module as its `__module__` and qualified name (after checking that the
+    name there is the class, which the old module's re-export makes true)."""
+    now = cls.__module__
+    cls.__module__ = module
+    try:
+        yield
+    finally:
+        cls.__module__ = now
+
+
+def old_blob(cls: type[ResourceProvider], module: str) -> str:
+    with pickled_at(cls, module):
+        blob: str = serialize_provider(cls())
+    return blob
+
+
+@pytest.mark.parametrize(("where", "cls"), OLD_PATHS.items(), ids=str)
+def test_a_state_pickled_before_the_move_unpickles(where: tuple[str, str], cls: type[Any]) -> None:
+    module, name = where
+    assert getattr(importlib.import_module(module), name) is cls
+    blob = base64.b64decode(old_blob(cls, module))
+    assert module.encode() in blob
+    moved = cls.__module__ != module  # OriginKey's provider stayed in components/tls.py
+    assert moved == (cls.__module__.encode() not in blob)
+    assert type(dill.loads(blob)) is cls
+
+
+def test_every_provider_lives_in_a_module_of_its_own() -> None:
+    modules = [cls.__module__ for cls in OLD_PATHS.values()]
+    assert len(set(modules)) == len(modules)
+    assert set(OUTS) == set(OLD_PATHS.values())
+
+
+@pytest.mark.parametrize(("resource", "token"), TOKENS.items(), ids=str)
+def test_the_type_tokens_stay(resource: type[Any], token: str) -> None:
+    assert resource._resource_type_name == token
+
+
+@pytest.mark.parametrize(("where", "cls"), OLD_PATHS.items(), ids=str)
+def test_a_provider_that_moved_is_no_change(where: tuple[str, str], cls: type[Any]) -> None:
+    # The engine diffs with the new program's provider (dynamic/__main__.py Diff unpickles
+    # `news`), the old outputs as `olds`: only `__provider` differs.
+    outs = OUTS[cls]
+    olds = {**outs, "__provider": old_blob(cls, where[0])}
+    news = {**outs, "__provider": serialize_provider(cls())}
+    assert (olds["__provider"] != news["__provider"]) == (cls.__module__ != where[0])
+    diff = cls().diff("id", olds, news)
+    assert (diff.changes, diff.replaces or []) == (False, [])
