@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +38,8 @@ from components.fly.providers import (
     postgres_shape,
     upstash_redis,
 )
+from tests.fakes.fly_api import TOKEN, FakeFlyApi
+from tests.test_redis import REDIS
 
 # (old module, class) -> the class now; the old layout is commit f9cad85's.
 OLD_PATHS: dict[tuple[str, str], type[Any]] = {
@@ -168,3 +174,102 @@ def test_a_provider_that_moved_is_no_change(where: tuple[str, str], cls: type[An
     assert (olds["__provider"] != news["__provider"]) == (cls.__module__ != where[0])
     diff = cls().diff("id", olds, news)
     assert (diff.changes, diff.replaces or []) == (False, [])
+
+
+# -- a provider from its pickle, as the engine runs it: in another interpreter -------
+
+# One interpreter for the module (its start-up is most of a call's time): each request
+# line is a pickled provider, a method, its arguments and the Fly environment to call
+# it in; each answer line the result. The provider's classes are imported only by the
+# unpickling, as in the engine's provider process.
+FRESH_PROCESS = """
+import base64, json, os, sys
+import dill
+for line in sys.stdin:
+    request = json.loads(line)
+    os.environ.update(request["env"])
+    provider = dill.loads(base64.b64decode(request["provider"]))
+    result = getattr(provider, request["method"])(*request["args"])
+    print(json.dumps({"id": result.id, "outs": result.outs}), flush=True)
+"""
+Fresh = subprocess.Popen[str]
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Iterator[Fresh]:
+    env = {"PATH": os.environ["PATH"]}
+    with subprocess.Popen(
+        [sys.executable, "-c", FRESH_PROCESS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as process:
+        yield process
+        assert process.stdin is not None
+        process.stdin.close()
+
+
+def in_fresh_process(fresh: Fresh, provider: Any, method: str, *args: Any) -> dict[str, Any]:
+    assert fresh.stdin is not None and fresh.stdout is not None
+    env = {k: os.environ[k] for k in ("FLY_API_HOSTNAME", "FLY_API_TOKEN", "FLY_API_BASE_URL")}
+    request = {"provider": serialize_provider(provider), "method": method, "args": list(args)}
+    fresh.stdin.write(json.dumps({**request, "env": env}) + "\n")
+    fresh.stdin.flush()
+    answer: dict[str, Any] = json.loads(fresh.stdout.readline())  # "" if it died: an error
+    return answer
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        app.AppProvider(),
+        app_secrets.AppSecretsProvider(),
+        ip_address.IpAddressProvider(),
+        certificate.CertificateProvider(),
+        upstash_redis.UpstashRedisProvider(),
+    ],
+    ids=lambda p: type(p).__name__,
+)
+def test_serialized_provider_carries_no_token(provider: Any, fly_api: FakeFlyApi) -> None:
+    pickled = base64.b64decode(serialize_provider(provider))
+    assert TOKEN.encode() not in pickled
+    assert fly_api.url.encode() not in pickled
+
+
+def test_app_provider_runs_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyApi) -> None:
+    answer = in_fresh_process(fresh, app.AppProvider(), "create", {"name": "fresh", "org": "o"})
+    assert answer["id"] == "fresh"
+    assert "fresh" in fly_api.state.apps
+
+
+def test_secrets_provider_runs_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyApi) -> None:
+    app.AppProvider().create({"name": "fresh", "org": "o"})
+    answer = in_fresh_process(
+        fresh, app_secrets.AppSecretsProvider(), "create", {"app": "fresh", "values": {"K": "v"}}
+    )
+    assert answer["outs"]["keys"] == ["K"]
+    assert fly_api.state.secrets["fresh"] == {"K": "v"}
+
+
+def test_edge_providers_run_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyApi) -> None:
+    app.AppProvider().create({"name": "fresh", "org": "o"})
+    ip = in_fresh_process(
+        fresh, ip_address.IpAddressProvider(), "create", {"app": "fresh", "type": "v6"}
+    )
+    cert = in_fresh_process(
+        fresh,
+        certificate.CertificateProvider(),
+        "create",
+        {"app": "fresh", "hostname": "fresh.example"},
+    )
+    assert ip["outs"]["address"] == fly_api.state.ips["fresh"][0]["ip"]
+    assert (
+        cert["outs"]["dns_requirements"]["acme_challenge"]["name"]
+        == "_acme-challenge.fresh.example"
+    )
+
+
+def test_redis_provider_runs_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyApi) -> None:
+    answer = in_fresh_process(fresh, upstash_redis.UpstashRedisProvider(), "create", dict(REDIS))
+    assert answer["outs"]["url"] == fly_api.state.add_ons["webhost-prod-redis"]["publicUrl"]
