@@ -44,7 +44,10 @@ from e2e.run import (
 # The last commit before the providers moved (git rev-parse f9cad85).
 PREVIOUS = "f9cad8557efc3c7c6fb7c8c26c82ef359e00011c"
 # The module paths the previous layout pickled its providers under.
-OLD_PATHS = (b"components.fly.resources", b"components.fly.certcheck", b"components.fly.shape")
+OLD_PATHS = tuple(
+    f"components.fly.{name}".encode()
+    for name in ("resources", "certcheck", "customcert", "customcheck", "machines", "shape")
+)
 # pulumi sdk/go/common/apitype/events.go OpType: the steps of a replacement.
 REPLACING = {"replace", "create-replacement", "delete-replaced", "discard-replaced"}
 
