@@ -255,7 +255,7 @@ class Edge(pulumi.ComponentResource):
             # A re-imported (renewed) certificate is checked again: its fingerprint is
             # one of the things the check waited for.
             inputs["records"] = [*inputs["records"], cert.fingerprint]
-            check = CustomCertificateCheck(f"{name}-custom-check-{fqdn}", inputs=inputs, opts=opts)
+            check = CustomCertificateCheck(f"{name}-custom-check-{fqdn}", **inputs, opts=opts)
         else:
             check = CertificateCheck(f"{name}-cert-check-{fqdn}", **inputs, opts=opts)
         if wait.on_timeout == "warn":

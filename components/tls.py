@@ -105,24 +105,16 @@ class OriginKeyProvider(Provider):
 
 
 class OriginKey(DynamicResource, module="tls", name="OriginKey"):
-    """A private key and a CSR for `hostnames` (`pulumi-python:dynamic/tls:OriginKey`)."""
+    """A private key and a CSR for `hostnames=`, of `key_type=`
+    (`pulumi-python:dynamic/tls:OriginKey`)."""
 
-    SECRET_OUTPUTS = ("private_key_pem",)
+    PROVIDER = OriginKeyProvider
+    INPUTS = ("hostnames", "key_type")
     OUTPUTS = ("private_key_pem", "csr_pem", "public_key_fingerprint")
+    SECRET_OUTPUTS = ("private_key_pem",)
 
     hostnames: pulumi.Output[list[str]]
     key_type: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
     csr_pem: pulumi.Output[str]
     public_key_fingerprint: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        hostnames: Sequence[str],
-        key_type: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {"hostnames": list(hostnames), "key_type": key_type}
-        super().__init__(OriginKeyProvider(), resource_name, inputs, opts)

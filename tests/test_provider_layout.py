@@ -14,6 +14,7 @@ import base64
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -273,3 +274,15 @@ def test_edge_providers_run_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyA
 def test_redis_provider_runs_from_a_fresh_process(fresh: Fresh, fly_api: FakeFlyApi) -> None:
     answer = in_fresh_process(fresh, upstash_redis.UpstashRedisProvider(), "create", dict(REDIS))
     assert answer["outs"]["url"] == fly_api.state.add_ons["webhost-prod-redis"]["publicUrl"]
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [({"name": "a"}, "missing ['org']"), ({"name": "a", "org": "o", "orgg": "p"}, "['orgg']")],
+)
+def test_a_resource_takes_exactly_its_inputs(given: dict[str, Any], named: str) -> None:
+    # The shared declaration (providers/base.py) checks the keyword arguments before
+    # anything is registered: a misspelt input is an error, never an input the provider
+    # does not know.
+    with pytest.raises(TypeError, match=re.escape(named)):
+        app.App("webhost-app", **given)

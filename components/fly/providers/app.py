@@ -69,21 +69,13 @@ class AppProvider(FlyProvider):
 
 
 class App(DynamicResource, module="fly", name="App"):
-    """The Fly app itself (`pulumi-python:dynamic/fly:App`)."""
+    """The Fly app itself (`pulumi-python:dynamic/fly:App`): `name=`, `org=`."""
 
+    PROVIDER = AppProvider
+    INPUTS = ("name", "org")
     OUTPUTS = ("status", "hostname")
 
     name: pulumi.Output[str]
     org: pulumi.Output[str]
     status: pulumi.Output[str]
     hostname: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: pulumi.Input[str],
-        org: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(AppProvider(), resource_name, {"name": name, "org": org}, opts)

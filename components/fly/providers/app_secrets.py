@@ -4,7 +4,6 @@ this stack owns."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -71,26 +70,19 @@ class AppSecretsProvider(FlyProvider):
 
 
 class AppSecrets(DynamicResource, module="fly", name="AppSecrets"):
-    """Secrets this stack sets on a Fly app (`pulumi-python:dynamic/fly:AppSecrets`).
+    """Secrets this stack sets on a Fly app (`pulumi-python:dynamic/fly:AppSecrets`):
+    `app=`, `values=` (name -> value, secret however it arrives).
 
     `keys` (names) and `version` (Fly's counter) are derived from the values but hold
     none of them, so they stay readable.
     """
 
-    SECRET_OUTPUTS = ("values",)
+    PROVIDER = AppSecretsProvider
+    INPUTS = ("app", "values")
     OUTPUTS = ("keys", "version")
+    SECRET_INPUTS = ("values",)
+    SECRET_OUTPUTS = ("values",)
 
     app: pulumi.Output[str]
     keys: pulumi.Output[list[str]]
     version: pulumi.Output[int]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        values: pulumi.Input[Mapping[str, pulumi.Input[str]]],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {"app": app, "values": pulumi.Output.secret(values)}
-        super().__init__(AppSecretsProvider(), resource_name, inputs, opts)

@@ -81,22 +81,39 @@ def replacing(
 
 
 class DynamicResource(Resource):
-    """A resource of ours: `inputs` as given, each of OUTPUTS declared (unknown until the
-    provider answers), SECRET_OUTPUTS marked secret (module docstring). A subclass names
-    its type token with `module=` and `name=`."""
+    """A resource of ours, declared by its class: PROVIDER makes its provider, INPUTS names
+    the keyword arguments it takes (all of them, no other), OUTPUTS the outputs declared
+    unknown until the provider answers; SECRET_INPUTS are made secret however they
+    arrive, SECRET_OUTPUTS re-marked secret (module docstring). A subclass names its type
+    token with `module=` and `name=`."""
 
-    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+    PROVIDER: ClassVar[type[ResourceProvider]]
+    INPUTS: ClassVar[tuple[str, ...]] = ()
     OUTPUTS: ClassVar[tuple[str, ...]] = ()
+    SECRET_INPUTS: ClassVar[tuple[str, ...]] = ()
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self,
-        provider: ResourceProvider,
-        resource_name: str,
-        inputs: Mapping[str, Any],
-        opts: pulumi.ResourceOptions | None = None,
+        self, resource_name: str, *, opts: pulumi.ResourceOptions | None = None, **inputs: Any
     ) -> None:
-        props = {**inputs, **dict.fromkeys(self.OUTPUTS)}
+        missing = [k for k in self.INPUTS if k not in inputs]
+        unknown = sorted(set(inputs) - set(self.INPUTS))
+        if missing or unknown:
+            raise TypeError(
+                f"{type(self).__name__} {resource_name!r}: inputs missing {missing}, "
+                f"unknown {unknown}"
+            )
+        props = {k: self._input(k, v) for k, v in inputs.items()} | dict.fromkeys(self.OUTPUTS)
         if self.SECRET_OUTPUTS:
             secret = pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
             opts = pulumi.ResourceOptions.merge(opts, secret)
-        super().__init__(provider, resource_name, props, opts)
+        super().__init__(self.PROVIDER(), resource_name, props, opts)
+
+    def _input(self, key: str, value: Any) -> Any:
+        """An input as the engine takes it: a secret one marked secret, a caller's mapping
+        or sequence copied into the dict or list the SDK serializes."""
+        if key in self.SECRET_INPUTS:
+            return pulumi.Output.secret(value)
+        if isinstance(value, Mapping):
+            return dict(value)
+        return list(value) if isinstance(value, list | tuple) else value

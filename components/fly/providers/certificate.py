@@ -77,8 +77,11 @@ class CertificateProvider(FlyProvider):
 
 
 class Certificate(DynamicResource, module="fly", name="Certificate"):
-    """A hostname and its ACME certificate (`pulumi-python:dynamic/fly:Certificate`)."""
+    """A hostname and its ACME certificate (`pulumi-python:dynamic/fly:Certificate`):
+    `app=`, `hostname=`."""
 
+    PROVIDER = CertificateProvider
+    INPUTS = ("app", "hostname")
     OUTPUTS = (
         "status",
         "configured",
@@ -98,14 +101,3 @@ class Certificate(DynamicResource, module="fly", name="Certificate"):
     ownership_txt_value: pulumi.Output[str]
     a_records: pulumi.Output[list[str]]
     aaaa_records: pulumi.Output[list[str]]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        hostname: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {"app": app, "hostname": hostname}
-        super().__init__(CertificateProvider(), resource_name, inputs, opts)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -175,9 +175,11 @@ CHECK_OUTPUTS: tuple[str, ...] = ("status", "issued", "issuer", "expires_at", "m
 
 
 class Check(DynamicResource):
-    """What a certificate check outputs (a check of the custom certificate too:
-    custom_certificate_check.py)."""
+    """A certificate check's inputs (INPUTS: `records` are the ids of the DNS records it
+    waits for, so a replaced record checks again) and outputs; the custom certificate's
+    check has the same (custom_certificate_check.py)."""
 
+    INPUTS = INPUTS
     OUTPUTS = CHECK_OUTPUTS
 
     status: pulumi.Output[str]
@@ -190,27 +192,4 @@ class Check(DynamicResource):
 class CertificateCheck(Check, module="fly", name="CertificateCheck"):
     """Waits for a host's certificate (`pulumi-python:dynamic/fly:CertificateCheck`)."""
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        hostname: pulumi.Input[str],
-        proxied: bool,
-        timeout_seconds: float,
-        interval_seconds: float,
-        on_timeout: str,
-        records: Sequence[pulumi.Input[str]],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {
-            "app": app,
-            "hostname": hostname,
-            "proxied": proxied,
-            "timeout_seconds": timeout_seconds,
-            "interval_seconds": interval_seconds,
-            "on_timeout": on_timeout,
-            # The ids of the records the check waits for: a replaced record re-checks.
-            "records": list(records),
-        }
-        super().__init__(CertificateCheckProvider(), resource_name, inputs, opts)
+    PROVIDER = CertificateCheckProvider

@@ -114,9 +114,14 @@ class CustomCertificateProvider(FlyProvider):
 
 
 class CustomCertificate(DynamicResource, module="fly", name="CustomCertificate"):
-    """A certificate imported for one hostname (`pulumi-python:dynamic/fly:CustomCertificate`)."""
+    """A certificate imported for one hostname (`pulumi-python:dynamic/fly:CustomCertificate`):
+    `app=`, `hostname=`, `fullchain=` (PEM) and `private_key=` (PEM, secret however it
+    arrives; the provider never returns it as an output)."""
 
+    PROVIDER = CustomCertificateProvider
+    INPUTS = ("app", "hostname", "fullchain", "private_key")
     OUTPUTS = ("fingerprint", "issuer", "expires_at", "ownership_txt_name", "ownership_txt_value")
+    SECRET_INPUTS = ("private_key",)
 
     app: pulumi.Output[str]
     hostname: pulumi.Output[str]
@@ -125,22 +130,3 @@ class CustomCertificate(DynamicResource, module="fly", name="CustomCertificate")
     expires_at: pulumi.Output[str | None]
     ownership_txt_name: pulumi.Output[str]
     ownership_txt_value: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        hostname: pulumi.Input[str],
-        fullchain: pulumi.Input[str],
-        private_key: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {
-            "app": app,
-            "hostname": hostname,
-            "fullchain": fullchain,
-            # Secret however it arrives; the provider never returns it as an output.
-            "private_key": pulumi.Output.secret(private_key),
-        }
-        super().__init__(CustomCertificateProvider(), resource_name, inputs, opts)

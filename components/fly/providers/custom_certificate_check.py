@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pulumi
-
-from components.fly.providers.certificate_check import INPUTS, CertificateCheckProvider, Check
+from components.fly.providers.certificate_check import CertificateCheckProvider, Check
 from components.fly.providers.custom_certificate import custom_detail
 
 
@@ -42,18 +40,8 @@ class CustomCertificateCheckProvider(CertificateCheckProvider):
 class CustomCertificateCheck(Check, module="fly", name="CustomCertificateCheck"):
     """Waits for a host's imported certificate (`pulumi-python:dynamic/fly:CustomCertificateCheck`).
 
-    Its inputs and outputs are the CertificateCheck's (INPUTS, Check), so the diff, the
-    failure message and the edge's per-host output read the same.
+    Its inputs and outputs are the CertificateCheck's (Check), so the diff, the failure
+    message and the edge's per-host output read the same.
     """
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        inputs: Mapping[str, Any],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        unknown = set(inputs) - set(INPUTS)
-        if unknown:
-            raise ValueError(f"not inputs of a certificate check: {sorted(unknown)}")
-        super().__init__(CustomCertificateCheckProvider(), resource_name, inputs, opts)
+    PROVIDER = CustomCertificateCheckProvider

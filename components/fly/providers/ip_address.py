@@ -67,20 +67,13 @@ class IpAddressProvider(FlyProvider):
 
 
 class IpAddress(DynamicResource, module="fly", name="IpAddress"):
-    """A public IP of a Fly app (`pulumi-python:dynamic/fly:IpAddress`)."""
+    """A public IP of a Fly app (`pulumi-python:dynamic/fly:IpAddress`): `app=`, `type=`
+    (Fly's own name for it)."""
 
+    PROVIDER = IpAddressProvider
+    INPUTS = ("app", "type")
     OUTPUTS = ("address",)
 
     app: pulumi.Output[str]
     type: pulumi.Output[str]
     address: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        type: pulumi.Input[str],  # Fly's own name for it
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(IpAddressProvider(), resource_name, {"app": app, "type": type}, opts)

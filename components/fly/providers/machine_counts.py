@@ -4,7 +4,6 @@ region, scaled with `fly scale count` and read back; components/fly/machines.py 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -129,21 +128,13 @@ class MachineCountsProvider(Provider):
 
 
 class MachineCounts(DynamicResource, module="fly", name="MachineCounts"):
-    """The app's machines per region (`pulumi-python:dynamic/fly:MachineCounts`)."""
+    """The app's machines per region (`pulumi-python:dynamic/fly:MachineCounts`): `app=`,
+    `counts=` (region -> machines)."""
 
+    PROVIDER = MachineCountsProvider
+    INPUTS = ("app", "counts")
     OUTPUTS = ("observed",)
 
     app: pulumi.Output[str]
     counts: pulumi.Output[dict[str, int]]
     observed: pulumi.Output[dict[str, int]]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        app: pulumi.Input[str],
-        counts: Mapping[str, int],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {"app": app, "counts": dict(counts)}
-        super().__init__(MachineCountsProvider(), resource_name, inputs, opts)

@@ -153,28 +153,11 @@ class PostgresShapeProvider(Provider):
 class PostgresShape(DynamicResource, module="fly", name="PostgresShape"):
     """The cluster's create-time settings, held to at plan time (module docstring)."""
 
+    PROVIDER = PostgresShapeProvider
+    INPUTS = INPUTS
+
     name: pulumi.Output[str]
     primary_region: pulumi.Output[str]
     image: pulumi.Output[str]
     cluster_size: pulumi.Output[int]
     volume_gb: pulumi.Output[int]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: str,
-        primary_region: str,
-        image: str,
-        cluster_size: int,
-        volume_gb: int,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {
-            "name": name,
-            "primary_region": primary_region,
-            "image": image,
-            "cluster_size": cluster_size,
-            "volume_gb": volume_gb,
-        }
-        super().__init__(PostgresShapeProvider(), resource_name, inputs, opts)

@@ -242,34 +242,14 @@ _REDIS_INPUTS = ("name", "org", "primary_region", "replica_regions", "eviction",
 class UpstashRedis(DynamicResource, module="fly", name="UpstashRedis"):
     """An Upstash Redis database (`pulumi-python:dynamic/fly:UpstashRedis`). `url` is secret."""
 
+    PROVIDER = UpstashRedisProvider
+    INPUTS = _REDIS_INPUTS
+    OUTPUTS = ("url",)
     # The URL carries the password, and no input of that name is secret for the engine
     # to re-mark it by (pulumi pkg/resource/plugin/provider_plugin.go annotateSecrets).
     SECRET_OUTPUTS = ("url",)
-    OUTPUTS = ("url",)
 
     name: pulumi.Output[str]
     primary_region: pulumi.Output[str]
     replica_regions: pulumi.Output[list[str]]
     url: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: pulumi.Input[str],
-        org: pulumi.Input[str],
-        primary_region: pulumi.Input[str],
-        replica_regions: pulumi.Input[list[str]],
-        eviction: pulumi.Input[bool],
-        plan: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs = {
-            "name": name,
-            "org": org,
-            "primary_region": primary_region,
-            "replica_regions": replica_regions,
-            "eviction": eviction,
-            "plan": plan,
-        }
-        super().__init__(UpstashRedisProvider(), resource_name, inputs, opts)
