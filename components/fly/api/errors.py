@@ -49,44 +49,38 @@ class FlyApiError(Exception):
         )
 
 
-class FlyNotFound(FlyApiError):
+class FlyAnswered(FlyApiError):
+    """A failure asking again cannot mend: never retried."""
+
     retryable = False
 
 
-class FlyForbidden(FlyApiError):
+class FlyNotFound(FlyAnswered):
+    """404: the thing (or the app it belongs to) is not there."""
+
+
+class FlyForbidden(FlyAnswered):
     """403: for an app, one that exists in an organization this token cannot read."""
 
-    retryable = False
 
-
-class FlyConflict(FlyApiError):
+class FlyConflict(FlyAnswered):
     """The thing already exists: a 409, or a 422 whose code (or legacy message) says so."""
 
-    retryable = False
 
-
-class FlyRefused(FlyApiError):
+class FlyRefused(FlyAnswered):
     """Any other 4xx (401, 400, a 422 that is not a taken name): asking again changes nothing."""
 
-    retryable = False
 
-
-class FlyResponseError(FlyApiError):
+class FlyResponseError(FlyAnswered):
     """A success status whose body is not what Fly sends."""
 
-    retryable = False
 
-
-class FlyOutcomeUnknown(FlyApiError):
+class FlyOutcomeUnknown(FlyAnswered):
     """An allocating request was sent and its answer lost: it may have been applied."""
 
-    retryable = False
 
-
-class FlyTokenError(FlyApiError):
+class FlyTokenError(FlyAnswered):
     """FLY_API_TOKEN is missing or unusable. Says where the problem is, never the token."""
-
-    retryable = False
 
     def __init__(self, message: str) -> None:
         Exception.__init__(self, message)

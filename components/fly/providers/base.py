@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import DiffResult, Resource, ResourceProvider
 
-from components.fly.api import FlyClient
+from components.fly.api import FlyClient, FlyNotFound
 
 
 class Provider(ResourceProvider):
@@ -51,6 +51,18 @@ class FlyProvider(Provider):
 
     def _client(self) -> FlyClient:
         return FlyClient()
+
+    def _host(self, id_: str, detail: bool = True) -> tuple[str, str, Any] | None:
+        """A hostname resource's app, hostname and Fly's answer for it (its detail, or the
+        certificate when not `detail`), from its id `app/hostname`; None only when Fly
+        answers that the hostname (or its app) is not there."""
+        app, hostname = id_.split("/", 1)
+        client = self._client()
+        fetch = client.get_certificate_detail if detail else client.get_certificate
+        try:
+            return app, hostname, fetch(app, hostname)
+        except FlyNotFound:
+            return None
 
 
 def replace_on(

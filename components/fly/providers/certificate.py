@@ -50,11 +50,9 @@ class CertificateProvider(FlyProvider):
         return CreateResult(f"{app}/{hostname}", self._outs(app, cert))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        app, hostname = id_.split("/", 1)
-        try:
-            cert = self._client().get_certificate(app, hostname)
-        except FlyNotFound:
+        if (found := self._host(id_, detail=False)) is None:
             return ReadResult("", {})
+        app, hostname, cert = found
         return ReadResult(id_, self._outs(app, cert), inputs={"app": app, "hostname": hostname})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -24,7 +24,6 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
-from components.fly.api import FlyNotFound
 from components.fly.providers.base import DynamicResource, FlyProvider, replace_on, replacing
 
 ACTIVE = "active"
@@ -149,13 +148,11 @@ class CertificateCheckProvider(FlyProvider):
         return replacing(("app", "hostname"), olds, news, changed=changed)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        app, hostname = id_.split("/", 1)
-        try:
-            # The detail, not get_certificate's shape: that one drops `certificates`,
-            # so an issued certificate read back as not issued.
-            answer = self._client().get_certificate_detail(app, hostname)
-        except FlyNotFound:
+        # The detail, not get_certificate's shape: that one drops `certificates`, so an
+        # issued certificate read back as not issued.
+        if (found := self._host(id_)) is None:
             return ReadResult("", {})
+        answer = found[2]
         return ReadResult(id_, outputs(props, self._narrow(answer)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:

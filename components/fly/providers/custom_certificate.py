@@ -88,11 +88,9 @@ class CustomCertificateProvider(FlyProvider):
         return replacing(("app", "hostname"), olds, news, changed=renewed, delete_first=("app",))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        app, hostname = id_.split("/", 1)
-        try:
-            answer = self._client().get_certificate_detail(app, hostname)
-        except FlyNotFound:
+        if (found := self._host(id_)) is None:
             return ReadResult("", {})
+        app, hostname, answer = found
         if custom_detail(answer) is None:
             return ReadResult("", {})  # removed by hand: the next up imports it again
         # Fly does not hand the chain back; the one imported is what state knows.

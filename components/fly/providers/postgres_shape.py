@@ -31,7 +31,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 from pulumi.runtime import rpc
 
-from components.fly.providers.base import DynamicResource, Provider, replacing
+from components.fly.providers.base import DynamicResource, Provider, replace_on, replacing
 
 INPUTS: Final = ("name", "primary_region", "image", "cluster_size", "volume_gb")
 
@@ -62,6 +62,12 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _shrunk(key: str, olds: dict[str, Any], news: dict[str, Any]) -> tuple[float, float] | None:
+    """(recorded, asked) when the number at `key` went down."""
+    old, new = _number(olds.get(key)), _number(news.get(key))
+    return (old, new) if old is not None and new is not None and new < old else None
 
 
 def refusals(olds: dict[str, Any], news: dict[str, Any]) -> list[CheckFailure]:
@@ -102,8 +108,8 @@ def refusals(olds: dict[str, Any], news: dict[str, Any]) -> list[CheckFailure]:
             )
         )
 
-    old_n, new_n = _number(olds.get("cluster_size")), _number(news.get("cluster_size"))
-    if old_n is not None and new_n is not None and new_n < old_n:
+    if shrunk := _shrunk("cluster_size", olds, news):
+        old_n, new_n = shrunk
         failures.append(
             CheckFailure(
                 "cluster_size",
@@ -116,8 +122,8 @@ def refusals(olds: dict[str, Any], news: dict[str, Any]) -> list[CheckFailure]:
             )
         )
 
-    old_n, new_n = _number(olds.get("volume_gb")), _number(news.get("volume_gb"))
-    if old_n is not None and new_n is not None and new_n < old_n:
+    if shrunk := _shrunk("volume_gb", olds, news):
+        old_n, new_n = shrunk
         # Fly volumes only grow (flyctl internal/command/volumes/extend.go @ ad0172f).
         failures.append(
             CheckFailure(
@@ -144,7 +150,7 @@ class PostgresShapeProvider(Provider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # An update in place, never a replacement: a protected resource cannot be
         # replaced, and a restore (a new name) must go through in prod.
-        return replacing((), olds, news, changed=any(olds.get(k) != news.get(k) for k in INPUTS))
+        return replacing((), olds, news, changed=bool(replace_on(INPUTS, olds, news)))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult({k: news.get(k) for k in INPUTS})
