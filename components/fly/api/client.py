@@ -17,9 +17,10 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
 )
+from tenacity.retry import retry_base
 from tenacity.wait import wait_exponential_jitter
 
-from components.fly.api import answers
+from components.fly.api import answers, errors
 from components.fly.api.answers import (
     App,
     Certificate,
@@ -27,15 +28,6 @@ from components.fly.api.answers import (
     IpAssignment,
     ip_type_of,
     parse,
-)
-from components.fly.api.errors import (
-    FlyApiError,
-    FlyConflict,
-    FlyForbidden,
-    FlyNotFound,
-    FlyOutcomeUnknown,
-    FlyRefused,
-    FlyResponseError,
 )
 from components.fly.api.token import authorization, read_token
 
@@ -60,7 +52,7 @@ class RetryPolicy:
 
 
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, FlyApiError) and exc.retryable
+    return isinstance(exc, errors.FlyApiError) and exc.retryable
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -125,9 +117,20 @@ class FlyClient:
 
     # -- transport -----------------------------------------------------------------
 
+    def _retrying(self, retry: retry_base) -> Retrying:
+        """The policy's bounded attempts and waits (Retry-After first), retrying what
+        `retry` says."""
+        return Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, FlyApiError) and exc.retry_after is not None:
+        if isinstance(exc, errors.FlyApiError) and exc.retry_after is not None:
             return min(exc.retry_after, self.retry.max_delay)
         return self._backoff(state)
 
@@ -144,9 +147,9 @@ class FlyClient:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout) as http:
                 response = http.request(method, path, json=body, headers=headers)
         except _NOT_SENT as exc:
-            raise FlyApiError(method, path, None, f"{type(exc).__name__}: {exc}") from None
+            raise errors.FlyApiError(method, path, None, f"{type(exc).__name__}: {exc}") from None
         except httpx.TransportError as exc:
-            kind = FlyOutcomeUnknown if allocates else FlyApiError
+            kind = errors.FlyOutcomeUnknown if allocates else errors.FlyApiError
             raise kind(
                 method, path, None, f"the answer was lost ({type(exc).__name__}: {exc})"
             ) from None
@@ -157,7 +160,7 @@ class FlyClient:
                 return response.json()
             except ValueError:
                 kind_of = response.headers.get("content-type", "no content type")
-                raise FlyResponseError(
+                raise errors.FlyResponseError(
                     method,
                     path,
                     None,
@@ -165,17 +168,17 @@ class FlyClient:
                 ) from None
         message, code = _error_body(response)
         status = response.status_code
-        error_type: type[FlyApiError] = FlyApiError
+        error_type: type[errors.FlyApiError] = errors.FlyApiError
         if status == 404:
-            error_type = FlyNotFound
+            error_type = errors.FlyNotFound
         elif status == 403:
-            error_type = FlyForbidden
+            error_type = errors.FlyForbidden
         elif status == 409 or (status == 422 and _is_name_taken(code, message)):
-            error_type = FlyConflict
+            error_type = errors.FlyConflict
         elif status >= 500 and allocates:
-            error_type = FlyOutcomeUnknown  # a 5xx does not say whether it was done
+            error_type = errors.FlyOutcomeUnknown  # a 5xx does not say whether it was done
         elif status not in RETRYABLE_STATUS:
-            error_type = FlyRefused
+            error_type = errors.FlyRefused
         raise error_type(
             method, path, status, message, retry_after=_retry_after(response), code=code
         )
@@ -197,16 +200,10 @@ class FlyClient:
         """
         token = read_token()
         auth = authorization(token)
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
+        retrying = self._retrying(retry_if_exception(_retryable))
         try:
             return retrying(self._once, method, path, body, auth, allocates)
-        except FlyApiError as exc:
+        except errors.FlyApiError as exc:
             # `from None`: the unredacted error must not ride along as the context a
             # traceback prints (the dynamic provider host sends traceback.format_exc()
             # to the engine: pulumi sdk/python/lib/pulumi/dynamic/__main__.py).
@@ -219,7 +216,7 @@ class FlyClient:
 
         fly-go flaps/flaps_apps.go: `POST /apps?wait=true` with `name` and `org_slug`,
         followed (in flyctl internal/command/apps/create.go) by WaitForApp. A taken name
-        raises FlyConflict.
+        raises errors.FlyConflict.
         """
         self.request("POST", "/v1/apps?wait=true", {"name": name, "org_slug": org})
         return self.wait_for_app(name)
@@ -234,7 +231,7 @@ class FlyClient:
                 jitter=self.retry.app_wait_initial,
             ),
             retry=retry_if_exception(
-                lambda e: isinstance(e, FlyApiError) and e.status in (401, 404)
+                lambda e: isinstance(e, errors.FlyApiError) and e.status in (401, 404)
             ),
             sleep=self._sleep,
             reraise=True,
@@ -296,7 +293,7 @@ class FlyClient:
         def attempt() -> IpAssignment:
             try:
                 return self.assign_ip(app, ip_type)
-            except FlyOutcomeUnknown as lost:
+            except errors.FlyOutcomeUnknown as lost:
                 made = [
                     a
                     for a in self.list_ips(app)
@@ -305,7 +302,7 @@ class FlyClient:
                 if len(made) == 1:
                     return made[0]
                 if made:
-                    raise FlyApiError(
+                    raise errors.FlyApiError(
                         lost.method,
                         lost.path,
                         None,
@@ -314,13 +311,7 @@ class FlyClient:
                     ) from None
                 raise
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(FlyOutcomeUnknown),
-            sleep=self._sleep,
-            reraise=True,
-        )
+        retrying = self._retrying(retry_if_exception_type(errors.FlyOutcomeUnknown))
         return retrying(attempt)
 
     def list_ips(self, app: str) -> list[IpAssignment]:
@@ -371,7 +362,7 @@ class FlyClient:
         `pending_ownership` until the `_fly-ownership` TXT record is seen). It starts no
         ACME issuance (fly-go flaps/flaps_certificates.go CreateCustomCertificate); an
         expired certificate, a key that does not match it or a hostname outside its SAN
-        and CN is refused (a 422, FlyRefused). Importing again replaces the custom
+        and CN is refused (a 422, errors.FlyRefused). Importing again replaces the custom
         certificate: that is how one is renewed (superfly/docs networking/
         understanding-cloudflare.html.md, "custom certificates must be ... re-imported").
 
