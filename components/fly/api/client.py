@@ -362,7 +362,7 @@ class FlyClient:
         `pending_ownership` until the `_fly-ownership` TXT record is seen). It starts no
         ACME issuance (fly-go flaps/flaps_certificates.go CreateCustomCertificate); an
         expired certificate, a key that does not match it or a hostname outside its SAN
-        and CN is refused (a 422, errors.FlyRefused). Importing again replaces the custom
+        and CN is refused (a 422, FlyRefused). Importing again replaces the custom
         certificate: that is how one is renewed (superfly/docs networking/
         understanding-cloudflare.html.md, "custom certificates must be ... re-imported").
 
