@@ -9,8 +9,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
 
 from components.fly.api import App as AppAnswer
-from components.fly.api import FlyClient, FlyConflict, FlyForbidden, FlyNotFound
-from components.fly.providers.base import DynamicResource, FlyProvider, replacing
+from components.fly.api import FlyClient, FlyForbidden, FlyNotFound
+from components.fly.providers.base import DynamicResource, FlyProvider, made_or_found, replacing
 
 
 class AppProvider(FlyProvider):
@@ -22,10 +22,9 @@ class AppProvider(FlyProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self._client()
         name, org = props["name"], props["org"]
-        try:
-            app = client.create_app(name, org)
-        except FlyConflict:
-            app = self._adopt(client, name, org)
+        app = made_or_found(
+            lambda: client.create_app(name, org), lambda: self._adopt(client, name, org)
+        )
         return CreateResult(name, self._outs(name, org, app.get("status", "pending")))
 
     @staticmethod

@@ -30,13 +30,15 @@ API), FLY_API_BASE_URL (GraphQL) and FLY_API_TOKEN from the environment of `pulu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import pulumi
 from pulumi.dynamic import DiffResult, Resource, ResourceProvider
 
-from components.fly.api import FlyClient, FlyNotFound
+from components.fly.api import FlyClient, FlyConflict, FlyNotFound
+
+T = TypeVar("T")
 
 
 class Provider(ResourceProvider):
@@ -63,6 +65,16 @@ class FlyProvider(Provider):
             return app, hostname, fetch(app, hostname)
         except FlyNotFound:
             return None
+
+
+def made_or_found(make: Callable[[], T], found: Callable[[], T]) -> T:
+    """What `make` creates, or when Fly answers that it exists already (FlyConflict: a
+    retried create that landed, or one cut off before state recorded it), what `found`
+    says is there (which may refuse it as not ours)."""
+    try:
+        return make()
+    except FlyConflict:
+        return found()
 
 
 def replace_on(

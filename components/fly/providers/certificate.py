@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
 
-from components.fly.api import FlyConflict, FlyNotFound
-from components.fly.providers.base import DynamicResource, FlyProvider, replacing
+from components.fly.api import FlyNotFound
+from components.fly.providers.base import DynamicResource, FlyProvider, made_or_found, replacing
 
 
 class CertificateProvider(FlyProvider):
@@ -43,10 +43,10 @@ class CertificateProvider(FlyProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self._client()
         app, hostname = props["app"], props["hostname"]
-        try:
-            cert = client.request_certificate(app, hostname)
-        except FlyConflict:
-            cert = client.get_certificate(app, hostname)  # a retried create that landed
+        cert = made_or_found(
+            lambda: client.request_certificate(app, hostname),
+            lambda: client.get_certificate(app, hostname),
+        )
         return CreateResult(f"{app}/{hostname}", self._outs(app, cert))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -75,66 +75,54 @@ def refusals(olds: dict[str, Any], news: dict[str, Any]) -> list[CheckFailure]:
     name = news.get("name")
     if not olds or not _known(name) or olds.get("name") != name:
         return []  # a new resource, or another cluster: nothing recorded to hold it to
-    failures = []
+    refused: dict[str, str] = {}  # input -> why, in the order the checks run
 
     old, new = olds.get("primary_region"), news.get("primary_region")
     if _known(old) and _known(new) and old != new:
         # Postgres Flex elects primaries only in PRIMARY_REGION; Fly's way to move them
         # is superfly/docs postgres/advanced-guides/high-availability-and-global-
         # replication.html.markerb @ 5c22c8c, "Performing a regional failover".
-        failures.append(
-            CheckFailure(
-                "primary_region",
-                f"webhost:primaryRegion {old!r} -> {new!r}: cluster {name} elects its "
-                f"primary only in {old} and this program never moves it. Move it by hand "
-                "as Fly's guide 'Performing a regional failover' says: clone at least three "
-                f"members into {new} (`fly machine clone`), deploy PRIMARY_REGION={new} to "
-                f"{name} with its running image, run `fly postgres failover --app {name}`; "
-                f"{_RECORD}. Or set primaryRegion back to {old!r}.",
-            )
+        refused["primary_region"] = (
+            f"webhost:primaryRegion {old!r} -> {new!r}: cluster {name} elects its "
+            f"primary only in {old} and this program never moves it. Move it by hand "
+            "as Fly's guide 'Performing a regional failover' says: clone at least three "
+            f"members into {new} (`fly machine clone`), deploy PRIMARY_REGION={new} to "
+            f"{name} with its running image, run `fly postgres failover --app {name}`; "
+            f"{_RECORD}. Or set primaryRegion back to {old!r}."
         )
 
     old, new = olds.get("image"), news.get("image")
     if isinstance(old, str) and isinstance(new, str) and _known(new) and _image(old) != _image(new):
         # `fly image update` rolls replicas first, then the primary (flyctl
         # internal/command/image/update_machines.go @ ad0172f, updatePostgresOnMachines).
-        failures.append(
-            CheckFailure(
-                "image",
-                f"webhost:postgres.image {old!r} -> {new!r}: the cluster script never "
-                "changes a running member's image. Roll the cluster by hand with "
-                f"`fly image update --app {name} --image {new}`; {_RECORD}. "
-                f"Or put postgres.image back to {old!r}.",
-            )
+        refused["image"] = (
+            f"webhost:postgres.image {old!r} -> {new!r}: the cluster script never "
+            "changes a running member's image. Roll the cluster by hand with "
+            f"`fly image update --app {name} --image {new}`; {_RECORD}. "
+            f"Or put postgres.image back to {old!r}."
         )
 
     if shrunk := _shrunk("cluster_size", olds, news):
         old_n, new_n = shrunk
-        failures.append(
-            CheckFailure(
-                "cluster_size",
-                f"webhost:postgres.clusterSize {old_n:g} -> {new_n:g}: the cluster script "
-                f"never removes a member. Remove {old_n - new_n:g} member(s) from {name} by "
-                f"hand, never the primary (`fly status --app {name}` shows each one's role): "
-                f"`fly machine destroy <id> --force --app {name}`, then its volume with "
-                f"`fly volumes destroy <volume> --app {name}`; {_RECORD}. "
-                f"Or set clusterSize back to {old_n:g}.",
-            )
+        refused["cluster_size"] = (
+            f"webhost:postgres.clusterSize {old_n:g} -> {new_n:g}: the cluster script "
+            f"never removes a member. Remove {old_n - new_n:g} member(s) from {name} by "
+            f"hand, never the primary (`fly status --app {name}` shows each one's role): "
+            f"`fly machine destroy <id> --force --app {name}`, then its volume with "
+            f"`fly volumes destroy <volume> --app {name}`; {_RECORD}. "
+            f"Or set clusterSize back to {old_n:g}."
         )
 
     if shrunk := _shrunk("volume_gb", olds, news):
         old_n, new_n = shrunk
         # Fly volumes only grow (flyctl internal/command/volumes/extend.go @ ad0172f).
-        failures.append(
-            CheckFailure(
-                "volume_gb",
-                f"webhost:postgres.volumeGb {old_n:g} -> {new_n:g}: Fly volumes only grow, "
-                f"so no member of {name} can get a smaller one. Set volumeGb back to "
-                f"{old_n:g} or more; a smaller disk is a new cluster: restore a backup into a "
-                "new app (README, 'Restoring from a backup') and set postgres.name to it.",
-            )
+        refused["volume_gb"] = (
+            f"webhost:postgres.volumeGb {old_n:g} -> {new_n:g}: Fly volumes only grow, "
+            f"so no member of {name} can get a smaller one. Set volumeGb back to "
+            f"{old_n:g} or more; a smaller disk is a new cluster: restore a backup into a "
+            "new app (README, 'Restoring from a backup') and set postgres.name to it."
         )
-    return failures
+    return [CheckFailure(key, why) for key, why in refused.items()]
 
 
 class PostgresShapeProvider(Provider):
