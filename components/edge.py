@@ -175,7 +175,7 @@ class Edge(pulumi.ComponentResource):
                 records.append((fqdn, "A", fqdn, v4.address, domain.proxied))
             if domain.proxied:
                 # The certificate's outputs from Fly's dns_requirements.ownership
-                # (`name`, `app_value`): components/fly/resources.py and customcert.py.
+                # (`name`, `app_value`): providers/certificate.py and custom_certificate.py.
                 # An imported certificate needs the same record before Fly serves it
                 # (docs machines/api/certificates-resource, "Import custom certificate").
                 records.append(

@@ -153,7 +153,7 @@ class _Cluster:
 
         # What the cluster script cannot change after creation (a smaller cluster or
         # volume, another image or primary region) fails the plan here, before any
-        # script runs (components/fly/shape.py).
+        # script runs (components/fly/providers/postgres_shape.py).
         shape = PostgresShape(
             f"{name}-shape",
             name=cluster,

@@ -11,7 +11,7 @@ back unchanged, so it is stable across `up` and `refresh`. A change of the hostn
 or of the key type replaces it, and with it the CSR and the certificate.
 
 The engine strips secrets before it calls a dynamic provider and re-marks only outputs
-named like a secret input (components/fly/resources.py, module docstring): no input is
+named like a secret input (components/fly/providers/base.py, module docstring): no input is
 secret here, so `private_key_pem` is listed in SECRET_OUTPUTS and passed as
 `additional_secret_outputs`, or it would land in state in plaintext.
 """

@@ -109,7 +109,6 @@ def test_create_asks_again_when_the_lost_create_made_nothing(fly_api: FakeFlyApi
 # -- UpstashRedis (Fly's GraphQL add-on API) ---------------------------------------
 
 
-
 def test_redis_create_makes_the_database_and_reports_its_url(fly_api: FakeFlyApi) -> None:
     result = UpstashRedisProvider().create(dict(REDIS))
     add_on = fly_api.state.add_ons["webhost-prod-redis"]
