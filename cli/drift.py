@@ -27,7 +27,8 @@ from components import catalog
 from components.config import StackConfig
 from components.fly import machines as fly_machines
 from components.fly.api import FlyApiError, FlyClient, FlyNotFound, FlyTokenError, ip_type_of
-from components.fly.resources import CertificateProvider, UpstashRedisProvider
+from components.fly.providers.certificate import CertificateProvider
+from components.fly.providers.upstash_redis import UpstashRedisProvider
 
 # Fly's answer for a certificate that is issued and served (superfly/docs
 # machines/api/certificates-resource.html.markerb @ 5c22c8c: "status": "active"; a

@@ -199,7 +199,7 @@ def check_fly(cfg: StackConfig, owned: Owned, report: Report) -> None:
     org = data.get("organization") or {}
     report.ok(f"Fly: organization {cfg.org} readable with FLY_API_TOKEN")
     if not fly.authorization(token).startswith("FlyV1 "):
-        # components/fly/api.py authorization: macaroons (`fly tokens create`) use the
+        # components/fly/api/token.py authorization: macaroons (`fly tokens create`) use the
         # FlyV1 scheme; anything else is a user's token, with all of that user's orgs.
         report.notes.append(
             "Fly: FLY_API_TOKEN is a user token, not the org token the README asks for "

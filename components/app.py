@@ -15,8 +15,9 @@ import pulumi_random as random
 from components import catalog
 from components.config import StackConfig
 from components.fly import flyctl, flytoml
-from components.fly.machines import MachineCounts
-from components.fly.resources import App, AppSecrets
+from components.fly.providers.app import App
+from components.fly.providers.app_secrets import AppSecrets
+from components.fly.providers.machine_counts import MachineCounts
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,11 @@ import pulumi_cloudflare as cloudflare
 from components import catalog
 from components.cache_rule import cache_expression
 from components.config import Domain, SecurityHeaders
-from components.fly.certcheck import CertificateCheck
-from components.fly.customcert import CustomCertificate
-from components.fly.customcheck import CustomCertificateCheck
-from components.fly.resources import Certificate, IpAddress
+from components.fly.providers.certificate import Certificate
+from components.fly.providers.certificate_check import CertificateCheck
+from components.fly.providers.custom_certificate import CustomCertificate
+from components.fly.providers.custom_certificate_check import CustomCertificateCheck
+from components.fly.providers.ip_address import IpAddress
 from components.tls import OriginKey
 
 # Input names, enums and limits below are pulumi_cloudflare 6.23.1's, as its SDK
@@ -174,7 +175,7 @@ class Edge(pulumi.ComponentResource):
                 records.append((fqdn, "A", fqdn, v4.address, domain.proxied))
             if domain.proxied:
                 # The certificate's outputs from Fly's dns_requirements.ownership
-                # (`name`, `app_value`): components/fly/resources.py and customcert.py.
+                # (`name`, `app_value`): providers/certificate.py and custom_certificate.py.
                 # An imported certificate needs the same record before Fly serves it
                 # (docs machines/api/certificates-resource, "Import custom certificate").
                 records.append(
@@ -254,7 +255,7 @@ class Edge(pulumi.ComponentResource):
             # A re-imported (renewed) certificate is checked again: its fingerprint is
             # one of the things the check waited for.
             inputs["records"] = [*inputs["records"], cert.fingerprint]
-            check = CustomCertificateCheck(f"{name}-custom-check-{fqdn}", inputs=inputs, opts=opts)
+            check = CustomCertificateCheck(f"{name}-custom-check-{fqdn}", **inputs, opts=opts)
         else:
             check = CertificateCheck(f"{name}-cert-check-{fqdn}", **inputs, opts=opts)
         if wait.on_timeout == "warn":

@@ -16,7 +16,7 @@ from components import catalog
 from components.app import FlyApp, FlyAppArgs
 from components.config import StackConfig
 from components.edge import Edge, EdgeArgs
-from components.fly.resources import IpAddress
+from components.fly.providers.ip_address import IpAddress
 from components.monitoring import Monitoring, MonitoringArgs
 from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs

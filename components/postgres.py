@@ -23,7 +23,7 @@ from pulumi_command import local
 from components import catalog
 from components.config import Restore, StackConfig
 from components.fly import flyctl
-from components.fly.shape import PostgresShape
+from components.fly.providers.postgres_shape import PostgresShape
 
 _ATTACH_LINE = re.compile(rf"^\s*{flyctl.ATTACH_VARIABLE}=(\S+)\s*$", re.MULTILINE)
 _OPERATOR_LINE = re.compile(r"^\s*Connection string:\s*(\S+)\s*$", re.MULTILINE)
@@ -153,7 +153,7 @@ class _Cluster:
 
         # What the cluster script cannot change after creation (a smaller cluster or
         # volume, another image or primary region) fails the plan here, before any
-        # script runs (components/fly/shape.py).
+        # script runs (components/fly/providers/postgres_shape.py).
         shape = PostgresShape(
             f"{name}-shape",
             name=cluster,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import StackConfig
-from components.fly.resources import UpstashRedis
+from components.fly.providers.upstash_redis import UpstashRedis
 
 
 @dataclass(frozen=True)

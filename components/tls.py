@@ -11,7 +11,7 @@ back unchanged, so it is stable across `up` and `refresh`. A change of the hostn
 or of the key type replaces it, and with it the CSR and the certificate.
 
 The engine strips secrets before it calls a dynamic provider and re-marks only outputs
-named like a secret input (components/fly/resources.py, module docstring): no input is
+named like a secret input (components/fly/providers/base.py, module docstring): no input is
 secret here, so `private_key_pem` is listed in SECRET_OUTPUTS and passed as
 `additional_secret_outputs`, or it would land in state in plaintext.
 """
@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult
+
+from components.fly.providers.base import DynamicResource, Provider, replacing
 
 # Cloudflare's Origin CA signs "origin-ecc" (ECDSA) and "origin-rsa" (RSA) requests
 # (pulumi_cloudflare origin_ca_certificate.py `request_type`); P-256 and 2048 bits are
@@ -68,10 +70,8 @@ def public_fingerprint(key: PrivateKey) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-class OriginKeyProvider(ResourceProvider):
+class OriginKeyProvider(Provider):
     """Makes the key and CSR at create; nothing outside the state holds them."""
-
-    serialize_as_secret_always = False  # the provider captures nothing secret
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         hostnames, key_type = list(props["hostnames"]), str(props["key_type"])
@@ -92,9 +92,8 @@ class OriginKeyProvider(ResourceProvider):
         return CreateResult(fingerprint, outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in ("hostnames", "key_type") if olds.get(k) != news.get(k)]
         # The new key exists before the old one goes, so the certificate moves to it first.
-        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
+        return replacing(("hostnames", "key_type"), olds, news)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         # Nothing remote to read: the state is where the key lives.
@@ -105,33 +104,17 @@ class OriginKeyProvider(ResourceProvider):
         return None  # forgetting the state forgets the key
 
 
-class OriginKey(Resource, module="tls", name="OriginKey"):
-    """A private key and a CSR for `hostnames` (`pulumi-python:dynamic/tls:OriginKey`)."""
+class OriginKey(DynamicResource, module="tls", name="OriginKey"):
+    """A private key and a CSR for `hostnames=`, of `key_type=`
+    (`pulumi-python:dynamic/tls:OriginKey`)."""
 
-    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ("private_key_pem",)
+    PROVIDER = OriginKeyProvider
+    INPUTS = ("hostnames", "key_type")
+    OUTPUTS = ("private_key_pem", "csr_pem", "public_key_fingerprint")
+    SECRET_OUTPUTS = ("private_key_pem",)
 
     hostnames: pulumi.Output[list[str]]
     key_type: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
     csr_pem: pulumi.Output[str]
     public_key_fingerprint: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        hostnames: Sequence[str],
-        key_type: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "hostnames": list(hostnames),
-            "key_type": key_type,
-            "private_key_pem": None,
-            "csr_pem": None,
-            "public_key_fingerprint": None,
-        }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
-        )
-        super().__init__(OriginKeyProvider(), resource_name, props, opts)

@@ -425,7 +425,7 @@ def fakes_match_state(s: Stack) -> list[str]:
             )
 
     # The IpAddress resource's id is "<app>/<address>", a Certificate's "<app>/<host>"
-    # (components/fly/resources.py).
+    # (components/fly/providers/ip_address.py).
     same(
         "Fly IPs",
         {f"{app}/{ip['ip']}" for ip in s.api.state.ips.get(app, [])},

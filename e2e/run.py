@@ -813,6 +813,7 @@ PHASES: list[tuple[str, Callable[[Stack], None]]] = [
 # this module is its `e2e.run` too (one Failure class, not two).
 sys.modules.setdefault("e2e.run", sys.modules[__name__])
 from e2e.crash import phase_crash  # noqa: E402
+from e2e.layout import phase_layout  # noqa: E402
 
 
 def run_stack(
@@ -823,6 +824,9 @@ def run_stack(
     failures: list[str] = []
     crash = [("crash", phase_crash)] if (only and "crash" in only) or (
         not only and name == "prod") else []  # fmt: skip
+    # Issue 22's layout phase (e2e/layout.py): a fresh stack too, staging's by default.
+    crash += [("layout", phase_layout)] if (only and "layout" in only) or (
+        not only and name == "staging") else []  # fmt: skip
     with stack(name) as s:
         destroy = phase_destroy_staging if name == "staging" else phase_destroy_prod
         phases = [*PHASES, ("destroy", destroy)]

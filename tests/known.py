@@ -116,7 +116,7 @@ class KnownMocks(engine.PlanMocks):
                     "org_value": "org-k2x9",
                 },
             }
-            # What CertificateProvider._outs derives from it (components/fly/resources.py).
+            # What CertificateProvider._outs derives from it (fly/providers/certificate.py).
             state["ownership_txt_name"] = f"_fly-ownership.{hostname}"
             state["ownership_txt_value"] = OWNERSHIP_APP_VALUE
         if args.typ == ORIGIN_KEY:
@@ -131,7 +131,7 @@ class KnownMocks(engine.PlanMocks):
             state.update(certificate=ORIGIN_CERT_PEM, expiresOn=ORIGIN_EXPIRES)
             state.setdefault("requestedValidity", 5475)
         if args.typ == CUSTOM_CERT:
-            # components/fly/customcert.py CustomCertificateProvider._outs after an import.
+            # providers/custom_certificate.py CustomCertificateProvider._outs after an import.
             hostname = args.inputs["hostname"]
             state.pop("private_key", None)  # never an output
             state.update(
@@ -152,7 +152,7 @@ class KnownMocks(engine.PlanMocks):
             )
         if args.typ == CERT_CHECK:
             # What CertificateCheckProvider answers for a certificate still validating
-            # when the wait only warns (components/fly/certcheck.py).
+            # when the wait only warns (components/fly/providers/certificate_check.py).
             state.update(status="pending_validation", issued=False, issuer=None, expires_at=None)
             state["missing"] = []
         return resource_id, state

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from components.fly.api import FlyClient
-from components.fly.certcheck import CertificateCheckProvider, CertificateNotIssued
+from components.fly.providers.certificate_check import (
+    CertificateCheckProvider,
+    CertificateNotIssued,
+)
 from tests.fakeprovider_client import use_fake
 from tests.fakes.fly_api import FakeFlyApi
 

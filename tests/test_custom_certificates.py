@@ -21,10 +21,10 @@ from cryptography.x509.oid import NameOID
 
 from components import tls
 from components.fly.api import FlyClient, FlyRefused
-from components.fly.certcheck import CertificateNotIssued
-from components.fly.customcert import CustomCertificateProvider, chain_fingerprint
-from components.fly.customcheck import CustomCertificateCheckProvider
-from components.fly.resources import CertificateProvider
+from components.fly.providers.certificate import CertificateProvider
+from components.fly.providers.certificate_check import CertificateNotIssued
+from components.fly.providers.custom_certificate import CustomCertificateProvider, chain_fingerprint
+from components.fly.providers.custom_certificate_check import CustomCertificateCheckProvider
 from tests.fakes.fly_api import FakeFlyApi
 
 APP, HOST = "webhost-prod", "webhost.example"

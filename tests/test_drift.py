@@ -18,7 +18,7 @@ import pytest
 from cli import main, stackfile
 from components import catalog, config
 from components.fly.api import FlyClient
-from components.fly.resources import UpstashRedisProvider
+from components.fly.providers.upstash_redis import UpstashRedisProvider
 from tests.conftest import ROOT, FakeFly
 from tests.fakes import fly_cli
 from tests.fakes.fly_api import FakeFlyApi

@@ -375,7 +375,7 @@ def test_certificate_check_refresh_sees_an_issued_certificate(fly_api: Any) -> N
     # through a shape without `certificates`, so an issued one read as not issued
     # and every refresh proposed an update (found by `make e2e`).
     from components.fly.api import FlyClient
-    from components.fly.certcheck import CertificateCheckProvider
+    from components.fly.providers.certificate_check import CertificateCheckProvider
 
     fly_api.state.add_app("webhost-e2e", "webhost-systems")
     client = FlyClient()

@@ -17,24 +17,13 @@ from tests.fakeprovider_client import use_fake
 from tests.known import (
     ADDRESSES,
     CERT,
-    CERT_CHECK,
     COMMAND,
-    CUSTOM_CERT,
-    CUSTOM_CHECK,
     GET_ZONE,
     IP,
     LOOKED_UP_ZONE_ID,
-    ORIGIN_CERT,
-    ORIGIN_CERT_PEM,
-    ORIGIN_CSR_PEM,
-    ORIGIN_EXPIRES,
-    ORIGIN_ISSUER,
-    ORIGIN_KEY,
-    ORIGIN_KEY_PEM,
     OWNERSHIP_APP_VALUE,
     RECORD,
     RULESET,
-    SENSITIVE,
     ZONE_SETTING,
     KnownMocks,
     acme_target,
@@ -68,8 +57,24 @@ def with_domain(stack: str, **domain: Any) -> dict[str, Any]:
     return doc
 
 
+# The program's evaluations, one per (stack file, stack, preview): the tests only read
+# them, and running the program is most of each test's time.
+EVALUATIONS: dict[tuple[str, str, bool], engine.Evaluation] = {}
+
+
+def evaluated(
+    tmp_path: Path, doc: dict[str, Any], stack: str = "test", preview: bool = True
+) -> engine.Evaluation:
+    """The program run on `doc` (as an `up` under KnownMocks when not a preview)."""
+    key = (json.dumps(doc, sort_keys=True), stack, preview)
+    if key not in EVALUATIONS:
+        mocks = None if preview else KnownMocks()
+        EVALUATIONS[key] = run(doc, tmp_path, stack=stack, preview=preview, mocks=mocks)
+    return EVALUATIONS[key]
+
+
 def after_up(tmp_path: Path, doc: dict[str, Any], stack: str = "test") -> engine.Evaluation:
-    return run(doc, tmp_path, stack=stack, preview=False, mocks=KnownMocks())
+    return evaluated(tmp_path, doc, stack, preview=False)
 
 
 def records(evaluation: engine.Evaluation) -> dict[tuple[str, str], dict[str, Any]]:
@@ -127,7 +132,7 @@ def test_dns_only_contents_come_from_the_addresses_and_certificates(tmp_path: Pa
 
 
 def test_records_depend_on_exactly_what_they_read(tmp_path: Path) -> None:
-    evaluation = run(dns_only(), tmp_path, stack="staging")
+    evaluation = evaluated(tmp_path, dns_only(), "staging")
     v6, v4 = evaluation.one(IP, "webhost-v6").urn, evaluation.one(IP, "webhost-v4").urn
     for host in ("webhost-staging.example", "www.webhost-staging.example"):
         cert = evaluation.one(CERT, f"webhost-cert-{host}").urn
@@ -138,7 +143,7 @@ def test_records_depend_on_exactly_what_they_read(tmp_path: Path) -> None:
 
 
 def test_certificates_for_different_hosts_do_not_wait_on_each_other(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
+    evaluation = evaluated(tmp_path, stack_doc("prod"), "prod")
     app = evaluation.one("pulumi-python:dynamic/fly:App").urn
     certs = evaluation.by_type(CERT)
     assert len(certs) == 2
@@ -335,7 +340,7 @@ def test_zone_id_given_means_no_zone_lookup(tmp_path: Path) -> None:
 
 
 def test_zone_lookup_is_computed_offline(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
+    evaluation = evaluated(tmp_path, stack_doc("prod"), "prod")
     shown, _ = evaluation.one(RECORD, "webhost-caa").rendered_inputs()
     assert shown["zoneId"] == engine.COMPUTED
 
@@ -443,7 +448,7 @@ def test_no_cache_rule_no_entry_point_check(tmp_path: Path) -> None:
 
 
 def test_offline_the_entry_point_check_leaves_the_ruleset_computed(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
+    evaluation = evaluated(tmp_path, stack_doc("prod"), "prod")
     shown, _ = evaluation.one(RULESET).rendered_inputs()
     assert shown["zoneId"] == engine.COMPUTED
     assert shown["name"] == RULESET_NAME
@@ -453,14 +458,14 @@ def test_offline_the_entry_point_check_leaves_the_ruleset_computed(tmp_path: Pat
 
 
 def test_deploy_waits_for_the_addresses(tmp_path: Path) -> None:
-    evaluation = run(dns_only(), tmp_path, stack="staging")
+    evaluation = evaluated(tmp_path, dns_only(), "staging")
     deploy = evaluation.one(COMMAND, "webhost-deploy")
     assert {ip.urn for ip in evaluation.by_type(IP)} <= set(deploy.dependencies)
     assert not any(r.urn in deploy.dependencies for r in evaluation.by_type(RECORD))
 
 
 def test_prod_protects_addresses_and_certificates(tmp_path: Path) -> None:
-    evaluation = run(stack_doc("prod"), tmp_path, stack="prod")
+    evaluation = evaluated(tmp_path, stack_doc("prod"), "prod")
     assert all(r.protect for r in [*evaluation.by_type(IP), *evaluation.by_type(CERT)])
     assert not any(r.protect for r in evaluation.by_type(RECORD))
 
@@ -481,146 +486,3 @@ def test_edge_output_per_host(tmp_path: Path) -> None:
 def test_phx_host_is_the_first_host(tmp_path: Path) -> None:
     evaluation = after_up(tmp_path, with_domain("prod", hosts=["www", "@"]), "prod")
     assert 'PHX_HOST = "www.webhost.example"' in evaluation.rendered_outputs()["flyToml"]
-
-
-# -- certificate: origin (prod, proxied) -----------------------------------------------------
-
-ORIGIN = {"certificate": "origin"}
-
-
-def test_origin_mode_makes_one_key_and_one_origin_ca_certificate_for_every_host(
-    tmp_path: Path,
-) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
-    key = evaluation.one(ORIGIN_KEY)
-    origin = evaluation.one(ORIGIN_CERT)
-    hosts = ["webhost.example", "www.webhost.example"]
-    assert key.inputs["hostnames"] == hosts
-    assert key.inputs["key_type"] == "ecdsa"
-    assert origin.inputs["hostnames"] == hosts
-    assert origin.inputs["requestType"] == "origin-ecc"
-    assert origin.inputs["requestedValidity"] == 5475
-    assert origin.inputs["csr"] == ORIGIN_CSR_PEM
-    assert origin.dependencies == (key.urn,)
-
-
-def test_origin_mode_imports_per_host_with_the_key_and_the_certificate(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
-    key, origin = evaluation.one(ORIGIN_KEY), evaluation.one(ORIGIN_CERT)
-    app = evaluation.one("pulumi-python:dynamic/fly:App").urn
-    for host in ("webhost.example", "www.webhost.example"):
-        custom = evaluation.one(CUSTOM_CERT, f"webhost-custom-cert-{host}")
-        assert set(custom.dependencies) == {app, key.urn, origin.urn}
-        assert custom.inputs["fullchain"] == ORIGIN_CERT_PEM
-        assert custom.rendered_inputs()[1] == ["private_key"]  # the key travels as a secret
-        assert custom.protect  # prod protects its certificates, as in acme mode
-        txt = evaluation.one(RECORD, f"webhost-txt-_fly-ownership.{host}")
-        assert txt.dependencies == (custom.urn,)
-        assert txt.inputs["content"] == OWNERSHIP_APP_VALUE
-        check = evaluation.one(CUSTOM_CHECK, f"webhost-custom-check-{host}")
-        assert custom.urn in check.dependencies and txt.urn in check.dependencies
-
-
-def test_origin_mode_has_no_acme_certificate_and_no_acme_record(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
-    assert evaluation.by_type(CERT) == []
-    assert evaluation.by_type(CERT_CHECK) == []
-    assert not any(name.startswith("_acme-challenge.") for _, name in records(evaluation))
-    assert host_records(evaluation) == proxied_records("webhost.example", "www.webhost.example")
-
-
-def test_acme_mode_makes_no_key_and_no_origin_certificate(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, stack_doc("prod"), "prod")
-    assert evaluation.by_type(ORIGIN_KEY) == evaluation.by_type(ORIGIN_CERT) == []
-    assert evaluation.by_type(CUSTOM_CERT) == []
-
-
-def test_origin_mode_edge_output_has_the_imported_certificates_status_issuer_expiry(
-    tmp_path: Path,
-) -> None:
-    edge = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod").rendered_outputs()["edge"]
-    www = edge["www.webhost.example"]
-    assert set(www) == {"url", "certificate", "issuer", "expires", "records"}
-    assert (www["certificate"], www["issuer"], www["expires"]) == (
-        "active",
-        ORIGIN_ISSUER,
-        ORIGIN_EXPIRES,
-    )
-
-
-def test_origin_mode_key_never_shows_in_plaintext(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **ORIGIN), "prod")
-    printed = json.dumps(
-        {
-            "outputs": evaluation.rendered_outputs(),
-            "inputs": [r.rendered_inputs()[0] for r in evaluation.resources],
-        },
-        default=str,
-    )
-    assert ORIGIN_KEY_PEM not in printed
-    assert SENSITIVE not in printed
-
-
-def test_origin_rsa_key_asks_for_an_origin_rsa_certificate(tmp_path: Path) -> None:
-    doc = with_domain(
-        "prod", certificate="origin", originCertificate={"keyType": "rsa", "validityDays": 730}
-    )
-    evaluation = after_up(tmp_path, doc, "prod")
-    assert evaluation.one(ORIGIN_KEY).inputs["key_type"] == "rsa"
-    origin = evaluation.one(ORIGIN_CERT)
-    assert (origin.inputs["requestType"], origin.inputs["requestedValidity"]) == ("origin-rsa", 730)
-
-
-# -- wildcard hosts (certificate: origin, proxied) -------------------------------------------
-
-WILDCARD = {"certificate": "origin", "hosts": ["@", "*"]}
-
-
-def test_wildcard_host_gets_proxied_records_its_ownership_txt_and_the_origin_san(
-    tmp_path: Path,
-) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **WILDCARD), "prod")
-    # The mock answers Fly's documented `_fly-ownership.<hostname>` (tests/known.py), so
-    # the wildcard's TXT record is `_fly-ownership.*.webhost.example`.
-    assert host_records(evaluation) == proxied_records("webhost.example", "*.webhost.example")
-    hosts = ["webhost.example", "*.webhost.example"]
-    assert evaluation.one(ORIGIN_KEY).inputs["hostnames"] == hosts
-    assert evaluation.one(ORIGIN_CERT).inputs["hostnames"] == hosts
-
-
-def test_wildcard_host_is_imported_once_under_its_own_names(tmp_path: Path) -> None:
-    evaluation = after_up(tmp_path, with_domain("prod", **WILDCARD), "prod")
-    customs = {c.inputs["hostname"]: c for c in evaluation.by_type(CUSTOM_CERT)}
-    assert set(customs) == {"webhost.example", "*.webhost.example"}
-    wild = evaluation.one(CUSTOM_CERT, "webhost-custom-cert-*.webhost.example")
-    assert wild.inputs["fullchain"] == ORIGIN_CERT_PEM
-    check = evaluation.one(CUSTOM_CHECK, "webhost-custom-check-*.webhost.example")
-    assert wild.urn in check.dependencies
-    assert check.urn != evaluation.one(CUSTOM_CHECK, "webhost-custom-check-webhost.example").urn
-    edge = evaluation.rendered_outputs()["edge"]
-    assert edge["*.webhost.example"]["url"] == "https://*.webhost.example"
-
-
-@pytest.mark.parametrize(
-    ("hosts", "host_test"),
-    [
-        (
-            ["a.example", "*.a.example", "*.eu.a.example"],
-            '(http.host in {"a.example"} or http.host wildcard "*.a.example" or '
-            'http.host wildcard "*.eu.a.example")',
-        ),
-        (
-            ["www.a.example", "*.a.example"],
-            '(http.host in {"www.a.example"} or http.host wildcard "*.a.example")',
-        ),
-    ],
-)
-def test_a_wildcard_host_is_matched_by_pattern_not_as_a_literal_name(
-    hosts: list[str], host_test: str
-) -> None:
-    # `http.host in {"*.a.example"}` compares the Host header with the text `*.a.example`
-    # and matches no request; the `wildcard` operator matches `*` as any characters
-    # (developers.cloudflare.com/ruleset-engine/rules-language/operators/, no plan note).
-    assert cache_expression(hosts, ["/x/*"]) == (
-        f'{host_test} and (starts_with(http.request.uri.path, "/x/"))'
-    )

@@ -49,7 +49,7 @@ def schema() -> graphql.GraphQLSchema:
 
 def test_the_documents_are_found() -> None:
     # The Redis provider's six operations, at least: a scan that finds nothing checks nothing.
-    redis = {k for k in DOCUMENTS if k.startswith("components.fly.resources.")}
+    redis = {k for k in DOCUMENTS if k.startswith("components.fly.providers.upstash_redis.")}
     assert len(redis) >= 6, sorted(DOCUMENTS)
 
 

@@ -16,7 +16,8 @@ from google.protobuf import json_format
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from components.fly.machines import MachineCountsProvider, region_counts
+from components.fly.machines import region_counts
+from components.fly.providers.machine_counts import MachineCountsProvider
 from tests.conftest import FakeFly
 from tests.fakes import fly_cli
 from tests.test_postgres_shape import _struct, dynamic_host  # noqa: F401 - a fixture
@@ -251,7 +252,7 @@ def test_delete_runs_no_flyctl(fly: FakeFly) -> None:
 def test_the_provider_pickles_by_reference() -> None:
     # The engine loads it in another process from its module (ARCHITECTURE.md).
     pickled = base64.b64decode(serialize_provider(MachineCountsProvider()))
-    assert b"components.fly.machines" in pickled
+    assert b"components.fly.providers.machine_counts" in pickled
     assert type(dill.loads(pickled)) is MachineCountsProvider
 
 
@@ -344,7 +345,7 @@ def test_a_scale_that_times_out_names_the_app_and_region_and_a_rerun_converges(
 ) -> None:
     # The fake's modelled wait outlasts the bound: flyctl hung. The bound is the module's,
     # shortened here so the test does not wait half an hour.
-    monkeypatch.setattr("components.fly.machines.SCALE_TIMEOUT_S", 2)
+    monkeypatch.setattr("components.fly.providers.machine_counts.SCALE_TIMEOUT_S", 2)
     monkeypatch.setenv("FAKE_FLY_DURATIONS", json.dumps({"scale count": 60}))
     with pytest.raises(RuntimeError) as caught:
         MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})

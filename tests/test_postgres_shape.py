@@ -22,7 +22,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
 from cli import engine
-from components.fly.shape import PostgresShapeProvider
+from components.fly.providers.postgres_shape import PostgresShapeProvider
 from tests.conftest import ROOT, run, stack_doc
 from tests.fakeprovider_client import served
 from tests.known import COMMAND

@@ -52,7 +52,7 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     redis = prod.one("webhost:data:Redis")
     assert app.parent == edge.parent == postgres.parent == redis.parent == platform.urn
     custom = [r for r in prod.resources if r.custom]
-    shape = "pulumi-python:dynamic/fly:PostgresShape"  # components/fly/shape.py
+    shape = "pulumi-python:dynamic/fly:PostgresShape"  # components/fly/providers/postgres_shape.py
     assert {r.type for r in custom if r.parent == postgres.urn} == {COMMAND, shape}
     assert {r.type for r in custom if r.parent == redis.urn} == {REDIS}
     assert {r.type for r in custom if r.parent == app.urn} == {
@@ -65,7 +65,7 @@ def test_every_resource_hangs_off_the_platform(prod: engine.Evaluation) -> None:
     assert {r.type for r in custom if r.parent == edge.urn} == {
         IP,
         CERT,
-        "pulumi-python:dynamic/fly:CertificateCheck",  # components/fly/certcheck.py
+        "pulumi-python:dynamic/fly:CertificateCheck",  # fly/providers/certificate_check.py
         RECORD,
         ZONE_SETTING,
         RULESET,

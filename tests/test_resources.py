@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import subprocess
-import sys
 import traceback
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 
 from components.fly.api import FlyClient, FlyRefused
-from components.fly.resources import (
-    AppProvider,
-    AppSecretsProvider,
-    CertificateProvider,
-    IpAddressProvider,
-    UpstashRedisProvider,
-)
-from tests.fakes.fly_api import ECHOES, TOKEN, FakeFlyApi
+from components.fly.providers.app import AppProvider
+from components.fly.providers.app_secrets import AppSecretsProvider
+from components.fly.providers.certificate import CertificateProvider
+from components.fly.providers.ip_address import IpAddressProvider
+from tests.fakes.fly_api import ECHOES, FakeFlyApi
 from tests.test_fly_api import DB_URL, KEY_BASE, survivors
 
 # -- App -------------------------------------------------------------------------
@@ -382,179 +373,6 @@ def test_certificate_delete_removes_the_hostname(app: str, fly_api: FakeFlyApi) 
 def test_certificate_create_waits_out_a_rate_limit(app: str, fly_api: FakeFlyApi) -> None:
     fly_api.state.fail_next("POST", "/v1/apps/w/certificates/acme", 429, **{"Retry-After": "0"})
     assert CertificateProvider().create({"app": app, "hostname": "webhost.example"}).outs
-
-
-# -- UpstashRedis (Fly's GraphQL add-on API) ---------------------------------------
-
-REDIS = {
-    "name": "webhost-prod-redis",
-    "org": "webhost-systems",
-    "primary_region": "iad",
-    "replica_regions": ["sin", "fra"],
-    "eviction": False,
-    "plan": "Pay-as-you-go",
-}
-
-
-def test_redis_create_makes_the_database_and_reports_its_url(fly_api: FakeFlyApi) -> None:
-    result = UpstashRedisProvider().create(dict(REDIS))
-    add_on = fly_api.state.add_ons["webhost-prod-redis"]
-    assert result.id == "webhost-prod-redis"
-    assert add_on["organization"]["slug"] == "webhost-systems"
-    assert add_on["readRegions"] == ["fra", "sin"]
-    # the Upstash plan, not another add-on kind's plan of the same name
-    assert add_on["addOnPlan"] == {"id": "plan_payg", "displayName": "Pay-as-you-go"}
-    # flyctl internal/command/redis/create.go sends only the options turned on
-    assert add_on["options"] == {}
-    assert result.outs is not None
-    assert result.outs["url"] == add_on["publicUrl"]
-    assert result.outs["replica_regions"] == ["fra", "sin"]
-
-
-def test_redis_create_adopts_its_own_earlier_create(fly_api: FakeFlyApi) -> None:
-    UpstashRedisProvider().create(dict(REDIS))
-    again = UpstashRedisProvider().create({**REDIS, "eviction": True})
-    assert again.id == "webhost-prod-redis"
-    assert fly_api.state.add_ons["webhost-prod-redis"]["options"] == {"eviction": True}
-
-
-def test_redis_create_refuses_another_orgs_database(fly_api: FakeFlyApi) -> None:
-    UpstashRedisProvider().create({**REDIS, "org": "other-org"})
-    with pytest.raises(RuntimeError, match="belongs to another organization"):
-        UpstashRedisProvider().create(dict(REDIS))
-
-
-def test_redis_unknown_plan_names_the_plans(fly_api: FakeFlyApi) -> None:
-    with pytest.raises(RuntimeError, match="plans: Fixed 250MB, Pay-as-you-go"):
-        UpstashRedisProvider().create({**REDIS, "plan": "Gold"})
-
-
-def test_redis_update_changes_regions_eviction_and_plan_in_place(fly_api: FakeFlyApi) -> None:
-    provider = UpstashRedisProvider()
-    olds = dict(provider.create(dict(REDIS)).outs or {})
-    news = {**REDIS, "replica_regions": ["fra"], "eviction": True, "plan": "Fixed 250MB"}
-    diff = provider.diff("webhost-prod-redis", olds, news)
-    assert (diff.changes, diff.replaces) == (True, [])
-    outs = provider.update("webhost-prod-redis", olds, news).outs or {}
-    add_on = fly_api.state.add_ons["webhost-prod-redis"]
-    assert (add_on["readRegions"], add_on["options"]) == (["fra"], {"eviction": True})
-    assert outs["plan"] == "Fixed 250MB"
-    assert outs["url"] == olds["url"]  # same database, same URL
-
-
-def test_redis_diff_ignores_region_order_and_replaces_on_primary() -> None:
-    olds = {**REDIS, "replica_regions": ["fra", "sin"], "url": "redis://x"}
-    assert UpstashRedisProvider().diff("r", olds, {**REDIS}).changes is False
-    moved = UpstashRedisProvider().diff("r", olds, {**REDIS, "primary_region": "ord"})
-    assert (moved.replaces, moved.delete_before_replace) == (["primary_region"], True)
-
-
-def test_redis_read_sees_drift_and_gone(fly_api: FakeFlyApi) -> None:
-    provider = UpstashRedisProvider()
-    olds = dict(provider.create(dict(REDIS)).outs or {})
-    fly_api.state.add_ons["webhost-prod-redis"]["readRegions"] = ["fra"]
-    read = provider.read("webhost-prod-redis", olds)
-    assert read.outs is not None and read.outs["replica_regions"] == ["fra"]
-    assert read.inputs is not None and read.inputs["replica_regions"] == ["fra"]
-    del fly_api.state.add_ons["webhost-prod-redis"]
-    assert provider.read("webhost-prod-redis", olds).id == ""
-
-
-def test_redis_delete_is_idempotent(fly_api: FakeFlyApi) -> None:
-    provider = UpstashRedisProvider()
-    provider.create(dict(REDIS))
-    provider.delete("webhost-prod-redis", {})
-    provider.delete("webhost-prod-redis", {})
-    assert fly_api.state.add_ons == {}
-
-
-def test_redis_graphql_retries_a_server_error(fly_api: FakeFlyApi) -> None:
-    fly_api.state.fail_next("POST", "/graphql", 502)
-    assert UpstashRedisProvider().create(dict(REDIS)).id == "webhost-prod-redis"
-
-
-# -- serialization: the engine pickles providers into state and loads them fresh ---
-
-FRESH_PROCESS = """
-import base64, json, sys
-import dill
-request = json.loads(sys.stdin.read())
-provider = dill.loads(base64.b64decode(request["provider"]))
-result = getattr(provider, request["method"])(*request["args"])
-print(json.dumps({"id": result.id, "outs": result.outs}))
-"""
-
-
-def _in_fresh_process(provider: Any, method: str, *args: Any) -> dict[str, Any]:
-    pickled = serialize_provider(provider)
-    request = json.dumps({"provider": pickled, "method": method, "args": list(args)})
-    env = {
-        "PATH": os.environ["PATH"],
-        "FLY_API_HOSTNAME": os.environ["FLY_API_HOSTNAME"],
-        "FLY_API_TOKEN": os.environ["FLY_API_TOKEN"],
-        "FLY_API_BASE_URL": os.environ["FLY_API_BASE_URL"],
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS],
-        input=request,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=60,
-    )
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
-
-
-@pytest.mark.parametrize(
-    "provider",
-    [
-        AppProvider(),
-        AppSecretsProvider(),
-        IpAddressProvider(),
-        CertificateProvider(),
-        UpstashRedisProvider(),
-    ],
-    ids=lambda p: type(p).__name__,
-)
-def test_serialized_provider_carries_no_token(provider: Any, fly_api: FakeFlyApi) -> None:
-    pickled = base64.b64decode(serialize_provider(provider))
-    assert TOKEN.encode() not in pickled
-    assert fly_api.url.encode() not in pickled
-
-
-def test_app_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
-    answer = _in_fresh_process(AppProvider(), "create", {"name": "fresh", "org": "o"})
-    assert answer["id"] == "fresh"
-    assert "fresh" in fly_api.state.apps
-
-
-def test_secrets_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
-    AppProvider().create({"name": "fresh", "org": "o"})
-    answer = _in_fresh_process(
-        AppSecretsProvider(), "create", {"app": "fresh", "values": {"K": "v"}}
-    )
-    assert answer["outs"]["keys"] == ["K"]
-    assert fly_api.state.secrets["fresh"] == {"K": "v"}
-
-
-def test_edge_providers_run_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
-    AppProvider().create({"name": "fresh", "org": "o"})
-    ip = _in_fresh_process(IpAddressProvider(), "create", {"app": "fresh", "type": "v6"})
-    cert = _in_fresh_process(
-        CertificateProvider(), "create", {"app": "fresh", "hostname": "fresh.example"}
-    )
-    assert ip["outs"]["address"] == fly_api.state.ips["fresh"][0]["ip"]
-    assert (
-        cert["outs"]["dns_requirements"]["acme_challenge"]["name"]
-        == "_acme-challenge.fresh.example"
-    )
-
-
-def test_redis_provider_runs_from_a_fresh_process(fly_api: FakeFlyApi) -> None:
-    answer = _in_fresh_process(UpstashRedisProvider(), "create", dict(REDIS))
-    assert answer["outs"]["url"] == fly_api.state.add_ons["webhost-prod-redis"]["publicUrl"]
 
 
 # -- A create cut off after Fly acted (the run died before state recorded it) ------------

@@ -23,19 +23,12 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.runtime import mocks as pulumi_mocks
 
 from components import tls
-from components.fly.customcert import CustomCertificate, CustomCertificateProvider
-from components.fly.resources import (
-    App,
-    AppProvider,
-    AppSecrets,
-    AppSecretsProvider,
-    Certificate,
-    CertificateProvider,
-    IpAddress,
-    IpAddressProvider,
-    UpstashRedis,
-    UpstashRedisProvider,
-)
+from components.fly.providers.app import App, AppProvider
+from components.fly.providers.app_secrets import AppSecrets, AppSecretsProvider
+from components.fly.providers.certificate import Certificate, CertificateProvider
+from components.fly.providers.custom_certificate import CustomCertificate, CustomCertificateProvider
+from components.fly.providers.ip_address import IpAddress, IpAddressProvider
+from components.fly.providers.upstash_redis import UpstashRedis, UpstashRedisProvider
 from components.tls import OriginKey, OriginKeyProvider
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 from tests.test_custom_certificates import issue

@@ -86,7 +86,7 @@ def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # What the program reads from the environment under `pulumi preview/up/refresh`: the
-# platform tokens (components/fly/api.py, the Cloudflare provider), the state backend's
+# platform tokens (components/fly/api/, the Cloudflare provider), the state backend's
 # credentials and passphrase, and, for a stack with webhost:monitoring (prod), Grafana's
 # and the Fly data source's tokens (components/monitoring).
 ENGINE_ENV = {
