@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cli import stackfile
@@ -39,62 +39,9 @@ def _stack_path(args: argparse.Namespace) -> Path:
     return PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from cli import checks, engine, plan
-
-    try:
-        stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-        # The stack file says exactly which values are secure; the engine only says
-        # which keys hold one. Check with the finer view before the program runs.
-        config.parse(stack.config, stack.secret_keys, stack.secure_paths)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
-        evaluation = engine.evaluate(
-            PROJECT_DIR / "__main__.py",
-            project=stack.project,
-            stack=stack.stack,
-            config=stack.config,
-            secret_keys=sorted(stack.secret_keys),
-        )
-    except ConfigError as exc:
-        return _invalid(args, exc)
-    policy_config = (
-        Path(args.policy_config)
-        if args.policy_config
-        else (PROJECT_DIR / "policies" / "config" / f"{stack.stack}.json")
-    )
-    try:
-        loaded = checks.load_config(policy_config, required=args.policy_config is not None)
-        source = str(policy_config) if policy_config.exists() else "the pack's defaults"
-        pack = checks.run(evaluation, loaded, source)
-    except checks.PolicyConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    render = plan.as_json if args.format == "json" else plan.as_text
-    print(render(evaluation, pack))
-    if names := pack.blocking:
-        print(f"error: mandatory policies violated: {', '.join(names)}", file=sys.stderr)
-        return EXIT_POLICY
-    return EXIT_OK
-
-
-def _cost(args: argparse.Namespace) -> int:
-    from components import cost
-
-    try:
-        _, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    render = cost.as_json if args.format == "json" else cost.report
-    print(render(cost.estimate(parsed), parsed.tier))
-    return EXIT_OK
-
-
-def _load_config(args: argparse.Namespace) -> tuple[stackfile.StackFile, StackConfig]:
-    stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-    return stack, config.parse(stack.config, stack.secret_keys, stack.secure_paths)
+def _error(message: object, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
 
 
 def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileError) -> int:
@@ -108,39 +55,90 @@ def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileErr
     return EXIT_INVALID
 
 
-def _backups_check(args: argparse.Namespace) -> int:
-    from cli import backups
+Command = Callable[[argparse.Namespace], int]
+
+
+def _with_config(
+    command: Callable[[argparse.Namespace, stackfile.StackFile, StackConfig], int],
+) -> Command:
+    """The subcommand, given the stack file and its parsed config; bad input is exit 2
+    before it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
+            parsed = config.parse(stack.config, stack.secret_keys, stack.secure_paths)
+        except (ConfigError, stackfile.StackFileError) as exc:
+            return _invalid(args, exc)
+        return command(args, stack, parsed)
+
+    return run
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from cli import checks, plan, program
 
     try:
-        stack, parsed = _load_config(args)
+        loaded, _, evaluation = program.evaluate(PROJECT_DIR, _stack_path(args))
     except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
+    policy_config = (
+        Path(args.policy_config)
+        if args.policy_config
+        else (PROJECT_DIR / "policies" / "config" / f"{loaded.stack}.json")
+    )
+    try:
+        pack_config = checks.load_config(policy_config, required=args.policy_config is not None)
+        source = str(policy_config) if policy_config.exists() else "the pack's defaults"
+        pack = checks.run(evaluation, pack_config, source)
+    except checks.PolicyConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    render = plan.as_json if args.format == "json" else plan.as_text
+    print(render(evaluation, pack))
+    if names := pack.blocking:
+        return _error(f"mandatory policies violated: {', '.join(names)}", EXIT_POLICY)
+    return EXIT_OK
+
+
+@_with_config
+def _cost(args: argparse.Namespace, _: stackfile.StackFile, parsed: StackConfig) -> int:
+    from components import cost
+
+    render = cost.as_json if args.format == "json" else cost.report
+    print(render(cost.estimate(parsed), parsed.tier))
+    return EXIT_OK
+
+
+@_with_config
+def _backups_check(
+    args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig
+) -> int:
+    from cli import backups
+
     # The cluster the app uses (postgres.active): its backups are the ones that count.
     pg, cluster = parsed.postgres, parsed.postgres_active
     if pg is None or cluster is None or not pg.backups.enabled:
-        print(f"error: stack {stack.stack} has no webhost:postgres with backups", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(f"stack {stack.stack} has no webhost:postgres with backups", EXIT_INVALID)
     try:
         fresh, line = backups.check(cluster, pg.backups.objective, args.bucket)
     except backups.BackupCheckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _error(exc, EXIT_FAILED)
     print(line, file=sys.stdout if fresh else sys.stderr)
     return EXIT_OK if fresh else EXIT_FAILED
 
 
-def _restore_drill(args: argparse.Namespace) -> int:
+@_with_config
+def _restore_drill(
+    args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig
+) -> int:
     from cli import drill
 
     try:
-        stack, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
         report = drill.run(parsed, stack.stack, scratch=args.scratch)
     except drill.DrillInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(exc, EXIT_INVALID)
     drill.write(report, Path(args.figures))
     print(report.markdown(), end="")
     for failure in report.failures:
@@ -154,22 +152,17 @@ def _diff(args: argparse.Namespace) -> int:
     return diff.run(PROJECT_DIR, args.base, args.stack, args.format, out=sys.stdout, err=sys.stderr)
 
 
-def _drift(args: argparse.Namespace) -> int:
+@_with_config
+def _drift(args: argparse.Namespace, _: stackfile.StackFile, parsed: StackConfig) -> int:
     from cli import drift
 
     try:
-        _, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
         found = drift.check(parsed)
     except drift.DriftInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(exc, EXIT_INVALID)
     except drift.DriftReadError as exc:
         # Not an answer: the check failed, and says what it could not read.
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _error(exc, EXIT_FAILED)
     print(drift.as_json(parsed, found) if args.format == "json" else drift.as_text(parsed, found))
     return EXIT_FAILED if found else EXIT_OK
 
@@ -180,21 +173,17 @@ def _recover(args: argparse.Namespace) -> int:
     return recover.run(args.stack, args.yes)
 
 
-def _preflight(args: argparse.Namespace) -> int:
+@_with_config
+def _preflight(args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig) -> int:
     from cli import preflight
 
-    try:
-        stack, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
     owned = preflight.Owned()
     if args.state is not None:
         try:
             text = sys.stdin.read() if args.state == "-" else Path(args.state).read_text()
             owned = preflight.owned_from_export(text)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            print(f"error: --state {args.state}: {exc}", file=sys.stderr)
-            return EXIT_INVALID
+            return _error(f"--state {args.state}: {exc}", EXIT_INVALID)
     report = preflight.run(parsed, stack=stack.stack, project=stack.project, owned=owned)
     preflight.print_report(report, stack.stack, sys.stdout, sys.stderr)
     return EXIT_FAILED if report.problems else EXIT_OK
