@@ -12,6 +12,8 @@ api.py); Fly's REST and GraphQL APIs are read with components/fly/api.py's clien
 from __future__ import annotations
 
 import base64
+import functools
+import ssl
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -27,6 +29,13 @@ CLOUDFLARE_DEFAULT_BASE: Final = "https://api.cloudflare.com/client/v4"
 # provider's default is Grafana Cloud's first synthetic monitoring region.
 GRAFANA_SM_URL_ENV: Final = "GRAFANA_SM_URL"
 GRAFANA_SM_DEFAULT_URL: Final = "https://synthetic-monitoring-api.grafana.net"
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verification (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR), made
+    once: loading the CA file is most of a client's cost (about 0.1 s each)."""
+    return httpx.create_ssl_context()
 
 
 class NoAnswer(Exception):
@@ -68,7 +77,7 @@ class Reader:
         # stand-in (a mirror, the tests' fake); by default none, the path alone.
         self.shown = (shown or "").rstrip("/")
         self.auth = auth
-        self.http = httpx.Client(timeout=timeout)
+        self.http = httpx.Client(timeout=timeout, verify=_tls())
 
     def __enter__(self) -> Reader:
         return self

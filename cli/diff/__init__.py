@@ -23,24 +23,29 @@ from cli.diff.compare import Diff, compute
 from cli.diff.render import OFFLINE_NOTE, RENDER, marker, summary
 from cli.diff.sides import DiffInputError, evaluate_base, evaluate_side
 
-__all__ = ["OFFLINE_NOTE", "RENDER", "Diff", "compute", "marker", "run", "summary"]
+__all__ = ["OFFLINE_NOTE", "RENDER", "Diff", "between", "compute", "marker", "run", "summary"]
 
 EXIT_OK, EXIT_INVALID, EXIT_POLICY = 0, 2, 3
 
 
+def between(repo: Path, base_ref: str, stack: str) -> Diff:
+    """The base at `base_ref` against the head in `repo`'s working tree, whose modules
+    are the ones this process imported (the working tree's own); DiffInputError."""
+    base = evaluate_base(repo, base_ref, stack)
+    head = evaluate_side(repo, stack, "working tree", checks, None)
+    if head.evaluation is None:
+        raise DiffInputError(f"no stack file Pulumi.{stack}.yaml in the working tree")
+    return compute(base, head, stack, base_ref)
+
+
 def run(repo: Path, base_ref: str, stack: str, fmt: str, *, out: TextIO, err: TextIO) -> int:
-    """The command: the base at `base_ref`, the head in `repo`'s working tree, whose
-    modules are the ones this process imported (the working tree's own)."""
+    """The command: the diff rendered as `fmt`; exit 2 on bad input on either side, 3
+    when the working tree violates a mandatory policy."""
     try:
-        base = evaluate_base(repo, base_ref, stack)
-        head = evaluate_side(repo, stack, "working tree", checks, None)
+        result = between(repo, base_ref, stack)
     except DiffInputError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_INVALID
-    if head.evaluation is None:
-        print(f"error: no stack file Pulumi.{stack}.yaml in the working tree", file=err)
-        return EXIT_INVALID
-    result = compute(base, head, stack, base_ref)
     print(RENDER[fmt](result), file=out)
     if result.head_blocking:
         print(f"error: mandatory policies violated: {', '.join(result.head_blocking)}", file=err)
