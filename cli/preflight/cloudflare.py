@@ -22,6 +22,8 @@ EDGE_TYPE: Final = "webhost:index:Platform$webhost:edge:Edge"
 
 @dataclass(frozen=True)
 class WantedRecord:
+    """A record the stack makes, as preflight compares it with what the zone holds."""
+
     type: str
     name: str
     resource: str  # the Pulumi resource name components/edge.py gives it

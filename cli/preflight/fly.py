@@ -8,14 +8,13 @@ from typing import Any, Final
 from cli.preflight import base
 from cli.preflight.base import Owned, Report
 from cli.preflight.image import check_image
+from components import catalog
 from components.config import StackConfig
 from components.fly import api as fly
 
 # Tigris is the extension `fly postgres backup enable` provisions (flyctl flypg/tigris.go
 # Provider: "tigris").
 TIGRIS: Final = "tigris"
-# components/fly/scripts/postgres_backups.sh: the secret `backup enable` sets.
-BACKUP_SECRET: Final = "S3_ARCHIVE_CONFIG"  # noqa: S105 - a secret's name
 
 # fly-go/flyctl gql/genqclient.graphql GetOrganization (`organization(slug:)`) and the
 # Organization type's agreedToProviderTos (fly-go schema.graphql).
@@ -163,7 +162,7 @@ def _check_tigris(
     except fly.FlyApiError as exc:
         report.problem(_fly_failure(exc, f"reading {cluster}'s secret names"))
         return
-    if present is not None and BACKUP_SECRET in present:
+    if present is not None and catalog.BACKUP_SECRET in present:
         report.ok(f"Fly: backups of {cluster} are enabled (Tigris bucket made)")
         return
     # flyctl extensions/core/core.go AgreedToProviderTos: only a User viewer's agreement
@@ -186,4 +185,4 @@ def _check_tigris(
             + (" (the org has agreed before)" if org.get("agreedToProviderTos") else "")
         )
     else:
-        report.problem(f"Fly: {cluster} has no backups yet ({BACKUP_SECRET} unset): {step}")
+        report.problem(f"Fly: {cluster} has no backups yet ({catalog.BACKUP_SECRET} unset): {step}")
