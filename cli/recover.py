@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, NamedTuple, TextIO
 from urllib.parse import unquote, urlparse
 
 from cli import httpclient
@@ -67,8 +67,7 @@ class Unknown(NoAnswer):
     """A lookup that got no answer: never read as "absent" (as a far side's NoAnswer)."""
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """One pending operation: the resource's identity and inputs, and where it sits."""
 
     urn: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from cli import httpclient
 from cli.httpclient import NoAnswer
@@ -20,8 +20,7 @@ PLATFORM_NAME: Final = "webhost"
 EDGE_TYPE: Final = "webhost:index:Platform$webhost:edge:Edge"
 
 
-@dataclass(frozen=True)
-class WantedRecord:
+class WantedRecord(NamedTuple):
     """A record the stack makes, as preflight compares it with what the zone holds."""
 
     type: str
