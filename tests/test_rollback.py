@@ -8,11 +8,14 @@ every argv. The real engine runs the same command in `make e2e` (e2e/rollback.py
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,15 +166,43 @@ class Rollback:
         return self.capsys.readouterr().err
 
 
+def in_process(argv: list[str], cwd: Path, capture: bool) -> subprocess.CompletedProcess[str]:
+    """The fake on PATH, run in this process: the same script, its exit status and its
+    output, as rollback.spawn returns them (the binary itself costs a Python start)."""
+    assert shutil.which(argv[0]) is not None and cwd.is_dir()
+    out, err, code, saved = io.StringIO(), io.StringIO(), 0, sys.argv
+    sys.argv = argv
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            exec(compile(FAKE_PULUMI, "fake-pulumi", "exec"), {"__name__": "__main__"})
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = saved
+    if not capture:  # the process would have written to the terminal
+        print(out.getvalue(), end="")
+        print(err.getvalue(), end="", file=sys.stderr)
+        return subprocess.CompletedProcess(argv, code)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
-def cli(
+def binary(
     project: Path,
     pulumi: FakePulumi,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Rollback:
+    """The command with the fake as a process on PATH."""
     monkeypatch.setattr(main, "PROJECT_DIR", project)
     return Rollback(project, pulumi, capsys)
+
+
+@pytest.fixture
+def cli(binary: Rollback, monkeypatch: pytest.MonkeyPatch) -> Rollback:
+    """The command with the same fake answering in this process."""
+    monkeypatch.setattr(rollback, "spawn", in_process)
+    return binary
 
 
 @pytest.mark.parametrize(
@@ -290,18 +321,18 @@ def test_components_and_unchanged_resources_do_not_count() -> None:
 
 
 def test_the_rollback_applies_the_previewed_plan_with_the_pack_and_records_itself(
-    cli: Rollback,
+    binary: Rollback,
 ) -> None:
-    before = (cli.project / "Pulumi.prod.yaml").read_text()
-    assert cli("--stack", "prod", "--image", GOOD) == 0
-    assert f"rolled back stack prod: {BAD} -> {GOOD}" in cli.out()
-    calls = cli.pulumi.calls()
-    assert cli.pulumi.verbs() == ["stack history", "stack export", "config set", "preview", "up"]
+    before = (binary.project / "Pulumi.prod.yaml").read_text()
+    assert binary("--stack", "prod", "--image", GOOD) == 0
+    assert f"rolled back stack prod: {BAD} -> {GOOD}" in binary.out()
+    calls = binary.pulumi.calls()
+    assert binary.pulumi.verbs() == ["stack history", "stack export", "config set", "preview", "up"]
     config_set, preview, up = calls[2:]
     [copy] = {a[a.index("--config-file") + 1] for a in (config_set, preview, up)}
-    assert Path(copy).name == "Pulumi.prod.yaml" and Path(copy).parent != cli.project
+    assert Path(copy).name == "Pulumi.prod.yaml" and Path(copy).parent != binary.project
     assert config_set[config_set.index(copy) + 1 :][:2] == ["webhost:image", GOOD]
-    assert (cli.project / "Pulumi.prod.yaml").read_text() == before  # the checkout is not edited
+    assert (binary.project / "Pulumi.prod.yaml").read_text() == before  # the checkout is not edited
     pack = ["--policy-pack", "policies", "--policy-pack-config", "policies/config/prod.json"]
     for argv in (preview, up):
         assert " ".join(pack) in " ".join(argv)
@@ -311,10 +342,10 @@ def test_the_rollback_applies_the_previewed_plan_with_the_pack_and_records_itsel
     assert up[up.index("--message") + 1] == f"webhost-infra rollback: {BAD} -> {GOOD}"
 
 
-def test_a_failed_up_exits_1(cli: Rollback) -> None:
-    cli.pulumi.set(up={"exit": 255, "stderr": "error: the stack is currently locked\n"})
-    assert cli("--stack", "prod", "--image", GOOD) == 1
-    assert "error: pulumi up exited 255" in cli.err()
+def test_a_failed_up_exits_1(binary: Rollback) -> None:
+    binary.pulumi.set(up={"exit": 255, "stderr": "error: the stack is currently locked\n"})
+    assert binary("--stack", "prod", "--image", GOOD) == 1
+    assert "error: pulumi up exited 255" in binary.err()
 
 
 def test_unreadable_engine_output_is_one_line_not_a_traceback(cli: Rollback) -> None:
