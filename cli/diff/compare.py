@@ -12,6 +12,7 @@ from cli.diff.sides import Cost, Finding, Side, secret_env
 from cli.diff.values import InputChange
 from cli.engine import SECRET, Evaluation
 
+# The app's secrets resource (components/fly/resources.py AppSecrets, a dynamic provider).
 SECRETS_TYPE = "pulumi-python:dynamic/fly:AppSecrets"
 
 

@@ -17,7 +17,6 @@ from cli.engine import PROVIDER_KEY, Evaluation, Registration
 Op = Literal["create", "update", "replace", "delete"]
 COMMAND_TYPE = "command:local:Command"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
-SECRETS_TYPE = "pulumi-python:dynamic/fly:AppSecrets"
 # pulumi-command declares `triggers` replace-on-change (provider/pkg/provider/common/
 # inputs.go @ 010bd8e: `provider:"replaceOnChanges"`): any change re-creates the command.
 COMMAND_REPLACE_KEYS = ("triggers",)
