@@ -339,22 +339,13 @@ def _destroy(name: str, config: StackConfig, report: Report) -> None:
         return
     try:
         _fly("apps", "destroy", name, "--yes")
-        gone = not app_present(name, config.org)
+        left = "is still listed" if app_present(name, config.org) else None
     except fly_machines.FlyctlError as exc:
+        left = f"is left behind ({exc})"
+    if left is not None:
         report.scratch_left = True
-        report.steps["destroy"] = "failed"
-        report.failures.append(
-            f"destroy: the scratch cluster {name} is left behind ({exc}); "
-            f"destroy it with `fly apps destroy {name}`"
-        )
-        return
-    if not gone:
-        report.scratch_left = True
-        report.steps["destroy"] = "failed"
-        report.failures.append(
-            f"destroy: the scratch cluster {name} is still listed; "
-            f"destroy it with `fly apps destroy {name}`"
-        )
+        fix = f"destroy it with `fly apps destroy {name}`"
+        _failed(report, "destroy", f"the scratch cluster {name} {left}; {fix}")
         return
     report.steps["destroy"] = "destroyed"
 

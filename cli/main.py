@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cli import stackfile
@@ -39,62 +39,9 @@ def _stack_path(args: argparse.Namespace) -> Path:
     return PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from cli import checks, engine, plan
-
-    try:
-        stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-        # The stack file says exactly which values are secure; the engine only says
-        # which keys hold one. Check with the finer view before the program runs.
-        config.parse(stack.config, stack.secret_keys, stack.secure_paths)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
-        evaluation = engine.evaluate(
-            PROJECT_DIR / "__main__.py",
-            project=stack.project,
-            stack=stack.stack,
-            config=stack.config,
-            secret_keys=sorted(stack.secret_keys),
-        )
-    except ConfigError as exc:
-        return _invalid(args, exc)
-    policy_config = (
-        Path(args.policy_config)
-        if args.policy_config
-        else (PROJECT_DIR / "policies" / "config" / f"{stack.stack}.json")
-    )
-    try:
-        loaded = checks.load_config(policy_config, required=args.policy_config is not None)
-        source = str(policy_config) if policy_config.exists() else "the pack's defaults"
-        pack = checks.run(evaluation, loaded, source)
-    except checks.PolicyConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    render = plan.as_json if args.format == "json" else plan.as_text
-    print(render(evaluation, pack))
-    if names := pack.blocking:
-        print(f"error: mandatory policies violated: {', '.join(names)}", file=sys.stderr)
-        return EXIT_POLICY
-    return EXIT_OK
-
-
-def _cost(args: argparse.Namespace) -> int:
-    from components import cost
-
-    try:
-        _, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    render = cost.as_json if args.format == "json" else cost.report
-    print(render(cost.estimate(parsed), parsed.tier))
-    return EXIT_OK
-
-
-def _load_config(args: argparse.Namespace) -> tuple[stackfile.StackFile, StackConfig]:
-    stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
-    return stack, config.parse(stack.config, stack.secret_keys, stack.secure_paths)
+def _error(message: object, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
 
 
 def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileError) -> int:
@@ -108,39 +55,90 @@ def _invalid(args: argparse.Namespace, exc: ConfigError | stackfile.StackFileErr
     return EXIT_INVALID
 
 
-def _backups_check(args: argparse.Namespace) -> int:
-    from cli import backups
+Command = Callable[[argparse.Namespace], int]
+
+
+def _with_config(
+    command: Callable[[argparse.Namespace, stackfile.StackFile, StackConfig], int],
+) -> Command:
+    """The subcommand, given the stack file and its parsed config; bad input is exit 2
+    before it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            stack = stackfile.load(_stack_path(args), project_file=PROJECT_FILE)
+            parsed = config.parse(stack.config, stack.secret_keys, stack.secure_paths)
+        except (ConfigError, stackfile.StackFileError) as exc:
+            return _invalid(args, exc)
+        return command(args, stack, parsed)
+
+    return run
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from cli import checks, plan, program
 
     try:
-        stack, parsed = _load_config(args)
+        loaded, _, evaluation = program.evaluate(PROJECT_DIR, _stack_path(args))
     except (ConfigError, stackfile.StackFileError) as exc:
         return _invalid(args, exc)
+    policy_config = (
+        Path(args.policy_config)
+        if args.policy_config
+        else (PROJECT_DIR / "policies" / "config" / f"{loaded.stack}.json")
+    )
+    try:
+        pack_config = checks.load_config(policy_config, required=args.policy_config is not None)
+        source = str(policy_config) if policy_config.exists() else "the pack's defaults"
+        pack = checks.run(evaluation, pack_config, source)
+    except checks.PolicyConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    render = plan.as_json if args.format == "json" else plan.as_text
+    print(render(evaluation, pack))
+    if names := pack.blocking:
+        return _error(f"mandatory policies violated: {', '.join(names)}", EXIT_POLICY)
+    return EXIT_OK
+
+
+@_with_config
+def _cost(args: argparse.Namespace, _: stackfile.StackFile, parsed: StackConfig) -> int:
+    from components import cost
+
+    render = cost.as_json if args.format == "json" else cost.report
+    print(render(cost.estimate(parsed), parsed.tier))
+    return EXIT_OK
+
+
+@_with_config
+def _backups_check(
+    args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig
+) -> int:
+    from cli import backups
+
     # The cluster the app uses (postgres.active): its backups are the ones that count.
     pg, cluster = parsed.postgres, parsed.postgres_active
     if pg is None or cluster is None or not pg.backups.enabled:
-        print(f"error: stack {stack.stack} has no webhost:postgres with backups", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(f"stack {stack.stack} has no webhost:postgres with backups", EXIT_INVALID)
     try:
         fresh, line = backups.check(cluster, pg.backups.objective, args.bucket)
     except backups.BackupCheckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _error(exc, EXIT_FAILED)
     print(line, file=sys.stdout if fresh else sys.stderr)
     return EXIT_OK if fresh else EXIT_FAILED
 
 
-def _restore_drill(args: argparse.Namespace) -> int:
+@_with_config
+def _restore_drill(
+    args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig
+) -> int:
     from cli import drill
 
     try:
-        stack, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
         report = drill.run(parsed, stack.stack, scratch=args.scratch)
     except drill.DrillInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(exc, EXIT_INVALID)
     drill.write(report, Path(args.figures))
     print(report.markdown(), end="")
     for failure in report.failures:
@@ -154,22 +152,17 @@ def _diff(args: argparse.Namespace) -> int:
     return diff.run(PROJECT_DIR, args.base, args.stack, args.format, out=sys.stdout, err=sys.stderr)
 
 
-def _drift(args: argparse.Namespace) -> int:
+@_with_config
+def _drift(args: argparse.Namespace, _: stackfile.StackFile, parsed: StackConfig) -> int:
     from cli import drift
 
     try:
-        _, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
-    try:
         found = drift.check(parsed)
     except drift.DriftInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _error(exc, EXIT_INVALID)
     except drift.DriftReadError as exc:
         # Not an answer: the check failed, and says what it could not read.
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _error(exc, EXIT_FAILED)
     print(drift.as_json(parsed, found) if args.format == "json" else drift.as_text(parsed, found))
     return EXIT_FAILED if found else EXIT_OK
 
@@ -180,21 +173,17 @@ def _recover(args: argparse.Namespace) -> int:
     return recover.run(args.stack, args.yes)
 
 
-def _preflight(args: argparse.Namespace) -> int:
+@_with_config
+def _preflight(args: argparse.Namespace, stack: stackfile.StackFile, parsed: StackConfig) -> int:
     from cli import preflight
 
-    try:
-        stack, parsed = _load_config(args)
-    except (ConfigError, stackfile.StackFileError) as exc:
-        return _invalid(args, exc)
     owned = preflight.Owned()
     if args.state is not None:
         try:
             text = sys.stdin.read() if args.state == "-" else Path(args.state).read_text()
             owned = preflight.owned_from_export(text)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            print(f"error: --state {args.state}: {exc}", file=sys.stderr)
-            return EXIT_INVALID
+            return _error(f"--state {args.state}: {exc}", EXIT_INVALID)
     report = preflight.run(parsed, stack=stack.stack, project=stack.project, owned=owned)
     preflight.print_report(report, stack.stack, sys.stdout, sys.stderr)
     return EXIT_FAILED if report.problems else EXIT_OK
@@ -221,52 +210,77 @@ def _stack_options(p: argparse.ArgumentParser) -> None:
     where.add_argument("--stack-file", metavar="PATH", help="a stack file anywhere")
 
 
+FORMATS = ("text", "json")
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    run: Command,
+    summary: str,
+    description: str | None = None,
+    *,
+    formats: Sequence[str] = (),
+    stack_file: bool = True,
+) -> argparse.ArgumentParser:
+    """A subcommand: `--stack`/`--stack-file` when it reads a stack file, `--format`
+    when it has several (the first is the default)."""
+    p = commands.add_parser(name, help=summary, description=description)
+    if stack_file:
+        _stack_options(p)
+    if formats:
+        p.add_argument("--format", choices=formats, default=formats[0])
+    p.set_defaults(run=run)
+    return p
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="webhost-infra", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
-    p = commands.add_parser(
+    p = _command(
+        commands,
         "plan",
-        help="evaluate the program offline and print what it would create",
-        description="Run the Pulumi program in-process against mocks: no credentials, "
+        _plan,
+        "evaluate the program offline and print what it would create",
+        "Run the Pulumi program in-process against mocks: no credentials, "
         "no network, no Pulumi CLI. Secrets are never decrypted.",
+        formats=FORMATS,
     )
-    _stack_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--policy-config",
         metavar="PATH",
         help="policy pack config (default: policies/config/<stack>.json)",
     )
-    p.set_defaults(run=_plan)
-    m = commands.add_parser(
-        "cost", help="print the stack's estimated monthly cost, revenue and margin"
+    _command(
+        commands,
+        "cost",
+        _cost,
+        "print the stack's estimated monthly cost, revenue and margin",
+        formats=FORMATS,
     )
-    _stack_options(m)
-    m.add_argument("--format", choices=("text", "json"), default="text")
-    m.set_defaults(run=_cost)
     b = commands.add_parser("backups", help="Postgres backup checks")
-    backup_commands = b.add_subparsers(dest="check", required=True)
-    c = backup_commands.add_parser(
+    c = _command(
+        b.add_subparsers(dest="check", required=True),
         "check",
-        help="fail when the newest base backup is older than the recovery point objective",
-        description="Lists the base backups in the stack's backup bucket (S3-compatible: "
+        _backups_check,
+        "fail when the newest base backup is older than the recovery point objective",
+        "Lists the base backups in the stack's backup bucket (S3-compatible: "
         "AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the environment) "
         "and exits 1 when the newest is older than webhost:postgres.backups."
         "recoveryPointObjective, or when there is none.",
     )
-    _stack_options(c)
     c.add_argument("--bucket", help="bucket name (default: $BUCKET_NAME or $AWS_BUCKET_NAME)")
-    c.set_defaults(run=_backups_check)
-    rd = commands.add_parser(
+    rd = _command(
+        commands,
         "restore-drill",
-        help="restore the newest backup into a scratch cluster, smoke-test it, destroy it",
-        description="Restore the active cluster's newest backup with `fly postgres backup "
+        _restore_drill,
+        "restore the newest backup into a scratch cluster, smoke-test it, destroy it",
+        "Restore the active cluster's newest backup with `fly postgres backup "
         "restore` into a scratch cluster (<cluster>-drill-<minute>), run smoke queries, "
         "record the recovery point and recovery time, then destroy the scratch cluster and "
         "nothing else (FLY_API_TOKEN; flyctl on PATH). Exit 1 when a step fails or a figure "
         "is past postgres.backups.recoveryPointObjective / recoveryTimeObjective.",
     )
-    _stack_options(rd)
     rd.add_argument("--scratch", help="the scratch cluster's name (must contain -drill-)")
     rd.add_argument(
         "--figures",
@@ -274,66 +288,72 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="where the figures go as JSON (default: restore-drill.json)",
     )
-    rd.set_defaults(run=_restore_drill)
-    d = commands.add_parser(
+    d = _command(
+        commands,
         "diff",
-        help="what the working tree changes in a stack against a git ref, offline",
-        description="Evaluate the program at GIT-REF and in the working tree, both offline, "
+        _diff,
+        "what the working tree changes in a stack against a git ref, offline",
+        "Evaluate the program at GIT-REF and in the working tree, both offline, "
         "and print each resource's step (create, update, replace and why, delete), the policy "
         "findings that appear or go away, and the monthly cost before and after. Exit 0 when "
         "computed, 2 on bad input on either side, 3 when the working tree violates a "
         "mandatory policy.",
+        stack_file=False,
     )
     d.add_argument("--stack", default="staging", help="stack name (Pulumi.<NAME>.yaml)")
     d.add_argument("--base", required=True, metavar="GIT-REF", help="what to compare with")
     d.add_argument("--format", choices=DIFF_FORMATS, default="text")
-    d.set_defaults(run=_diff)
-    f = commands.add_parser(
+    _command(
+        commands,
         "drift",
-        help="compare the live Fly platform with the stack (what refresh cannot see)",
-        description="Read machines, secrets, IPs, certificates, Postgres and Redis with the "
+        _drift,
+        "compare the live Fly platform with the stack (what refresh cannot see)",
+        "Read machines, secrets, IPs, certificates, Postgres and Redis with the "
         "program's own clients (FLY_API_TOKEN; flyctl on PATH) and print one line per "
         "difference naming the config key. Exit 1 on drift, 0 in step, 2 on bad input.",
+        formats=FORMATS,
     )
-    _stack_options(f)
-    f.add_argument("--format", choices=("text", "json"), default="text")
-    f.set_defaults(run=_drift)
-    rc = commands.add_parser(
+    rc = _command(
+        commands,
         "recover",
-        help="resolve the pending operations an interrupted `pulumi up` left",
-        description="Read the stack's pending operations (pulumi stack export), look each up "
+        _recover,
+        "resolve the pending operations an interrupted `pulumi up` left",
+        "Read the stack's pending operations (pulumi stack export), look each up "
         "at Cloudflare, Grafana or Fly, and print the commands that resolve them: an import "
         "with the found id, or a clear. --yes runs them (after a confirmation on a terminal) "
         "and checks each import landed in state. Exit 0 nothing pending or all resolved, 1 "
         "something left, 2 bad usage.",
+        stack_file=False,
     )
     rc.add_argument("--stack", required=True, help="the stack (as pulumi names it)")
     rc.add_argument("--yes", action="store_true", help="run the commands")
-    rc.set_defaults(run=_recover)
-    pf = commands.add_parser(
+    pf = _command(
+        commands,
         "preflight",
-        help="check, read-only, everything the first `up` of a stack needs",
-        description="Tokens (FLY_API_TOKEN, CLOUDFLARE_API_TOKEN, GRAFANA_AUTH, "
+        _preflight,
+        "check, read-only, everything the first `up` of a stack needs",
+        "Tokens (FLY_API_TOKEN, CLOUDFLARE_API_TOKEN, GRAFANA_AUTH, "
         "GRAFANA_SM_ACCESS_TOKEN), the Fly org, free app names, the image in its registry, "
         "the Tigris agreement, the zone and the records the stack makes, Grafana. One line "
         "per problem with its fix; exit 1 on any, 2 on bad input. Reads only.",
     )
-    _stack_options(pf)
     pf.add_argument(
         "--state",
         metavar="PATH",
         help="`pulumi stack export` output (`-`: stdin): what already exists and is this stack's",
     )
-    pf.set_defaults(run=_preflight)
-    rb = commands.add_parser(
+    rb = _command(
+        commands,
         "rollback",
-        help="deploy an image the stack ran before (by digest), the deploy alone",
-        description="With the Pulumi CLI (the stack's backend and secrets from the "
+        _rollback,
+        "deploy an image the stack ran before (by digest), the deploy alone",
+        "With the Pulumi CLI (the stack's backend and secrets from the "
         "environment): refuse an image that is not pinned by digest or that no succeeded "
         "update of the stack deployed, preview the stack with that image (policy pack on), "
         "refuse anything but an update of the deploy's image, apply that plan and record "
         "the rollback in the stack's history. --check: exit 1 while the stack file's image "
         "is the one the last rollback left. Exit 0 done, 1 refused or failed, 2 bad input.",
+        stack_file=False,
     )
     rb.add_argument("--stack", required=True, help="stack name (Pulumi.<NAME>.yaml)")
     what = rb.add_mutually_exclusive_group(required=True)
@@ -341,11 +361,13 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--check", action="store_true", help="would an up of the stack file undo a rollback?"
     )
-    rb.set_defaults(run=_rollback)
-    r = commands.add_parser(
-        "config-reference", help="print the stack config reference (the README's table)"
+    _command(
+        commands,
+        "config-reference",
+        _reference,
+        "print the stack config reference (the README's table)",
+        stack_file=False,
     )
-    r.set_defaults(run=_reference)
     return top
 
 

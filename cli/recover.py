@@ -34,22 +34,15 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, NamedTuple, TextIO
 from urllib.parse import unquote, urlparse
 
-import httpx
+from cli import httpclient
+from cli.httpclient import NoAnswer
 
 EXIT_OK = 0
 EXIT_LEFT = 1
 
-# Cloudflare's API root (developers.cloudflare.com/api); CLOUDFLARE_BASE_URL points it
-# elsewhere, the variable Cloudflare's own generated clients read for the same purpose
-# (cloudflare/cloudflare-typescript src/index.ts ClientOptions.baseURL: "Defaults to
-# process.env['CLOUDFLARE_BASE_URL']").
-CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
-# pulumiverse_grafana 2.44.0 provider.py: sm_url's default and the env names the
-# provider reads for url, auth and the synthetic monitoring API.
-SM_API = "https://synthetic-monitoring-api.grafana.net"
 TIMEOUT = 20.0
 
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
@@ -70,19 +63,19 @@ ADOPTED = ("pulumi-python:dynamic", "command:local:Command")
 Inputs = Mapping[str, Any]
 
 
-class Unknown(Exception):
-    """A lookup that got no answer: never read as "absent"."""
+class Unknown(NoAnswer):
+    """A lookup that got no answer: never read as "absent" (as a far side's NoAnswer)."""
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
+    """One pending operation: the resource's identity and inputs, and where it sits."""
+
     urn: str
     type: str
     op: str
     inputs: Mapping[str, Any]
-    parent: str
-    provider: str
-    protect: bool
+    # `pulumi import`'s options that put it back where the program had it
+    placement: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -91,17 +84,22 @@ class Pending:
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> Pending:
         res = raw.get("resource") or {}
-        provider = str(res.get("provider") or "")
+        placement = []
+        if parent := str(res.get("parent") or ""):
+            placement += ["--parent", f"parent={parent}"]
+        if provider := str(res.get("provider") or ""):
+            # A provider reference is "<urn>::<id>"; `pulumi import --provider` takes
+            # the URN (pkg/cmd/pulumi/operations/import.go parseResourceSpec).
+            placement += ["--provider", f"provider={provider.rsplit('::', 1)[0]}"]
+        # `pulumi import` protects by default (import.go --protect): keep what the
+        # program set.
+        placement.append(f"--protect={str(bool(res.get('protect', False))).lower()}")
         return cls(
             urn=str(res.get("urn", "")),
             type=str(res.get("type", "")),
             op=str(raw.get("type", "")),
             inputs=res.get("inputs") or {},
-            parent=str(res.get("parent") or ""),
-            # A provider reference is "<urn>::<id>"; `pulumi import --provider` takes
-            # the URN (pkg/cmd/pulumi/operations/import.go parseResourceSpec).
-            provider=provider.rsplit("::", 1)[0] if provider else "",
-            protect=bool(res.get("protect", False)),
+            placement=tuple(placement),
         )
 
 
@@ -135,47 +133,6 @@ def _secret(value: Any) -> Any:
 
 
 # -- the far side -------------------------------------------------------------------------
-class Cloudflare:
-    def __init__(self, client: httpx.Client, base: str) -> None:
-        self.client, self.base = client, base.rstrip("/")
-
-    def get(self, path: str, **params: str) -> Any:
-        """The `result` of a GET; None on 404 (an explicit not-found); Unknown else."""
-        try:
-            got = self.client.get(f"{self.base}{path}", params=params)
-        except httpx.HTTPError as exc:
-            raise Unknown(f"GET {path}: {type(exc).__name__}") from None
-        if got.status_code == 404:
-            return None
-        try:
-            body = got.json()
-        except ValueError:
-            raise Unknown(f"GET {path}: {got.status_code}, not JSON") from None
-        if got.status_code != 200 or not body.get("success", False):
-            codes = [e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)]
-            raise Unknown(f"GET {path}: {got.status_code} {codes}")
-        return body.get("result")
-
-
-class Grafana:
-    def __init__(self, client: httpx.Client, base: str) -> None:
-        self.client, self.base = client, base.rstrip("/")
-
-    def get(self, path: str, **params: str) -> Any:
-        try:
-            got = self.client.get(f"{self.base}{path}", params=params)
-        except httpx.HTTPError as exc:
-            raise Unknown(f"GET {path}: {type(exc).__name__}") from None
-        if got.status_code == 404:
-            return None
-        if got.status_code != 200:
-            raise Unknown(f"GET {path}: {got.status_code}")
-        try:
-            return got.json()
-        except ValueError:
-            raise Unknown(f"GET {path}: not JSON") from None
-
-
 def _one(candidates: list[str], what: str) -> str | None:
     if len(candidates) > 1:
         raise Unknown(f"{len(candidates)} candidates for {what}: {', '.join(candidates)}")
@@ -187,9 +144,9 @@ class Lookups:
 
     def __init__(
         self,
-        cloudflare: Cloudflare | None,
-        grafana: Grafana | None,
-        sm: Grafana | None,
+        cloudflare: httpclient.Cloudflare | None,
+        grafana: httpclient.Reader | None,
+        sm: httpclient.Reader | None,
         held: Mapping[str, set[str]],
     ) -> None:
         self.cloudflare, self.grafana, self.sm = cloudflare, grafana, sm
@@ -197,12 +154,12 @@ class Lookups:
         # resource is not this pending create's.
         self.held = held
 
-    def cf(self) -> Cloudflare:
+    def cf(self) -> httpclient.Cloudflare:
         if self.cloudflare is None:
             raise Unknown("CLOUDFLARE_API_TOKEN is not set")
         return self.cloudflare
 
-    def gf(self) -> Grafana:
+    def gf(self) -> httpclient.Reader:
         if self.grafana is None:
             raise Unknown("GRAFANA_AUTH or the Grafana URL is not set")
         return self.grafana
@@ -219,7 +176,7 @@ class Lookups:
     # ruleset.py, zone_setting.py, origin_ca_certificate.py "Import" sections).
     def _dns_record(self, i: Inputs, held: set[str]) -> str | None:
         zone = str(i.get("zoneId") or "")
-        zone_info = self.cf().get(f"/zones/{zone}")
+        zone_info = self.cf().found(f"/zones/{zone}")
         if zone_info is None:
             raise Unknown(f"zone {zone} not found")
         name, zname = str(i.get("name", "")), str(zone_info.get("name", ""))
@@ -230,7 +187,7 @@ class Lookups:
         # `name.exact` (developers.cloudflare.com/api/resources/dns/subresources/
         # records/methods/list).
         query = {"type": str(i.get("type", "")), "name.exact": full}
-        found = self.cf().get(f"/zones/{zone}/dns_records", **query)
+        found = self.cf().found(f"/zones/{zone}/dns_records", **query)
         records = [r for r in found or [] if r.get("id") not in held]
         if i.get("content") is not None:
             records = [r for r in records if r.get("content") == i.get("content")]
@@ -242,7 +199,7 @@ class Lookups:
         # One entry-point ruleset per phase: GET /zones/{zone_id}/rulesets/phases/
         # {phase}/entrypoint, 404 when the phase has none (developers.cloudflare.com/
         # ruleset-engine/rulesets-api/view).
-        got = self.cf().get(f"/zones/{zone}/rulesets/phases/{i.get('phase')}/entrypoint")
+        got = self.cf().found(f"/zones/{zone}/rulesets/phases/{i.get('phase')}/entrypoint")
         if got is None or got.get("id") in held:
             return None
         return f"zones/{zone}/{got['id']}"  # '<{accounts|zones}/{zone_id}>/<ruleset_id>'
@@ -251,13 +208,13 @@ class Lookups:
         zone, setting = str(i.get("zoneId") or ""), str(i.get("settingId") or "")
         # A zone always has each setting (GET /zones/{zone_id}/settings/{setting_id}):
         # the create only PATCHed a value, so the resource is imported as it stands.
-        if self.cf().get(f"/zones/{zone}/settings/{setting}") is None:
+        if self.cf().found(f"/zones/{zone}/settings/{setting}") is None:
             raise Unknown(f"zone {zone} has no setting {setting}")
         return f"{zone}/{setting}"  # '<zone_id>/<setting_id>'
 
     def _origin_cert(self, i: Inputs, held: set[str]) -> str | None:
         hosts = sorted(str(h) for h in i.get("hostnames") or [])
-        zones = self.cf().get("/zones") or []
+        zones = self.cf().found("/zones") or []
         zone = next(
             (
                 str(z["id"])
@@ -270,7 +227,7 @@ class Lookups:
             raise Unknown(f"no zone for {hosts}")
         # Origin CA list: GET /certificates?zone_id= (developers.cloudflare.com/api/
         # resources/origin_ca_certificates/methods/list); a revoked one leaves the list.
-        found = self.cf().get("/certificates", zone_id=zone) or []
+        found = self.cf().found("/certificates", zone_id=zone) or []
         ids = [
             str(c["id"])
             for c in found
@@ -292,14 +249,14 @@ class Lookups:
         return None if key in held or f"1:{key}" in held else key
 
     def _data_source(self, i: Inputs, held: set[str]) -> str | None:
-        got = self.gf().get(f"/api/datasources/name/{i.get('name', '')}")
+        got = self.gf().found(f"/api/datasources/name/{i.get('name', '')}")
         return None if got is None else self._unheld(str(got["uid"]), held)
 
     def _folder(self, i: Inputs, held: set[str]) -> str | None:
         if uid := i.get("uid"):
-            got = self.gf().get(f"/api/folders/{uid}")
+            got = self.gf().found(f"/api/folders/{uid}")
             return None if got is None else self._unheld(str(got["uid"]), held)
-        folders = self.gf().get("/api/folders") or []
+        folders = self.gf().found("/api/folders") or []
         ids = [str(f["uid"]) for f in folders if f.get("title") == i.get("title")]
         return _one([u for u in ids if self._unheld(u, held)], f"folder {i.get('title')}")
 
@@ -310,28 +267,28 @@ class Lookups:
             uid = None
         if not uid:
             raise Unknown("the dashboard's configJson names no uid")
-        got = self.gf().get(f"/api/dashboards/uid/{uid}")
+        got = self.gf().found(f"/api/dashboards/uid/{uid}")
         return None if got is None else self._unheld(str(uid), held)
 
     def _rule_group(self, i: Inputs, held: set[str]) -> str | None:
         folder, group = i.get("folderUid"), i.get("name")
-        got = self.gf().get(f"/api/v1/provisioning/folder/{folder}/rule-groups/{group}")
+        got = self.gf().found(f"/api/v1/provisioning/folder/{folder}/rule-groups/{group}")
         return None if got is None else self._unheld(f"{folder}:{group}", held)
 
     def _contact_point(self, i: Inputs, held: set[str]) -> str | None:
         name = str(i.get("name", ""))
-        got = self.gf().get("/api/v1/provisioning/contact-points", name=name) or []
+        got = self.gf().found("/api/v1/provisioning/contact-points", name=name) or []
         return self._unheld(name, held) if any(c.get("name") == name for c in got) else None
 
     def _policy(self, i: Inputs, held: set[str]) -> str | None:
         # One policy tree per org, always present: import it as it stands.
-        self.gf().get("/api/v1/provisioning/policies")
+        self.gf().found("/api/v1/provisioning/policies")
         return "policy"
 
     def _check(self, i: Inputs, held: set[str]) -> str | None:
         if self.sm is None:
             raise Unknown("GRAFANA_SM_ACCESS_TOKEN is not set")
-        checks = self.sm.get("/api/v1/check/list") or []
+        checks = self.sm.found("/api/v1/check/list") or []
         ids = [
             str(c["id"])
             for c in checks
@@ -434,7 +391,7 @@ def plan(export: Mapping[str, Any], lookups: Lookups) -> Plan:
             continue
         try:
             found = lookups.find(p)
-        except Unknown as exc:
+        except NoAnswer as exc:
             result.findings.append(Finding(p, "unknown", str(exc)))
             continue
         if found is None:
@@ -447,13 +404,7 @@ def plan(export: Mapping[str, Any], lookups: Lookups) -> Plan:
 def import_argv(stack: str, f: Finding) -> list[str]:
     p = f.pending
     argv = ["pulumi", "import", p.type, p.name, f.import_id, "--stack", stack, "--yes"]
-    if p.parent:
-        argv += ["--parent", f"parent={p.parent}"]
-    if p.provider:
-        argv += ["--provider", f"provider={p.provider}"]
-    # `pulumi import` protects by default (import.go --protect): keep what the program set.
-    argv += [f"--protect={str(p.protect).lower()}", "--generate-code=false"]
-    return argv
+    return [*argv, *p.placement, "--generate-code=false"]
 
 
 def commands(stack: str, result: Plan) -> list[list[str]]:
@@ -488,23 +439,27 @@ def export_stack(stack: str, runner: Runner) -> dict[str, Any]:
 def lookups_from_env(env: Mapping[str, str], export: Mapping[str, Any]) -> Lookups:
     cf = gf = sm = None
     if token := env.get("CLOUDFLARE_API_TOKEN"):
-        client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
-        cf = Cloudflare(client, env.get("CLOUDFLARE_BASE_URL") or CLOUDFLARE_API)
+        cf = httpclient.Cloudflare(token, env, timeout=TIMEOUT)
     provider_inputs: dict[str, Any] = {}
     for res in (export.get("deployment") or {}).get("resources") or []:
         if str(res.get("type", "")).startswith("pulumi:providers:grafana"):
             provider_inputs = res.get("inputs") or {}
+    # pulumiverse_grafana 2.44.0 provider.py: the env names the provider reads for url,
+    # auth and the synthetic monitoring API, and what the stack gave the provider.
     url = env.get("GRAFANA_URL") or _secret(provider_inputs.get("url"))
     if (auth := env.get("GRAFANA_AUTH")) and url:
-        # The provider's `auth`: "user:password" for basic auth, else a token.
-        headers = {} if ":" in auth else {"Authorization": f"Bearer {auth}"}
-        basic = tuple(auth.split(":", 1)) if ":" in auth else None
-        client = httpx.Client(headers=headers, auth=basic, timeout=TIMEOUT)  # type: ignore[arg-type]
-        gf = Grafana(client, str(url))
+        gf = httpclient.Reader(
+            "Grafana", str(url), auth=httpclient.authorization(auth), timeout=TIMEOUT
+        )
     if sm_token := env.get("GRAFANA_SM_ACCESS_TOKEN"):
-        sm_url = env.get("GRAFANA_SM_URL") or _secret(provider_inputs.get("smUrl")) or SM_API
-        client = httpx.Client(headers={"Authorization": f"Bearer {sm_token}"}, timeout=TIMEOUT)
-        sm = Grafana(client, str(sm_url))
+        sm_url = (
+            env.get(httpclient.GRAFANA_SM_URL_ENV)
+            or _secret(provider_inputs.get("smUrl"))
+            or httpclient.GRAFANA_SM_DEFAULT_URL
+        )
+        sm = httpclient.Reader(
+            "Grafana synthetic monitoring", str(sm_url), auth=f"Bearer {sm_token}", timeout=TIMEOUT
+        )
     return Lookups(cf, gf, sm, held_ids(export))
 
 
@@ -588,7 +543,7 @@ def run(
         if not (confirm or _ask)(f"run {len(steps)} command(s) on stack {stack}?"):
             raise Unknown("nothing run")
         _apply(stack, result, steps, runner, out)
-    except Unknown as exc:
+    except NoAnswer as exc:
         print(f"error: {exc}", file=err)
         return EXIT_LEFT
     print(f"stack {stack}: every pending operation resolved", file=out)

@@ -225,6 +225,13 @@ def plan_problems(preview: Mapping[str, Any], image: str) -> list[str]:
 
 
 # -- the engine --------------------------------------------------------------------------
+def spawn(argv: list[str], cwd: Path, capture: bool) -> subprocess.CompletedProcess[str]:
+    """The Pulumi CLI run in the project (the one process boundary of this command)."""
+    return subprocess.run(
+        argv, cwd=cwd, env=dict(os.environ), capture_output=capture, text=True, check=False
+    )
+
+
 @dataclass
 class Engine:
     project_dir: Path
@@ -235,14 +242,7 @@ class Engine:
         if shutil.which("pulumi") is None:
             raise RollbackError("no pulumi CLI on PATH")
         argv = ["pulumi", *args, "--stack", self.stack, "--non-interactive"]
-        done = subprocess.run(
-            argv,
-            cwd=self.project_dir,
-            env=dict(os.environ),
-            capture_output=capture,
-            text=True,
-            check=False,
-        )
+        done = spawn(argv, self.project_dir, capture)
         if done.returncode != 0:
             said = [line for line in (done.stderr or "").splitlines() if line.strip()]
             if capture and any(NO_STACK in line for line in said):

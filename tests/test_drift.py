@@ -90,6 +90,15 @@ def drift(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, st
     return code, captured.out, captured.err
 
 
+def one_drift(capsys: pytest.CaptureFixture[str], expected: str) -> None:
+    """`drift` exits 1 with exactly one line: the expected finding."""
+    code, out, _ = drift(capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 1, out
+    assert lines[0].startswith(f"drift: {expected}")
+
+
 def change_fly(fake: FakeFly, edit: Callable[[dict[str, Any]], None]) -> None:
     state = json.loads(fake.state.read_text())
     edit(state)
@@ -170,11 +179,7 @@ def test_drift_made_with_flyctl_is_found(
 ) -> None:
     edit, expected = FLY_DRIFT[kind]
     change_fly(platform[1], edit)
-    code, out, _ = drift(capsys)
-    assert code == 1
-    lines = out.splitlines()
-    assert len(lines) == 1, out
-    assert lines[0].startswith(f"drift: {expected}")
+    one_drift(capsys, expected)
 
 
 def test_machines_scale_count_does_not_count_are_no_drift(
@@ -243,11 +248,7 @@ def test_drift_seen_through_the_fly_api_is_found(
 ) -> None:
     edit, expected = API_DRIFT[kind]
     edit(platform[0])
-    code, out, _ = drift(capsys)
-    assert code == 1
-    lines = out.splitlines()
-    assert len(lines) == 1, out
-    assert lines[0].startswith(f"drift: {expected}")
+    one_drift(capsys, expected)
 
 
 def test_json_lists_each_finding_with_its_key(

@@ -488,7 +488,7 @@ def test_every_boundary_failing_is_a_problem_line(
 def test_every_boundary_unanswered_is_a_problem_line(
     world: World, monkeypatch: pytest.MonkeyPatch, fake: str, method: str, path: str, names: str
 ) -> None:
-    monkeypatch.setattr(preflight, "TIMEOUT", 0.5)
+    monkeypatch.setattr(preflight.base, "TIMEOUT", 0.5)
     if fake == "fly":
         world.fly.state.lose_answer_next(method, path)
     else:

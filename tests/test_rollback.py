@@ -8,12 +8,16 @@ every argv. The real engine runs the same command in `make e2e` (e2e/rollback.py
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +148,61 @@ def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
     return FakePulumi(tmp_path, monkeypatch)
 
 
-def cli(project: Path, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+@dataclass
+class Rollback:
+    """`webhost-infra rollback` on the project copy, with the fake on PATH."""
+
+    project: Path
+    pulumi: FakePulumi
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *argv: str) -> int:
+        return main.main(["rollback", *argv])
+
+    def out(self) -> str:
+        return self.capsys.readouterr().out
+
+    def err(self) -> str:
+        return self.capsys.readouterr().err
+
+
+def in_process(argv: list[str], cwd: Path, capture: bool) -> subprocess.CompletedProcess[str]:
+    """The fake on PATH, run in this process: the same script, its exit status and its
+    output, as rollback.spawn returns them (the binary itself costs a Python start)."""
+    assert shutil.which(argv[0]) is not None and cwd.is_dir()
+    out, err, code, saved = io.StringIO(), io.StringIO(), 0, sys.argv
+    sys.argv = argv
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            exec(compile(FAKE_PULUMI, "fake-pulumi", "exec"), {"__name__": "__main__"})
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = saved
+    if not capture:  # the process would have written to the terminal
+        print(out.getvalue(), end="")
+        print(err.getvalue(), end="", file=sys.stderr)
+        return subprocess.CompletedProcess(argv, code)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def binary(
+    project: Path,
+    pulumi: FakePulumi,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Rollback:
+    """The command with the fake as a process on PATH."""
     monkeypatch.setattr(main, "PROJECT_DIR", project)
-    return main.main(["rollback", *argv])
+    return Rollback(project, pulumi, capsys)
+
+
+@pytest.fixture
+def cli(binary: Rollback, monkeypatch: pytest.MonkeyPatch) -> Rollback:
+    """The command with the same fake answering in this process."""
+    monkeypatch.setattr(rollback, "spawn", in_process)
+    return binary
 
 
 @pytest.mark.parametrize(
@@ -165,38 +221,31 @@ def cli(project: Path, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     ],
 )
 def test_a_bad_digest_exits_2_with_one_line_before_any_pulumi_call(
-    image: str, project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    assert cli(project, monkeypatch, "--stack", "prod", f"--image={image}") == 2
-    err = capsys.readouterr().err
+    image: str, cli: Rollback
+) -> None:
+    assert cli("--stack", "prod", f"--image={image}") == 2
+    err = cli.err()
     assert err.startswith("error: bad digest: --image ") and err.count("\n") == 1
-    assert pulumi.calls() == []
+    assert cli.pulumi.calls() == []
 
 
 @pytest.mark.parametrize("stack", ["qa", "../prod", "Prod", "", "prod/..", "-x"])
-def test_an_unknown_stack_exits_2_before_any_pulumi_call(
-    stack: str, project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+def test_an_unknown_stack_exits_2_before_any_pulumi_call(stack: str, cli: Rollback) -> None:
     for mode in ([f"--image={GOOD}"], ["--check"]):
-        assert cli(project, monkeypatch, f"--stack={stack}", *mode) == 2
-        err = capsys.readouterr().err
+        assert cli(f"--stack={stack}", *mode) == 2
+        err = cli.err()
         assert err.startswith("error: unknown stack ") and err.count("\n") == 1
-    assert pulumi.calls() == []
+    assert cli.pulumi.calls() == []
 
 
-def test_a_stack_the_backend_does_not_have_exits_2(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(history={"exit": 6, "stderr": "error: no stack named 'prod' found\n"})
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 2
-    assert "the backend has no stack by that name" in capsys.readouterr().err
-    assert pulumi.verbs() == ["stack history"]
+def test_a_stack_the_backend_does_not_have_exits_2(cli: Rollback) -> None:
+    cli.pulumi.set(history={"exit": 6, "stderr": "error: no stack named 'prod' found\n"})
+    assert cli("--stack", "prod", "--image", GOOD) == 2
+    assert "the backend has no stack by that name" in cli.err()
+    assert cli.pulumi.verbs() == ["stack history"]
     # --check before a stack's first up: nothing can have been rolled back
-    assert cli(project, monkeypatch, "--stack", "prod", "--check") == 0
-    assert "not in the backend yet" in capsys.readouterr().out
+    assert cli("--stack", "prod", "--check") == 0
+    assert "not in the backend yet" in cli.out()
 
 
 @pytest.mark.parametrize(
@@ -210,34 +259,28 @@ def test_a_stack_the_backend_does_not_have_exits_2(
     ],
 )
 def test_an_image_never_deployed_is_refused_after_reading_the_history_alone(
-    history: list[dict[str, Any]], project: Path, pulumi: FakePulumi,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(history=[history])
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 1
-    err = capsys.readouterr().err
+    history: list[dict[str, Any]], cli: Rollback
+) -> None:
+    cli.pulumi.set(history=[history])
+    assert cli("--stack", "prod", "--image", GOOD) == 1
+    err = cli.err()
     assert err.startswith(f"error: image never deployed: {GOOD}") and err.count("\n") == 1
-    assert pulumi.verbs() == ["stack history"]
+    assert cli.pulumi.verbs() == ["stack history"]
 
 
-def test_the_history_is_read_a_page_at_a_time_until_the_image_is_found(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+def test_the_history_is_read_a_page_at_a_time_until_the_image_is_found(cli: Rollback) -> None:
     first = [update(BAD) for _ in range(rollback.HISTORY_PAGE)]
-    pulumi.set(history=[first, [update(GOOD)], [update(OTHER)]])
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 0
-    pages = [a[a.index("--page") + 1] for a in pulumi.calls() if a[:2] == ["stack", "history"]]
+    cli.pulumi.set(history=[first, [update(GOOD)], [update(OTHER)]])
+    assert cli("--stack", "prod", "--image", GOOD) == 0
+    pages = [a[a.index("--page") + 1] for a in cli.pulumi.calls() if a[:2] == ["stack", "history"]]
     assert pages == ["1", "2"]
 
 
-def test_the_image_already_running_is_nothing_to_do(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(export=exported(GOOD))
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 0
-    assert "already runs" in capsys.readouterr().out
-    assert pulumi.verbs() == ["stack history", "stack export"]
+def test_the_image_already_running_is_nothing_to_do(cli: Rollback) -> None:
+    cli.pulumi.set(export=exported(GOOD))
+    assert cli("--stack", "prod", "--image", GOOD) == 0
+    assert "already runs" in cli.out()
+    assert cli.pulumi.verbs() == ["stack history", "stack export"]
 
 
 @pytest.mark.parametrize(
@@ -258,15 +301,14 @@ def test_the_image_already_running_is_nothing_to_do(
     ],
 )
 def test_a_plan_beyond_the_deploys_image_is_refused_and_never_applied(
-    steps: list[dict[str, Any]], said: str, project: Path, pulumi: FakePulumi,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(preview={"steps": steps})
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 1
-    err = capsys.readouterr().err
+    steps: list[dict[str, Any]], said: str, cli: Rollback
+) -> None:
+    cli.pulumi.set(preview={"steps": steps})
+    assert cli("--stack", "prod", "--image", GOOD) == 1
+    err = cli.err()
     assert err.startswith("error: refused: a rollback is an update of the deploy's image alone")
     assert said in err and err.count("\n") == 1
-    assert "up" not in pulumi.verbs()
+    assert "up" not in cli.pulumi.verbs()
 
 
 def test_components_and_unchanged_resources_do_not_count() -> None:
@@ -279,19 +321,18 @@ def test_components_and_unchanged_resources_do_not_count() -> None:
 
 
 def test_the_rollback_applies_the_previewed_plan_with_the_pack_and_records_itself(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    before = (project / "Pulumi.prod.yaml").read_text()
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 0
-    assert f"rolled back stack prod: {BAD} -> {GOOD}" in capsys.readouterr().out
-    calls = pulumi.calls()
-    assert pulumi.verbs() == ["stack history", "stack export", "config set", "preview", "up"]
+    binary: Rollback,
+) -> None:
+    before = (binary.project / "Pulumi.prod.yaml").read_text()
+    assert binary("--stack", "prod", "--image", GOOD) == 0
+    assert f"rolled back stack prod: {BAD} -> {GOOD}" in binary.out()
+    calls = binary.pulumi.calls()
+    assert binary.pulumi.verbs() == ["stack history", "stack export", "config set", "preview", "up"]
     config_set, preview, up = calls[2:]
     [copy] = {a[a.index("--config-file") + 1] for a in (config_set, preview, up)}
-    assert Path(copy).name == "Pulumi.prod.yaml" and Path(copy).parent != project
+    assert Path(copy).name == "Pulumi.prod.yaml" and Path(copy).parent != binary.project
     assert config_set[config_set.index(copy) + 1 :][:2] == ["webhost:image", GOOD]
-    assert (project / "Pulumi.prod.yaml").read_text() == before  # the checkout is not edited
+    assert (binary.project / "Pulumi.prod.yaml").read_text() == before  # the checkout is not edited
     pack = ["--policy-pack", "policies", "--policy-pack-config", "policies/config/prod.json"]
     for argv in (preview, up):
         assert " ".join(pack) in " ".join(argv)
@@ -301,24 +342,18 @@ def test_the_rollback_applies_the_previewed_plan_with_the_pack_and_records_itsel
     assert up[up.index("--message") + 1] == f"webhost-infra rollback: {BAD} -> {GOOD}"
 
 
-def test_a_failed_up_exits_1(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(up={"exit": 255, "stderr": "error: the stack is currently locked\n"})
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 1
-    assert "error: pulumi up exited 255" in capsys.readouterr().err
+def test_a_failed_up_exits_1(binary: Rollback) -> None:
+    binary.pulumi.set(up={"exit": 255, "stderr": "error: the stack is currently locked\n"})
+    assert binary("--stack", "prod", "--image", GOOD) == 1
+    assert "error: pulumi up exited 255" in binary.err()
 
 
-def test_unreadable_engine_output_is_one_line_not_a_traceback(
-    project: Path, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(preview="Previewing update (prod): not json")
-    assert cli(project, monkeypatch, "--stack", "prod", "--image", GOOD) == 1
-    err = capsys.readouterr().err
+def test_unreadable_engine_output_is_one_line_not_a_traceback(cli: Rollback) -> None:
+    cli.pulumi.set(preview="Previewing update (prod): not json")
+    assert cli("--stack", "prod", "--image", GOOD) == 1
+    err = cli.err()
     assert err.startswith("error: pulumi preview printed no JSON") and "Traceback" not in err
-    assert "up" not in pulumi.verbs()
+    assert "up" not in cli.pulumi.verbs()
 
 
 # -- --check: what the next up from main reads ---------------------------------------------
@@ -341,26 +376,24 @@ RECORD = f"webhost-infra rollback: {BAD} -> {GOOD}"
     ],
 )
 def test_check_refuses_an_up_that_would_deploy_the_rolled_back_image_again(
-    history: list[dict[str, Any]], code: int, said: str, project: Path, pulumi: FakePulumi,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    pulumi.set(history=[history])
-    assert cli(project, monkeypatch, "--stack", "prod", "--check") == code
-    captured = capsys.readouterr()
+    history: list[dict[str, Any]], code: int, said: str, cli: Rollback
+) -> None:
+    cli.pulumi.set(history=[history])
+    assert cli("--stack", "prod", "--check") == code
+    captured = cli.capsys.readouterr()
     assert said in (captured.err if code else captured.out)
-    assert pulumi.verbs() == ["stack history"]
+    assert cli.pulumi.verbs() == ["stack history"]
 
 
 @pytest.mark.parametrize(("image", "said"), [(GOOD, "a no-op"), (OTHER, "a roll-forward")])
 def test_check_passes_once_main_pins_the_image_or_rolls_forward(
-    image: str, said: str, project: Path, pulumi: FakePulumi,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    path = project / "Pulumi.prod.yaml"
+    image: str, said: str, cli: Rollback
+) -> None:
+    path = cli.project / "Pulumi.prod.yaml"
     path.write_text(path.read_text().replace(BAD, image))
-    pulumi.set(history=[[update(GOOD, RECORD), update(BAD)]])
-    assert cli(project, monkeypatch, "--stack", "prod", "--check") == 0
-    assert said in capsys.readouterr().out
+    cli.pulumi.set(history=[[update(GOOD, RECORD), update(BAD)]])
+    assert cli("--stack", "prod", "--check") == 0
+    assert said in cli.out()
 
 
 def test_the_rollback_record_names_both_images() -> None:

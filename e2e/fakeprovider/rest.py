@@ -59,7 +59,9 @@ class RestServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits out one poll: 0.5 s by default, at every test's teardown
+        poll = {"poll_interval": 0.02}
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs=poll, daemon=True)
 
     @property
     def url(self) -> str:

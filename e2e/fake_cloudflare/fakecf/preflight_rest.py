@@ -170,7 +170,9 @@ class FakeCloudflareApi:
         self.state = RestState(token)
         self.store = store
         self._server = _Server(self.state, store)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits out one poll: 0.5 s by default, at every test's teardown
+        poll = {"poll_interval": 0.02}
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=poll, daemon=True)
 
     @property
     def url(self) -> str:

@@ -99,7 +99,9 @@ class FakeGrafanaApi:
     def __init__(self, auth: str, sm_token: str) -> None:
         self.state = RestState(auth, sm_token)
         self._server = _Server(self.state)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits out one poll: 0.5 s by default, at every test's teardown
+        poll = {"poll_interval": 0.02}
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=poll, daemon=True)
 
     @property
     def url(self) -> str:
