@@ -9,6 +9,7 @@ instant PromQL query on the Fly data source, stage B a threshold expression on A
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from components import catalog
@@ -18,6 +19,25 @@ from components.monitoring import queries
 # Names the availability and latency rules carry: the prod policy looks for them.
 AVAILABILITY = "availability-burn-rate"
 LATENCY = "latency-p95"
+
+# What the probes see, alerted on by Synthetic Monitoring itself: a per-check alert
+# (pulumiverse_grafana 2.44.0 syntheticmonitoring/check_alerts.py CheckAlerts, bridged
+# from grafana/terraform-provider-grafana internal/resources/syntheticmonitoring/
+# resource_check_alerts.go @ 3f9621f: PUT /check/<id>/alerts, the alert names and the
+# periods below). Grafana's app defines the alert (grafana/synthetic-monitoring-app
+# src/components/CheckForm/AlertsPerCheck/AlertsPerCheck.constants.tsx @ b12d206): it
+# fires while the check's failed executions over `period`, summed over its probes, are
+# >= `threshold`; src/schemas/general/CheckAlerts.ts: the threshold is a whole number
+# >= 1 and at most the executions in the period (checkUsageCalc.ts
+# getTotalChecksPerPeriod: floor(period / frequency) x probes, "same logic as
+# backend"), and the period at least the check's frequency.
+PROBE_FAILED = "ProbeFailedExecutionsTooHigh"
+PROBE_PERIODS = ("5m", "10m", "15m", "20m", "30m", "1h")
+# Page when a quarter of the executions in the period failed: Grafana's legacy
+# LowSensitivity alert's share (grafana.com docs, synthetic-monitoring configure-alerts
+# "Configure legacy alerts": 25% of a check's probes failing for 5 minutes). Our choice
+# of the three, so one flaky probe region alone does not wake anyone.
+PROBE_FAILED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,27 @@ class Rule:
 def _seconds(window: str) -> int:
     unit = {"m": 60, "h": 3600, "d": 86400}[window[-1]]
     return int(window[:-1]) * unit
+
+
+def probe_executions(period: str, frequency_ms: int, probes: int) -> int:
+    """A check's executions in `period`, all probes together (getTotalChecksPerPeriod)."""
+    return _seconds(period) * 1000 // frequency_ms * probes
+
+
+@dataclass(frozen=True)
+class ProbeAlert:
+    period: str
+    threshold: int
+
+
+def probe_alert(monitoring: Monitoring) -> ProbeAlert:
+    """The failed-executions alert of each synthetic check: the shortest period that
+    holds an execution (never shorter than the check's frequency), and a threshold a
+    quarter of its executions, at least one."""
+    frequency = monitoring.probe_frequency_ms
+    period = next(p for p in PROBE_PERIODS if _seconds(p) * 1000 >= frequency)
+    executions = probe_executions(period, frequency, len(monitoring.probes))
+    return ProbeAlert(period, max(1, math.ceil(executions * PROBE_FAILED_SHARE)))
 
 
 def app_rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
