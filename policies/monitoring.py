@@ -184,7 +184,7 @@ def _probes(
         if check not in enabled:
             report(f"app {config.app_name}: probe {check.name} is disabled", check.urn)
         else:
-            _probe_alerts(resources, check, config.app_name, report)
+            _probe_alerts(resources, check, config, report)
     if not enabled:
         report(
             f"app {config.app_name}: nothing watches the public URL from outside (no enabled "
@@ -194,13 +194,17 @@ def _probes(
 
 
 def _probe_alerts(
-    resources: Sequence[spec.Resource], check: spec.Resource, app: str, report: ReportViolation
+    resources: Sequence[spec.Resource],
+    check: spec.Resource,
+    config: StackConfig,
+    report: ReportViolation,
 ) -> None:
     """An enabled check pages on failed executions: a CheckAlerts of the check (its child,
     components/monitoring `_probes`) with PROBE_FAILED at a threshold its probes can reach
     (components/monitoring/alerts.py: fires at failures >= threshold, a whole number from
     1 to the executions in the period). Where it goes is `_routing`'s: Synthetic
     Monitoring's rules take the default policy tree."""
+    app = config.app_name
     found = [
         alert
         for held in resources
@@ -217,13 +221,17 @@ def _probe_alerts(
         return
     frequency = registered.number(registered.get(check.props, "frequency"))
     probes = registered.plain(registered.get(check.props, "probes"))
+    if not isinstance(probes, list) and config.monitoring is not None:
+        # The ids come from getProbes, unknown in an offline preview: one per probe the
+        # stack names (components/monitoring probe_ids, which refuses a missing name).
+        probes = config.monitoring.probes
     for alert in found:
         threshold, period = registered.number(alert.get("threshold")), alert.get("period")
         if threshold is None or period is registered.UNKNOWN:
             continue  # not known yet (a preview): judged at `up`
         most = (
             probe_executions(period, int(frequency), len(probes))
-            if period in PROBE_PERIODS and frequency and isinstance(probes, list)
+            if period in PROBE_PERIODS and frequency and isinstance(probes, list) and probes
             else None
         )
         if period not in PROBE_PERIODS:
