@@ -80,59 +80,30 @@ def probe_alert(monitoring: Monitoring) -> ProbeAlert:
 
 
 def app_rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
-    app = config.app_name
-    budget = 1 - monitoring.availability_target
-    rules = [
-        Rule(
-            name=f"{AVAILABILITY}-{factor:g}x-{long}",
-            expr=queries.burn_rate_alert(app, budget, factor, long, short),
-            op="gt",
-            threshold=round(factor * budget, 9),
-            lookback_s=_seconds(long),
-            # The short window already debounces: the workbook's alerts fire at once.
-            for_="0s",
-            severity="page",
-            summary=(
-                f"{app}: 5xx share over {long} and {short} burns the "
-                f"{monitoring.availability_target:.4%} / {monitoring.slo_window_days}d error "
-                f"budget {factor:g} times too fast"
-            ),
-        )
-        for factor, long, short in catalog.BURN_RATE_WINDOWS
+    app, target, p95 = config.app_name, monitoring.availability_target, monitoring.latency_p95_ms
+    budget = 1 - target
+    # One builder for every rule: the burn-rate pair from the SRE workbook's windows
+    # (the short window already debounces: they fire at once), then a row a rule.
+    # Rule's fields in order: name, PromQL, op, threshold, lookback (s), for, severity,
+    # summary[, no data].
+    # fmt: off
+    return [
+        *(
+            Rule(f"{AVAILABILITY}-{factor:g}x-{long}",
+                 queries.burn_rate_alert(app, budget, factor, long, short), "gt",
+                 round(factor * budget, 9), _seconds(long), "0s", "page",
+                 f"{app}: 5xx share over {long} and {short} burns the {target:.4%} / "
+                 f"{monitoring.slo_window_days}d error budget {factor:g} times too fast")
+            for factor, long, short in catalog.BURN_RATE_WINDOWS
+        ),
+        Rule(LATENCY, queries.latency_p95_by_region(app), "gt", p95 / 1000, 600, "10m", "page",
+             f"{app}: p95 at Fly's edge above {p95} ms in a region"),
+        Rule("oom-killed", queries.oom_kills(app), "gt", 0, 600, "0s", "ticket",
+             f"{app}: a machine was killed for running out of memory"),
+        Rule("restarting", queries.exits(app), "gt", 2, 900, "0s", "page",
+             f"{app}: more than 2 instances exited in 15 minutes in a region"),
     ]
-    rules += [
-        Rule(
-            name=LATENCY,
-            expr=queries.latency_p95_by_region(app),
-            op="gt",
-            threshold=monitoring.latency_p95_ms / 1000,
-            lookback_s=600,
-            for_="10m",
-            severity="page",
-            summary=f"{app}: p95 at Fly's edge above {monitoring.latency_p95_ms} ms in a region",
-        ),
-        Rule(
-            name="oom-killed",
-            expr=queries.oom_kills(app),
-            op="gt",
-            threshold=0,
-            lookback_s=600,
-            for_="0s",
-            severity="ticket",
-            summary=f"{app}: a machine was killed for running out of memory",
-        ),
-        Rule(
-            name="restarting",
-            expr=queries.exits(app),
-            op="gt",
-            threshold=2,
-            lookback_s=900,
-            for_="0s",
-            severity="page",
-            summary=f"{app}: more than 2 instances exited in 15 minutes in a region",
-        ),
-    ]
-    return rules
+    # fmt: on
 
 
 def postgres_rules(config: StackConfig) -> list[Rule]:
@@ -140,39 +111,19 @@ def postgres_rules(config: StackConfig) -> list[Rule]:
         return []
     pg, db = config.postgres, config.postgres_active  # the cluster the app uses
     members = pg.cluster_size + len(pg.replica_regions)
+    # fmt: off
     return [
-        Rule(
-            name="postgres-members-down",
-            expr=queries.members_up(db),
-            op="lt",
-            threshold=members,
-            lookback_s=300,
-            for_="5m",
-            severity="page",
-            summary=f"{db}: fewer than its {members} members (cluster and replicas) report",
-            no_data="Alerting",  # no member reporting at all is the worst case
-        ),
-        Rule(
-            name="postgres-replication-lag",
-            expr=queries.replication_lag(db),
-            op="gt",
-            threshold=30,
-            lookback_s=300,
-            for_="5m",
-            severity="page",
-            summary=f"{db}: a replica is more than 30 s behind the primary",
-        ),
-        Rule(
-            name="postgres-wal-archiving-failing",
-            expr=queries.archive_failures(db),
-            op="gt",
-            threshold=0,
-            lookback_s=3600,
-            for_="0s",
-            severity="ticket",
-            summary=f"{db}: WAL segments failed to archive to the backup bucket in the last hour",
-        ),
+        # No member reporting at all is the worst case: no data fires.
+        Rule("postgres-members-down", queries.members_up(db), "lt", members, 300, "5m", "page",
+             f"{db}: fewer than its {members} members (cluster and replicas) report",
+             "Alerting"),
+        Rule("postgres-replication-lag", queries.replication_lag(db), "gt", 30, 300, "5m",
+             "page", f"{db}: a replica is more than 30 s behind the primary"),
+        Rule("postgres-wal-archiving-failing", queries.archive_failures(db), "gt", 0, 3600,
+             "0s", "ticket",
+             f"{db}: WAL segments failed to archive to the backup bucket in the last hour"),
     ]
+    # fmt: on
 
 
 def rules(config: StackConfig, monitoring: Monitoring) -> list[Rule]:
