@@ -17,7 +17,6 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components import catalog
@@ -251,11 +250,12 @@ def _probe_alerts(
         )
 
 
-def monitored(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def monitored(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """The stack declares webhost:monitoring with at least the availability (burn
+    rate) and p95 latency alert rules."""
     if config.monitoring is None:
         report(
             f"app {config.app_name}: webhost:monitoring is not set, so nothing watches the "
@@ -281,12 +281,4 @@ def monitored(args: StackValidationArgs, report: ReportViolation) -> None:
     _probes(resources, config, report, urn)
 
 
-POLICIES = [
-    StackValidationPolicy(
-        name="monitoring",
-        description="The stack declares webhost:monitoring with at least the availability "
-        "(burn rate) and p95 latency alert rules.",
-        validate=monitored,
-        enforcement_level=EnforcementLevel.ADVISORY,
-    ),
-]
+POLICIES = [spec.stack_policy("monitoring", monitored, EnforcementLevel.ADVISORY)]
