@@ -157,14 +157,18 @@ def _drill(
         )
 
 
+# The most each limit takes in the pack's config (each at least 1; JSON schema, which
+# the engine checks before the policy runs); None: no maximum.
+MAXIMA = {
+    "minRecoveryWindowDays": None,
+    "maxFullBackupHours": 168,
+    "maxRecoveryPointHours": 168,
+    "maxRestoreMinutes": 2880,
+    "maxDrillAgeDays": 366,
+}
+
 POLICIES = [
     spec.stack_policy(
-        "backups",
-        backups,
-        minRecoveryWindowDays=spec.bounded(DEFAULTS["minRecoveryWindowDays"], 1),
-        maxFullBackupHours=spec.bounded(DEFAULTS["maxFullBackupHours"], 1, 168),
-        maxRecoveryPointHours=spec.bounded(DEFAULTS["maxRecoveryPointHours"], 1, 168),
-        maxRestoreMinutes=spec.bounded(DEFAULTS["maxRestoreMinutes"], 1, 2880),
-        maxDrillAgeDays=spec.bounded(DEFAULTS["maxDrillAgeDays"], 1, 366),
+        "backups", backups, **{k: spec.bounded(DEFAULTS[k], 1, top) for k, top in MAXIMA.items()}
     ),
 ]

@@ -140,9 +140,10 @@ def on_config(judge: Judge) -> Validate:
 
 
 def stack_policy(
-    name: str,
+    name: str,  # positional only: a config property may have any name
     validate: Validate,
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    /,
     **config: dict[str, Any],
 ) -> StackValidationPolicy:
     """A stack policy described by the first paragraph of `validate`'s docstring, with
