@@ -323,7 +323,7 @@ def test_the_pack_config_cannot_shrink_the_renewal_window_to_nothing(days: int) 
 
 def test_the_shortest_validity_never_slips_past_the_smallest_window() -> None:
     # Cloudflare's shortest validity (config.ORIGIN_VALIDITY_DAYS) is refused at the floor.
-    from tests.test_policies import origin_cert
+    from tests.test_policy_certificates import origin_cert
 
     (found,) = stack_violations(
         "origin-certificate-renewal",
