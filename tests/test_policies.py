@@ -140,6 +140,18 @@ def resource_violations(name: str, r: PolicyResource, **cfg: Any) -> list[str]:
     return list(found)
 
 
+def refused_pack(path: Path, text: str) -> str:
+    """What `webhost-infra plan --policy-config PATH` prints to stderr for a pack config
+    holding `text`, which it refuses with exit 2 (cli/main.py prints each of
+    load_config's problems as one `error:` line; the CLI's own tests run that wiring):
+    read in-process, since no program needs evaluating to refuse a config."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(checks.PolicyConfigError) as raised:
+        checks.load_config(path, required=True)
+    assert len(raised.value.problems) == 1, raised.value.problems
+    return f"error: {raised.value.problems[0]}\n"
+
+
 def test_the_pack_has_the_policies_the_issue_names() -> None:
     assert set(POLICIES) == {
         "fly-vm-valid",

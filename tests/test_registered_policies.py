@@ -17,7 +17,7 @@ import pulumiverse_grafana as grafana
 import pytest
 
 from policies import backups, rollout
-from tests.test_policies import registered, stack_violations
+from tests.test_policies import refused_pack, registered, stack_violations
 
 COMMAND = "command:local:Command"
 MACHINE_COUNTS = "pulumi-python:dynamic/fly:MachineCounts"
@@ -446,16 +446,9 @@ BAD_PACK_TEXTS = [
 
 
 @pytest.mark.parametrize("text", BAD_PACK_TEXTS, ids=range(len(BAD_PACK_TEXTS)))
-def test_a_pack_config_the_engine_refuses_exits_2_in_one_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Any, text: str
-) -> None:
-    from cli.main import main
-
+def test_a_pack_config_the_engine_refuses_exits_2_in_one_line(tmp_path: Any, text: str) -> None:
     path = tmp_path / "pack.json"
-    path.write_text(text, encoding="utf-8")
-    code = main(["plan", "--stack", "staging", "--policy-config", str(path)])
-    out, err = capsys.readouterr()
-    assert (code, out) == (2, ""), err
+    err = refused_pack(path, text)
     assert "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
 
