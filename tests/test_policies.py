@@ -7,6 +7,8 @@ itself (PolicyPack starts a gRPC server) is never instantiated.
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -89,6 +91,21 @@ def stack_with(stack: str = "prod", **changes: Any) -> dict[str, Any]:
 
 def registered(
     stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
+) -> list[PolicyResource]:
+    """Every resource the real program registers for the stack (see `_registered`); one
+    evaluation a stack and changes without transforms (no policy changes a resource)."""
+    if transforms:
+        return _registered(stack, transforms, changes)
+    return list(_untransformed(stack, json.dumps(changes, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=32)
+def _untransformed(stack: str, changes: str) -> tuple[PolicyResource, ...]:
+    return tuple(_registered(stack, (), json.loads(changes)))
+
+
+def _registered(
+    stack: str, transforms: Sequence[Transform], changes: dict[str, Any]
 ) -> list[PolicyResource]:
     """Every resource the real program registers for the stack (with `changes`), after
     `transforms` on Platform, as the pack receives them: an offline evaluation, turned
