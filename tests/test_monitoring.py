@@ -59,10 +59,13 @@ def with_contact(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture
-def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> engine.Evaluation:
-    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
-    return run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> engine.Evaluation:
+    """prod after `up`, evaluated once for the tests that only read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
+        where = tmp_path_factory.mktemp("prod")
+        return run(stack_doc("prod"), where, stack="prod", preview=False, mocks=GrafanaMocks())
 
 
 def test_prod_declares_the_data_source_dashboard_rules_and_probes(
