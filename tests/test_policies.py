@@ -109,7 +109,15 @@ def _registered(
 ) -> list[PolicyResource]:
     """Every resource the real program registers for the stack (with `changes`), after
     `transforms` on Platform, as the pack receives them: an offline evaluation, turned
-    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py).
+    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py)."""
+    return checks.resources(evaluated(stack, transforms, **changes))
+
+
+def evaluated(
+    stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
+) -> engine.Evaluation:
+    """The real program evaluated offline for the stack's file with `changes`, after
+    `transforms` on Platform.
 
     Offline they are passed as `transformations`, which the SDK applies itself: the
     mock engine (cli/engine.py) has no callback server for the engine-side
@@ -126,14 +134,13 @@ def _registered(
             pulumi.ResourceOptions(transformations=list(transforms)),
         )
 
-    evaluation = engine.evaluate(
+    return engine.evaluate(
         program,
         project=loaded.project,
         stack=loaded.stack,
         config=loaded.config,
         secret_keys=sorted(loaded.secret_keys),
     )
-    return checks.resources(evaluation)
 
 
 class Reports(list[str]):

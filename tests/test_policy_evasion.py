@@ -15,12 +15,17 @@ from typing import Any
 import pulumi
 import pytest
 
-from cli import checks, engine, stackfile
+from cli import checks
 from cli.main import main
 from components import config
-from components.platform import Platform, PlatformArgs
-from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
-from tests.test_policies import platform, refused_pack, registered, stack_violations
+from tests.conftest import ROOT, run, stack_doc
+from tests.test_policies import (
+    evaluated,
+    platform,
+    refused_pack,
+    registered,
+    stack_violations,
+)
 
 PROD_PACK = ROOT / "policies" / "config" / "prod.json"
 STAGING_PACK = ROOT / "policies" / "config" / "staging.json"
@@ -126,27 +131,8 @@ def _unprotect(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransf
     )
 
 
-def _prod_with_transform() -> engine.Evaluation:
-    loaded = stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE)
-
-    def program() -> None:
-        Platform(
-            "webhost",
-            PlatformArgs(config=config.from_pulumi()),
-            pulumi.ResourceOptions(transformations=[_unprotect]),
-        )
-
-    return engine.evaluate(
-        program,
-        project=loaded.project,
-        stack=loaded.stack,
-        config=loaded.config,
-        secret_keys=sorted(loaded.secret_keys),
-    )
-
-
 def test_a_transform_that_lifts_protection_is_caught() -> None:
-    evaluation = _prod_with_transform()
+    evaluation = evaluated("prod", [_unprotect])
     app = evaluation.one("pulumi-python:dynamic/fly:App")
     assert not app.protect  # the engine registers what the transform made
     found = checks.run(evaluation, checks.load_config(PROD_PACK))
