@@ -29,7 +29,7 @@ from cli import checks, engine, stackfile
 from components import config
 from components.platform import Platform, PlatformArgs
 from policies import ALL
-from tests.conftest import PROJECT_FILE, ROOT, stack_doc, write_stack
+from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
 
 POLICIES = {p.name: p for p in ALL}
 STACK = "urn:pulumi:prod::webhost::pulumi:pulumi:Stack::webhost-prod"
@@ -123,9 +123,6 @@ def evaluated(
     mock engine (cli/engine.py) has no callback server for the engine-side
     `transforms`; make e2e applies the same edits as `transforms` under the real
     engine (e2e/run.py phase_preview)."""
-    doc = stack_with(stack, **changes)
-    with tempfile.TemporaryDirectory() as raw:
-        loaded = stackfile.load(write_stack(Path(raw), doc, stack), PROJECT_FILE)
 
     def program() -> None:
         Platform(
@@ -134,13 +131,8 @@ def evaluated(
             pulumi.ResourceOptions(transformations=list(transforms)),
         )
 
-    return engine.evaluate(
-        program,
-        project=loaded.project,
-        stack=loaded.stack,
-        config=loaded.config,
-        secret_keys=sorted(loaded.secret_keys),
-    )
+    with tempfile.TemporaryDirectory() as raw:
+        return run(stack_with(stack, **changes), Path(raw), stack=stack, program=program)
 
 
 class Reports(list[str]):
