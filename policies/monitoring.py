@@ -204,11 +204,17 @@ def _probe_alerts(
     1 to the executions in the period). Where it goes is `_routing`'s: Synthetic
     Monitoring's rules take the default policy tree."""
     app = config.app_name
-    found = [
-        alert
+    lists = [
+        registered.plain(registered.get(held.props, "alerts"))
         for held in resources
         if held.resource_type == CHECK_ALERTS and spec.parent_urn(held) == check.urn
-        for alert in registered.plain(registered.get(held.props, "alerts")) or []
+    ]
+    if any(registered.has_unknown(given) for given in lists):
+        return  # not known yet (a preview): judged when it is
+    found = [
+        alert
+        for given in lists
+        for alert in (given if isinstance(given, list) else [])
         if isinstance(alert, dict) and alert.get("name") == PROBE_FAILED
     ]
     if not found:
