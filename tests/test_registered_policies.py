@@ -22,6 +22,7 @@ from tests.test_policies import refused_pack, registered, stack_violations
 COMMAND = "command:local:Command"
 MACHINE_COUNTS = "pulumi-python:dynamic/fly:MachineCounts"
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
+CHECK = "grafana:syntheticMonitoring/check:Check"
 CHECK_ALERTS = "grafana:syntheticMonitoring/checkAlerts:CheckAlerts"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 Edit = Callable[[dict[str, Any]], None]
@@ -393,6 +394,26 @@ def test_monitoring_that_cannot_page_is_refused(how: dict[str, Any], expected: s
     transforms = list(how.pop("transforms", []))
     found = stack_violations("monitoring", registered(transforms=transforms, **how))
     assert any(expected in f for f in found), found
+
+
+def test_probe_alerts_not_known_yet_are_judged_when_they_are() -> None:
+    """In a preview a check's alerts may be unknown (pulumi_policy proxy.py): that check
+    is skipped, never read as having none; the other check is still judged."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    from policies.spec import parent_urn
+    from tests.test_policies import resource
+
+    found = registered(transforms=[_probe_alert(_set("threshold", 10_000))])
+    first, second = [
+        r for r in found if r.resource_type == "grafana:syntheticMonitoring/check:Check"
+    ]
+    unknown = {"checkId": UNKNOWN_STRING_VALUE, "alerts": UNKNOWN_STRING_VALUE}
+    pending = resource(CHECK_ALERTS, "pending", unknown_checking_proxy(unknown), parent=first)
+    kept = [r for r in found if r.resource_type != CHECK_ALERTS or parent_urn(r) != first.urn]
+    messages = stack_violations("monitoring", [*kept, pending])
+    probes = [m for m in messages if "ProbeFailedExecutionsTooHigh" in m]
+    assert len(probes) == 1 and f"probe {second.name}'s" in probes[0], messages
 
 
 @pytest.mark.parametrize(
