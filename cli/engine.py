@@ -127,6 +127,9 @@ class Evaluation:
         return {k: render(v)[0] for k, v in sorted(self.outputs.items())}
 
 
+SM_CHECK = "grafana:syntheticMonitoring/check:Check"
+
+
 class PlanMocks(pulumi_mocks.Mocks):
     """A provider that computes nothing: state is the inputs, ids are unknown in preview."""
 
@@ -137,6 +140,10 @@ class PlanMocks(pulumi_mocks.Mocks):
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         resource_id = "" if self.preview else f"{args.name}-id"
+        if resource_id and args.typ == SM_CHECK:
+            # A synthetic check's id is Synthetic Monitoring's number, which its alerts
+            # take as `check_id` (resource_check_alerts.go: strconv of the check's id).
+            resource_id = str(sum(resource_id.encode()))
         return resource_id, dict(args.inputs)
 
     def call(

@@ -161,6 +161,8 @@ def probe_executions(config: StackConfig, monitoring: MonitoringConfig) -> int:
 def _probes(config: StackConfig, monitoring: MonitoringConfig) -> Unestimated:
     return Unestimated(
         "grafana synthetic probe executions",
+        # The checks' per-check alerts (components/monitoring) are alert rules on the
+        # probes' metrics: no metered item of their own in any source read here.
         "Grafana Cloud's price per execution (in no source read here)",
         None,
         f"{probe_executions(config, monitoring):,} executions a month",

@@ -482,7 +482,7 @@ def phase_preview(s: Stack) -> None:
 # was validated; the pack must judge the registered inputs under the real engine too.
 # One member per class: machines and force_https (production-safety), the strategy
 # flag (rollout-safety), the recovery window (backups), the proxy's hard limit
-# (capacity), a disabled probe (monitoring).
+# (capacity), a disabled probe and a probe alert that cannot fire (monitoring).
 TRANSFORMED_MAIN = """
 import tomllib
 
@@ -507,8 +507,10 @@ def edit(args):
         props["environment"] = env
     elif args.type_ == "command:local:Command" and args.name.endswith("-db-backups"):
         props["environment"] = {**props["environment"], "WEBHOST_RECOVERY_WINDOW": "1d"}
-    elif args.type_ == "grafana:syntheticMonitoring/check:Check":
+    elif args.type_ == "grafana:syntheticMonitoring/check:Check" and "deep" in args.name:
         props["enabled"] = False
+    elif args.type_ == "grafana:syntheticMonitoring/checkAlerts:CheckAlerts":
+        props["alerts"] = [{**alert, "threshold": 10000} for alert in props["alerts"]]
     else:
         return None
     return pulumi.ResourceTransformResult(props, args.opts)
@@ -525,7 +527,7 @@ TRANSFORMED_FINDINGS = {
     "rollout-safety": ["the immediate strategy replaces every machine"],
     "backups": ["recovery window '1d' restores less"],
     "capacity": ["(1 each)"],
-    "monitoring": ["is disabled"],
+    "monitoring": ["is disabled", "alert cannot page on failures"],
 }
 
 
@@ -786,6 +788,9 @@ def phase_contact(s: Stack) -> None:
         held = sorted(grafana["contactPoints"])
         routed = grafana.get("notificationPolicy", {}).get("contactPoint")
         expect(held == [name] and routed == name, f"contact points {held}, policy to {routed}")
+    # Every check alerts on its failed executions (issue 21), as the fake holds them.
+    alerting = {k for k, v in grafana.get("checkAlerts", {}).items() if v.get("alerts")}
+    expect(alerting == set(grafana["checks"]), f"checks {sorted(grafana['checks'])} alerting")
     # The data source's header as Fly's client builds it: one scheme, never two.
     token = GRAFANA_TOKENS["FLY_METRICS_TOKEN"]
     header = "sha256:" + hashlib.sha256(f"FlyV1 {token}".encode()).hexdigest()

@@ -21,14 +21,12 @@ import re
 from datetime import UTC, datetime
 
 from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components import config as model
+from components.config import StackConfig
 from policies import registered, spec
 
 DEFAULTS = {
@@ -64,11 +62,12 @@ def frequency_hours(text: object) -> float | None:
         return None
 
 
-def backups(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def backups(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """Production's registered backups meet the recovery point and window
+    minimums; a restore drill's measured figures, when present, meet them too."""
     limits = {**DEFAULTS, **{k: int(v) for k, v in args.get_config().items()}}
     pg = config.postgres
     name = f"postgres {config.postgres_name or config.app_name}"
@@ -158,28 +157,18 @@ def _drill(
         )
 
 
-def _integer(default: int, minimum: int = 1) -> dict[str, object]:
-    return {"type": "integer", "minimum": minimum, "default": default}
-
+# The most each limit takes in the pack's config (each at least 1; JSON schema, which
+# the engine checks before the policy runs); None: no maximum.
+MAXIMA = {
+    "minRecoveryWindowDays": None,
+    "maxFullBackupHours": 168,
+    "maxRecoveryPointHours": 168,
+    "maxRestoreMinutes": 2880,
+    "maxDrillAgeDays": 366,
+}
 
 POLICIES = [
-    StackValidationPolicy(
-        name="backups",
-        description="Production's registered backups meet the recovery point and window "
-        "minimums; a restore drill's measured figures, when present, meet them too.",
-        validate=backups,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "minRecoveryWindowDays": _integer(DEFAULTS["minRecoveryWindowDays"], 1),
-                "maxFullBackupHours": {**_integer(DEFAULTS["maxFullBackupHours"]), "maximum": 168},
-                "maxRecoveryPointHours": {
-                    **_integer(DEFAULTS["maxRecoveryPointHours"]),
-                    "maximum": 168,
-                },
-                "maxRestoreMinutes": {**_integer(DEFAULTS["maxRestoreMinutes"]), "maximum": 2880},
-                "maxDrillAgeDays": {**_integer(DEFAULTS["maxDrillAgeDays"]), "maximum": 366},
-            }
-        ),
+    spec.stack_policy(
+        "backups", backups, **{k: spec.bounded(DEFAULTS[k], 1, top) for k, top in MAXIMA.items()}
     ),
 ]

@@ -25,13 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+from policies import spec
 
 ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
 DEFAULT_WINDOW_DAYS = 30
@@ -97,6 +96,8 @@ def _hosts(props: Mapping[str, Any]) -> str:
 
 
 def origin_certificate_renewal(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A Cloudflare Origin CA certificate is renewed before its renewal window
+    and is requested for longer than that window."""
     certificates = [r for r in args.resources if r.resource_type == ORIGIN_CERT]
     if not certificates:
         args.not_applicable("no Cloudflare Origin CA certificate in this stack")
@@ -145,21 +146,9 @@ def origin_certificate_renewal(args: StackValidationArgs, report: ReportViolatio
 
 
 POLICIES = [
-    StackValidationPolicy(
-        name="origin-certificate-renewal",
-        description="A Cloudflare Origin CA certificate is renewed before its renewal window "
-        "and is requested for longer than that window.",
-        validate=origin_certificate_renewal,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "renewalWindowDays": {
-                    "type": "integer",
-                    "minimum": MIN_WINDOW_DAYS,
-                    "maximum": MAX_VALIDITY_DAYS,
-                    "default": DEFAULT_WINDOW_DAYS,
-                }
-            }
-        ),
+    spec.stack_policy(
+        "origin-certificate-renewal",
+        origin_certificate_renewal,
+        renewalWindowDays=spec.bounded(DEFAULT_WINDOW_DAYS, MIN_WINDOW_DAYS, MAX_VALIDITY_DAYS),
     ),
 ]

@@ -16,10 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from policies import spec
@@ -42,6 +40,9 @@ def _declared_mode(resources: Iterable[spec.Resource]) -> bool | None:
 
 
 def edge_records(args: StackValidationArgs, report: ReportViolation) -> None:
+    """No certificate-validation record is proxied; A and AAAA are proxied in the
+    proxied mode and unproxied DNS-only; no _acme-challenge record behind the proxy,
+    as Fly prescribes."""
     records = [r for r in args.resources if r.resource_type == spec.DNS_RECORD]
     if not records:
         args.not_applicable("no Cloudflare DNS records in this stack")
@@ -82,13 +83,4 @@ def edge_records(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
-POLICIES = [
-    StackValidationPolicy(
-        name="edge-records",
-        description="No certificate-validation record is proxied; A and AAAA are proxied "
-        "in the proxied mode and unproxied DNS-only; no _acme-challenge record behind the "
-        "proxy, as Fly prescribes.",
-        validate=edge_records,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-]
+POLICIES = [spec.stack_policy("edge-records", edge_records)]

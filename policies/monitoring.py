@@ -17,12 +17,17 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components import catalog
 from components.config import StackConfig
-from components.monitoring.alerts import AVAILABILITY, LATENCY
+from components.monitoring.alerts import (
+    AVAILABILITY,
+    LATENCY,
+    PROBE_FAILED,
+    PROBE_PERIODS,
+    probe_executions,
+)
 from policies import registered, spec
 
 MONITORING = "webhost:monitoring:Monitoring"
@@ -44,6 +49,7 @@ def _rule_names(resources: Iterable[spec.Resource]) -> set[str]:
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 NOTIFICATION_POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 CHECK = "grafana:syntheticMonitoring/check:Check"
+CHECK_ALERTS = "grafana:syntheticMonitoring/checkAlerts:CheckAlerts"
 # The contact point Grafana provisions and routes to when no policy is set: an
 # email integration with the placeholder `<example@email.com>` (grafana/grafana's
 # default alertmanager configuration: its route's receiver is this name).
@@ -147,8 +153,8 @@ def _routing(
         # receiver, whose address is a placeholder no one reads.
         report(
             f"app {app}: alerts go to Grafana's default receiver ({GRAFANA_DEFAULT}, a "
-            "placeholder address), so no one is paged; declare webhost:monitoring."
-            "contactPoints (README.md, Monitoring)",
+            "placeholder address), the probes' included, so no one is paged; declare "
+            "webhost:monitoring.contactPoints (README.md, Monitoring)",
             urn,
         )
     for route in routes:
@@ -169,12 +175,15 @@ def _routing(
 def _probes(
     resources: Sequence[spec.Resource], config: StackConfig, report: ReportViolation, urn: str
 ) -> None:
-    """The public URL watched from outside: an enabled synthetic check of the health path."""
+    """The public URL watched from outside: an enabled synthetic check of the health path,
+    each alerting on what its probes see."""
     checks = [r for r in spec.children_of(resources, MONITORING) if r.resource_type == CHECK]
     enabled = [c for c in checks if registered.get(c.props, "enabled") is not False]
     for check in checks:
         if check not in enabled:
             report(f"app {config.app_name}: probe {check.name} is disabled", check.urn)
+        else:
+            _probe_alerts(resources, check, config, report)
     if not enabled:
         report(
             f"app {config.app_name}: nothing watches the public URL from outside (no enabled "
@@ -183,11 +192,76 @@ def _probes(
         )
 
 
-def monitored(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
+def _probe_alerts(
+    resources: Sequence[spec.Resource],
+    check: spec.Resource,
+    config: StackConfig,
+    report: ReportViolation,
+) -> None:
+    """An enabled check pages on failed executions: a CheckAlerts of the check (its child,
+    components/monitoring `_probes`) with PROBE_FAILED at a threshold its probes can reach
+    (components/monitoring/alerts.py: fires at failures >= threshold, a whole number from
+    1 to the executions in the period). Where it goes is `_routing`'s: Synthetic
+    Monitoring's rules take the default policy tree."""
+    app = config.app_name
+    lists = [
+        registered.plain(registered.get(held.props, "alerts"))
+        for held in resources
+        if held.resource_type == CHECK_ALERTS and spec.parent_urn(held) == check.urn
+    ]
+    if any(registered.has_unknown(given) for given in lists):
+        return  # not known yet (a preview): judged when it is
+    found = [
+        alert
+        for given in lists
+        for alert in (given if isinstance(given, list) else [])
+        if isinstance(alert, dict) and alert.get("name") == PROBE_FAILED
+    ]
+    if not found:
+        report(
+            f"app {app}: probe {check.name} raises no {PROBE_FAILED} alert, so a failing "
+            "public URL pages no one",
+            check.urn,
+        )
         return
-    config, urn = found
+    frequency = registered.number(registered.get(check.props, "frequency"))
+    probes = registered.plain(registered.get(check.props, "probes"))
+    if not isinstance(probes, list) and config.monitoring is not None:
+        # The ids come from getProbes, unknown in an offline preview: one per probe the
+        # stack names (components/monitoring probe_ids, which refuses a missing name).
+        probes = config.monitoring.probes
+    for alert in found:
+        threshold, period = registered.number(alert.get("threshold")), alert.get("period")
+        if threshold is None or period is registered.UNKNOWN:
+            continue  # not known yet (a preview): judged at `up`
+        most = (
+            probe_executions(period, int(frequency), len(probes))
+            if period in PROBE_PERIODS and frequency and isinstance(probes, list) and probes
+            else None
+        )
+        if period not in PROBE_PERIODS:
+            why = f"its period {period!r} is none of {', '.join(PROBE_PERIODS)}"
+        elif threshold < 1 or threshold != int(threshold):
+            why = f"its threshold {threshold:g} is not a whole number of failures from 1"
+        elif most is not None and threshold > most:
+            why = (
+                f"its threshold {threshold:g} is more failures than the {most} executions "
+                f"its probes make in {period}"
+            )
+        else:
+            continue
+        report(
+            f"app {app}: probe {check.name}'s {PROBE_FAILED} alert cannot page on failures: {why}",
+            check.urn,
+        )
+
+
+@spec.on_config
+def monitored(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """The stack declares webhost:monitoring with at least the availability (burn
+    rate) and p95 latency alert rules."""
     if config.monitoring is None:
         report(
             f"app {config.app_name}: webhost:monitoring is not set, so nothing watches the "
@@ -213,12 +287,4 @@ def monitored(args: StackValidationArgs, report: ReportViolation) -> None:
     _probes(resources, config, report, urn)
 
 
-POLICIES = [
-    StackValidationPolicy(
-        name="monitoring",
-        description="The stack declares webhost:monitoring with at least the availability "
-        "(burn rate) and p95 latency alert rules.",
-        validate=monitored,
-        enforcement_level=EnforcementLevel.ADVISORY,
-    ),
-]
+POLICIES = [spec.stack_policy("monitoring", monitored, EnforcementLevel.ADVISORY)]

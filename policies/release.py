@@ -13,17 +13,18 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
+from components.config import StackConfig
 from policies import spec
 
 
-def image_digest(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def image_digest(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """The deployed image is pinned by digest (@sha256:...), so a deploy and its
+    rollback name exact bytes."""
     if config.image_digest is None:
         report(
             f"app {config.app_name}: webhost:image {config.image} is a tag, which can be "
@@ -33,12 +34,4 @@ def image_digest(args: StackValidationArgs, report: ReportViolation) -> None:
         )
 
 
-POLICIES = [
-    StackValidationPolicy(
-        name="image-digest",
-        description="The deployed image is pinned by digest (@sha256:...), so a deploy and "
-        "its rollback name exact bytes.",
-        validate=image_digest,
-        enforcement_level=EnforcementLevel.ADVISORY,
-    ),
-]
+POLICIES = [spec.stack_policy("image-digest", image_digest, EnforcementLevel.ADVISORY)]

@@ -24,10 +24,9 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
-from components.config import MAX_UNAVAILABLE
+from components.config import MAX_UNAVAILABLE, StackConfig
 from policies import registered, spec
 
 # flyctl strategies that replace machines in batches, and so read max_unavailable
@@ -56,11 +55,12 @@ def _emergency(deploy: registered.Deploy) -> str | None:
     return reason.strip() if isinstance(reason, str) and reason.strip() else None
 
 
-def rollout_safety(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def rollout_safety(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """Deploys keep serving: health checks on, no immediate strategy without a
+    declared emergency, and maxUnavailable below every machine."""
     app = f"app {config.app_name}"
     deploys = registered.deploys(args.resources)
     if not deploys:
@@ -106,7 +106,10 @@ def rollout_safety(args: StackValidationArgs, report: ReportViolation) -> None:
 
 
 def emergency_deploy(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Shows the emergency path on every plan and preview while it is declared."""
+    """A declared emergency deploy (webhost:deploy.emergency) is shown on every
+    plan and preview.
+
+    Shows the emergency path on every plan and preview while it is declared."""
     deploys = registered.deploys(args.resources)
     if not deploys:
         args.not_applicable("no fly deploy in this stack")
@@ -122,18 +125,6 @@ def emergency_deploy(args: StackValidationArgs, report: ReportViolation) -> None
 
 
 POLICIES = [
-    StackValidationPolicy(
-        name="rollout-safety",
-        description="Deploys keep serving: health checks on, no immediate strategy without "
-        "a declared emergency, and maxUnavailable below every machine.",
-        validate=rollout_safety,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="emergency-deploy",
-        description="A declared emergency deploy (webhost:deploy.emergency) is shown on every "
-        "plan and preview.",
-        validate=emergency_deploy,
-        enforcement_level=EnforcementLevel.ADVISORY,
-    ),
+    spec.stack_policy("rollout-safety", rollout_safety),
+    spec.stack_policy("emergency-deploy", emergency_deploy, EnforcementLevel.ADVISORY),
 ]

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components import catalog
@@ -43,11 +40,12 @@ def _path_problems(path: object, where: str) -> list[str]:
     return []
 
 
-def production_safety(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def production_safety(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """Production runs redundant, health-checked, HTTPS-only, with replicated,
+    backed-up and protected data."""
     limits = {
         key: int(value) for key, value in {**PRODUCTION_DEFAULTS, **args.get_config()}.items()
     }
@@ -197,11 +195,11 @@ def _cluster_of(resource: spec.Resource) -> str | None:
     return name if isinstance(name, str) and resource.props.get("primary_region") else None
 
 
-def regions(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def regions(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """Machines, replicas and Redis run only in allowed regions."""
     # Absent: the schema's default, every region. Empty is an empty list (the
     # schema refuses it), never "every region".
     allowed = set(args.get_config().get("allowedRegions", catalog.REGIONS))
@@ -226,48 +224,25 @@ def regions(args: StackValidationArgs, report: ReportViolation) -> None:
 
 
 POLICIES = [
-    StackValidationPolicy(
-        name="production-safety",
-        description="Production runs redundant, health-checked, HTTPS-only, with replicated, "
-        "backed-up and protected data.",
-        validate=production_safety,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "minPrimaryMachines": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "default": PRODUCTION_DEFAULTS["minPrimaryMachines"],
-                },
-                # Fewer members cannot fail over (see POSTGRES_FAILOVER_MEMBERS).
-                "minPostgresMembers": {
-                    "type": "integer",
-                    "minimum": POSTGRES_FAILOVER_MEMBERS,
-                    "default": PRODUCTION_DEFAULTS["minPostgresMembers"],
-                },
-                "minReadReplicas": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "default": PRODUCTION_DEFAULTS["minReadReplicas"],
-                },
-            }
+    spec.stack_policy(
+        "production-safety",
+        production_safety,
+        minPrimaryMachines=spec.bounded(PRODUCTION_DEFAULTS["minPrimaryMachines"], 1),
+        # Fewer members cannot fail over (see POSTGRES_FAILOVER_MEMBERS).
+        minPostgresMembers=spec.bounded(
+            PRODUCTION_DEFAULTS["minPostgresMembers"], POSTGRES_FAILOVER_MEMBERS
         ),
+        minReadReplicas=spec.bounded(PRODUCTION_DEFAULTS["minReadReplicas"], 0),
     ),
-    StackValidationPolicy(
-        name="regions",
-        description="Machines, replicas and Redis run only in allowed regions.",
-        validate=regions,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "allowedRegions": {
-                    "type": "array",
-                    "items": {"type": "string", "enum": sorted(catalog.REGIONS)},
-                    "minItems": 1,
-                    "uniqueItems": True,
-                    "default": sorted(catalog.REGIONS),
-                }
-            }
-        ),
+    spec.stack_policy(
+        "regions",
+        regions,
+        allowedRegions={
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(catalog.REGIONS)},
+            "minItems": 1,
+            "uniqueItems": True,
+            "default": sorted(catalog.REGIONS),
+        },
     ),
 ]

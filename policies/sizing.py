@@ -8,15 +8,14 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components import catalog, cost
+from components.config import StackConfig
 from policies import registered, spec
 
 
@@ -68,7 +67,9 @@ def fly_vm_valid(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def tier_sizing(args: StackValidationArgs, report: ReportViolation) -> None:
-    """The tier's floors on the registered sizes: the deploy's fly.toml `[[vm]]` and
+    """App machines meet the floors of the tier: CPU kind, CPUs, memory, count.
+
+    The tier's floors on the registered sizes: the deploy's fly.toml `[[vm]]` and
     MachineCounts' counts (policies/registered.py); the spec's where a stack
     registers none (a stack policy given the Platform alone)."""
     found = spec.declared(args, report)
@@ -153,7 +154,9 @@ def registered_serving(service: Mapping[str, Any], total: int, primary: str) -> 
 
 
 def capacity(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Customers the registered machines host: MachineCounts' counts, the fly.toml's
+    """The app's machines can host the stack's customers at the tier's density.
+
+    Customers the registered machines host: MachineCounts' counts, the fly.toml's
     autostop and concurrency limits as the deploy applies them; the tier and the
     customers are the spec's (business figures, not infrastructure)."""
     found = spec.declared(args, report)
@@ -185,11 +188,11 @@ def capacity(args: StackValidationArgs, report: ReportViolation) -> None:
         )
 
 
-def margin(args: StackValidationArgs, report: ReportViolation) -> None:
-    found = spec.declared(args, report)
-    if found is None:
-        return
-    config, urn = found
+@spec.on_config
+def margin(
+    args: StackValidationArgs, report: ReportViolation, config: StackConfig, urn: str
+) -> None:
+    """Estimated monthly cost leaves at least the minimum margin on revenue."""
     floor = float(args.get_config().get("minimumMargin", catalog.MIN_MARGIN))
     estimate = cost.estimate(config)
     if estimate.margin is None:
@@ -225,32 +228,12 @@ POLICIES = [
         validate=fly_vm_valid,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
-    StackValidationPolicy(
-        name="tier-sizing",
-        description="App machines meet the floors of the tier: CPU kind, CPUs, memory, count.",
-        validate=tier_sizing,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="capacity",
-        description="The app's machines can host the stack's customers at the tier's density.",
-        validate=capacity,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="margin",
-        description="Estimated monthly cost leaves at least the minimum margin on revenue.",
-        validate=margin,
-        enforcement_level=EnforcementLevel.ADVISORY,
-        config_schema=PolicyConfigSchema(
-            properties={
-                "minimumMargin": {
-                    "type": "number",
-                    "minimum": 0,
-                    "maximum": 1,
-                    "default": catalog.MIN_MARGIN,
-                }
-            }
-        ),
+    spec.stack_policy("tier-sizing", tier_sizing),
+    spec.stack_policy("capacity", capacity),
+    spec.stack_policy(
+        "margin",
+        margin,
+        EnforcementLevel.ADVISORY,
+        minimumMargin=spec.bounded(catalog.MIN_MARGIN, 0, 1, kind="number"),
     ),
 ]

@@ -7,9 +7,17 @@ built from and checks it with the same catalog functions the config uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pydantic import ValidationError
 
 from components.config import StackConfig
@@ -111,3 +119,48 @@ def declared(args: Any, report: Any) -> tuple[StackConfig, str] | None:
     except SpecError as exc:
         report(str(exc), found.urn)
         return None
+
+
+Validate = Callable[[StackValidationArgs, ReportViolation], None]
+Judge = Callable[[StackValidationArgs, ReportViolation, StackConfig, str], None]
+
+
+def on_config(judge: Judge) -> Validate:
+    """A stack policy's validate that hands `judge` the declared config and the
+    Platform's URN (`declared`: not applicable without a Platform, a spec that is not
+    config reported)."""
+
+    @functools.wraps(judge)
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        found = declared(args, report)
+        if found is not None:
+            judge(args, report, *found)
+
+    return validate
+
+
+def stack_policy(
+    name: str,  # positional only: a config property may have any name
+    validate: Validate,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    /,
+    **config: dict[str, Any],
+) -> StackValidationPolicy:
+    """A stack policy described by the first paragraph of `validate`'s docstring, with
+    `config` as its config schema's properties (JSON schema, which the engine checks)."""
+    summary = (validate.__doc__ or "").split("\n\n", 1)[0]
+    return StackValidationPolicy(
+        name=name,
+        description=" ".join(summary.split()),
+        validate=validate,
+        enforcement_level=level,
+        config_schema=PolicyConfigSchema(properties=config) if config else None,
+    )
+
+
+def bounded(
+    default: Any, minimum: float | None = None, maximum: float | None = None, kind: str = "integer"
+) -> dict[str, Any]:
+    """A number in a policy's config schema: its JSON type, default and bounds."""
+    bounds = {"minimum": minimum, "maximum": maximum}
+    return {"type": kind, **{k: v for k, v in bounds.items() if v is not None}, "default": default}

@@ -8,7 +8,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,12 +46,14 @@ def run(
     preview: bool = True,
     mocks: Any = None,
     offline: bool = True,
+    program: Path | Callable[[], None] = PROGRAM,
 ) -> engine.Evaluation:
-    """Evaluate the real program with `config` (a stack file's mapping), as the plan does
-    (`offline=False`: as `pulumi preview`/`up` would, which need every credential)."""
+    """Evaluate the real program (or `program`) with `config` (a stack file's mapping), as
+    the plan does (`offline=False`: as `pulumi preview`/`up` would, which need every
+    credential)."""
     loaded = stackfile.load(write_stack(tmp_path, config, stack), PROJECT_FILE)
     return engine.evaluate(
-        PROGRAM,
+        program,
         project=loaded.project,
         stack=loaded.stack,
         config=loaded.config,

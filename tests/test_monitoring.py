@@ -26,6 +26,7 @@ RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 DASHBOARD = "grafana:oss/dashboard:Dashboard"
 FOLDER = "grafana:oss/folder:Folder"
 CHECK = "grafana:syntheticMonitoring/check:Check"
+CHECK_ALERTS = "grafana:syntheticMonitoring/checkAlerts:CheckAlerts"
 CONTACT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 PROVIDER = "pulumi:providers:grafana"
@@ -58,10 +59,13 @@ def with_contact(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture
-def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> engine.Evaluation:
-    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
-    return run(stack_doc("prod"), tmp_path, stack="prod", preview=False, mocks=GrafanaMocks())
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> engine.Evaluation:
+    """prod after `up`, evaluated once for the tests that only read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
+        where = tmp_path_factory.mktemp("prod")
+        return run(stack_doc("prod"), where, stack="prod", preview=False, mocks=GrafanaMocks())
 
 
 def test_prod_declares_the_data_source_dashboard_rules_and_probes(
@@ -158,6 +162,48 @@ def test_probes_check_the_health_paths_from_the_configured_probes(
     assert health["target"] == "https://webhost.example/api/health"
     assert health["probes"] == [11, 22, 33, 44]
     assert health["settings"]["http"]["failIfNotSsl"] is True
+
+
+@pytest.mark.parametrize(
+    ("stack", "frequency", "probes", "period", "threshold"),
+    [
+        # 5 min of 1/min from 4 probes: 20 executions, a quarter of them 5.
+        ("prod", None, None, "5m", 5),
+        ("staging", None, None, "5m", 3),  # 10 executions from its 2 probes
+        ("prod", 400_000, None, "10m", 1),  # one execution a probe in 10 min: 4
+        ("prod", 3_600_000, ["Ohio"], "1h", 1),  # the slowest check, one probe
+    ],
+)
+def test_every_check_alerts_on_its_failed_executions(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stack: str,
+    frequency: int | None,
+    probes: list[str] | None,
+    period: str,
+    threshold: int,
+) -> None:
+    monkeypatch.setenv("FLY_METRICS_TOKEN", TOKEN)
+    doc = stack_doc(stack)
+    if frequency is not None:
+        doc["webhost:monitoring"]["probeFrequencyMs"] = frequency
+    if probes is not None:
+        doc["webhost:monitoring"]["probes"] = probes
+    found = run(doc, tmp_path, stack=stack, preview=False, mocks=GrafanaMocks())
+    checks = {r.urn: r for r in found.by_type(CHECK)}
+    alerting = found.by_type(CHECK_ALERTS)
+    assert sorted(a.parent or "" for a in alerting) == sorted(checks)
+    for alert in alerting:
+        # The check's id as Synthetic Monitoring's number (the mocks answer one).
+        assert alert.inputs["checkId"] == int(alert.inputs["checkId"]) > 0
+        assert alert.inputs["alerts"] == [
+            {
+                "name": "ProbeFailedExecutionsTooHigh",
+                "period": period,
+                "threshold": threshold,
+                "runbookUrl": "",
+            }
+        ]
 
 
 def test_a_probe_grafana_lacks_is_one_line_naming_it() -> None:

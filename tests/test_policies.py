@@ -7,10 +7,10 @@ itself (PolicyPack starts a gRPC server) is never instantiated.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from cli import checks, engine, stackfile
 from components import config
 from components.platform import Platform, PlatformArgs
 from policies import ALL
-from tests.conftest import PROJECT_FILE, ROOT, stack_doc, write_stack
+from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
 
 POLICIES = {p.name: p for p in ALL}
 STACK = "urn:pulumi:prod::webhost::pulumi:pulumi:Stack::webhost-prod"
@@ -92,17 +92,37 @@ def stack_with(stack: str = "prod", **changes: Any) -> dict[str, Any]:
 def registered(
     stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
 ) -> list[PolicyResource]:
+    """Every resource the real program registers for the stack (see `_registered`); one
+    evaluation a stack and changes without transforms (no policy changes a resource)."""
+    if transforms:
+        return _registered(stack, transforms, changes)
+    return list(_untransformed(stack, json.dumps(changes, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=32)
+def _untransformed(stack: str, changes: str) -> tuple[PolicyResource, ...]:
+    return tuple(_registered(stack, (), json.loads(changes)))
+
+
+def _registered(
+    stack: str, transforms: Sequence[Transform], changes: dict[str, Any]
+) -> list[PolicyResource]:
     """Every resource the real program registers for the stack (with `changes`), after
     `transforms` on Platform, as the pack receives them: an offline evaluation, turned
-    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py).
+    into pulumi_policy's resources the way `webhost-infra plan` does (cli/checks.py)."""
+    return checks.resources(evaluated(stack, transforms, **changes))
+
+
+def evaluated(
+    stack: str = "prod", transforms: Sequence[Transform] = (), **changes: Any
+) -> engine.Evaluation:
+    """The real program evaluated offline for the stack's file with `changes`, after
+    `transforms` on Platform.
 
     Offline they are passed as `transformations`, which the SDK applies itself: the
     mock engine (cli/engine.py) has no callback server for the engine-side
     `transforms`; make e2e applies the same edits as `transforms` under the real
     engine (e2e/run.py phase_preview)."""
-    doc = stack_with(stack, **changes)
-    with tempfile.TemporaryDirectory() as raw:
-        loaded = stackfile.load(write_stack(Path(raw), doc, stack), PROJECT_FILE)
 
     def program() -> None:
         Platform(
@@ -111,14 +131,8 @@ def registered(
             pulumi.ResourceOptions(transformations=list(transforms)),
         )
 
-    evaluation = engine.evaluate(
-        program,
-        project=loaded.project,
-        stack=loaded.stack,
-        config=loaded.config,
-        secret_keys=sorted(loaded.secret_keys),
-    )
-    return checks.resources(evaluation)
+    with tempfile.TemporaryDirectory() as raw:
+        return run(stack_with(stack, **changes), Path(raw), stack=stack, program=program)
 
 
 class Reports(list[str]):
@@ -140,6 +154,18 @@ def resource_violations(name: str, r: PolicyResource, **cfg: Any) -> list[str]:
         ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, cfg), found
     )
     return list(found)
+
+
+def refused_pack(path: Path, text: str) -> str:
+    """What `webhost-infra plan --policy-config PATH` prints to stderr for a pack config
+    holding `text`, which it refuses with exit 2 (cli/main.py prints each of
+    load_config's problems as one `error:` line; the CLI's own tests run that wiring):
+    read in-process, since no program needs evaluating to refuse a config."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(checks.PolicyConfigError) as raised:
+        checks.load_config(path, required=True)
+    assert len(raised.value.problems) == 1, raised.value.problems
+    return f"error: {raised.value.problems[0]}\n"
 
 
 def test_the_pack_has_the_policies_the_issue_names() -> None:
@@ -513,176 +539,3 @@ def test_a_spec_that_is_not_config_is_reported() -> None:
     found = stack_violations("capacity", [broken])
     assert len(found) == 1
     assert found[0].startswith("webhost spec is not valid config: ")
-
-
-# -- origin-certificate-renewal ------------------------------------------------------------
-
-ORIGIN_CERT = "cloudflare:index/originCaCertificate:OriginCaCertificate"
-ORIGIN_HOSTS = ["webhost.example", "www.webhost.example"]
-
-
-def origin_cert(expires: datetime | str | None, validity: int = 5475) -> PolicyResource:
-    props: dict[str, Any] = {"hostnames": ORIGIN_HOSTS, "requestedValidity": float(validity)}
-    if isinstance(expires, datetime):
-        props["expiresOn"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif expires is not None:
-        props["expiresOn"] = expires
-    return resource(ORIGIN_CERT, "webhost-origin-cert", props)
-
-
-def in_days(days: int) -> datetime:
-    return datetime.now(UTC) + timedelta(days=days)
-
-
-def test_origin_renewal_passes_a_certificate_far_from_expiry() -> None:
-    assert stack_violations("origin-certificate-renewal", [origin_cert(in_days(400))]) == []
-
-
-def test_origin_renewal_reports_the_hosts_and_date_within_the_window() -> None:
-    expires = in_days(10)
-    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(expires)])
-    assert found.startswith(
-        f"webhost-origin-cert (webhost.example, www.webhost.example): expires "
-        f"{expires:%Y-%m-%d}, within the 30-day renewal window"
-    )
-    assert "pulumi up --replace" in found
-
-
-def test_origin_renewal_window_is_the_pack_configs() -> None:
-    cert = [origin_cert(in_days(45))]
-    assert stack_violations("origin-certificate-renewal", cert) == []
-    (found,) = stack_violations("origin-certificate-renewal", cert, renewalWindowDays=60)
-    assert "within the 60-day renewal window" in found
-
-
-def test_origin_renewal_reads_go_time_strings_too() -> None:
-    expired = origin_cert(
-        (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
-    )
-    (found,) = stack_violations("origin-certificate-renewal", [expired])
-    assert "expired on" in found
-
-
-def test_origin_renewal_refuses_a_validity_no_longer_than_the_window() -> None:
-    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(None, validity=30)])
-    assert found == (
-        "webhost-origin-cert (webhost.example, www.webhost.example): requestedValidity 30 days "
-        "is not longer than the 30-day renewal window, so it would be due the day it is "
-        "issued; set webhost:domain.originCertificate.validityDays higher"
-    )
-
-
-def test_origin_renewal_lets_a_certificate_not_yet_issued_pass() -> None:
-    # A preview (or the renewal's replacement) has no expiry yet.
-    assert stack_violations("origin-certificate-renewal", [origin_cert(None)]) == []
-
-
-def test_origin_renewal_does_not_apply_without_origin_certificates() -> None:
-    with pytest.raises(_NotApplicableError):
-        stack_violations("origin-certificate-renewal", [platform()])
-
-
-def test_origin_renewal_levels_per_stack() -> None:
-    for stack, level in (("prod", "mandatory"), ("staging", "advisory")):
-        pack = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
-        assert pack["origin-certificate-renewal"] == {
-            "enforcementLevel": level,
-            "renewalWindowDays": 30,
-        }
-
-
-# -- origin-certificate-renewal, past the happy path -------------------------------------
-
-
-def unknown_expiry_cert(name: str = "webhost-origin-cert-new") -> PolicyResource:
-    """A certificate being created in a preview: its expiresOn is unknown, as the engine
-    sends it (pulumi_policy proxy.py UNKNOWN_STRING_VALUE behind unknown_checking_proxy)."""
-    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
-
-    props = unknown_checking_proxy(
-        {"hostnames": ORIGIN_HOSTS, "requestedValidity": 5475.0, "expiresOn": UNKNOWN_STRING_VALUE}
-    )
-    return resource(ORIGIN_CERT, name, props)
-
-
-def test_origin_renewal_in_a_preview_still_checks_the_certificates_it_can() -> None:
-    # An unknown expiry (a certificate being issued) must not stop the policy: the one
-    # beside it that is about to run out is still reported, and the new one's validity.
-    expiring = origin_cert(in_days(3))
-    short = resource(
-        ORIGIN_CERT,
-        "webhost-origin-cert-short",
-        {"hostnames": ORIGIN_HOSTS, "requestedValidity": 7.0},
-    )
-    found = stack_violations("origin-certificate-renewal", [unknown_expiry_cert(), expiring, short])
-    assert len(found) == 2
-    assert any("webhost-origin-cert (" in f and "renewal window" in f for f in found)
-    assert any(f.startswith("webhost-origin-cert-short (") and "7 days" in f for f in found)
-
-
-@pytest.mark.parametrize(
-    "expires",
-    [
-        "2014-01-01T05:20:00Z",  # the API reference's example
-        "2014-01-01T05:20:00.123456789Z",
-        "2014-01-01T05:20:00+00:00",
-        "2014-01-01 05:20:00 +0000 UTC",  # Go's time.Time.String()
-        "2014-01-01 05:20:00.5 +0000 UTC",  # ... with fractional seconds
-        "2014-01-01 05:20:00.123456789 +0000 UTC",
-        "2014-01-01",
-    ],
-)
-def test_origin_renewal_reads_every_format_and_says_expired(expires: str) -> None:
-    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(expires)])
-    assert found.startswith(
-        "webhost-origin-cert (webhost.example, www.webhost.example): expired on 2014-01-01"
-    )
-    assert "pulumi up --replace" in found
-
-
-@pytest.mark.parametrize("expires", ["", "soon", "2039-13-01T00:00:00Z", "0", "None"])
-def test_origin_renewal_reports_an_expiry_it_cannot_read(expires: str) -> None:
-    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(expires)])
-    assert found == (
-        f"webhost-origin-cert (webhost.example, www.webhost.example): expiresOn {expires!r} "
-        "is not a time"
-    )
-
-
-@pytest.mark.parametrize("expires", [0, 12.5, True, ["2039-01-01"], {"at": "2039-01-01"}])
-def test_origin_renewal_reports_an_expiry_that_is_not_a_string(expires: Any) -> None:
-    # Only a missing expiry means "not issued yet"; anything else there is reported.
-    (found,) = stack_violations("origin-certificate-renewal", [origin_cert(expires)])
-    assert "is not a time" in found
-
-
-def test_origin_renewal_window_edge(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The clock is the policy's boundary: fixed here, the edge is exact.
-    from policies import certificates
-
-    now = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
-    monkeypatch.setattr(certificates, "now", lambda: now)
-    edge = now + timedelta(days=30)
-    assert stack_violations("origin-certificate-renewal", [origin_cert(edge)]) != []
-    after = edge + timedelta(seconds=1)
-    assert stack_violations("origin-certificate-renewal", [origin_cert(after)]) == []
-
-
-@pytest.mark.parametrize("validity", [7, 30, 7.0, 30.0, 29.5, 0, -1])
-def test_origin_renewal_refuses_every_validity_inside_the_window(validity: float) -> None:
-    found = stack_violations("origin-certificate-renewal", [origin_cert(None, validity=validity)])
-    assert len(found) == 1 and "renewal window" in found[0]
-
-
-@pytest.mark.parametrize("validity", ["7", None, True])
-def test_origin_renewal_refuses_a_validity_that_is_not_a_number_of_days(validity: Any) -> None:
-    cert = resource(
-        ORIGIN_CERT,
-        "webhost-origin-cert",
-        {"hostnames": ORIGIN_HOSTS, "requestedValidity": validity},
-    )
-    found = stack_violations("origin-certificate-renewal", [cert])
-    if validity is None:  # absent: Cloudflare's default, 5475 days
-        assert found == []
-    else:
-        assert len(found) == 1 and "requestedValidity" in found[0]

@@ -15,12 +15,17 @@ from typing import Any
 import pulumi
 import pytest
 
-from cli import checks, engine, stackfile
+from cli import checks
 from cli.main import main
 from components import config
-from components.platform import Platform, PlatformArgs
-from tests.conftest import PROJECT_FILE, ROOT, run, stack_doc
-from tests.test_policies import platform, registered, stack_violations
+from tests.conftest import ROOT, run, stack_doc
+from tests.test_policies import (
+    evaluated,
+    platform,
+    refused_pack,
+    registered,
+    stack_violations,
+)
 
 PROD_PACK = ROOT / "policies" / "config" / "prod.json"
 STAGING_PACK = ROOT / "policies" / "config" / "staging.json"
@@ -126,27 +131,8 @@ def _unprotect(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransf
     )
 
 
-def _prod_with_transform() -> engine.Evaluation:
-    loaded = stackfile.load(ROOT / "Pulumi.prod.yaml", PROJECT_FILE)
-
-    def program() -> None:
-        Platform(
-            "webhost",
-            PlatformArgs(config=config.from_pulumi()),
-            pulumi.ResourceOptions(transformations=[_unprotect]),
-        )
-
-    return engine.evaluate(
-        program,
-        project=loaded.project,
-        stack=loaded.stack,
-        config=loaded.config,
-        secret_keys=sorted(loaded.secret_keys),
-    )
-
-
 def test_a_transform_that_lifts_protection_is_caught() -> None:
-    evaluation = _prod_with_transform()
+    evaluation = evaluated("prod", [_unprotect])
     app = evaluation.one("pulumi-python:dynamic/fly:App")
     assert not app.protect  # the engine registers what the transform made
     found = checks.run(evaluation, checks.load_config(PROD_PACK))
@@ -218,13 +204,10 @@ def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     ],
 )
 def test_an_invalid_pack_config_exits_2_naming_policy_and_key(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, pack: dict[str, Any], line: str
+    tmp_path: Path, pack: dict[str, Any], line: str
 ) -> None:
     path = tmp_path / "pack.json"
-    path.write_text(json.dumps(pack))
-    code, out, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
-    assert code == 2
-    assert out == ""
+    err = refused_pack(path, json.dumps(pack))
     assert "Traceback" not in err
     assert err.count("\n") == 1
     assert err.startswith(f"error: {path}: {line}")
@@ -239,36 +222,35 @@ def test_an_invalid_pack_config_exits_2_naming_policy_and_key(
         '{"margin": {"minimumMargin": -1e999}}',
     ],
 )
-def test_numbers_json_has_not_are_refused_not_read_as_nan_or_inf(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
-) -> None:
+def test_numbers_json_has_not_are_refused_not_read_as_nan_or_inf(tmp_path: Path, text: str) -> None:
     # Python's json reads NaN and 1e400 (inf); the engine's Go decoder refuses both. A NaN
     # floor compares false with every margin, which would silently pass every stack.
     path = tmp_path / "pack.json"
-    path.write_text(text)
-    code, out, err = plan(capsys, "--stack", "prod", "--policy-config", str(path))
-    assert (code, out) == (2, "")
+    err = refused_pack(path, text)
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: not a policy config (")
     assert "Traceback" not in err
 
 
-def test_a_pack_config_that_is_not_an_object(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[]", "a policy config is a JSON object keyed by policy name, not a list"),
+        (None, "no such policy config file"),
+        ("{not json", "not a policy config (Expecting property name"),
+        ('{"margin": {"minimumMargin": 5}}', "margin.minimumMargin = 5: 5 is greater than"),
+    ],
+    ids=["not-an-object", "missing", "not-json", "out-of-bounds"],
+)
+def test_the_plan_refuses_a_bad_pack_config_with_exit_2_and_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str | None, expected: str
 ) -> None:
+    """The CLI's wiring of load_config's refusals (the classes above are read in-process)."""
     path = tmp_path / "pack.json"
-    path.write_text("[]")
-    code, _, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
-    assert code == 2
-    assert err.strip() == (
-        f"error: {path}: a policy config is a JSON object keyed by policy name, not a list"
-    )
-
-
-def test_a_missing_pack_config_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    path = tmp_path / "nowhere.json"
-    code, _, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
-    assert code == 2
-    assert err.strip() == f"error: {path}: no such policy config file"
+    if text is not None:
+        path.write_text(text)
+    code, out, err = plan(capsys, "--stack", "staging", "--policy-config", str(path))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: {expected}"), err
 
 
 def test_an_empty_region_list_is_not_every_region() -> None:
@@ -323,7 +305,7 @@ def test_the_pack_config_cannot_shrink_the_renewal_window_to_nothing(days: int) 
 
 def test_the_shortest_validity_never_slips_past_the_smallest_window() -> None:
     # Cloudflare's shortest validity (config.ORIGIN_VALIDITY_DAYS) is refused at the floor.
-    from tests.test_policies import origin_cert
+    from tests.test_policy_certificates import origin_cert
 
     (found,) = stack_violations(
         "origin-certificate-renewal",

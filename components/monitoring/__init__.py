@@ -300,8 +300,9 @@ class Monitoring(pulumi.ComponentResource):
         paths = {"health": config.http.health_check.path}
         if config.http.deep_check.enabled:
             paths["deep-health"] = config.http.deep_check.path
+        alert = alerts.probe_alert(monitoring)
         for kind, path in paths.items():
-            grafana.syntheticmonitoring.Check(
+            check = grafana.syntheticmonitoring.Check(
                 f"{name}-probe-{kind}",
                 job=f"{config.app_name} {kind}",
                 target=pulumi.Output.from_input(url).apply(functools.partial(_join, path=path)),
@@ -317,6 +318,29 @@ class Monitoring(pulumi.ComponentResource):
                 ),
                 folder_uid=folder.uid,
                 opts=child,
+            )
+            # What the probes see pages someone: Synthetic Monitoring's own alert on the
+            # check's failed executions (components/monitoring/alerts.py PROBE_FAILED).
+            # Its rules carry no notification settings, so Grafana routes them through
+            # the org's default policy tree (grafana/synthetic-monitoring-app
+            # src/components/CheckForm/AlertsPerCheck/AlertRoutingPreview.tsx @ b12d206),
+            # the tree `_alerting` sets to the stack's first contact point. A child of
+            # its check, so the policy pairs the two (the check's id is unknown in a
+            # preview). The API replaces the check's whole alert list (PUT
+            # /check/<id>/alerts, resource_check_alerts.go), so an `up` interrupted
+            # after it acted repeats it to the same result.
+            grafana.syntheticmonitoring.CheckAlerts(
+                f"{name}-probe-{kind}-alerts",
+                check_id=check.id.apply(int),
+                alerts=[
+                    grafana.syntheticmonitoring.CheckAlertsAlertArgs(
+                        name=alerts.PROBE_FAILED,
+                        threshold=alert.threshold,
+                        period=alert.period,
+                        runbook_url="",
+                    )
+                ],
+                opts=pulumi.ResourceOptions(parent=check, provider=provider),
             )
 
 

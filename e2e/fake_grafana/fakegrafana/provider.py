@@ -34,6 +34,7 @@ from fakegrafana import schema
 from fakegrafana.schema import (
     AUTONAMED,
     CHECK,
+    CHECK_ALERTS_TYPE,
     CHECK_TYPE,
     CONTACT_POINT_TYPE,
     DASHBOARD_TYPE,
@@ -48,7 +49,8 @@ from fakegrafana.store import CallLog, Store
 
 ORG = 1  # the provider's default org_id
 SM_HTTP_TIMEOUT_MS = (1_000, 60_000)  # checks_extra.go minCheckTimeout, maxCheckTimeout
-SM_TOKENS = frozenset({CHECK_TYPE})  # resources served by the Synthetic Monitoring API
+# Resources served by the Synthetic Monitoring API.
+SM_TOKENS = frozenset({CHECK_TYPE, CHECK_ALERTS_TYPE})
 
 # Where each resource lives in the state file.
 COLLECTION = {
@@ -58,6 +60,7 @@ COLLECTION = {
     RULE_GROUP_TYPE: "ruleGroups",
     CONTACT_POINT_TYPE: "contactPoints",
     CHECK_TYPE: "checks",
+    CHECK_ALERTS_TYPE: "checkAlerts",
 }
 
 
@@ -158,6 +161,9 @@ def canonical(token: str, props: Mapping[str, Any]) -> dict[str, Any]:
             out["configJson"] = _dashboard_model(props["configJson"])
     if token == RULE_GROUP_TYPE and isinstance(props.get("rules"), list):
         out["rules"] = [_canonical_rule(rule) for rule in props["rules"]]
+    if token == CHECK_ALERTS_TYPE and isinstance(props.get("alerts"), list):
+        # `alerts` is a schema.TypeSet (resource_check_alerts.go): its order is no change.
+        out["alerts"] = sorted(props["alerts"], key=lambda alert: json.dumps(alert, sort_keys=True))
     return out
 
 
@@ -269,6 +275,11 @@ class FakeGrafana(FakeProvider):
             state.pop("notificationPolicy", None)
         elif token == CONTACT_POINT_TYPE:
             self._delete_contact_point(state, _key_of(resource_id))
+        elif token == CHECK_TYPE:
+            # A check goes with its alerts (the fake's assumption: the API's code is not
+            # public; nothing the program does depends on it).
+            state["checks"].pop(resource_id, None)
+            state.setdefault("checkAlerts", {}).pop(resource_id, None)
         else:
             state[COLLECTION[token]].pop(_key_of(resource_id), None)
 
@@ -277,7 +288,20 @@ class FakeGrafana(FakeProvider):
     def _get(self, state: Mapping[str, Any], token: str, resource_id: str) -> Any:
         if token == NOTIFICATION_POLICY_TYPE:
             return state.get("notificationPolicy")
+        if token == CHECK_ALERTS_TYPE:
+            return self._get_check_alerts(state, resource_id)
         return state[COLLECTION[token]].get(_key_of(resource_id))
+
+    def _get_check_alerts(self, state: Mapping[str, Any], check_id: str) -> Any:
+        """GET /check/<id>/alerts (synthetic-monitoring-api-go-client smapi.go
+        GetCheckAlerts). The provider's Read returns any error as is: it never takes an
+        answer for "gone" (resource_check_alerts.go resourceCheckAlertRead), so alerts of
+        a check that is no more fail the read (status wording the fake's own)."""
+        if check_id not in state["checks"]:
+            raise GrafanaError(
+                f"sending check alerts get request: status 404: check {check_id} not found"
+            )
+        return state.get("checkAlerts", {}).get(check_id)
 
     def _put(
         self, state: dict[str, Any], token: str, resource_id: str | None, inputs: dict[str, Any]
@@ -301,10 +325,11 @@ class FakeGrafana(FakeProvider):
             RULE_GROUP_TYPE: self._put_rule_group,
             CONTACT_POINT_TYPE: self._put_contact_point,
             CHECK_TYPE: self._put_check,
+            CHECK_ALERTS_TYPE: self._put_check_alerts,
         }
         key, held = putters[token](state, resource_id, inputs, held)
-        state[COLLECTION[token]][key] = held
-        rid = key if token == CHECK_TYPE else _org_id(key)
+        state.setdefault(COLLECTION[token], {})[key] = held
+        rid = key if token in SM_TOKENS else _org_id(key)
         return rid, self._outputs(token, held, inputs)
 
     def _put_data_source(
@@ -427,6 +452,20 @@ class FakeGrafana(FakeProvider):
         key = _key_of(rid) if rid else str(_next_id(state))
         held["tenantId"] = 1
         held["id"] = key
+        return key, held
+
+    def _put_check_alerts(
+        self, state: dict[str, Any], rid: str | None, inputs: dict[str, Any], held: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """PUT /check/<id>/alerts (smapi.go UpdateCheckAlerts): the check's whole alert
+        list, replaced; the resource's id is the check's (resource_check_alerts.go SetId).
+        An unknown check is refused (status wording the fake's own)."""
+        key = str(int(inputs["checkId"]))
+        if key not in state["checks"]:
+            raise GrafanaError(
+                f"sending check alerts update request: status 404: check {key} not found"
+            )
+        held["checkId"] = int(key)
         return key, held
 
     def _outputs(

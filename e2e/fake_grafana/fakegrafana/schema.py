@@ -6,7 +6,8 @@ Sources, unless a line says otherwise:
   oss/data_source.py `type`, oss/folder.py `title`, oss/dashboard.py `config_json`,
   alerting/rule_group.py `folder_uid`/`interval_seconds`/`rules`,
   alerting/notification_policy.py `contact_point`/`group_bies`,
-  syntheticmonitoring/check.py `job`/`probes`/`settings`/`target`), the nested input
+  syntheticmonitoring/check.py `job`/`probes`/`settings`/`target`,
+  syntheticmonitoring/check_alerts.py `alerts`/`check_id`), the nested input
   types' required keyword arguments (alerting/_inputs.py RuleGroupRuleArgs `name`,
   `datas`; RuleGroupRuleDataArgs `ref_id`, `datasource_uid`, `model`,
   `relative_time_range`; ContactPointWebhookArgs `url`; ContactPointEmailArgs
@@ -20,7 +21,9 @@ Sources, unless a line says otherwise:
   @ 3f9621f (`folder` is not ForceNew: a dashboard moves folder in place; a CustomizeDiff
   forces `config_json` new when the model's `uid` changes), resource_alerting_rule_group.go
   @ 00a5280 (`name`, `folder_uid` ForceNew; `rule` MinItems 1; `data` MinItems 1),
-  resource_alerting_contact_point.go @ 3f9621f (`name` and `disable_provenance` ForceNew).
+  resource_alerting_contact_point.go @ 3f9621f (`name` and `disable_provenance` ForceNew),
+  and `internal/resources/syntheticmonitoring/resource_check_alerts.go` @ 3f9621f
+  (`check_id` ForceNew; `alerts` a set whose `name` and `period` are StringInSlice).
 
 Names are the wire (Pulumi) names, camelCase; each field keeps its Terraform name,
 which the provider's messages quote. Failure wording follows terraform-plugin-sdk/v2
@@ -50,6 +53,7 @@ RULE_GROUP_TYPE = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT_TYPE = "grafana:alerting/contactPoint:ContactPoint"
 NOTIFICATION_POLICY_TYPE = "grafana:alerting/notificationPolicy:NotificationPolicy"
 CHECK_TYPE = "grafana:syntheticMonitoring/check:Check"
+CHECK_ALERTS_TYPE = "grafana:syntheticMonitoring/checkAlerts:CheckAlerts"
 GET_PROBES_FUNCTION = "grafana:syntheticMonitoring/getProbes:getProbes"
 
 _ORG = _s("org_id", computed=True, replace=True)
@@ -197,6 +201,30 @@ CHECK: dict[str, Field] = {
     "tenantId": Field("tenant_id", "int", output_only=True),
 }
 
+# resource_check_alerts.go: the alert names and periods it accepts ("" is its default:
+# no period, which only TLSTargetCertificateCloseToExpiring goes without).
+_CHECK_ALERT: dict[str, Field] = {
+    "name": _s(
+        "name",
+        required=True,
+        enum=(
+            "ProbeFailedExecutionsTooHigh",
+            "TLSTargetCertificateCloseToExpiring",
+            "HTTPRequestDurationTooHighAvg",
+            "PingRequestDurationTooHighAvg",
+            "DNSRequestDurationTooHighAvg",
+        ),
+    ),
+    "threshold": Field("threshold", "number", required=True),
+    "period": _s("period", enum=("", "5m", "10m", "15m", "20m", "30m", "1h"), default=""),
+    "runbookUrl": _s("runbook_url", default=""),
+}
+
+CHECK_ALERTS: dict[str, Field] = {
+    "checkId": Field("check_id", "int", required=True, replace=True),
+    "alerts": Field("alerts", "list", required=True, fields=_CHECK_ALERT),
+}
+
 # Resources whose `name` the bridge autonames (pulumiverse/pulumi-grafana
 # provider/resources.go @ 80b6fd7 calls SetAutonaming(255, "-"): every resource with a
 # string input `name`, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go @
@@ -214,6 +242,7 @@ RESOURCES: dict[str, dict[str, Field]] = {
     CONTACT_POINT_TYPE: CONTACT_POINT,
     NOTIFICATION_POLICY_TYPE: NOTIFICATION_POLICY,
     CHECK_TYPE: CHECK,
+    CHECK_ALERTS_TYPE: CHECK_ALERTS,
 }
 
 # Provider configuration the SDK's Provider accepts (pulumiverse_grafana 2.44.0
@@ -253,7 +282,18 @@ class _Checker(Checker):
         )
 
     def kinds(self) -> dict[str, Kind]:
-        return {**super().kinds(), "string": self._string, "int": self._int, "json": self._json}
+        return {
+            **super().kinds(),
+            "string": self._string,
+            "int": self._int,
+            "number": self._number,
+            "json": self._json,
+        }
+
+    def _number(self, value: Any, spec: Field, path: str, tf: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.wrong_type(path, tf, "number")
+        return value
 
     def _string(self, value: Any, spec: Field, path: str, tf: str) -> Any:
         if not isinstance(value, str):

@@ -8,6 +8,7 @@ the call log. Layout (what the driver asserts on and may edit between commands):
      "contactPoints": {"<name>": {...}},
      "notificationPolicy": {...}            (absent until one is set: one per org),
      "checks":        {"<id>": {...}},
+     "checkAlerts":   {"<check id>": {"checkId": <id>, "alerts": [...]}},
      "probes":        {"<probe name>": <id>},  Grafana's public probes, always present
      "nextId":        <the next numeric id>}
 
@@ -56,6 +57,7 @@ def empty_state() -> dict[str, Any]:
         "ruleGroups": {},
         "contactPoints": {},
         "checks": {},
+        "checkAlerts": {},
         "probes": dict(PUBLIC_PROBES),
         "nextId": 1,
     }
