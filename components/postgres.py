@@ -206,18 +206,23 @@ class _Cluster:
             kept, pulumi.ResourceOptions(depends_on=[self.members])
         )
 
-        for region in pg.replica_regions:
+        def after_the_cluster(
+            suffix: str, scripts: tuple[str, str], environment: dict[str, pulumi.Input[str]]
+        ) -> None:
+            """A script run (create, delete) once the cluster is there."""
+            create, delete = scripts
             flyctl.command(
-                f"{name}-replica-{region}",
-                create=flyctl.POSTGRES_REPLICA_SCRIPT,
-                delete=flyctl.POSTGRES_REPLICA_DELETE,
-                environment={
-                    **base,
-                    "WEBHOST_PRIMARY_REGION": config.primary_region,
-                    "WEBHOST_REGION": region,
-                },
+                f"{name}-{suffix}",
+                create=create,
+                delete=delete,
+                environment=environment,
                 opts=after_cluster,
             )
+
+        replica = (flyctl.POSTGRES_REPLICA_SCRIPT, flyctl.POSTGRES_REPLICA_DELETE)
+        for region in pg.replica_regions:
+            where = {"WEBHOST_PRIMARY_REGION": config.primary_region, "WEBHOST_REGION": region}
+            after_the_cluster(f"replica-{region}", replica, {**base, **where})
 
         # Another database, user or app is another attachment: replace it (the old
         # one detached first), never re-run the attach in place. Any other change
@@ -273,16 +278,11 @@ class _Cluster:
         )
 
         if pg.backups.enabled:
-            flyctl.command(
-                f"{name}-backups",
-                create=flyctl.POSTGRES_BACKUPS_SCRIPT,
-                delete=flyctl.POSTGRES_BACKUPS_DELETE,
-                environment={
-                    **guarded,
-                    "WEBHOST_BACKUP_SECRET": catalog.BACKUP_SECRET,
-                    "WEBHOST_BACKUP_RESTART_MARKER": catalog.BACKUP_RESTART_MARKER,
-                    "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
-                    "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,
-                },
-                opts=after_cluster,
-            )
+            backups = (flyctl.POSTGRES_BACKUPS_SCRIPT, flyctl.POSTGRES_BACKUPS_DELETE)
+            schedule = {
+                "WEBHOST_BACKUP_SECRET": catalog.BACKUP_SECRET,
+                "WEBHOST_BACKUP_RESTART_MARKER": catalog.BACKUP_RESTART_MARKER,
+                "WEBHOST_RECOVERY_WINDOW": pg.backups.recovery_window,
+                "WEBHOST_FULL_BACKUP_FREQUENCY": pg.backups.full_backup_frequency,
+            }
+            after_the_cluster("backups", backups, {**guarded, **schedule})

@@ -41,6 +41,11 @@ class AppSecretsProvider(FlyProvider):
         return ReadResult(id_, outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        moved = replacing(("app",), olds, news)
+        if moved.changes:
+            # A new app is a replacement whatever the values; and they may be unknown
+            # then (cli/diff.py hands this diff a plan's computed values).
+            return moved
         changed = dict(olds.get("values", {})) != dict(news.get("values", {}))
         return replacing(("app",), olds, news, changed=changed)
 
