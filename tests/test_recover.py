@@ -24,11 +24,11 @@ from tests.fakeprovider_client import Engine, plain, run, use_fake
 
 use_fake("fake_cloudflare")
 use_fake("fake_grafana")
-from fakecf import rest as cf_rest  # noqa: E402
 from fakecf.provider import FakeCloudflare  # noqa: E402
+from fakecf.rest import FakeCloudflareApi  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
-from fakegrafana import rest as gf_rest  # noqa: E402
 from fakegrafana.provider import FakeGrafana  # noqa: E402
+from fakegrafana.rest import FakeGrafanaApi  # noqa: E402
 from fakegrafana.store import CallLog as GfLog  # noqa: E402
 from fakegrafana.store import Store as GfStore  # noqa: E402
 
@@ -56,8 +56,8 @@ def aaaa(content: str = "2a09:8280:1::1") -> dict[str, Any]:
 @pytest.fixture
 def cf(tmp_path: Path) -> Iterator[tuple[FakeCloudflare, str]]:
     store = Store(tmp_path / "cf.json", {ZONE: ZONE_ID})
-    with cf_rest.server(store) as url:
-        yield FakeCloudflare(store, CallLog(tmp_path / "cf.jsonl")), url
+    with FakeCloudflareApi(store, CF_TOKEN) as api:
+        yield FakeCloudflare(store, CallLog(tmp_path / "cf.jsonl")), api.url
 
 
 @pytest.fixture
@@ -72,8 +72,8 @@ def gf(tmp_path: Path) -> Iterator[tuple[FakeGrafana, str]]:
         "grafana:config:smAccessToken": GF_TOKEN,
     }
     run(fake.configure(ConfigureRequest(config, {}, True, True)))
-    with gf_rest.server(store) as url:
-        yield fake, url
+    with FakeGrafanaApi(GF_TOKEN, GF_TOKEN, store) as api:
+        yield fake, api.url
 
 
 def op(
