@@ -20,7 +20,7 @@ from pulumi.provider.experimental.provider import ReadRequest
 
 from cli import main as cli_main
 from cli import recover
-from tests.fakeprovider_client import Engine, plain, run, use_fake
+from tests.fakeprovider_client import Engine, plain, rule_group, run, use_fake
 
 use_fake("fake_cloudflare")
 use_fake("fake_grafana")
@@ -262,28 +262,7 @@ def test_grafana_objects_are_found_by_their_handles(gf: tuple[FakeGrafana, str])
     )
     board = {"configJson": json.dumps({"uid": "board1", "title": "Overview"}), "folder": "f1"}
     MON.create(fake, recover.DASHBOARD, "board", board)
-    group = {
-        "name": "webhost targets",
-        "folderUid": "f1",
-        "intervalSeconds": 60,
-        "rules": [
-            {
-                "name": "up",
-                "condition": "A",
-                "for": "1m",
-                "noDataState": "OK",
-                "execErrState": "Error",
-                "datas": [
-                    {
-                        "refId": "A",
-                        "datasourceUid": "webhost-fly-prom",
-                        "relativeTimeRange": {"from": 600, "to": 0},
-                        "model": json.dumps({"refId": "A"}),
-                    }
-                ],
-            }
-        ],
-    }
+    group = rule_group("f1")
     MON.create(fake, recover.RULE_GROUP, "alerts", group)
     probe = {
         "job": "webhost health",
