@@ -62,14 +62,17 @@ def plugin(script: str, tmp_path: Path, stdin: str = "", **env: str) -> Iterator
         yield stub
 
 
-@pytest.fixture
-def command(tmp_path: Path) -> Iterator[Any]:
-    yield from plugin("command_provider.py", tmp_path, STANDIN_TIMING_LOG=str(tmp_path / "t"))
+# One plugin process per module: the stand-ins keep nothing between calls (each
+# request carries its inputs), and starting one costs a Python with grpc imported.
+@pytest.fixture(scope="module")
+def command(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    directory = tmp_path_factory.mktemp("command")
+    yield from plugin("command_provider.py", directory, STANDIN_TIMING_LOG=str(directory / "t"))
 
 
-@pytest.fixture
-def password(tmp_path: Path) -> Iterator[Any]:
-    yield from plugin("random_provider.py", tmp_path)
+@pytest.fixture(scope="module")
+def password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from plugin("random_provider.py", tmp_path_factory.mktemp("password"))
 
 
 def create(stub: Any, urn: str, props: dict[str, Any], preview: bool = False) -> Any:

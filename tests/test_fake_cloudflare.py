@@ -337,14 +337,8 @@ def test_security_header_in_camel_case_is_taken_but_not_held(
             "preload": False,
         }
     }
-    diff = EDGE.diff(
-        fake,
-        SETTING,
-        "edge-security-header",
-        "security_header",
-        props({**plain(created.properties), "value": read}),
-        props(setting),
-    )
+    olds = {**plain(created.properties), "value": read}
+    diff = EDGE.diff(fake, SETTING, "edge-security-header", "security_header", olds, setting)
     assert diff.changes is True
     assert diff.diffs == ["value"]
 
