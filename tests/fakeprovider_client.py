@@ -235,3 +235,15 @@ def rule_group(folder: str, **over: Any) -> dict[str, Any]:
     }
     group.update(over)
     return group
+
+
+def fly_data_source(**over: Any) -> dict[str, Any]:
+    """The Grafana data source of Fly's Prometheus the program makes (headers apart)."""
+    return {
+        "type": "prometheus",
+        "name": "Fly Prometheus (webhost)",
+        "uid": "webhost-fly-prom",
+        "url": "https://api.fly.io/prometheus/webhost/",
+        "accessMode": "proxy",
+        **over,
+    }

@@ -59,9 +59,7 @@ GET_ZONE = "cloudflare:index/getZone:getZone"
 GET_RULESETS = "cloudflare:index/getRulesets:getRulesets"
 
 
-# Children of the Edge component carry its type in theirs, as in the real program.
-EDGE = Engine("staging", "webhost:edge:Edge")
-urn = EDGE.urn
+EDGE = Engine("staging", "webhost:edge:Edge")  # children carry its type, as in the program
 
 
 @pytest.fixture
@@ -530,7 +528,7 @@ def _create_in_another_process(state: str, log: str, index: int) -> str:
     fake = FakeCloudflare(Store(Path(state), {ZONE: ZONE_ID}), CallLog(Path(log)))
     inputs = aaaa(name=f"host{index}.{ZONE}")
     result = asyncio.run(
-        fake.create(CreateRequest(urn(RECORD, f"h{index}"), props(inputs), 60, False))
+        fake.create(CreateRequest(EDGE.urn(RECORD, f"h{index}"), props(inputs), 60, False))
     )
     return str(result.resource_id)
 

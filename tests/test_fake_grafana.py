@@ -25,6 +25,7 @@ from pulumi.runtime.proto import provider_pb2
 from components import catalog
 from tests.fakeprovider_client import (
     Engine,
+    fly_data_source,
     invoke,
     launched,
     log_entries,
@@ -58,9 +59,7 @@ AUTH = "glsa_grafana-auth-must-not-leak"
 SM_TOKEN = "sm-token-must-not-leak"
 
 
-# Children of the Monitoring component carry its type in theirs, as in the program.
-MONITORING = Engine("prod", "webhost:monitoring:Monitoring")
-urn = MONITORING.urn
+MONITORING = Engine("prod", "webhost:monitoring:Monitoring")  # the program's component
 
 
 @pytest.fixture
@@ -83,17 +82,11 @@ def fake(paths: tuple[Path, Path]) -> FakeGrafana:
 
 
 def data_source(**over: Any) -> dict[str, Any]:
-    ds = {
-        "type": "prometheus",
-        "name": "Fly Prometheus (webhost)",
-        "uid": "webhost-fly-prom",
-        "url": "https://api.fly.io/prometheus/webhost/",
-        "accessMode": "proxy",
-        "httpHeaders": {"Authorization": FLY_TOKEN},
-        "jsonDataEncoded": json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
-    }
-    ds.update(over)
-    return ds
+    return fly_data_source(
+        httpHeaders={"Authorization": FLY_TOKEN},
+        jsonDataEncoded=json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
+        **over,
+    )
 
 
 check = MONITORING.check

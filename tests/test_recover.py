@@ -20,7 +20,7 @@ from pulumi.provider.experimental.provider import ReadRequest
 
 from cli import main as cli_main
 from cli import recover
-from tests.fakeprovider_client import Engine, plain, rule_group, run, use_fake
+from tests.fakeprovider_client import Engine, fly_data_source, plain, rule_group, run, use_fake
 
 use_fake("fake_cloudflare")
 use_fake("fake_grafana")
@@ -245,13 +245,7 @@ def test_the_fake_reads_each_import_id_as_the_provider_parses_it(
 
 def test_grafana_objects_are_found_by_their_handles(gf: tuple[FakeGrafana, str]) -> None:
     fake, url = gf
-    ds = {
-        "type": "prometheus",
-        "name": "Fly Prometheus (webhost)",
-        "uid": "webhost-fly-prom",
-        "url": "https://api.fly.io/prometheus/webhost/",
-        "accessMode": "proxy",
-    }
+    ds = fly_data_source()
     MON.create(fake, recover.DATA_SOURCE, "ds", ds)
     MON.create(fake, recover.FOLDER, "folder", {"title": "Monitoring", "uid": "f1"})
     MON.create(
