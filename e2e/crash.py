@@ -30,36 +30,19 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from e2e.run import (
-    NEW_IMAGE,
-    ROOT,
-    Failure,
-    Stack,
-    app_name,
-    check_fakes_hold_stack,
-    output,
-    phase_export,
-)
+from e2e.checks import app_name, check_fakes_hold_stack
+from e2e.harness import NEW_IMAGE, ROOT, Failure, Stack, output
+from e2e.phases import phase_export
 from tests.fakes import fly_api
-
-# The fakes' packages, as their launchers put them on the path (e2e.run adds e2e/ and
-# the fake Cloudflare's).
-sys.path[:0] = [str(ROOT / "e2e" / "fake_grafana"), str(ROOT / "e2e" / "fake_cloudflare")]
-from fakecf import rest as cf_rest  # noqa: E402
-from fakecf.store import Store as CfStore  # noqa: E402
-from fakecf.store import parse_zones  # noqa: E402
-from fakegrafana import rest as gf_rest  # noqa: E402
-from fakegrafana.store import Store as GfStore  # noqa: E402
 
 RECOVER = ROOT / ".venv" / "bin" / "webhost-infra"
 TIMEOUT = 900.0
@@ -311,9 +294,13 @@ def recover(s: Stack, env: dict[str, str], n: int) -> tuple[int, str, int]:
     `recover` again. Returns its exit status and output, and how many operations
     were pending."""
     argv = [str(RECOVER), "recover", "--stack", s.name, "--yes"]
-    first = subprocess.run(
-        argv, cwd=s.work, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
+
+    def recover() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv, cwd=s.work, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+
+    first = recover()
     log = first.stdout + first.stderr
     if "stack lock:" in first.stdout:
         cancel = s.pulumi("cancel", "--yes", ok=False)
@@ -322,36 +309,17 @@ def recover(s: Stack, env: dict[str, str], n: int) -> tuple[int, str, int]:
     pending = -1
     if exported.returncode == 0:
         pending = len(json.loads(exported.stdout)["deployment"].get("pending_operations") or [])
-    done = subprocess.run(
-        argv,
-        cwd=s.work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = recover()
     text = (done.stdout + done.stderr).strip()
     (s.work.parent / f"recover-{n}.log").write_text(f"{log}\n$ recover\n{text}\n")
     return done.returncode, text, pending
 
 
-@contextmanager
-def read_apis(s: Stack) -> Iterator[dict[str, str]]:
-    """The fakes' read routes, and the environment `recover` finds them by."""
-    with ExitStack() as stack:
-        cf = CfStore(
-            Path(s.env["FAKE_CLOUDFLARE_STATE"]),
-            parse_zones(s.env.get("FAKE_CLOUDFLARE_ZONES", "")),
-        )
-        cf_url = stack.enter_context(cf_rest.server(cf))
-        gf_url = stack.enter_context(gf_rest.server(GfStore(Path(s.env["FAKE_GRAFANA_STATE"]))))
-        yield {
-            **s.env,
-            "CLOUDFLARE_BASE_URL": cf_url,
-            "GRAFANA_URL": gf_url,
-            "GRAFANA_SM_URL": gf_url,
-        }
+def read_apis(s: Stack) -> dict[str, str]:
+    """The environment `recover` finds the fakes' REST faces by (e2e/world.py serves them:
+    Grafana's under the names recover reads, which the plugin's config must not see)."""
+    grafana = s.env["WEBHOST_GRAFANA_BASE_URL"]
+    return {**s.env, "GRAFANA_URL": grafana, "GRAFANA_SM_URL": grafana}
 
 
 @dataclass
@@ -509,7 +477,8 @@ def phase_crash(s: Stack) -> None:
     verdicts: list[Verdict] = []
     groups: list[int] = []
     try:
-        with read_apis(s) as env, FlyAnswers() as answers:
+        env = read_apis(s)
+        with FlyAnswers() as answers:
             ANSWERS[:] = [answers]
             verdicts += crash_runs(s, FRESH, env, groups)
             s.config_set("webhost:image", NEW_IMAGE)

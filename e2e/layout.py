@@ -31,15 +31,9 @@ from typing import Any
 
 import yaml
 
-from e2e.run import (
-    ROOT,
-    Failure,
-    Skipped,
-    Stack,
-    expect,
-    phase_destroy_staging,
-    previewed_changes,
-)
+from e2e.checks import previewed_changes
+from e2e.harness import ROOT, Failure, Skipped, Stack, expect
+from e2e.phases import phase_destroy_staging
 
 # The last commit before the providers moved (git rev-parse f9cad85).
 PREVIOUS = "f9cad8557efc3c7c6fb7c8c26c82ef359e00011c"

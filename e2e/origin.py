@@ -8,7 +8,7 @@ under the real engine, then checks what the fakes hold:
 - the imported certificate is the one the fake Cloudflare issued (same DER, signed by
   its Origin CA root), for the key the program made (same public key);
 - `stack export` holds that key nowhere in plaintext;
-- a second `up --expect-no-changes` writes nothing (run.py's no-op phase);
+- a second `up --expect-no-changes` writes nothing (e2e/phases.py's no-op phase);
 - rotating the key (`up --replace` of it, the README's renewal) makes a new key,
   certificate and import per host and revokes the old certificate; then `refresh
   --expect-no-changes` finds the origin resources in step;
@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import (
@@ -36,8 +34,9 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-if TYPE_CHECKING:
-    from e2e.run import Stack
+from e2e.checks import app_name
+from e2e.harness import Failure, Skipped, Stack, expect
+from e2e.phases import phase_noop
 
 ACME_CERT = "pulumi-python:dynamic/fly:Certificate"
 ORIGIN_KEY = "pulumi-python:dynamic/tls:OriginKey"
@@ -61,12 +60,6 @@ def _spki_sha256(public_key: Any) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def _driver(s: Stack) -> ModuleType:
-    """The module that made `s`: run.py runs as __main__ under `make e2e`, so importing
-    e2e.run here would load a second copy whose Failure its phase loop does not catch."""
-    return sys.modules[type(s).__module__]
-
-
 def _unprotect(s: Stack, *types: str) -> None:
     """What prod protects and the next up deletes: the operator unprotects it, as the
     engine's refusal says (README.md, Certificates)."""
@@ -77,13 +70,12 @@ def _unprotect(s: Stack, *types: str) -> None:
                 s.pulumi("state", "unprotect", str(resource["urn"]), "--yes")
 
 
-def _check_imports(s: Stack, run: ModuleType) -> tuple[str, str, str]:
+def _check_imports(s: Stack) -> tuple[str, str, str]:
     """The key, the Origin CA certificate and each host's import at Fly agree.
 
     Returns the key's PEM, its SPKI digest and the certificate's id in the fake
     Cloudflare.
     """
-    Failure, app_name, expect = run.Failure, run.app_name, run.expect
     revealed = s.pulumi("stack", "export", "--show-secrets").stdout
     (key_state,) = _resources(revealed, ORIGIN_KEY)
     held = key_state["outputs"]["private_key_pem"]
@@ -134,15 +126,14 @@ def _check_imports(s: Stack, run: ModuleType) -> tuple[str, str, str]:
     return key_pem, _spki_sha256(key.public_key()), str(cert_state["id"])
 
 
-def _check_wildcard(s: Stack, run: ModuleType, wildcard: str) -> None:
+def _check_wildcard(s: Stack, wildcard: str) -> None:
     """The wildcard host is in the Origin CA certificate, imported at Fly under its own
     name (the path URL-encoded: docs machines/api/certificates-resource) and in the edge."""
-    expect = run.expect
     expect(wildcard in s.outputs().get("edge", {}), f"the edge output lists no {wildcard}")
     (cert_state,) = _resources(s.pulumi("stack", "export").stdout, ORIGIN_CERT)
     hostnames = cert_state["outputs"].get("hostnames") or []
     expect(wildcard in hostnames, f"the Origin CA certificate names {hostnames}")
-    held = s.api.state.certificates.get(run.app_name(s), {})
+    held = s.api.state.certificates.get(app_name(s), {})
     expect(wildcard in held, f"the Fly API holds no certificate for {wildcard}")
     encoded = wildcard.replace("*", "%2A")
     paths = [r.path for r in s.api.state.requests]
@@ -153,10 +144,8 @@ def _check_wildcard(s: Stack, run: ModuleType, wildcard: str) -> None:
 
 
 def phase_origin(s: Stack) -> None:
-    run = _driver(s)
-    expect, phase_noop = run.expect, run.phase_noop
     if not _domain(s).get("proxied"):
-        raise run.Skipped("certificate origin needs a proxied domain")
+        raise Skipped("certificate origin needs a proxied domain")
     # Prod protects its certificates: the operator unprotects the ACME ones the switch
     # deletes, as the engine's refusal says to (README.md, Certificates).
     _unprotect(s, ACME_CERT)
@@ -170,8 +159,8 @@ def phase_origin(s: Stack) -> None:
     s.pulumi("config", "set", "--path", f"webhost:domain.hosts[{wild_index}]", "*")
     s.pulumi("up", "--yes", "--skip-preview")
 
-    key_pem, key_digest, cert_id = _check_imports(s, run)
-    _check_wildcard(s, run, wildcard)
+    key_pem, key_digest, cert_id = _check_imports(s)
+    _check_wildcard(s, wildcard)
 
     exported = s.pulumi("stack", "export", "--show-secrets=false").stdout
     body = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
@@ -186,7 +175,7 @@ def phase_origin(s: Stack) -> None:
     # a new Origin CA certificate and a re-import per host, and revokes the old one.
     (key_urn,) = [str(r["urn"]) for r in _resources(exported, ORIGIN_KEY)]
     s.pulumi("up", "--yes", "--skip-preview", "--replace", key_urn)
-    _, rotated_digest, rotated_id = _check_imports(s, run)
+    _, rotated_digest, rotated_id = _check_imports(s)
     expect(rotated_digest != key_digest, "replacing the origin key kept the old key")
     held_ids = set(s.cloudflare().get("originCaCertificates", {}))
     expect(
@@ -210,7 +199,7 @@ def phase_origin(s: Stack) -> None:
         not s.cloudflare().get("originCaCertificates"),
         "back in acme mode the fake Cloudflare still holds an Origin CA certificate",
     )
-    held = s.api.state.certificates.get(run.app_name(s), {})
+    held = s.api.state.certificates.get(app_name(s), {})
     for host in sorted(s.outputs().get("edge", {})):
         cert = held.get(host) or {}
         sources = sorted(c["source"] for c in cert.get("certificates", []))

@@ -18,21 +18,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from e2e.run import Stack
-
-
-def _driver(s: Stack) -> Any:
-    return sys.modules[type(s).__module__]
+from e2e.checks import app_name
+from e2e.harness import Skipped, Stack, expect
 
 
 def _sql(s: Stack, cluster: str, database: str, text: str) -> list[str]:
     """psql on the cluster's primary over `fly ssh console`, as the scripts run it."""
-    run = _driver(s)
     machines = s.fly()["apps"][cluster]["machines"]
     leader = next(m["id"] for m in machines if m.get("role") == "primary")
     done = subprocess.run(
@@ -42,7 +36,7 @@ def _sql(s: Stack, cluster: str, database: str, text: str) -> list[str]:
         ],
         input=text, env=s.env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    run.expect(done.returncode == 0, f"psql on {cluster} failed", done.stderr)
+    expect(done.returncode == 0, f"psql on {cluster} failed", done.stderr)
     return done.stdout.splitlines()
 
 
@@ -52,10 +46,9 @@ def _resources(s: Stack) -> dict[str, dict[str, Any]]:
 
 
 def phase_restore(s: Stack) -> None:
-    run = _driver(s)
     if s.name != "prod":
-        raise run.Skipped("the restore is proven on prod")
-    app = run.app_name(s)
+        raise Skipped("the restore is proven on prod")
+    app = app_name(s)
     [source] = list(s.fly()["pg"])
     database = app.replace("-", "_")
     latest, pitr = f"{source}-r1", f"{source}-pitr"
@@ -80,20 +73,20 @@ def phase_restore(s: Stack) -> None:
     after = _resources(s)
     # nothing deleted, nothing replaced (a replacement is a new id)
     changed = sorted(n for n, r in before.items() if after.get(n, {}).get("id") != r.get("id"))
-    run.expect(not changed, f"the restore's up deleted or replaced {changed}")
+    expect(not changed, f"the restore's up deleted or replaced {changed}")
 
     everything = ["before-backup", "after-backup", "after-target"]
     held = _sql(s, latest, database, "SELECT * FROM e2e_orders;\n")
-    run.expect(held == everything, f"{latest} holds {held}, not {everything}")
+    expect(held == everything, f"{latest} holds {held}, not {everything}")
     held = _sql(s, pitr, database, "SELECT * FROM e2e_orders;\n")
-    run.expect(held == everything[:2], f"{pitr} (to {target}) holds {held}")
+    expect(held == everything[:2], f"{pitr} (to {target}) holds {held}")
     url = s.api.state.secrets[app]["DATABASE_URL"]
-    run.expect(f"@{latest}.flycast:" in url, "DATABASE_URL does not name the restored cluster")
-    run.expect(url != old_url, "DATABASE_URL did not change")
-    run.expect(source in s.fly()["apps"] and bool(s.fly()["apps"][source]["machines"]),
+    expect(f"@{latest}.flycast:" in url, "DATABASE_URL does not name the restored cluster")
+    expect(url != old_url, "DATABASE_URL did not change")
+    expect(source in s.fly()["apps"] and bool(s.fly()["apps"][source]["machines"]),
                f"the old cluster {source} is gone from Fly")  # fmt: skip
     kept = [n for n in before if n.startswith("webhost-db") and after.get(n, {}).get("protect")]
-    run.expect(
+    expect(
         sorted(kept) == sorted(n for n in before if n.startswith("webhost-db")),
         "the old cluster's resources are not all still in the state, protected",
     )
@@ -105,17 +98,17 @@ def phase_restore(s: Stack) -> None:
     s.pulumi("up", "--yes", "--skip-preview")
     after = _resources(s)
     retired = [n for n in after if n.startswith("webhost-db") and f"-{latest}" not in n]
-    run.expect(bool(retired) and not any(after[n].get("protect") for n in retired),
+    expect(bool(retired) and not any(after[n].get("protect") for n in retired),
                "retired clusters' resources are still protected")  # fmt: skip
-    run.expect(all(after[n].get("protect") for n in after if f"-{latest}" in n),
+    expect(all(after[n].get("protect") for n in after if f"-{latest}" in n),
                f"the active cluster {latest} lost its protection")  # fmt: skip
     # ... then drop the copy from the stack: Fly keeps it (retained), nothing deleted.
     s.pulumi("config", "rm", "--path", "webhost:postgres.restores[1]")
     s.pulumi("config", "rm", "--path", "webhost:postgres.retired[1]")
     s.pulumi("up", "--yes", "--skip-preview")
     after = _resources(s)
-    run.expect(not [n for n in after if pitr in n], f"{pitr} is still in the stack")
-    run.expect(pitr in s.fly()["pg"] and source in s.fly()["pg"],
+    expect(not [n for n in after if pitr in n], f"{pitr} is still in the stack")
+    expect(pitr in s.fly()["pg"] and source in s.fly()["pg"],
                "a retired cluster was deleted from Fly")  # fmt: skip
     # What the monitor does once archiving runs on the new cluster: a base backup,
     # which the restore drill (workflows phase) restores from.

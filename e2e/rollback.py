@@ -23,12 +23,12 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from e2e import workflows
-
-if TYPE_CHECKING:
-    from e2e.run import Stack
+from e2e.checks import previewed_changes
+from e2e.harness import APP_IMAGE_CONFIG, Failure, Skipped, Stack, expect, is_fly_write
+from e2e.phases import phase_noop
 
 REPOSITORY = "registry.fly.io/webhost"
 
@@ -79,7 +79,6 @@ def _cli(s: Stack, *argv: str) -> subprocess.CompletedProcess[str]:
 
 def _refusals(s: Stack, rollback: Callable[[str], workflows.JobResult], scratch: Path) -> None:
     """Refused before anything is written; the payload never reaches a shell."""
-    run = workflows._driver(s)
     marker = scratch / "injected"
     refusals = (
         ("registry.fly.io/webhost:1.0.0", "bad digest"),
@@ -90,34 +89,33 @@ def _refusals(s: Stack, rollback: Callable[[str], workflows.JobResult], scratch:
         before = workflows._writes(s)
         refused = rollback(image)
         text = refused.output.get("webhost-infra rollback", "")
-        run.expect(refused.failed and said in text,
+        expect(refused.failed and said in text,
                    f"rollback to {image[:60]} was not refused with {said!r}",
                    refused.tail())  # fmt: skip
-        run.expect(workflows._writes(s) == before, f"a refused rollback wrote: {image}")
+        expect(workflows._writes(s) == before, f"a refused rollback wrote: {image}")
         [line] = [x for x in text.splitlines() if x.startswith("error:")]
         print(f"  {s.name:8} rollback: refused: {line}", flush=True)
-    run.expect(not marker.exists(), "the image input ran as shell code")
+    expect(not marker.exists(), "the image input ran as shell code")
     unknown = _cli(s, "rollback", "--stack", "qa", "--image", GOOD)
-    run.expect(unknown.returncode == 2 and "unknown stack" in unknown.stderr,
+    expect(unknown.returncode == 2 and "unknown stack" in unknown.stderr,
                f"an unknown stack: exit {unknown.returncode}", unknown.stderr)  # fmt: skip
 
 
 def _the_rollback(s: Stack, rollback: Callable[[str], workflows.JobResult]) -> None:
     """The rollback to GOOD: the deploy alone changes."""
-    run = workflows._driver(s)
     before_state = _resources(s)
     before_calls = len(s.fly_calls())
     before = workflows._writes(s)
     done = rollback(GOOD)
     if done.failed:
-        raise run.Failure(f"the rollback failed: {done.outcomes}", done.tail())
+        raise Failure(f"the rollback failed: {done.outcomes}", done.tail())
     after_state = _resources(s)
     changed = sorted(
         urn.rsplit("::", 1)[-1]
         for urn in before_state.keys() | after_state.keys()
         if before_state.get(urn) != after_state.get(urn) and PROVIDER not in urn
     )
-    run.expect(len(changed) == 1 and changed[0].endswith(DEPLOY),
+    expect(len(changed) == 1 and changed[0].endswith(DEPLOY),
                f"the rollback changed {changed}, not the deploy alone")  # fmt: skip
     # A provider holds the stack's config as its inputs (the dynamic provider gets the
     # project's config), so it records the image too: that, and nothing else.
@@ -125,7 +123,7 @@ def _the_rollback(s: Stack, rollback: Callable[[str], workflows.JobResult]) -> N
         old_config, new_config = before_state[urn]["inputs"], after_state[urn]["inputs"]
         moved = sorted(k for k in old_config.keys() | new_config.keys()
                        if old_config.get(k) != new_config.get(k))  # fmt: skip
-        run.expect(moved in ([], ["webhost:image"]), f"{urn}: the rollback changed {moved}")
+        expect(moved in ([], ["webhost:image"]), f"{urn}: the rollback changed {moved}")
     [urn] = [u for u in after_state if u.endswith(DEPLOY)]
     old, new = before_state[urn]["inputs"], after_state[urn]["inputs"]
     keys = old.keys() | new.keys() | {f"environment.{k}" for k in old["environment"]}
@@ -133,20 +131,20 @@ def _the_rollback(s: Stack, rollback: Callable[[str], workflows.JobResult]) -> N
         k for k in keys
         if k != "environment" and _at(old, k) != _at(new, k)
     )  # fmt: skip
-    run.expect(moved == ["environment.WEBHOST_IMAGE"],
+    expect(moved == ["environment.WEBHOST_IMAGE"],
                f"the deploy's inputs changed beyond its image: {moved}")  # fmt: skip
-    writes = [a for a in s.fly_calls()[before_calls:] if run.is_fly_write(a)]
+    writes = [a for a in s.fly_calls()[before_calls:] if is_fly_write(a)]
     verbs = [" ".join(a[:2]) if a[:1] == ["secrets"] else a[0] for a in writes]
-    run.expect(verbs == ["secrets sync", "deploy"], f"the rollback's flyctl writes: {writes}")
+    expect(verbs == ["secrets sync", "deploy"], f"the rollback's flyctl writes: {writes}")
     after = workflows._writes(s)
-    run.expect(after[1:] == before[1:], f"the rollback wrote to the API, Cloudflare or "
+    expect(after[1:] == before[1:], f"the rollback wrote to the API, Cloudflare or "
                f"Grafana: {before} -> {after}")  # fmt: skip
     images = [d.get("image") for d in s.fly()["deploys"]]
-    run.expect(images[-1:] == [GOOD], f"the last deploy is {images[-1:]}, not {GOOD}")
+    expect(images[-1:] == [GOOD], f"the last deploy is {images[-1:]}, not {GOOD}")
     # The command's own lines (the engine's output streams between them), for the README.
     said = done.output["webhost-infra rollback"].splitlines()
     ours = [x for x in said if x.startswith(("stack ", "rolled back stack", "recorded in"))]
-    run.expect(any(x.startswith("rolled back stack") for x in ours), "no rolled-back line")
+    expect(any(x.startswith("rolled back stack") for x in ours), "no rolled-back line")
     for line in ours:
         print(f"  {s.name:8} rollback: {line}", flush=True)
 
@@ -158,11 +156,10 @@ def _at(inputs: dict[str, Any], key: str) -> Any:
 
 
 def phase_rollback(s: Stack) -> None:
-    run = workflows._driver(s)
     if s.name != "prod":
-        raise run.Skipped("proven on prod, behind the production approval")
+        raise Skipped("proven on prod, behind the production approval")
     global GOOD, BAD, NEVER, NEWER  # the releases' digests, as the registry answers them
-    GOOD, BAD, NEVER, NEWER = (_push(s, r, run.APP_IMAGE_CONFIG) for r in RELEASES)
+    GOOD, BAD, NEVER, NEWER = (_push(s, r, APP_IMAGE_CONFIG) for r in RELEASES)
     for image in (GOOD, BAD):
         s.config_set("webhost:image", image)
         s.pulumi("up", "--yes", "--skip-preview")
@@ -178,7 +175,7 @@ def phase_rollback(s: Stack) -> None:
                     inputs={"stack": s.name, "image": image},
                 )  # fmt: skip
             except workflows.WorkflowError as error:
-                raise run.Failure(f"rollback.yml: {error}") from None
+                raise Failure(f"rollback.yml: {error}") from None
 
         _refusals(s, rollback, Path(raw))
         _the_rollback(s, rollback)
@@ -188,22 +185,22 @@ def phase_rollback(s: Stack) -> None:
         before = workflows._writes(s)
         plan = runner.run("infrastructure.yml", "plan-prod", github=push)
         text = plan.output.get("pulumi preview --save-plan", "")
-        run.expect(plan.failed and f"rolled back from {BAD} to {GOOD}" in text,
+        expect(plan.failed and f"rolled back from {BAD} to {GOOD}" in text,
                    "plan-prod did not refuse to undo the rollback", plan.tail())  # fmt: skip
-        run.expect(workflows._writes(s) == before, "the refused plan-prod wrote")
+        expect(workflows._writes(s) == before, "the refused plan-prod wrote")
         [refusal] = [x for x in text.splitlines() if x.startswith("error:")][:1]
         print(f"  {s.name:8} rollback: main unchanged: {refusal}", flush=True)
 
     # Main pins the rolled-back image: the next up is a no-op.
     s.config_set("webhost:image", GOOD)
     check = _cli(s, "rollback", "--stack", s.name, "--check")
-    run.expect(check.returncode == 0, "--check refused the pinned image", check.stderr)
-    run.phase_noop(s)
+    expect(check.returncode == 0, "--check refused the pinned image", check.stderr)
+    phase_noop(s)
     # A newer image from main: a roll-forward, an update of the deploy alone on the plan.
     s.config_set("webhost:image", NEWER)
-    steps = run.previewed_changes(s)
-    run.expect(len(steps) == 1 and steps[0][0] == "update" and steps[0][1].endswith(DEPLOY),
+    steps = previewed_changes(s)
+    expect(len(steps) == 1 and steps[0][0] == "update" and steps[0][1].endswith(DEPLOY),
                f"the roll-forward previews as {steps}")  # fmt: skip
     s.pulumi("up", "--yes", "--skip-preview")
     images = [d.get("image") for d in s.fly()["deploys"]]
-    run.expect(images[-1:] == [NEWER], f"the roll-forward deployed {images[-1:]}")
+    expect(images[-1:] == [NEWER], f"the roll-forward deployed {images[-1:]}")

@@ -33,18 +33,26 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-if TYPE_CHECKING:
-    from e2e.run import Stack
+from e2e.harness import (
+    CLOUDFLARE_TOKEN,
+    GRAFANA_TOKENS,
+    PAGER,
+    PASSPHRASE,
+    Failure,
+    Stack,
+    expect,
+    is_api_write,
+    is_fly_write,
+)
+from tests.fakes.fly_api import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -260,19 +268,13 @@ def _env_file(path: Path) -> dict[str, str]:
 
 
 # -- the phase --------------------------------------------------------------------------
-def _driver(s: Stack) -> ModuleType:
-    """run.py's module as loaded (it runs as __main__): its Failure is the one caught."""
-    return sys.modules[type(s).__module__]
-
-
 def _runner(s: Stack, artifacts: Path) -> Runner:
-    run = _driver(s)
     secrets = {
-        "FLY_API_TOKEN": run.TOKEN,
-        "CLOUDFLARE_API_TOKEN": run.CLOUDFLARE_TOKEN,
-        "PULUMI_CONFIG_PASSPHRASE": run.PASSPHRASE,
-        **run.GRAFANA_TOKENS,
-        "WEBHOST_PAGER_URL": run.PAGER,
+        "FLY_API_TOKEN": TOKEN,
+        "CLOUDFLARE_API_TOKEN": CLOUDFLARE_TOKEN,
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        **GRAFANA_TOKENS,
+        "WEBHOST_PAGER_URL": PAGER,
     }
     variables = {
         "PULUMI_BACKEND_URL": s.env["PULUMI_BACKEND_URL"],
@@ -309,17 +311,15 @@ def _git_base(s: Stack) -> str:
 
 
 def _writes(s: Stack) -> tuple[int, int, int, int]:
-    run = _driver(s)
     return (
-        sum(1 for argv in s.fly_calls() if run.is_fly_write(argv)),
-        sum(1 for r in s.api.state.requests if run.is_api_write(r.method, r.body)),
+        sum(1 for argv in s.fly_calls() if is_fly_write(argv)),
+        sum(1 for r in s.api.state.requests if is_api_write(r.method, r.body)),
         sum(1 for c in s.cloudflare_calls() if c.get("wrote")),
         sum(1 for c in s.cloudflare_calls("FAKE_GRAFANA_LOG") if c.get("wrote")),
     )
 
 
 def phase_workflows(s: Stack) -> None:
-    run = _driver(s)
     with tempfile.TemporaryDirectory(prefix="workflows-", dir=s.env["TMPDIR"]) as raw:
         runner = _runner(s, Path(raw))
 
@@ -327,9 +327,9 @@ def phase_workflows(s: Stack) -> None:
             try:
                 result = runner.run(workflow, name, **kwargs)
             except WorkflowError as error:
-                raise run.Failure(f"{workflow} {name}: {error}") from None
+                raise Failure(f"{workflow} {name}: {error}") from None
             if ok and result.failed:
-                raise run.Failure(f"{workflow} {name} failed: {result.outcomes}", result.tail())
+                raise Failure(f"{workflow} {name} failed: {result.outcomes}", result.tail())
             return result
 
         base = _git_base(s)
@@ -342,12 +342,12 @@ def phase_workflows(s: Stack) -> None:
 
         diff = job("infrastructure.yml", "diff", matrix={"stack": s.name}, github=pull_request)
         markdown = (Path(raw) / "store" / f"infra-diff-{s.name}" / f"diff-{s.name}.md").read_text()
-        run.expect(
+        expect(
             markdown.startswith(f"<!-- webhost-infra diff: {s.name} -->"),
             "the diff job's markdown does not start with its marker",
             markdown[:400],
         )
-        run.expect(markdown in diff.summary, "the diff is not in the job summary")
+        expect(markdown in diff.summary, "the diff is not in the job summary")
 
         if s.name == "staging":
             ready(job("infrastructure.yml", "preview-staging", github=pull_request), s)
@@ -356,7 +356,7 @@ def phase_workflows(s: Stack) -> None:
 
         drift = job("drift.yml", "drift", matrix={"stack": s.name}, github=push)
         for check in ("pulumi refresh", "webhost-infra drift"):
-            run.expect(
+            expect(
                 drift.outcomes.get(check) == "success",
                 f"drift.yml's {check} did not pass: {drift.outcomes}",
                 drift.tail(),
@@ -369,28 +369,27 @@ def phase_workflows(s: Stack) -> None:
 def _restore_drill(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     """restore-drill.yml's drill against the fake: the active cluster restored into a
     scratch cluster, smoke-tested, measured, and only the scratch destroyed."""
-    run = _driver(s)
     before = set(s.fly()["apps"])
     drill = job("restore-drill.yml", "drill", matrix={"stack": s.name}, github=push)
-    run.expect(
+    expect(
         drill.outcomes.get("webhost-infra restore-drill") == "success",
         f"restore-drill.yml's drill did not pass: {drill.outcomes}",
         drill.tail(),
     )
     figures = json.loads((s.work / "restore-drill.json").read_text())
-    run.expect(figures["passed"] and figures["recovery_point_seconds"] is not None,
+    expect(figures["passed"] and figures["recovery_point_seconds"] is not None,
                f"the drill's figures: {figures}")  # fmt: skip
-    run.expect("Restore drill: stack prod (passed)" in drill.summary, "no figures in the summary")
+    expect("Restore drill: stack prod (passed)" in drill.summary, "no figures in the summary")
     destroyed = [a[2] for a in s.fly_calls() if a[:2] == ["apps", "destroy"]]
-    run.expect(destroyed == [figures["scratch"]], f"the drill destroyed {destroyed}")
-    run.expect(set(s.fly()["apps"]) == before, "the drill left or took an app")
+    expect(destroyed == [figures["scratch"]], f"the drill destroyed {destroyed}")
+    expect(set(s.fly()["apps"]) == before, "the drill left or took an app")
 
 
 def ready(result: JobResult, s: Stack) -> None:
     """The job's `webhost-infra preflight` step passed against the fakes (every app and
     record it found is the stack's own, by its state export)."""
     said = result.output.get("webhost-infra preflight", "")
-    _driver(s).expect(
+    expect(
         f"preflight {s.name}: ready" in said and "problem:" not in said,
         "the workflow's preflight did not pass",
         said[-2000:],
@@ -398,7 +397,6 @@ def ready(result: JobResult, s: Stack) -> None:
 
 
 def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
-    run = _driver(s)
     planned, moved = NEW_IMAGES
     s.config_set("webhost:image", planned)  # the merged commit: a new image
 
@@ -407,11 +405,11 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     # refuses prod (it declares monitoring) before registering anything.
     for name in ("PULUMI_CONFIG_PASSPHRASE", "FLY_METRICS_TOKEN"):
         bare = job("infrastructure.yml", "plan-prod", ok=False, github=push, drop=[name])
-        run.expect(bare.failed, f"plan-prod passed without {name}, which it declares", bare.tail())
+        expect(bare.failed, f"plan-prod passed without {name}, which it declares", bare.tail())
 
     plan = job("infrastructure.yml", "plan-prod", github=push)
     ready(plan, s)
-    run.expect("The prod plan" in plan.summary and planned in plan.summary,
+    expect("The prod plan" in plan.summary and planned in plan.summary,
                "plan-prod's summary does not show the plan", plan.summary[-800:])  # fmt: skip
 
     # Stale: the stack is not what was planned (here its config moved on).
@@ -419,20 +417,20 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     before = _writes(s)
     stale = job("infrastructure.yml", "apply-prod", ok=False, github=push)
     after = _writes(s)
-    run.expect(stale.failed, "apply-prod applied a stale plan", stale.tail())
+    expect(stale.failed, "apply-prod applied a stale plan", stale.tail())
     # pulumi pkg/resource/deploy/step_generator.go: "resource URN violates plan" while the
     # steps are generated, which `up` does in its preview, before executing any.
     refusal = stale.output.get("pulumi up --plan", "")
-    run.expect("violates plan" in refusal, "apply-prod failed, but not on the plan", stale.tail())
+    expect("violates plan" in refusal, "apply-prod failed, but not on the plan", stale.tail())
     [said] = [line for line in refusal.splitlines() if "violates plan" in line][:1]
     print(f"  {s.name:8} workflows: a stale plan refused, no write: {said.strip()[:160]}")
-    run.expect(
+    expect(
         before == after,
         f"the stale plan was refused after writes (fly, api, cf, grafana): {before} -> {after}",
         stale.tail(),
     )
     exported = json.loads(s.pulumi("stack", "export").stdout)
-    run.expect(
+    expect(
         not exported["deployment"].get("pending_operations"),
         "the refused apply left pending operations in the state",
     )
@@ -440,4 +438,4 @@ def _plan_then_apply(s: Stack, job: Any, push: Mapping[str, Any]) -> None:
     s.config_set("webhost:image", planned)
     ready(job("infrastructure.yml", "apply-prod", github=push), s)
     images = [d.get("image") for d in s.fly()["deploys"]]
-    run.expect(images[-1:] == [planned], f"apply-prod's last deploy was {images[-1:]}")
+    expect(images[-1:] == [planned], f"apply-prod's last deploy was {images[-1:]}")

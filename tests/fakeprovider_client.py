@@ -2,8 +2,9 @@
 
 - `use_fake`: a fake's package and the shared `fakeprovider` importable, as the
   plugin's launcher (e2e/<fake>/bin/pulumi-resource-<name>) puts them on PYTHONPATH;
-- `Engine`: the engine's Check and Create calls on the provider class, in-process, with
-  URNs shaped as the program makes them (children of one component);
+- `Engine`: the engine's calls (Check, Create, Read, Diff, Update, Delete) on the
+  provider class, in-process, with URNs shaped as the program makes them (children of
+  one component), and `invoke` for a function;
 - value helpers (`props`, `plain`, `run`) and readers of the fake's state file and call
   log;
 - `launched`: the plugin started as the engine starts it, from PATH, and a gRPC stub
@@ -21,11 +22,22 @@ import sys
 from collections.abc import Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
+from google.protobuf import struct_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.provider.experimental.provider import CheckRequest, CreateRequest, Provider
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    CreateRequest,
+    DeleteRequest,
+    DiffRequest,
+    InvokeRequest,
+    Provider,
+    ReadRequest,
+    UpdateRequest,
+)
 from pulumi.runtime.proto import provider_pb2_grpc
 
 E2E = Path(__file__).resolve().parents[1] / "e2e"
@@ -54,6 +66,31 @@ def plain(values: Mapping[str, PropertyValue]) -> dict[str, Any]:
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
+
+
+def struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Values as a gRPC Struct, as the engine sends a launched plugin its inputs."""
+    out = struct_pb2.Struct()
+    out.update(values)
+    return out
+
+
+def sdk_version(sdk: ModuleType) -> str:
+    """The plugin version an SDK package asks the engine for (its pulumi-plugin.json)."""
+    manifest = Path(str(sdk.__file__)).parent / "pulumi-plugin.json"
+    return str(json.loads(manifest.read_text())["version"])
+
+
+def as_props(values: Mapping[str, Any]) -> Mapping[str, PropertyValue]:
+    """Values as the engine sends them: plain ones wrapped, PropertyValues as they are."""
+    if all(isinstance(v, PropertyValue) for v in values.values()):
+        return values
+    return props(values)
+
+
+def invoke(fake: Provider, token: str, args: Values) -> Any:
+    """The engine's Invoke of a function (a data source), the args plain or wrapped."""
+    return run(fake.invoke(InvokeRequest(token, as_props(args))))
 
 
 def state_paths(tmp_path: Path, fake: str) -> tuple[Path, Path]:
@@ -97,6 +134,30 @@ class Engine:
         checked = self.check(fake, token, name, inputs, secret)
         assert not checked.failures, [f.reason for f in checked.failures]
         return run(fake.create(CreateRequest(self.urn(token, name), checked.inputs, 60, False)))
+
+    # Read, Diff, Update and Delete of a resource by its id; `olds` is what the engine
+    # holds (its outputs), `news` the new inputs, plain or as Check returned them.
+    def read(self, fake: Provider, token: str, name: str, resource_id: str, olds: Values) -> Any:
+        return run(fake.read(ReadRequest(self.urn(token, name), resource_id, as_props(olds), {})))
+
+    def diff(
+        self, fake: Provider, token: str, name: str, resource_id: str, olds: Values, news: Values
+    ) -> Any:
+        request = DiffRequest(
+            self.urn(token, name), resource_id, as_props(olds), as_props(news), []
+        )
+        return run(fake.diff(request))
+
+    def update(
+        self, fake: Provider, token: str, name: str, resource_id: str, olds: Values, news: Values
+    ) -> Any:
+        urn = self.urn(token, name)
+        request = UpdateRequest(urn, resource_id, as_props(olds), as_props(news), 60, [], False)
+        return run(fake.update(request))
+
+    def delete(self, fake: Provider, token: str, name: str, resource_id: str, olds: Values) -> Any:
+        request = DeleteRequest(self.urn(token, name), resource_id, as_props(olds), 60)
+        return run(fake.delete(request))
 
 
 @contextlib.contextmanager
@@ -146,3 +207,43 @@ def served(
         proc.wait()
         if proc.stdin is not None:
             proc.stdin.close()
+
+
+def rule_group(folder: str, **over: Any) -> dict[str, Any]:
+    """A Grafana rule group the fake takes: one rule over the Fly data source."""
+    group = {
+        "name": "webhost targets",
+        "folderUid": folder,
+        "intervalSeconds": 60,
+        "rules": [
+            {
+                "name": "latency-p95",
+                "condition": "B",
+                "for": "10m",
+                "noDataState": "OK",
+                "execErrState": "Error",
+                "datas": [
+                    {
+                        "refId": "A",
+                        "datasourceUid": "webhost-fly-prom",
+                        "relativeTimeRange": {"from": 600, "to": 0},
+                        "model": json.dumps({"refId": "A", "expr": "up"}),
+                    }
+                ],
+            }
+        ],
+    }
+    group.update(over)
+    return group
+
+
+def fly_data_source(**over: Any) -> dict[str, Any]:
+    """The Grafana data source of Fly's Prometheus the program makes (headers apart)."""
+    return {
+        "type": "prometheus",
+        "name": "Fly Prometheus (webhost)",
+        "uid": "webhost-fly-prom",
+        "url": "https://api.fly.io/prometheus/webhost/",
+        "accessMode": "proxy",
+        **over,
+    }

@@ -18,25 +18,25 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.provider.experimental.provider import (
     CheckRequest,
     ConfigureRequest,
-    DeleteRequest,
-    DiffRequest,
-    InvokeRequest,
     PropertyDiffKind,
-    ReadRequest,
-    UpdateRequest,
 )
 from pulumi.runtime.proto import provider_pb2
 
 from components import catalog
 from tests.fakeprovider_client import (
     Engine,
+    fly_data_source,
+    invoke,
     launched,
     log_entries,
     plain,
     props,
+    rule_group,
     run,
+    sdk_version,
     state_paths,
     stored,
+    struct,
     use_fake,
 )
 
@@ -59,9 +59,7 @@ AUTH = "glsa_grafana-auth-must-not-leak"
 SM_TOKEN = "sm-token-must-not-leak"
 
 
-# Children of the Monitoring component carry its type in theirs, as in the program.
-MONITORING = Engine("prod", "webhost:monitoring:Monitoring")
-urn = MONITORING.urn
+MONITORING = Engine("prod", "webhost:monitoring:Monitoring")  # the program's component
 
 
 @pytest.fixture
@@ -84,44 +82,11 @@ def fake(paths: tuple[Path, Path]) -> FakeGrafana:
 
 
 def data_source(**over: Any) -> dict[str, Any]:
-    ds = {
-        "type": "prometheus",
-        "name": "Fly Prometheus (webhost)",
-        "uid": "webhost-fly-prom",
-        "url": "https://api.fly.io/prometheus/webhost/",
-        "accessMode": "proxy",
-        "httpHeaders": {"Authorization": FLY_TOKEN},
-        "jsonDataEncoded": json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
-    }
-    ds.update(over)
-    return ds
-
-
-def rule_group(folder: str, **over: Any) -> dict[str, Any]:
-    group = {
-        "name": "webhost targets",
-        "folderUid": folder,
-        "intervalSeconds": 60,
-        "rules": [
-            {
-                "name": "latency-p95",
-                "condition": "B",
-                "for": "10m",
-                "noDataState": "OK",
-                "execErrState": "Error",
-                "datas": [
-                    {
-                        "refId": "A",
-                        "datasourceUid": "webhost-fly-prom",
-                        "relativeTimeRange": {"from": 600, "to": 0},
-                        "model": json.dumps({"refId": "A", "expr": "up"}),
-                    }
-                ],
-            }
-        ],
-    }
-    group.update(over)
-    return group
+    return fly_data_source(
+        httpHeaders={"Authorization": FLY_TOKEN},
+        jsonDataEncoded=json.dumps({"httpMethod": "POST", "timeInterval": "15s"}),
+        **over,
+    )
 
 
 check = MONITORING.check
@@ -134,24 +99,15 @@ def contact(name: str, hook: str = "https://hooks.example/a") -> dict[str, Any]:
 
 def update(fake: FakeGrafana, token: str, name: str, created: Any, news: dict[str, Any]) -> Any:
     checked = check(fake, token, name, news)
-    return run(
-        fake.update(
-            UpdateRequest(
-                urn(token, name), created.resource_id, created.properties, checked.inputs, 60,
-                [], False,
-            )
-        )
-    )  # fmt: skip
+    return MONITORING.update(
+        fake, token, name, created.resource_id, created.properties, checked.inputs
+    )
 
 
 def diff(fake: FakeGrafana, token: str, created: Any, news: dict[str, Any], secret=frozenset()):
     checked = check(fake, token, "x", news, secret)
-    return run(
-        fake.diff(
-            DiffRequest(
-                urn(token, "x"), created.resource_id, created.properties, checked.inputs, []
-            )
-        )
+    return MONITORING.diff(
+        fake, token, "x", created.resource_id, created.properties, checked.inputs
     )
 
 
@@ -232,29 +188,24 @@ def test_create_read_update_delete_and_the_secret_header(
     assert FLY_TOKEN not in paths[0].read_text()
     assert held["httpHeaders"]["Authorization"].startswith("sha256:")
 
-    read = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    read = MONITORING.read(fake, DS, "fly", created.resource_id, created.properties)
     assert plain(read.properties)["httpHeaders"] == {"Authorization": FLY_TOKEN}
     assert read.properties["httpHeaders"].is_secret
 
     changed = diff(fake, DS, created, data_source(name="Fly (renamed)"), secret)
     assert changed.changes and changed.diffs == ["name"] and not changed.replaces
-    run(
-        fake.update(
-            UpdateRequest(
-                urn(DS, "fly"),
-                created.resource_id,
-                created.properties,
-                props(data_source(name="Fly (renamed)"), secret),
-                60,
-                [],
-                False,
-            )
-        )
+    MONITORING.update(
+        fake,
+        DS,
+        "fly",
+        created.resource_id,
+        created.properties,
+        props(data_source(name="Fly (renamed)"), secret),
     )
     assert stored(paths)["dataSources"]["webhost-fly-prom"]["name"] == "Fly (renamed)"
-    run(fake.delete(DeleteRequest(urn(DS, "fly"), created.resource_id, created.properties, 60)))
+    MONITORING.delete(fake, DS, "fly", created.resource_id, created.properties)
     assert stored(paths)["dataSources"] == {}
-    gone = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    gone = MONITORING.read(fake, DS, "fly", created.resource_id, created.properties)
     assert gone.resource_id is None
 
 
@@ -266,14 +217,10 @@ def test_refresh_sees_a_header_changed_out_of_band(
     state = stored(paths)
     state["dataSources"]["webhost-fly-prom"]["httpHeaders"]["Authorization"] = "sha256:other"
     paths[0].write_text(json.dumps(state))
-    read = run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    read = MONITORING.read(fake, DS, "fly", created.resource_id, created.properties)
     assert plain(read.properties)["httpHeaders"] != {"Authorization": FLY_TOKEN}
-    again = run(
-        fake.diff(
-            DiffRequest(
-                urn(DS, "fly"), created.resource_id, read.properties, created.properties, []
-            )
-        )
+    again = MONITORING.diff(
+        fake, DS, "fly", created.resource_id, read.properties, created.properties
     )
     assert again.diffs == ["httpHeaders"]
 
@@ -375,7 +322,7 @@ def test_without_auth_the_provider_refuses_to_act(paths: tuple[Path, Path]) -> N
     with pytest.raises(GrafanaError, match="GRAFANA_AUTH"):
         create(fake, FOLDER, "f", {"title": "x"})
     with pytest.raises(GrafanaError, match="GRAFANA_SM_ACCESS_TOKEN"):
-        run(fake.invoke(InvokeRequest(GET_PROBES, {})))
+        invoke(fake, GET_PROBES, {})
 
 
 def test_a_contact_point_the_policy_routes_to_is_not_deleted(
@@ -385,7 +332,7 @@ def test_a_contact_point_the_policy_routes_to_is_not_deleted(
     policy = create(fake, POLICY, "p", {"contactPoint": "oncall", "groupBies": ["alertname"]})
     # Grafana's ErrContactPointReferenced: 409 with its public message.
     with pytest.raises(GrafanaError, match=r"\[409\].*currently referenced by a notification"):
-        run(fake.delete(DeleteRequest(urn(CONTACT, "c"), old.resource_id, old.properties, 60)))
+        MONITORING.delete(fake, CONTACT, "c", old.resource_id, old.properties)
     assert "oncall" in stored(paths)["contactPoints"]
     last = log_entries(paths)[-1]
     assert (last["method"], last["name"], last["wrote"], last["error"]) == (
@@ -394,10 +341,10 @@ def test_a_contact_point_the_policy_routes_to_is_not_deleted(
     # Re-pointed first, the old one goes.
     create(fake, CONTACT, "d", contact("pager"))
     update(fake, POLICY, "p", policy, {"contactPoint": "pager", "groupBies": ["alertname"]})
-    run(fake.delete(DeleteRequest(urn(CONTACT, "c"), old.resource_id, old.properties, 60)))
+    MONITORING.delete(fake, CONTACT, "c", old.resource_id, old.properties)
     assert sorted(stored(paths)["contactPoints"]) == ["pager"]
     # Without a policy tree routing to it, any contact point can go.
-    run(fake.delete(DeleteRequest(urn(POLICY, "p"), policy.resource_id, policy.properties, 60)))
+    MONITORING.delete(fake, POLICY, "p", policy.resource_id, policy.properties)
     pager = stored(paths)["contactPoints"]["pager"]
     assert pager["name"] == "pager"
 
@@ -419,7 +366,7 @@ def test_contact_point_and_policy(fake: FakeGrafana, paths: tuple[Path, Path]) -
     )
     assert point.properties["webhooks"].is_secret
     assert hook not in paths[0].read_text()
-    read = run(fake.read(ReadRequest(urn(CONTACT, "c"), point.resource_id, point.properties, {})))
+    read = MONITORING.read(fake, CONTACT, "c", point.resource_id, point.properties)
     assert plain(read.properties)["webhooks"][0]["url"] == hook
     assert [f.property for f in check(fake, CONTACT, "c", {"name": "empty"}).failures] == [""]
     create(fake, POLICY, "p", {"contactPoint": "oncall", "groupBies": ["alertname", "app"]})
@@ -430,7 +377,7 @@ def test_contact_point_and_policy(fake: FakeGrafana, paths: tuple[Path, Path]) -
 
 
 def test_get_probes_answers_the_program_defaults_with_ids(fake: FakeGrafana) -> None:
-    result = run(fake.invoke(InvokeRequest(GET_PROBES, {})))
+    result = invoke(fake, GET_PROBES, {})
     probes = plain(result.return_value)["probes"]
     lowered = {name.lower(): pid for name, pid in probes.items()}
     assert all(name.lower() in lowered for name in catalog.DEFAULT_PROBES)
@@ -447,14 +394,10 @@ def test_get_probes_answers_the_program_defaults_with_ids(fake: FakeGrafana) -> 
     # A second up, and a refresh, find nothing to change (found by make e2e: the check
     # once carried a Grafana org id its schema does not have, and always diffed).
     assert not diff(fake, CHECK, created, check_inputs).changes
-    read = run(
-        fake.read(ReadRequest(urn(CHECK, "probe"), created.resource_id, created.properties, {}))
-    )
+    read = MONITORING.read(fake, CHECK, "probe", created.resource_id, created.properties)
     assert plain(read.properties) == plain(created.properties)
-    assert not run(
-        fake.diff(
-            DiffRequest(urn(CHECK, "probe"), created.resource_id, read.properties, read.inputs, [])
-        )
+    assert not MONITORING.diff(
+        fake, CHECK, "probe", created.resource_id, read.properties, read.inputs
     ).changes
     with pytest.raises(GrafanaError, match="invalid probe ids"):
         create(fake, CHECK, "bad", {**check_inputs, "probes": [9999]})
@@ -471,7 +414,7 @@ def test_the_log_tells_writes_apart_and_never_holds_a_secret(
     writes = [e for e in log_entries(paths) if e["wrote"]]
     assert [e["method"] for e in writes] == ["Create"]
     assert not diff(fake, DS, created, data_source(), secret).changes
-    run(fake.read(ReadRequest(urn(DS, "fly"), created.resource_id, created.properties, {})))
+    MONITORING.read(fake, DS, "fly", created.resource_id, created.properties)
     assert [e for e in log_entries(paths) if e["wrote"]] == writes
     text = paths[1].read_text()
     for value in (FLY_TOKEN, AUTH, SM_TOKEN):
@@ -495,16 +438,14 @@ def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
         "FAKE_GRAFANA_LOG": str(tmp_path / "calls.jsonl"),
     }
     with launched(tmp_path, FAKE, "pulumi-resource-grafana", env) as stub:
-        info = stub.GetPluginInfo(empty_pb2.Empty())
-        manifest = Path(pulumiverse_grafana.__file__).parent / "pulumi-plugin.json"
-        assert info.version == json.loads(manifest.read_text())["version"] == "2.44.0"
+        version = stub.GetPluginInfo(empty_pb2.Empty()).version
+        assert version == sdk_version(pulumiverse_grafana) == "2.44.0"
         # Not configured with an SM token: the provider's own message, no traceback.
         with pytest.raises(grpc.RpcError) as raised:
             stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
         assert raised.value.details().startswith("the Synthetic Monitoring client")
         assert "Traceback" not in raised.value.details()
-        config = struct_pb2.Struct()
-        config.update({"url": "https://g.example", "smAccessToken": SM_TOKEN})
+        config = struct({"url": "https://g.example", "smAccessToken": SM_TOKEN})
         stub.Configure(provider_pb2.ConfigureRequest(args=config, acceptSecrets=True))
         probes = stub.Invoke(provider_pb2.InvokeRequest(tok=GET_PROBES, args=struct_pb2.Struct()))
         assert "Ohio" in getattr(probes, "return")["probes"]
@@ -512,6 +453,19 @@ def test_the_engine_can_load_the_plugin_from_path(tmp_path: Path) -> None:
         assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
     log = (tmp_path / "calls.jsonl").read_text()
     assert SM_TOKEN not in log
+
+
+def http_check(fake: FakeGrafana, frequency: int, timeout: int) -> dict[str, Any]:
+    """An HTTP check of the health URL from the first public probe."""
+    probes = plain(invoke(fake, GET_PROBES, {}).return_value)["probes"]
+    return {
+        "job": "webhost health",
+        "target": "https://webhost.example/api/health",
+        "probes": [next(iter(probes.values()))],
+        "settings": {"http": {"method": "GET"}},
+        "frequency": frequency,
+        "timeout": timeout,
+    }
 
 
 @pytest.mark.parametrize(
@@ -524,15 +478,7 @@ def test_the_sm_api_refuses_an_http_timeout_the_schema_takes(
 ) -> None:
     # checks_extra.go validateTimeout: 1 s..min(frequency, 1 min) for an HTTP check, past
     # the provider schema's 1000..180000.
-    probes = plain(run(fake.invoke(InvokeRequest(GET_PROBES, {}))).return_value)["probes"]
-    inputs = {
-        "job": "webhost health",
-        "target": "https://webhost.example/health",
-        "probes": [next(iter(probes.values()))],
-        "settings": {"http": {"method": "GET"}},
-        "frequency": frequency,
-        "timeout": timeout,
-    }
+    inputs = http_check(fake, frequency, timeout)
     assert check(fake, CHECK, "c", inputs).failures == []
     with pytest.raises(GrafanaError, match="invalid check timeout"):
         create(fake, CHECK, "c", inputs)
@@ -563,13 +509,5 @@ def test_a_probe_the_plan_takes_the_sm_api_takes(
             ["webhost:monitoring.probeFrequencyMs"],
         )
         return
-    probes = plain(run(fake.invoke(InvokeRequest(GET_PROBES, {}))).return_value)["probes"]
-    inputs = {
-        "job": "webhost-prod health",
-        "target": "https://webhost.example/api/health",
-        "probes": [next(iter(probes.values()))],
-        "settings": {"http": {"method": "GET"}},
-        "frequency": frequency,
-        "timeout": catalog.probe_timeout_ms(latency),
-    }
+    inputs = http_check(fake, frequency, catalog.probe_timeout_ms(latency))
     assert create(fake, CHECK, "probe", inputs).resource_id

@@ -1,8 +1,8 @@
 """`webhost-infra preflight` against the fakes at their HTTP boundaries.
 
 Fly's GraphQL, Machines and registry APIs are tests/fakes/fly_api.py; Cloudflare's REST
-API is e2e/fake_cloudflare/fakecf/preflight_rest.py over the same state the fake provider keeps;
-Grafana and synthetic monitoring are e2e/fake_grafana/fakegrafana/preflight_rest.py. Every check
+API is e2e/fake_cloudflare/fakecf/rest.py over the same state the fake provider keeps;
+Grafana and synthetic monitoring are e2e/fake_grafana/fakegrafana/rest.py. Every check
 is run passing and failing, each boundary answering 401, 403, 404, 5xx, a lost answer
 and a timeout; no line may carry a token, and no run may write.
 """
@@ -27,9 +27,9 @@ use_fake("fake_cloudflare")
 use_fake("fake_grafana")
 
 from fakecf import api as cf_api  # noqa: E402
-from fakecf.preflight_rest import FakeCloudflareApi  # noqa: E402
+from fakecf.rest import FakeCloudflareApi  # noqa: E402
 from fakecf.store import Store, zone_id_for  # noqa: E402
-from fakegrafana.preflight_rest import FakeGrafanaApi  # noqa: E402
+from fakegrafana.rest import FakeGrafanaApi  # noqa: E402
 
 CF_TOKEN = "cf-preflight-token-must-not-leak"
 GRAFANA_AUTH = "glsa_preflight-auth-must-not-leak"

@@ -20,15 +20,15 @@ from pulumi.provider.experimental.provider import ReadRequest
 
 from cli import main as cli_main
 from cli import recover
-from tests.fakeprovider_client import Engine, plain, run, use_fake
+from tests.fakeprovider_client import Engine, fly_data_source, plain, rule_group, run, use_fake
 
 use_fake("fake_cloudflare")
 use_fake("fake_grafana")
-from fakecf import rest as cf_rest  # noqa: E402
 from fakecf.provider import FakeCloudflare  # noqa: E402
+from fakecf.rest import FakeCloudflareApi  # noqa: E402
 from fakecf.store import CallLog, Store, zone_id_for  # noqa: E402
-from fakegrafana import rest as gf_rest  # noqa: E402
 from fakegrafana.provider import FakeGrafana  # noqa: E402
+from fakegrafana.rest import FakeGrafanaApi  # noqa: E402
 from fakegrafana.store import CallLog as GfLog  # noqa: E402
 from fakegrafana.store import Store as GfStore  # noqa: E402
 
@@ -56,8 +56,8 @@ def aaaa(content: str = "2a09:8280:1::1") -> dict[str, Any]:
 @pytest.fixture
 def cf(tmp_path: Path) -> Iterator[tuple[FakeCloudflare, str]]:
     store = Store(tmp_path / "cf.json", {ZONE: ZONE_ID})
-    with cf_rest.server(store) as url:
-        yield FakeCloudflare(store, CallLog(tmp_path / "cf.jsonl")), url
+    with FakeCloudflareApi(store, CF_TOKEN) as api:
+        yield FakeCloudflare(store, CallLog(tmp_path / "cf.jsonl")), api.url
 
 
 @pytest.fixture
@@ -72,8 +72,8 @@ def gf(tmp_path: Path) -> Iterator[tuple[FakeGrafana, str]]:
         "grafana:config:smAccessToken": GF_TOKEN,
     }
     run(fake.configure(ConfigureRequest(config, {}, True, True)))
-    with gf_rest.server(store) as url:
-        yield fake, url
+    with FakeGrafanaApi(GF_TOKEN, GF_TOKEN, store) as api:
+        yield fake, api.url
 
 
 def op(
@@ -245,13 +245,7 @@ def test_the_fake_reads_each_import_id_as_the_provider_parses_it(
 
 def test_grafana_objects_are_found_by_their_handles(gf: tuple[FakeGrafana, str]) -> None:
     fake, url = gf
-    ds = {
-        "type": "prometheus",
-        "name": "Fly Prometheus (webhost)",
-        "uid": "webhost-fly-prom",
-        "url": "https://api.fly.io/prometheus/webhost/",
-        "accessMode": "proxy",
-    }
+    ds = fly_data_source()
     MON.create(fake, recover.DATA_SOURCE, "ds", ds)
     MON.create(fake, recover.FOLDER, "folder", {"title": "Monitoring", "uid": "f1"})
     MON.create(
@@ -262,28 +256,7 @@ def test_grafana_objects_are_found_by_their_handles(gf: tuple[FakeGrafana, str])
     )
     board = {"configJson": json.dumps({"uid": "board1", "title": "Overview"}), "folder": "f1"}
     MON.create(fake, recover.DASHBOARD, "board", board)
-    group = {
-        "name": "webhost targets",
-        "folderUid": "f1",
-        "intervalSeconds": 60,
-        "rules": [
-            {
-                "name": "up",
-                "condition": "A",
-                "for": "1m",
-                "noDataState": "OK",
-                "execErrState": "Error",
-                "datas": [
-                    {
-                        "refId": "A",
-                        "datasourceUid": "webhost-fly-prom",
-                        "relativeTimeRange": {"from": 600, "to": 0},
-                        "model": json.dumps({"refId": "A"}),
-                    }
-                ],
-            }
-        ],
-    }
+    group = rule_group("f1")
     MON.create(fake, recover.RULE_GROUP, "alerts", group)
     probe = {
         "job": "webhost health",

@@ -10,7 +10,11 @@
   what of a stored resource Diff compares;
 - `provider`: `FakeProvider`, the engine's Check/Diff/Create/Read/Update/Delete
   plumbing over that table and the state file; a fake subclasses it with its
-  resources and says what its "cloud" does with each, and answers its own invokes.
+  resources and its schema's check, says what its "cloud" does with each, and
+  answers its own invokes;
+- `rest`: `RestServer`, a fake's read-only HTTP API over the same state file (the
+  reads `webhost-infra preflight` and `recover` make), with injected faults; a fake
+  names its routes, its tokens' rules and its wording.
 
 A fake's launcher puts `e2e/` (this package) and its own directory on PYTHONPATH.
 """

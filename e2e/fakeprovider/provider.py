@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,6 +46,8 @@ from fakeprovider import values
 from fakeprovider.schema import Failure, Table, input_view
 from fakeprovider.store import CallLog, JsonStore
 from fakeprovider.values import UNKNOWN, plain_map, secret_keys, type_token, wrap
+
+SchemaCheck = Callable[[str, str, Mapping[str, Any]], tuple[dict[str, Any], list[Failure]]]
 
 
 def failures_of(failures: list[Failure]) -> list[CheckFailure]:
@@ -99,6 +101,9 @@ class FakeProvider(Provider):
     sdk_package: ClassVar[str]  # the Python SDK whose plugin this fake stands in for
     resources: ClassVar[Mapping[str, Table]]  # type token -> its fields
     errors: ClassVar[tuple[type[Exception], ...]]  # what the fake's "cloud" refuses with
+    # The fake's schema module's check(token, resource name, inputs): (inputs with the
+    # defaults filled, failures).
+    schema_check: ClassVar[SchemaCheck]
     # Tokens whose Delete changes nothing: the provider only forgets the resource.
     forget_on_delete: ClassVar[frozenset[str]] = frozenset()
     # Whether a replacement deletes the old resource first (the engine's default: not).
@@ -119,7 +124,7 @@ class FakeProvider(Provider):
         self, token: str, resource_name: str, inputs: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[Failure]]:
         """The fake's schema check: the inputs with defaults filled, and the failures."""
-        raise NotImplementedError
+        return type(self).schema_check(token, resource_name, inputs)
 
     def config_failures(self, inputs: Mapping[str, Any]) -> list[Failure]:
         """What is wrong with the provider's configuration (nothing, unless a fake says)."""

@@ -103,6 +103,14 @@ class Checker:
         message = f'Inappropriate value for attribute "{tf_path}": {wanted} required'
         self.fail(path, message, summary=self.type_summary)
 
+    def typed(self, value: Any, path: str, tf_path: str, wanted: str, *types: type) -> bool:
+        """Whether `value` is one of `types` (a bool is a number only where `bool` is
+        named); if not, the failure says `wanted`."""
+        ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
+        if not ok:
+            self.wrong_type(path, tf_path, wanted)
+        return ok
+
     def element_tf_path(self, tf_path: str, index: int) -> str:
         return f"{tf_path}[{index}]"
 
@@ -141,19 +149,16 @@ class Checker:
         return self.kinds()[spec.kind](value, spec, path, tf_path)
 
     def _bool(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, bool):
-            self.wrong_type(path, tf_path, "bool")
+        self.typed(value, path, tf_path, "bool", bool)
         return value
 
     def _object(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, Mapping):
-            self.wrong_type(path, tf_path, "object")
+        if not self.typed(value, path, tf_path, "object", Mapping):
             return value
         return self.object(value, spec.fields, path, tf_path)
 
     def _map(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, Mapping):
-            self.wrong_type(path, tf_path, "map")
+        if not self.typed(value, path, tf_path, "map", Mapping):
             return value
         for k, v in value.items():
             self.value(v, Field(tf_path, spec.item or "dynamic"), f"{path}.{k}", f"{tf_path}.{k}")
@@ -165,8 +170,7 @@ class Checker:
         raise NotImplementedError
 
     def _list(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, (list, tuple)):
-            self.wrong_type(path, tf_path, "list")
+        if not self.typed(value, path, tf_path, "list", list, tuple):
             return value
         if spec.min_items is not None and len(value) < spec.min_items:
             self.too_few_items(len(value), spec, path, tf_path)

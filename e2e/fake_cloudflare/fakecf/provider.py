@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from fakeprovider.provider import FakeProvider, failures_of
-from fakeprovider.schema import Failure
 from fakeprovider.values import plain_map, wrap
 from pulumi.provider.experimental.provider import InvokeRequest, InvokeResponse
 
@@ -36,15 +35,11 @@ class FakeCloudflare(FakeProvider):
     name = "cloudflare"
     sdk_package = "pulumi_cloudflare"  # 6.23.1
     resources = RESOURCES
+    schema_check = schema.check
     errors = (api.CloudflareError,)
     # The provider's Delete does nothing: a zone setting cannot be removed, the zone
     # keeps its value (zone_setting/resource.go Delete is empty).
     forget_on_delete = frozenset({ZONE_SETTING_TYPE})
-
-    def check_inputs(
-        self, token: str, resource_name: str, inputs: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[Failure]]:
-        return schema.check(token, resource_name, inputs)
 
     def error_code(self, error: Exception) -> Any:
         return error.code if isinstance(error, api.CloudflareError) else None

@@ -232,13 +232,11 @@ class _Checker(Checker):
         }
 
     def _string_or_number(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, float, int)):
-            self.wrong_type(path, tf_path, "string or number")
+        self.typed(value, path, tf_path, "string or number", str, float, int)
         return value
 
     def _string(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if not isinstance(value, str):
-            self.wrong_type(path, tf_path, "string")
+        if not self.typed(value, path, tf_path, "string", str):
             return value
         if spec.enum and value.lower() not in {e.lower() for e in spec.enum}:
             self.fail(
@@ -263,8 +261,7 @@ class _Checker(Checker):
         return value
 
     def _number(self, value: Any, spec: Field, path: str, tf_path: str) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.wrong_type(path, tf_path, "number")
+        if not self.typed(value, path, tf_path, "number", int, float):
             return value
         if spec.between is not None:
             low, high = spec.between

@@ -174,6 +174,7 @@ class FakeGrafana(FakeProvider):
     name = "grafana"
     sdk_package = "pulumiverse_grafana"  # 2.44.0
     resources = RESOURCES
+    schema_check = schema.check
     errors = (GrafanaError,)
 
     def __init__(self, store: Store, log: CallLog) -> None:
@@ -181,11 +182,6 @@ class FakeGrafana(FakeProvider):
         self.url = "https://grafana.invalid"
         self.has_auth = False
         self.has_sm_token = False
-
-    def check_inputs(
-        self, token: str, resource_name: str, inputs: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[Failure]]:
-        return schema.check(token, resource_name, inputs)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
         response = await super().diff(request)

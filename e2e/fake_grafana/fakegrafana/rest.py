@@ -1,4 +1,16 @@
-"""The fake Grafana's read routes, over the state file the plugin writes.
+"""The fake Grafana's REST API: the reads `webhost-infra preflight` and
+`webhost-infra recover` make, over the state file the plugin writes (served by
+e2e/fakeprovider/rest.py). One server answers both Grafana's API and the synthetic
+monitoring API (their paths do not overlap).
+
+Authentication: GET /api/health answers without it (grafana pkg/api/api.go registers it
+outside the signed-in group) `{"database": "ok", "version": ...}`; Grafana's other
+routes need a signed-in principal, a service account token as a Bearer or basic auth
+(grafana pkg/services/contexthandler: 401 `{"message": "Invalid API key"}` otherwise);
+the synthetic monitoring API's need its access token as a Bearer (grafana/synthetic-
+monitoring-api-go-client: `Authorization: Bearer <token>`; 401 `{"code": 401, "msg":
+"invalid authentication token"}`). GET /api/org answers the org; GET /api/v1/probe/list
+the public probes of the fake's state (store.py PUBLIC_PROBES).
 
 Shapes, from grafana/grafana docs/sources/developers/http_api: data_source.md (GET
 /api/datasources/name/:name, 404 "Data source not found"), folder.md (GET /api/folders,
@@ -7,22 +19,28 @@ GET /api/folders/:uid, 404 "folder not found"), dashboard.md (GET /api/dashboard
 /api/v1/provisioning/folder/:folderUid/rule-groups/:group, GET .../contact-points?name=,
 one entry per notifier, GET .../policies); the synthetic monitoring API's GET
 /api/v1/check/list (grafana/synthetic-monitoring-api-go-client client.go ListChecks).
-Without a token Grafana answers 401 {"message": "Unauthorized"}.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from fakeprovider.rest import Answer, RestServer, Route
+from fakeprovider.rest import Answer, RestServer, RestState, Route, Wording
 
-from fakegrafana.store import Store
+from fakegrafana.store import PUBLIC_PROBES, Store, empty_state
 
-UNAUTHORISED: Answer = (401, {"message": "Unauthorized"})
-NOT_FOUND: Answer = (404, {"message": "Not found"})
+WORDING = Wording(
+    not_found=(404, {"message": "Not found"}),
+    read_only=(405, {"message": "read only"}),
+    injected=lambda status: {"message": "injected failure"},
+)
+# The synthetic monitoring API's paths (the rest are Grafana's).
+SM_PATHS = re.compile(r"/api/v1/(probe|check)/list")
 KINDS = {"webhooks": "webhook", "emails": "email"}
 
 
@@ -129,6 +147,41 @@ ROUTES: list[Route] = [
 ]
 
 
-def server(store: Store) -> RestServer:
-    """One server for both roots: Grafana's (GRAFANA_URL) and the SM API's (GRAFANA_SM_URL)."""
-    return RestServer(ROUTES, store.snapshot, UNAUTHORISED, NOT_FOUND)
+ROUTES += [
+    (re.compile(r"/api/health"), lambda s, m, q: (200, {"database": "ok", "version": "12.0.0"})),
+    (re.compile(r"/api/org"), lambda s, m, q: (200, {"id": 1, "name": "Main Org."})),
+    (
+        re.compile(r"/api/v1/probe/list"),
+        lambda s, m, q: (200, [{"id": i, "name": n} for n, i in PUBLIC_PROBES.items()]),
+    ),
+]
+
+
+@dataclass
+class GrafanaState(RestState):
+    auth: str = ""
+    sm_token: str = ""
+
+
+class FakeGrafanaApi(RestServer):
+    """`with FakeGrafanaApi(auth, sm_token, store) as gf:` serves both APIs on `gf.url`."""
+
+    state: GrafanaState
+
+    def __init__(self, auth: str, sm_token: str, store: Store | None = None) -> None:
+        state = GrafanaState(auth=auth, sm_token=sm_token)
+        snapshot = store.snapshot if store is not None else empty_state  # nothing provisioned
+        super().__init__(ROUTES, snapshot, authorise=self._authorise, wording=WORDING, state=state)
+
+    def _authorise(self, path: str, given: str | None) -> Answer | None:
+        if path == "/api/health":
+            return None
+        if SM_PATHS.fullmatch(path):
+            if given == f"Bearer {self.state.sm_token}":
+                return None
+            return 401, {"code": 401, "msg": "invalid authentication token"}
+        auth = self.state.auth
+        basic = "Basic " + base64.b64encode(auth.encode()).decode()
+        if given in (f"Bearer {auth}", basic):
+            return None
+        return 401, {"message": "Invalid API key"}

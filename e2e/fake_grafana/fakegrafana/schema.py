@@ -296,9 +296,7 @@ class _Checker(Checker):
         return value
 
     def _string(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if not isinstance(value, str):
-            self.wrong_type(path, tf, "string")
-        elif spec.enum and value not in spec.enum:
+        if self.typed(value, path, tf, "string", str) and spec.enum and value not in spec.enum:
             self.fail(path, f"expected {tf} to be one of {go_quote_list(spec.enum)}, got {value}")
         return value
 
@@ -311,8 +309,7 @@ class _Checker(Checker):
         return value
 
     def _json(self, value: Any, spec: Field, path: str, tf: str) -> Any:
-        if not isinstance(value, str):
-            self.wrong_type(path, tf, "string")
+        if not self.typed(value, path, tf, "string", str):
             return value
         try:
             json.loads(value)
