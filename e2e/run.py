@@ -62,7 +62,6 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from e2e.crash import phase_crash  # noqa: E402
-from e2e.layout import phase_layout  # noqa: E402
 from e2e.harness import (  # noqa: E402  (bench/engine.py and the tests read them here)
     Failure,
     Skipped,
@@ -71,6 +70,7 @@ from e2e.harness import (  # noqa: E402  (bench/engine.py and the tests read the
     is_api_write,
     is_fly_write,
 )
+from e2e.layout import phase_layout  # noqa: E402
 from e2e.origin import phase_origin  # noqa: E402
 from e2e.phases import (  # noqa: E402
     phase_contact,
