@@ -37,7 +37,7 @@ Per phase it prints the wall time, flyctl invocations (writes) and Fly API reque
 On a failure it exits 1 naming the stack and phase, with the engine's output tail.
 
 The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
-tests/fakes/fly_cli.py as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
+tests/fakes/fly_cli (the package) as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
 (`pulumi-resource-cloudflare`). Engine: .tools/bin when built, else `pulumi` on PATH.
 The fake Fly checks certificates against the fake Cloudflare's records (its state
 file, read through e2e/fake_cloudflare/fakecf/world.py): a host's certificate issues
@@ -86,7 +86,7 @@ from fakegrafana.preflight_rest import FakeGrafanaApi  # noqa: E402
 TOOLS_BIN = ROOT / ".tools" / "bin"
 CLOUDFLARE_BIN = ROOT / "e2e" / "fake_cloudflare" / "bin"
 GRAFANA_BIN = ROOT / "e2e" / "fake_grafana" / "bin"
-FLY_CLI = ROOT / "tests" / "fakes" / "fly_cli.py"
+FLY_CLI = ROOT / "tests" / "fakes" / "fly_cli"  # a package: python runs its __main__.py
 PASSPHRASE = "e2e-passphrase-not-a-secret"  # noqa: S105 - a throwaway stack's
 CLOUDFLARE_TOKEN = "cf-e2e-token-must-not-leak-0123456789"  # noqa: S105 - a dummy
 # What components/monitoring reads from the environment (dummies: the fake Grafana).

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 import yaml
 
 from cli import engine, stackfile
-from tests.fakes import pg_server
+from tests.fakes import fly_cli, pg_server
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,10 +167,7 @@ def run_command(
 def fake_fly(tmp_path: Path) -> FakeFly:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fly = bin_dir / "fly"
-    source = Path(__file__).parent / "fakes" / "fly_cli.py"
-    fly.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{source}" "$@"\n')
-    fly.chmod(fly.stat().st_mode | stat.S_IXUSR)
+    fly_cli.install(bin_dir)
     return FakeFly(bin_dir, tmp_path / "fly-state.json", tmp_path / "fly-calls.jsonl")
 
 

@@ -201,7 +201,7 @@ def test_before_any_deploy_flyctls_refusal_is_the_error(
 
 
 def test_one_offs_release_and_console_machines_are_not_counted_or_touched(fly: FakeFly) -> None:
-    state = fly_cli._load(fly.state)
+    state = fly_cli.load(fly.state)
     fake = fly_cli.Fly(state)
     guest = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
     others = {
