@@ -36,7 +36,7 @@ Per phase it prints the wall time, flyctl invocations (writes) and Fly API reque
 (writes) from the fakes' logs. The last line on success starts with `e2e passed:`.
 On a failure it exits 1 naming the stack and phase, with the engine's output tail.
 
-The fakes: tests/fakes/fly_api.py (in this process, on 127.0.0.1),
+The fakes: tests/fakes/fly_api/ (in this process, on 127.0.0.1),
 tests/fakes/fly_cli (the package) as `fly` first on PATH, and e2e/fake_cloudflare/bin on PATH
 (`pulumi-resource-cloudflare`). Engine: .tools/bin when built, else `pulumi` on PATH.
 The fake Fly checks certificates against the fake Cloudflare's records (its state

@@ -342,7 +342,7 @@ def test_a_lost_answer_to_a_read_is_retried(client: FlyClient, fly_api: FakeFlyA
 
 
 # -- no piece of a secret survives into an error -------------------------------------
-# The fake answers with an error that quotes the request back (tests/fakes/fly_api.py
+# The fake answers with an error that quotes the request back (tests/fakes/fly_api/
 # ECHOES). What counts as a piece is checked here independently of the client's
 # redact(): a run of 12 characters of the value, or of it JSON-escaped once or twice,
 # read in the message as it is, URL-decoded, or base64-decoded at any alignment.
