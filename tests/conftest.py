@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,9 +151,22 @@ class FakeFly:
 
 
 def run_command(
-    inputs: Mapping[str, Any], fly: FakeFly, tmp_path: Path, script: str = "create", **env: str
+    inputs: Mapping[str, Any],
+    fly: FakeFly,
+    tmp_path: Path,
+    script: str = "create",
+    *,
+    interrupts_ignored: bool = False,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """What local.Command does: interpreter + script, the inputs' environment on top."""
+    """What local.Command does: interpreter + script, the inputs' environment on top.
+    `interrupts_ignored`: started as a non-interactive shell starts a background
+    command, with SIGINT and SIGQUIT ignored (POSIX XCU 2.11), which children inherit."""
+
+    def ignore_interrupts() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
     return subprocess.run(
@@ -160,7 +176,38 @@ def run_command(
         text=True,
         timeout=120,
         check=False,
+        preexec_fn=ignore_interrupts if interrupts_ignored else None,
     )
+
+
+# A process holding a flock, as a script of a killed run would hold the flyctl lock
+# (components/fly/scripts/lib.sh webhost_lock): it says who it is in the file.
+_HOLD = """
+import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.write("pid 4242 since 2026-01-01T00:00:00Z\\n")
+f.flush()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def lock_held(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A live process holding `path`'s lock (as pid 4242) until the block ends, or
+    until the caller ends it sooner with `communicate()`."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        yield process
+    finally:
+        process.communicate()
 
 
 @pytest.fixture
@@ -188,3 +235,26 @@ def pg(pg_session: pg_server.Server) -> Iterator[pg_server.Server]:
     pg_session.reset()
     yield pg_session
     pg_session.reset()
+
+
+@pytest.fixture(scope="session")
+def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The prod stack's local.Commands (prod_commands), evaluated once per session: the
+    script tests run them and never change them."""
+    return prod_commands(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture
+def cluster(commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path) -> FakeFly:
+    """The prod stack's app, and its Postgres cluster made by its script (postgres_cluster.sh)."""
+    fake_fly.seed_app("webhost-prod")
+    done = run_command(commands["webhost-db"], fake_fly, tmp_path)
+    assert done.returncode == 0, done.stderr
+    return fake_fly
+
+
+@pytest.fixture
+def sql_cluster(cluster: FakeFly, pg: pg_server.Server) -> FakeFly:
+    """The cluster with the real server behind its SQL (attach, detach, setup)."""
+    cluster.pg = pg
+    return cluster

@@ -164,17 +164,22 @@ FLY_DRIFT: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 }
 
 
+def assert_one_finding(capsys: pytest.CaptureFixture[str], expected: str) -> None:
+    """`webhost-infra drift` exits 1 with exactly one finding, the one expected."""
+    code, out, _ = drift(capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 1, out
+    assert lines[0].startswith(f"drift: {expected}")
+
+
 @pytest.mark.parametrize("kind", FLY_DRIFT)
 def test_drift_made_with_flyctl_is_found(
     kind: str, platform: tuple[FakeFlyApi, FakeFly], capsys: pytest.CaptureFixture[str]
 ) -> None:
     edit, expected = FLY_DRIFT[kind]
     change_fly(platform[1], edit)
-    code, out, _ = drift(capsys)
-    assert code == 1
-    lines = out.splitlines()
-    assert len(lines) == 1, out
-    assert lines[0].startswith(f"drift: {expected}")
+    assert_one_finding(capsys, expected)
 
 
 def test_machines_scale_count_does_not_count_are_no_drift(
@@ -243,11 +248,7 @@ def test_drift_seen_through_the_fly_api_is_found(
 ) -> None:
     edit, expected = API_DRIFT[kind]
     edit(platform[0])
-    code, out, _ = drift(capsys)
-    assert code == 1
-    lines = out.splitlines()
-    assert len(lines) == 1, out
-    assert lines[0].startswith(f"drift: {expected}")
+    assert_one_finding(capsys, expected)
 
 
 def test_json_lists_each_finding_with_its_key(

@@ -325,17 +325,25 @@ class _Handler(BaseHTTPRequestHandler):
             cert["status"] = "pending_ownership"
         return 201, self._certificate(app, cert)
 
-    def _delete_source(self, method: str, app: str, name: str, source: str) -> tuple[int, Any]:
-        """DELETE .../{hostname}/custom or /acme: one kind goes, the hostname stays (docs
-        "Delete custom certificate", "Delete ACME certificates")."""
+    def _hostname(self, allowed: bool, app: str, name: str) -> dict[str, Any] | tuple[int, Any]:
+        """The app's hostname `name`, or Fly's error: 405 for a method the route does not
+        take, 404 for a missing app, then for a missing certificate."""
         state = self.server.state
-        if method != "DELETE":
+        if not allowed:
             return error(405, METHOD_NOT_ALLOWED)
         if app not in state.apps:
             return error(404, APP_NOT_FOUND)
         cert = state.certificates.get(app, {}).get(name)
         if cert is None:
             return error(404, CERTIFICATE_NOT_FOUND)
+        return cert
+
+    def _delete_source(self, method: str, app: str, name: str, source: str) -> tuple[int, Any]:
+        """DELETE .../{hostname}/custom or /acme: one kind goes, the hostname stays (docs
+        "Delete custom certificate", "Delete ACME certificates")."""
+        cert = self._hostname(method == "DELETE", app, name)
+        if isinstance(cert, tuple):
+            return cert
         if source == "custom":
             if not any(c["source"] == "custom" for c in cert["certificates"]):
                 return 404, {"error": "custom certificate not found"}
@@ -363,13 +371,9 @@ class _Handler(BaseHTTPRequestHandler):
         every record counts as seen from check `issue_at_check` on, none before.
         """
         state = self.server.state
-        if method != "POST":
-            return error(405, METHOD_NOT_ALLOWED)
-        if app not in state.apps:
-            return error(404, APP_NOT_FOUND)
-        cert = state.certificates.get(app, {}).get(name)
-        if cert is None:
-            return error(404, CERTIFICATE_NOT_FOUND)
+        cert = self._hostname(method == "POST", app, name)
+        if isinstance(cert, tuple):
+            return cert
         seen = state.checks_seen[name] = state.checks_seen.get(name, 0) + 1
         at = state.issue_at_check.get(name, 1)
         due = at is not None and seen >= at

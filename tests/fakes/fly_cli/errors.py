@@ -7,6 +7,11 @@ class Fail(Exception):
     """A flyctl command's error: main prints `Error: <text>` and exits 1."""
 
 
+class Interrupted(Exception):
+    """survey's terminal.InterruptErr (a Ctrl-C read at a prompt): flyctl's
+    internal/cli/cli.go Run returns exit status 127 for it and prints nothing."""
+
+
 # apps/destroy.go (and machine/, volumes/ alike): prompt.NonInteractiveError when a
 # confirmation is needed, --yes is not given and there is no terminal.
 YES_REQUIRED = "yes flag must be specified when not running interactively"

@@ -26,6 +26,8 @@ Failures, the way flyctl reports them (`Error: ...` on stderr, exit status 1):
   with an answer quoting the values it sent: as is, JSON-encoded, and as a password
   field. A made-up hostile answer, not one Fly is documented to give: what a script
   must survive if Fly's error (or a proxy's) quotes the request.
+- $FAKE_FLY_PROMPT_COOKED=1: `postgres detach`'s prompt is answered while the terminal
+  is still cooked (command/postgres/detach.py _select_cooked);
 - $FAKE_FLY_DURATIONS (JSON, subcommand prefix -> seconds): sleep that long before a
   matching command, to model its real duration (bench/engine.py).
 """
@@ -39,7 +41,7 @@ import os
 import sys
 
 from tests.fakes.fly_cli import flex
-from tests.fakes.fly_cli.errors import Fail
+from tests.fakes.fly_cli.errors import Fail, Interrupted
 from tests.fakes.fly_cli.models import Fly, load, save
 from tests.fakes.fly_cli.root import Call, parse
 
@@ -86,6 +88,8 @@ def main(argv: list[str]) -> int:
     except Fail as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    except Interrupted:
+        return 127  # internal/cli/cli.go: terminal.InterruptErr, nothing printed
     finally:
         flex.archive_wal(state)
         save(state_path, state)

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from tests.fakes.fly_cli.errors import Fail
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # no `typing` import at run time: the fake starts once per flyctl call
-    from typing import Any
-
 # -- the command tree (flyctl ad0172f) ------------------------------------------------
 # flag name -> (shorthand, takes a value). flag.App/AppConfig/Yes/JSONOutput/Org/Region
 # are internal/flag/flag.go; VM size flags internal/flag/machines.go (VMSizeFlags).
@@ -37,145 +33,135 @@ VM_SIZE = {
 GLOBAL = {"access-token": ("t", True), "verbose": ("", False), "debug": ("", False)}
 
 
-def _flags(*groups: dict[str, tuple[str, bool]], **extra: tuple[str, bool]) -> dict[str, Any]:
+def _flags(*parts: dict[str, tuple[str, bool]] | str) -> dict[str, tuple[str, bool]]:
+    """A command's flags: shared groups (above), and one string per flag of its own,
+    `name`, `name/s` with shorthand s, and a trailing `=` when it takes a value."""
     merged: dict[str, tuple[str, bool]] = {}
-    for group in groups:
-        merged.update(group)
-    merged.update({k.replace("_", "-"): v for k, v in extra.items()})
+    for part in parts:
+        if isinstance(part, dict):
+            merged.update(part)
+            continue
+        spec, _, short = part.rstrip("=").partition("/")
+        merged[spec] = (short, part.endswith("="))
     return merged
 
 
 COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
     # internal/command/apps/list.go, destroy.go (the app is an argument, no --app)
-    ("apps", "list"): _flags(JSON_, {"org": ("o", True)}, quiet=("q", False)),
+    ("apps", "list"): _flags(JSON_, "org/o=", "quiet/q"),
     ("apps", "destroy"): _flags(YES),
     # internal/command/deploy/deploy.go (the flags the fake models, all real)
     ("deploy",): _flags(
         APP,
         YES,
         DETACH,
-        image=("i", True),
-        strategy=("", True),
-        no_public_ips=("", False),
-        dns_checks=("", False),
-        wait_timeout=("", True),
-        primary_region=("", True),
-        regions=("", True),
-        ha=("", False),
+        "image/i=",
+        "strategy=",
+        "no-public-ips",
+        "dns-checks",
+        "wait-timeout=",
+        "primary-region=",
+        "regions=",
+        "ha",
     ),
     # internal/command/scale/count.go (flag.ProcessGroup: internal/flag/flag.go)
     ("scale", "count"): _flags(
         APP,
         YES,
         VM_SIZE,
-        process_group=("g", True),
-        env=("e", True),
-        region=("r", True),
-        max_per_region=("", True),
-        with_new_volumes=("", False),
-        from_snapshot=("", True),
+        "process-group/g=",
+        "env/e=",
+        "region/r=",
+        "max-per-region=",
+        "with-new-volumes",
+        "from-snapshot=",
     ),
     # internal/command/machine/list.go, clone.go, update.go (+ run.go sharedFlags), destroy.go
-    ("machine", "list"): _flags(APP, JSON_, quiet=("q", False)),
+    ("machine", "list"): _flags(APP, JSON_, "quiet/q"),
     ("machine", "clone"): _flags(
         APP,
         DETACH,
-        {"region": ("r", True)},
-        select=("s", False),
-        name=("", True),
-        from_snapshot=("", True),
-        attach_volume=("", True),
-        standby_for=("", True),
-        volume_requires_unique_zone=("", False),
+        "region/r=",
+        "select/s",
+        "name=",
+        "from-snapshot=",
+        "attach-volume=",
+        "standby-for=",
+        "volume-requires-unique-zone",
     ),
-    ("machine", "update"): _flags(
-        APP, YES, VM_SIZE, image=("i", True), select=("s", False), skip_start=("", False)
-    ),
-    ("machine", "destroy"): _flags(APP, select=("s", False), force=("f", False), image=("i", True)),
+    ("machine", "update"): _flags(APP, YES, VM_SIZE, "image/i=", "select/s", "skip-start"),
+    ("machine", "destroy"): _flags(APP, "select/s", "force/f", "image/i="),
     # internal/command/volumes/list.go, destroy.go, extend.go
-    ("volumes", "list"): _flags(APP, JSON_, all=("", False)),
+    ("volumes", "list"): _flags(APP, JSON_, "all"),
     ("volumes", "destroy"): _flags(APP, YES),
-    ("volumes", "extend"): _flags(APP, YES, JSON_, size=("s", True)),
+    ("volumes", "extend"): _flags(APP, YES, JSON_, "size/s="),
     # internal/command/secrets/{list,unset,sync,deploy}.go; secrets.go sharedFlags
     ("secrets", "list"): _flags(APP, JSON_),
-    ("secrets", "set"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
-    ("secrets", "unset"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
-    ("secrets", "sync"): _flags(APP, DETACH, stage=("", False), dns_checks=("", False)),
-    ("secrets", "deploy"): _flags(APP, DETACH, dns_checks=("", False)),
+    ("secrets", "set"): _flags(APP, DETACH, "stage", "dns-checks"),
+    ("secrets", "unset"): _flags(APP, DETACH, "stage", "dns-checks"),
+    ("secrets", "sync"): _flags(APP, DETACH, "stage", "dns-checks"),
+    ("secrets", "deploy"): _flags(APP, DETACH, "dns-checks"),
     # internal/command/postgres/create.go
     ("postgres", "create"): _flags(
         VM_SIZE,
         DETACH,
-        {"region": ("r", True), "org": ("o", True)},
-        enable_backups=("", False),
-        name=("n", True),
-        generate_name=("", False),
-        password=("p", True),
-        initial_cluster_size=("", True),
-        volume_size=("", True),
-        consul_url=("", True),
-        snapshot_id=("", True),
-        fork_from=("", True),
-        image_ref=("", True),
-        stolon=("", False),
-        flex=("", False),
-        autostart=("", False),
+        "region/r=",
+        "org/o=",
+        "enable-backups",
+        "name/n=",
+        "generate-name",
+        "password/p=",
+        "initial-cluster-size=",
+        "volume-size=",
+        "consul-url=",
+        "snapshot-id=",
+        "fork-from=",
+        "image-ref=",
+        "stolon",
+        "flex",
+        "autostart",
     ),
     # internal/command/postgres/users.go, attach.go, detach.go, connect.go, config_update.go
     ("postgres", "users", "list"): _flags(APP, JSON_),
     ("postgres", "attach"): _flags(
-        APP,
-        YES,
-        database_name=("", True),
-        database_user=("", True),
-        variable_name=("", True),
-        superuser=("", False),
+        APP, YES, "database-name=", "database-user=", "variable-name=", "superuser"
     ),
     ("postgres", "detach"): _flags(APP),
-    ("postgres", "connect"): _flags(
-        APP, database=("d", True), user=("u", True), password=("p", True)
-    ),
-    ("postgres", "config", "update"): _flags(
-        APP, YES, DETACH, max_connections=("", True), force=("", False)
-    ),
+    ("postgres", "connect"): _flags(APP, "database/d=", "user/u=", "password/p="),
+    ("postgres", "config", "update"): _flags(APP, YES, DETACH, "max-connections=", "force"),
     # internal/command/postgres/restart.go
-    ("postgres", "restart"): _flags(APP, force=("", False), skip_health_checks=("", False)),
+    ("postgres", "restart"): _flags(APP, "force", "skip-health-checks"),
     # internal/command/postgres/backup.go (`enable` takes no --yes)
     ("postgres", "backup", "enable"): _flags(APP),
     ("postgres", "backup", "config", "show"): _flags(APP),
-    ("postgres", "backup", "create"): _flags(
-        APP, name=("n", True), immediate_checkpoint=("i", False)
-    ),
+    ("postgres", "backup", "create"): _flags(APP, "name/n=", "immediate-checkpoint/i"),
     ("postgres", "backup", "list"): _flags(APP),
     ("postgres", "backup", "restore"): _flags(
         APP,
         DETACH,
-        restore_target_time=("", True),
-        restore_target_name=("", True),
-        restore_target_inclusive=("", False),
-        image_ref=("", True),
+        "restore-target-time=",
+        "restore-target-name=",
+        "restore-target-inclusive",
+        "image-ref=",
     ),
     ("postgres", "backup", "config", "update"): _flags(
-        APP,
-        archive_timeout=("", True),
-        recovery_window=("", True),
-        full_backup_frequency=("", True),
-        minimum_redundancy=("", True),
+        APP, "archive-timeout=", "recovery-window=", "full-backup-frequency=", "minimum-redundancy="
     ),
     # internal/command/ssh/console.go
     ("ssh", "console"): _flags(
         APP,
-        {"org": ("o", True), "region": ("r", True)},
-        command=("C", True),
-        machine=("", True),
-        select=("s", False),
-        quiet=("q", False),
-        address=("A", True),
-        container=("", True),
-        no_container=("", False),
-        pty=("", False),
-        user=("u", True),
-        process_group=("", True),
+        "org/o=",
+        "region/r=",
+        "command/C=",
+        "machine=",
+        "select/s",
+        "quiet/q",
+        "address/A=",
+        "container=",
+        "no-container",
+        "pty",
+        "user/u=",
+        "process-group=",
     ),
 }
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tests.fakes.fly_cli.errors import (
-    NON_INTERACTIVE,
-    Fail,
-)
+from tests.fakes.fly_cli.errors import NON_INTERACTIVE, Fail, Interrupted
 from tests.fakes.fly_cli.flex import (
     admin_sql,
 )
@@ -17,7 +14,7 @@ from tests.fakes.fly_cli.root import Call
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
 
 def postgres_detach(fly: Fly, a: Call) -> None:
@@ -35,23 +32,18 @@ def postgres_detach(fly: Fly, a: Call) -> None:
     ]
     # survey's Select: the question, then one option per line, in one render (one
     # write: survey/v2 select.go Prompt, RenderWithCursorOffset; flyctl's PageSize is
-    # 15, internal/prompt/prompt.go); typing filters the options (case-insensitive
-    # substring, survey/v2 DefaultFilterFn), Enter picks the first one shown, and
-    # Enter with none shown keeps prompting (select.go OnChange); end of input ends it.
+    # 15, internal/prompt/prompt.go).
     lines = [
         "? Select the attachment that you would like to detach "
         "(Database will remain intact):  [type to filter]",
         *[("> " if i == 0 else "  ") + option for i, option in enumerate(options[:15])],
     ]
     print("\n".join(lines), flush=True)
-    shown: list[dict[str, Any]] = []
-    while not shown:
-        line = sys.stdin.readline()
-        if not line:
-            raise Fail("EOF")
-        typed = line.rstrip("\r\n")
-        shown = [x for x, o in zip(mine, options, strict=True) if typed.lower() in o.lower()]
-    target = shown[0]
+    if os.environ.get("FAKE_FLY_PROMPT_COOKED"):
+        chosen = _select_cooked(options)
+    else:
+        chosen = _select(options)
+    target = mine[chosen]
     # flyctl deletes the user through postgres-flex (internal/api/handle_users.go
     # handleDeleteUser): in every database, REASSIGN OWNED BY it TO postgres and
     # DROP OWNED BY it, then DROP ROLE. Its databases and their data stay.
@@ -68,6 +60,58 @@ def postgres_detach(fly: Fly, a: Call) -> None:
     cluster["attachments"].remove(target)
     print("Detach completed successfully!")
     del app  # looked up only to fail as flyctl does when it is missing
+
+
+def _shown(options: list[str], typed: str) -> list[int]:
+    """survey/v2 DefaultFilterFn: the options holding what was typed, ignoring case."""
+    return [i for i, option in enumerate(options) if typed.lower() in option.lower()]
+
+
+def _select(options: list[str]) -> int:
+    """survey v2.3.7 (flyctl go.mod) Select.Prompt, after its render: the terminal in
+    raw mode (terminal/runereader_posix.go SetTermMode clears ECHO, ECHONL, ICANON and
+    ISIG, VMIN 1), then one key at a time (select.go Prompt, OnChange): Ctrl-C is a key
+    read, not a signal, and answers terminal.InterruptErr; typing filters the options;
+    Enter (CR, or LF) picks the first one shown, and with none shown keeps prompting;
+    Backspace drops the filter's last character. End of input is flyctl's "EOF" error.
+    The terminal's mode is restored after (RestoreTermMode)."""
+    import termios
+
+    saved = termios.tcgetattr(0)
+    raw = termios.tcgetattr(0)
+    raw[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG)
+    raw[6][termios.VMIN], raw[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(0, termios.TCSANOW, raw)
+    typed = ""
+    try:
+        while True:
+            key = os.read(0, 1).decode("latin-1")  # the scripts type ASCII
+            if not key:
+                raise Fail("EOF")
+            if key == "\x03":  # terminal.KeyInterrupt
+                raise Interrupted
+            if key in "\r\n":  # terminal.KeyEnter, or '\n'
+                if shown := _shown(options, typed):
+                    return shown[0]
+            elif key in "\x7f\x08":  # terminal.KeyDelete, KeyBackspace
+                typed = typed[:-1]
+            else:
+                typed += key
+    finally:
+        termios.tcsetattr(0, termios.TCSANOW, saved)
+
+
+def _select_cooked(options: list[str]) -> int:
+    """$FAKE_FLY_PROMPT_COOKED: the answer lands in the moment between survey's render
+    and its SetTermMode, while the terminal is still cooked: the line discipline has
+    the input (a line at a time), and a Ctrl-C there is the terminal's SIGINT to
+    flyctl, not a key survey reads. What the caller must survive in that moment."""
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            raise Fail("EOF")
+        if shown := _shown(options, line.rstrip("\r\n")):
+            return shown[0]
 
 
 HANDLERS = {
