@@ -212,10 +212,15 @@ def lock_held(path: Path) -> Iterator[subprocess.Popen[str]]:
 
 @pytest.fixture
 def fake_fly(tmp_path: Path) -> FakeFly:
-    bin_dir = tmp_path / "bin"
+    return fake_fly_in(tmp_path)
+
+
+def fake_fly_in(directory: Path) -> FakeFly:
+    """The fake `fly` on a bin directory under `directory`, its state and log beside."""
+    bin_dir = directory / "bin"
     bin_dir.mkdir()
     fly_cli.install(bin_dir)
-    return FakeFly(bin_dir, tmp_path / "fly-state.json", tmp_path / "fly-calls.jsonl")
+    return FakeFly(bin_dir, directory / "fly-state.json", directory / "fly-calls.jsonl")
 
 
 @pytest.fixture(scope="session")
