@@ -12,11 +12,12 @@ TimescaleDB, and PostGIS only apart: those are the extensions a test shows faili
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from components import postgres
-from tests.conftest import FakeFly
+from tests.conftest import FakeFly, run_command
 from tests.fakes.pg_server import Server
 
 CLUSTER = "webhost-prod-db"
@@ -93,3 +94,14 @@ def roles_of(pg: Server, user: str) -> list[str]:
 def called(fly: FakeFly, *prefix: str) -> list[list[str]]:
     """The flyctl calls made whose argv starts with `prefix`."""
     return [a for a in argvs(fly) if a[: len(prefix)] == list(prefix)]
+
+
+def as_app(pg: Server, sql: str, password: str) -> Any:
+    """`sql` run as the app runs it: its own user, on its own database."""
+    return pg.psql(sql, database="webhost_prod", user="webhost_prod", password=password)
+
+
+def delete_fails_when(fly: FakeFly, inputs: dict[str, Any], tmp_path: Path, fault: str) -> None:
+    """The command made, then its delete run with `fault` ($FAKE_FLY_FAIL): it fails."""
+    ok(run_command(inputs, fly, tmp_path))
+    failed(run_command(inputs, fly, tmp_path, script="delete", FAKE_FLY_FAIL=fault))

@@ -12,14 +12,7 @@ import pytest
 from components import postgres
 from tests.conftest import FakeFly, run_command
 from tests.fakes.pg_server import Server
-from tests.pg_scripts import (
-    APP,
-    CLUSTER,
-    argvs,
-    edit,
-    failed,
-    ok,
-)
+from tests.pg_scripts import APP, CLUSTER, argvs, edit, failed, ok
 
 
 def test_attach_makes_the_apps_own_user_and_database(

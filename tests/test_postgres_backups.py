@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FakeFly, run_command
-from tests.pg_scripts import (
-    CLUSTER,
-    argvs,
-    called,
-    failed,
-    ok,
-    with_env,
-)
+from tests.pg_scripts import CLUSTER, argvs, called, delete_fails_when, failed, ok, with_env
 
 BACKUPS = "webhost-db-backups"
 WANT = {"recovery_window": "14d", "full_backup_frequency": "24h"}
@@ -290,7 +283,5 @@ def test_backups_delete_of_a_resource_recorded_before_the_marker(
 def test_backups_delete_fails_when_it_cannot_ask(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    ok(run_command(commands["webhost-db-backups"], cluster, tmp_path))
-    backups = commands["webhost-db-backups"]
-    failed(run_command(backups, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="secrets list"))
+    delete_fails_when(cluster, commands["webhost-db-backups"], tmp_path, "secrets list")
     assert "S3_ARCHIVE_CONFIG" in cluster.secrets(CLUSTER)

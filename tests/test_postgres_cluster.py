@@ -10,16 +10,7 @@ import pytest
 
 from components import postgres
 from tests.conftest import FakeFly, run_command
-from tests.pg_scripts import (
-    CLUSTER,
-    argvs,
-    edit,
-    failed,
-    ok,
-    size,
-    unprotected,
-    with_env,
-)
+from tests.pg_scripts import CLUSTER, argvs, edit, failed, ok, size, unprotected, with_env
 
 
 def test_cluster_create_flags(

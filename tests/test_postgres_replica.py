@@ -7,14 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FakeFly, run_command
-from tests.pg_scripts import (
-    CLUSTER,
-    argvs,
-    failed,
-    ok,
-    size,
-    with_env,
-)
+from tests.pg_scripts import CLUSTER, argvs, delete_fails_when, failed, ok, size, with_env
 
 
 def test_replica_is_a_clone_in_its_region(
@@ -82,9 +75,7 @@ def test_replica_delete_removes_only_its_region(
 def test_replica_delete_fails_when_it_cannot_list(
     cluster: FakeFly, commands: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    ok(run_command(commands["webhost-db-replica-fra"], cluster, tmp_path))
-    replica = commands["webhost-db-replica-fra"]
-    failed(run_command(replica, cluster, tmp_path, script="delete", FAKE_FLY_FAIL="machine list"))
+    delete_fails_when(cluster, commands["webhost-db-replica-fra"], tmp_path, "machine list")
     assert cluster.machines(CLUSTER)["fra"] == 1
 
 

@@ -14,6 +14,7 @@ from tests.fakes.pg_server import Server
 from tests.pg_scripts import (
     CLUSTER,
     argvs,
+    as_app,
     extensions,
     failed,
     loadable,
@@ -72,15 +73,14 @@ def test_setup_leaves_the_app_owning_its_database_and_able_to_migrate(
     ok(run_command(loadable(commands), sql_cluster, tmp_path))
     password = password_of(done.stdout)
     assert owner(pg) == "webhost_prod"
-    migrated = pg.psql(
+    migrated = as_app(
+        pg,
         "CREATE TABLE accounts (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), name text);"
         "CREATE INDEX accounts_name ON accounts (name);"
         "INSERT INTO accounts (name) VALUES ('a');"
         "ALTER TABLE accounts ADD COLUMN created timestamptz;"
         "SELECT count(*) FROM accounts;",
-        database="webhost_prod",
-        user="webhost_prod",
-        password=password,
+        password,
     )
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.split() == ["1"]
@@ -120,7 +120,8 @@ def test_setup_after_a_re_attach_gives_the_new_user_its_database_back(
     attach = commands["webhost-db-attach"]
     first = ok(run_command(attach, sql_cluster, tmp_path))
     ok(run_command(loadable(commands), sql_cluster, tmp_path))
-    made = pg.psql(
+    made = as_app(
+        pg,
         "CREATE SCHEMA billing; CREATE TYPE mood AS ENUM ('ok');"
         "CREATE TABLE kept (id serial PRIMARY KEY, n int, m mood,"
         " u uuid DEFAULT uuid_generate_v4());"
@@ -129,9 +130,7 @@ def test_setup_after_a_re_attach_gives_the_new_user_its_database_back(
         "CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS s FROM kept;"
         "CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql AS 'SELECT $1 * 2';"
         "INSERT INTO kept (n, m) VALUES (7, 'ok');",
-        database="webhost_prod",
-        user="webhost_prod",
-        password=password_of(first.stdout),
+        password_of(first.stdout),
     )
     assert made.returncode == 0, made.stderr
     # the attachment replaced: detached (postgres-flex gives the user's objects to
@@ -143,16 +142,15 @@ def test_setup_after_a_re_attach_gives_the_new_user_its_database_back(
     assert roles_of(pg, "webhost_prod") == ["pg_read_all_data", "pg_write_all_data"]
     ok(run_command(loadable(commands), sql_cluster, tmp_path))
     assert owner(pg) == "webhost_prod" and roles_of(pg, "webhost_prod") == []
-    migrated = pg.psql(
+    migrated = as_app(
+        pg,
         "INSERT INTO kept (n, m) VALUES (1, 'ok'); INSERT INTO billing.lines (n) VALUES (1);"
         "SELECT nextval('tickets'); REFRESH MATERIALIZED VIEW totals;"
         "ALTER TABLE kept ADD COLUMN note text; ALTER TYPE mood ADD VALUE 'sad';"
         "ALTER SCHEMA billing RENAME TO invoices;"
         "CREATE OR REPLACE VIEW seen AS SELECT n, m FROM kept;"
         "SELECT twice(s::int) FROM totals;",
-        database="webhost_prod",
-        user="webhost_prod",
-        password=password_of(done.stdout),
+        password_of(done.stdout),
     )
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.split() == ["1", "16"]

@@ -34,134 +34,97 @@ GLOBAL = {"access-token": ("t", True), "verbose": ("", False), "debug": ("", Fal
 
 
 def _flags(*parts: dict[str, tuple[str, bool]] | str) -> dict[str, tuple[str, bool]]:
-    """A command's flags: shared groups (above), and one string per flag of its own,
-    `name`, `name/s` with shorthand s, and a trailing `=` when it takes a value."""
+    """A command's flags: shared groups (above), and strings of its own flags separated
+    by spaces, each `name`, or `name/s` with shorthand s, and `=` after one that takes
+    a value."""
     merged: dict[str, tuple[str, bool]] = {}
     for part in parts:
         if isinstance(part, dict):
             merged.update(part)
             continue
-        spec, _, short = part.rstrip("=").partition("/")
-        merged[spec] = (short, part.endswith("="))
+        for flag in part.split():
+            name, _, short = flag.rstrip("=").partition("/")
+            merged[name] = (short, flag.endswith("="))
     return merged
 
 
 COMMANDS: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {
     # internal/command/apps/list.go, destroy.go (the app is an argument, no --app)
-    ("apps", "list"): _flags(JSON_, "org/o=", "quiet/q"),
+    ("apps", "list"): _flags(JSON_, "org/o= quiet/q"),
     ("apps", "destroy"): _flags(YES),
     # internal/command/deploy/deploy.go (the flags the fake models, all real)
     ("deploy",): _flags(
         APP,
         YES,
         DETACH,
-        "image/i=",
-        "strategy=",
-        "no-public-ips",
-        "dns-checks",
-        "wait-timeout=",
-        "primary-region=",
-        "regions=",
-        "ha",
+        "image/i= strategy= no-public-ips dns-checks wait-timeout= primary-region= regions= ha",
     ),
     # internal/command/scale/count.go (flag.ProcessGroup: internal/flag/flag.go)
     ("scale", "count"): _flags(
         APP,
         YES,
         VM_SIZE,
-        "process-group/g=",
-        "env/e=",
-        "region/r=",
-        "max-per-region=",
-        "with-new-volumes",
-        "from-snapshot=",
+        "process-group/g= env/e= region/r= max-per-region= with-new-volumes from-snapshot=",
     ),
     # internal/command/machine/list.go, clone.go, update.go (+ run.go sharedFlags), destroy.go
     ("machine", "list"): _flags(APP, JSON_, "quiet/q"),
     ("machine", "clone"): _flags(
         APP,
         DETACH,
-        "region/r=",
-        "select/s",
-        "name=",
-        "from-snapshot=",
-        "attach-volume=",
-        "standby-for=",
+        "region/r= select/s name= from-snapshot= attach-volume= standby-for= "
         "volume-requires-unique-zone",
     ),
-    ("machine", "update"): _flags(APP, YES, VM_SIZE, "image/i=", "select/s", "skip-start"),
-    ("machine", "destroy"): _flags(APP, "select/s", "force/f", "image/i="),
+    ("machine", "update"): _flags(APP, YES, VM_SIZE, "image/i= select/s skip-start"),
+    ("machine", "destroy"): _flags(APP, "select/s force/f image/i="),
     # internal/command/volumes/list.go, destroy.go, extend.go
     ("volumes", "list"): _flags(APP, JSON_, "all"),
     ("volumes", "destroy"): _flags(APP, YES),
     ("volumes", "extend"): _flags(APP, YES, JSON_, "size/s="),
     # internal/command/secrets/{list,unset,sync,deploy}.go; secrets.go sharedFlags
     ("secrets", "list"): _flags(APP, JSON_),
-    ("secrets", "set"): _flags(APP, DETACH, "stage", "dns-checks"),
-    ("secrets", "unset"): _flags(APP, DETACH, "stage", "dns-checks"),
-    ("secrets", "sync"): _flags(APP, DETACH, "stage", "dns-checks"),
+    ("secrets", "set"): _flags(APP, DETACH, "stage dns-checks"),
+    ("secrets", "unset"): _flags(APP, DETACH, "stage dns-checks"),
+    ("secrets", "sync"): _flags(APP, DETACH, "stage dns-checks"),
     ("secrets", "deploy"): _flags(APP, DETACH, "dns-checks"),
     # internal/command/postgres/create.go
     ("postgres", "create"): _flags(
         VM_SIZE,
         DETACH,
-        "region/r=",
-        "org/o=",
-        "enable-backups",
-        "name/n=",
-        "generate-name",
-        "password/p=",
-        "initial-cluster-size=",
-        "volume-size=",
-        "consul-url=",
-        "snapshot-id=",
-        "fork-from=",
-        "image-ref=",
-        "stolon",
-        "flex",
-        "autostart",
+        "region/r= org/o= enable-backups name/n= generate-name password/p= "
+        "initial-cluster-size= volume-size= consul-url= snapshot-id= fork-from= image-ref= "
+        "stolon flex autostart",
     ),
     # internal/command/postgres/users.go, attach.go, detach.go, connect.go, config_update.go
     ("postgres", "users", "list"): _flags(APP, JSON_),
     ("postgres", "attach"): _flags(
-        APP, YES, "database-name=", "database-user=", "variable-name=", "superuser"
+        APP,
+        YES,
+        "database-name= database-user= variable-name= superuser",
     ),
     ("postgres", "detach"): _flags(APP),
-    ("postgres", "connect"): _flags(APP, "database/d=", "user/u=", "password/p="),
-    ("postgres", "config", "update"): _flags(APP, YES, DETACH, "max-connections=", "force"),
+    ("postgres", "connect"): _flags(APP, "database/d= user/u= password/p="),
+    ("postgres", "config", "update"): _flags(APP, YES, DETACH, "max-connections= force"),
     # internal/command/postgres/restart.go
-    ("postgres", "restart"): _flags(APP, "force", "skip-health-checks"),
+    ("postgres", "restart"): _flags(APP, "force skip-health-checks"),
     # internal/command/postgres/backup.go (`enable` takes no --yes)
     ("postgres", "backup", "enable"): _flags(APP),
     ("postgres", "backup", "config", "show"): _flags(APP),
-    ("postgres", "backup", "create"): _flags(APP, "name/n=", "immediate-checkpoint/i"),
+    ("postgres", "backup", "create"): _flags(APP, "name/n= immediate-checkpoint/i"),
     ("postgres", "backup", "list"): _flags(APP),
     ("postgres", "backup", "restore"): _flags(
         APP,
         DETACH,
-        "restore-target-time=",
-        "restore-target-name=",
-        "restore-target-inclusive",
-        "image-ref=",
+        "restore-target-time= restore-target-name= restore-target-inclusive image-ref=",
     ),
     ("postgres", "backup", "config", "update"): _flags(
-        APP, "archive-timeout=", "recovery-window=", "full-backup-frequency=", "minimum-redundancy="
+        APP,
+        "archive-timeout= recovery-window= full-backup-frequency= minimum-redundancy=",
     ),
     # internal/command/ssh/console.go
     ("ssh", "console"): _flags(
         APP,
-        "org/o=",
-        "region/r=",
-        "command/C=",
-        "machine=",
-        "select/s",
-        "quiet/q",
-        "address/A=",
-        "container=",
-        "no-container",
-        "pty",
-        "user/u=",
-        "process-group=",
+        "org/o= region/r= command/C= machine= select/s quiet/q address/A= container= "
+        "no-container pty user/u= process-group=",
     ),
 }
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes.fly_cli.errors import (
-    YES_REQUIRED,
-    Fail,
-)
-from tests.fakes.fly_cli.flex import (
-    admin_sql,
-)
+from tests.fakes.fly_cli.errors import YES_REQUIRED, Fail
+from tests.fakes.fly_cli.flex import admin_sql
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

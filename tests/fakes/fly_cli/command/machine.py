@@ -5,14 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.fakes.fly_cli.errors import (
-    LAUNCH_FAILED,
-    YES_REQUIRED,
-    Fail,
-)
-from tests.fakes.fly_cli.machine_types import (
-    launch_metadata,
-)
+from tests.fakes.fly_cli.errors import LAUNCH_FAILED, YES_REQUIRED, Fail
+from tests.fakes.fly_cli.machine_types import launch_metadata
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

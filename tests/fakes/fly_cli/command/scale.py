@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.fly_cli.errors import (
-    Fail,
-)
+from tests.fakes.fly_cli.errors import Fail
 from tests.fakes.fly_cli.machine_types import (
     APP_GROUP,
     fly_apps_machine,

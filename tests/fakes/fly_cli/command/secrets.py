@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes.fly_cli.errors import (
-    Fail,
-)
-from tests.fakes.fly_cli.machine_types import (
-    RELEASE_VERSION,
-    fly_apps_machine,
-)
+from tests.fakes.fly_cli.errors import Fail
+from tests.fakes.fly_cli.machine_types import RELEASE_VERSION, fly_apps_machine
 from tests.fakes.fly_cli.models import Fly, token_hex
 from tests.fakes.fly_cli.root import Call
 

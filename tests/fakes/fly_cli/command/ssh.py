@@ -7,17 +7,9 @@ import os
 import sys
 
 from tests.fakes.fly_cli.command.postgres.backup import archiving
-from tests.fakes.fly_cli.errors import (
-    NO_TTY,
-    Fail,
-)
-from tests.fakes.fly_cli.flex import (
-    psql_modelled,
-    psql_on_server,
-)
-from tests.fakes.fly_cli.machine_types import (
-    PG_SOCKET_ENV,
-)
+from tests.fakes.fly_cli.errors import NO_TTY, Fail
+from tests.fakes.fly_cli.flex import psql_modelled, psql_on_server
+from tests.fakes.fly_cli.machine_types import PG_SOCKET_ENV
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes.fly_cli.errors import (
-    NON_INTERACTIVE,
-    Fail,
-)
-from tests.fakes.fly_cli.flex import (
-    admin_sql,
-)
+from tests.fakes.fly_cli.errors import NON_INTERACTIVE, Fail
+from tests.fakes.fly_cli.flex import admin_sql
 from tests.fakes.fly_cli.models import Fly, token_hex
 from tests.fakes.fly_cli.root import Call
 

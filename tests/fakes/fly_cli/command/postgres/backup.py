@@ -7,21 +7,9 @@ import os
 import sys
 
 from tests.fakes.fly_cli.command.postgres.create import print_credentials
-from tests.fakes.fly_cli.errors import (
-    NAME_TAKEN,
-    Fail,
-)
-from tests.fakes.fly_cli.flex import (
-    barman_validate,
-    now,
-    restored_data,
-    snapshot,
-)
-from tests.fakes.fly_cli.machine_types import (
-    BARMAN_SECRET,
-    PG_SOCKET_ENV,
-    POSTGRES_METADATA,
-)
+from tests.fakes.fly_cli.errors import NAME_TAKEN, Fail, backups_not_enabled
+from tests.fakes.fly_cli.flex import barman_validate, now, restored_data, snapshot
+from tests.fakes.fly_cli.machine_types import BARMAN_SECRET, PG_SOCKET_ENV, POSTGRES_METADATA
 from tests.fakes.fly_cli.models import Fly, token_hex
 from tests.fakes.fly_cli.root import Call
 
@@ -101,7 +89,7 @@ def _flexctl(fly: Fly, a: Call) -> dict[str, Any] | None:
     cluster, app = fly.pg(name), fly.app(name)
     leader = fly.leader(app)
     if BARMAN_SECRET not in app["secrets"]:  # backup.go isBackupEnabled
-        raise Fail(f"backups are not enabled. Run `fly pg backup enable -a {name}` to enable them")
+        raise Fail(backups_not_enabled(name))
     # flexctl backups.go backupsEnabled: S3_ARCHIVE_CONFIG in the leader's own
     # environment, i.e. deployed to it, not only set on the app.
     if BARMAN_SECRET not in leader.get("env_secrets", []):
@@ -151,7 +139,7 @@ def archiving(fly: Fly, name: str) -> dict[str, Any]:
     cluster, app = fly.pg(name), fly.app(name)
     leader = fly.leader(app)
     if BARMAN_SECRET not in app["secrets"]:
-        raise Fail(f"backups are not enabled. Run `fly pg backup enable -a {name}` to enable them")
+        raise Fail(backups_not_enabled(name))
     if BARMAN_SECRET not in leader.get("env_secrets", []):
         raise Fail("S3_ARCHIVE_CONFIG is unset")
     return cluster

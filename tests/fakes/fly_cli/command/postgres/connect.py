@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.fakes.fly_cli.errors import (
-    NO_TTY,
-    Fail,
-)
+from tests.fakes.fly_cli.errors import NO_TTY, Fail
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

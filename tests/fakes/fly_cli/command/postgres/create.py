@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes.fly_cli.errors import (
-    LAUNCH_FAILED,
-    NAME_TAKEN,
-    Fail,
-)
-from tests.fakes.fly_cli.machine_types import (
-    POSTGRES_METADATA,
-)
+from tests.fakes.fly_cli.errors import LAUNCH_FAILED, NAME_TAKEN, Fail
+from tests.fakes.fly_cli.machine_types import POSTGRES_METADATA
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

@@ -6,9 +6,7 @@ import os
 import sys
 
 from tests.fakes.fly_cli.errors import NON_INTERACTIVE, Fail, Interrupted
-from tests.fakes.fly_cli.flex import (
-    admin_sql,
-)
+from tests.fakes.fly_cli.flex import admin_sql
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.fly_cli.errors import (
-    Fail,
-)
+from tests.fakes.fly_cli.errors import Fail
 from tests.fakes.fly_cli.models import Fly
 from tests.fakes.fly_cli.root import Call
 
