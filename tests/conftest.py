@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -249,12 +250,25 @@ def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     return prod_commands(tmp_path_factory.mktemp("stack"))
 
 
-@pytest.fixture
-def cluster(commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path) -> FakeFly:
-    """The prod stack's app, and its Postgres cluster made by its script (postgres_cluster.sh)."""
-    fake_fly.seed_app("webhost-prod")
-    done = run_command(commands["webhost-db"], fake_fly, tmp_path)
+@pytest.fixture(scope="session")
+def cluster_template(
+    commands: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> FakeFly:
+    """The prod stack's app, and its Postgres cluster made by its script
+    (postgres_cluster.sh), once per session: the fake's state and call log to copy."""
+    directory = tmp_path_factory.mktemp("cluster")
+    fake = fake_fly_in(directory)
+    fake.seed_app("webhost-prod")
+    done = run_command(commands["webhost-db"], fake, directory)
     assert done.returncode == 0, done.stderr
+    return fake
+
+
+@pytest.fixture
+def cluster(cluster_template: FakeFly, fake_fly: FakeFly) -> FakeFly:
+    """The cluster as its script leaves it (state and call log), this test's own."""
+    shutil.copyfile(cluster_template.state, fake_fly.state)
+    shutil.copyfile(cluster_template.log, fake_fly.log)
     return fake_fly
 
 

@@ -54,6 +54,7 @@ def test_attach_credentials_never_reach_a_failed_runs_output(
     done = failed(
         run_command(
             commands["webhost-db-attach"],
+            sql_cluster,
             tmp_path,
             FAKE_FLY_FAIL_NTH="secrets unset:2",
         )
@@ -198,6 +199,7 @@ def test_a_left_attachment_is_answered_with_ctrl_c_even_with_interrupts_ignored(
     edit(sql_cluster, lambda s: s["pg"][CLUSTER]["attachments"].append(other))
     done = run_command(
         commands["webhost-db-attach"],
+        sql_cluster,
         tmp_path,
         interrupts_ignored=True,
         WEBHOST_DETACH_QUIET="0.3",

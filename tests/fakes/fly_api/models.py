@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote_plus, urlsplit
 
-from tests.fakes.fly_api.exceptions import NAME_TAKEN  # noqa: F401 - re-exported
-
 TOKEN = "fake-fly-token"
 # Org tokens (macaroons, `fly tokens create org`) the fake also accepts, as sent.
 ORG_TOKENS = ("FlyV1 fm2_fake-org-token",)
