@@ -38,7 +38,7 @@ from tests.fakes import fly_cli  # noqa: E402
 # Modelled durations in seconds: roughly Fly's minutes as seconds / 20 (postgres
 # create provisions machines and volumes and waits for the cluster, minutes; a
 # deploy rolls every machine; a clone boots one machine). Prefix match on the
-# subcommand, longest wins (tests/fakes/fly_cli.py FAKE_FLY_DURATIONS).
+# subcommand, longest wins (tests/fakes/fly_cli/main.py, FAKE_FLY_DURATIONS).
 DURATIONS = {
     "postgres create": 6.0,
     "postgres attach": 1.0,

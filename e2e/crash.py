@@ -71,7 +71,7 @@ def fly_ran(*words: str) -> Sign:
 class FlyAnswers:
     """Holds the fake Fly API's answer to one write, after it acted, until released.
 
-    The fake API runs in this process (tests/fakes/fly_api.py); its handler's `_send`
+    The fake API runs in this process (tests/fakes/fly_api/); its handler's `_send`
     answers once the request has done its work. While armed with a path pattern, a
     write matching it is answered only after `release()`: a kill then lands after the
     far side acted and before the provider can report it, the window a real API's

@@ -1,7 +1,7 @@
 """The world of fakes one e2e stack runs in, started by `stack(name)`.
 
-In a temporary directory: the fake Fly API (tests/fakes/fly_api.py, in this process,
-on 127.0.0.1) whose apps are mirrored into the fake `fly`'s state (tests/fakes/fly_cli.py,
+In a temporary directory: the fake Fly API (tests/fakes/fly_api/, in this process,
+on 127.0.0.1) whose apps are mirrored into the fake `fly`'s state (tests/fakes/fly_cli/,
 first on PATH); the fake Cloudflare and Grafana plugins on PATH (e2e/fake_*/bin) and
 their REST faces for `webhost-infra preflight`; a copy of the project with a file
 backend, a passphrase secrets provider and a PULUMI_HOME of its own. The fake Fly checks
@@ -40,6 +40,7 @@ from e2e.harness import (
     Stack,
     engine_bin,
 )
+from tests.fakes import fly_cli
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 # The fake Cloudflare's package (and the fakes' shared one), for its DNS as the fake
@@ -52,8 +53,6 @@ from fakecf.store import parse_zones  # noqa: E402
 from fakecf.world import ZoneRecords  # noqa: E402
 from fakegrafana.rest import FakeGrafanaApi  # noqa: E402
 from fakegrafana.store import Store as GrafanaStore  # noqa: E402
-
-FLY_CLI = ROOT / "tests" / "fakes" / "fly_cli.py"
 
 
 def copy_project(work: Path) -> None:
@@ -183,9 +182,7 @@ def stack(name: str) -> Iterator[Stack]:
             api.state.add_image("webhost", tag, APP_IMAGE_CONFIG)
         for sub in ("state", "pulumi-home", "scratch", "bin"):
             (tmp / sub).mkdir()
-        fly = tmp / "bin" / "fly"
-        fly.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FLY_CLI}" "$@"\n')
-        fly.chmod(0o755)
+        fly = Path(fly_cli.install(tmp / "bin"))  # `fly`: the fake, first on PATH
         work = tmp / "project"
         copy_project(work)
         doc = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())

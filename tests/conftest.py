@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
+import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import pytest
 import yaml
 
 from cli import engine, stackfile
-from tests.fakes import pg_server
+from tests.fakes import fly_cli, pg_server
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,9 +154,22 @@ class FakeFly:
 
 
 def run_command(
-    inputs: Mapping[str, Any], fly: FakeFly, tmp_path: Path, script: str = "create", **env: str
+    inputs: Mapping[str, Any],
+    fly: FakeFly,
+    tmp_path: Path,
+    script: str = "create",
+    *,
+    interrupts_ignored: bool = False,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """What local.Command does: interpreter + script, the inputs' environment on top."""
+    """What local.Command does: interpreter + script, the inputs' environment on top.
+    `interrupts_ignored`: started as a non-interactive shell starts a background
+    command, with SIGINT and SIGQUIT ignored (POSIX XCU 2.11), which children inherit."""
+
+    def ignore_interrupts() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
     return subprocess.run(
@@ -164,18 +179,51 @@ def run_command(
         text=True,
         timeout=120,
         check=False,
+        preexec_fn=ignore_interrupts if interrupts_ignored else None,
     )
+
+
+# A process holding a flock, as a script of a killed run would hold the flyctl lock
+# (components/fly/scripts/lib.sh webhost_lock): it says who it is in the file.
+_HOLD = """
+import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.write("pid 4242 since 2026-01-01T00:00:00Z\\n")
+f.flush()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def lock_held(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A live process holding `path`'s lock (as pid 4242) until the block ends, or
+    until the caller ends it sooner with `communicate()`."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        yield process
+    finally:
+        process.communicate()
 
 
 @pytest.fixture
 def fake_fly(tmp_path: Path) -> FakeFly:
-    bin_dir = tmp_path / "bin"
+    return fake_fly_in(tmp_path)
+
+
+def fake_fly_in(directory: Path) -> FakeFly:
+    """The fake `fly` on a bin directory under `directory`, its state and log beside."""
+    bin_dir = directory / "bin"
     bin_dir.mkdir()
-    fly = bin_dir / "fly"
-    source = Path(__file__).parent / "fakes" / "fly_cli.py"
-    fly.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{source}" "$@"\n')
-    fly.chmod(fly.stat().st_mode | stat.S_IXUSR)
-    return FakeFly(bin_dir, tmp_path / "fly-state.json", tmp_path / "fly-calls.jsonl")
+    fly_cli.install(bin_dir)
+    return FakeFly(bin_dir, directory / "fly-state.json", directory / "fly-calls.jsonl")
 
 
 @pytest.fixture(scope="session")
@@ -195,3 +243,39 @@ def pg(pg_session: pg_server.Server) -> Iterator[pg_server.Server]:
     pg_session.reset()
     yield pg_session
     pg_session.reset()
+
+
+@pytest.fixture(scope="session")
+def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The prod stack's local.Commands (prod_commands), evaluated once per session: the
+    script tests run them and never change them."""
+    return prod_commands(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="session")
+def cluster_template(
+    commands: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> FakeFly:
+    """The prod stack's app, and its Postgres cluster made by its script
+    (postgres_cluster.sh), once per session: the fake's state and call log to copy."""
+    directory = tmp_path_factory.mktemp("cluster")
+    fake = fake_fly_in(directory)
+    fake.seed_app("webhost-prod")
+    done = run_command(commands["webhost-db"], fake, directory)
+    assert done.returncode == 0, done.stderr
+    return fake
+
+
+@pytest.fixture
+def cluster(cluster_template: FakeFly, fake_fly: FakeFly) -> FakeFly:
+    """The cluster as its script leaves it (state and call log), this test's own."""
+    shutil.copyfile(cluster_template.state, fake_fly.state)
+    shutil.copyfile(cluster_template.log, fake_fly.log)
+    return fake_fly
+
+
+@pytest.fixture
+def sql_cluster(cluster: FakeFly, pg: pg_server.Server) -> FakeFly:
+    """The cluster with the real server behind its SQL (attach, detach, setup)."""
+    cluster.pg = pg
+    return cluster

@@ -63,7 +63,7 @@ def platform(
             "plan": cfg.redis.plan,
         }
     )
-    state = fly_cli._load(fake_fly.state)
+    state = fly_cli.load(fake_fly.state)
     fly = fly_cli.Fly(state)
     app = fly.new_app(cfg.app_name, cfg.org)
     guest = {"cpu_kind": cfg.vm.cpu_kind, "cpus": cfg.vm.cpus, "memory_mb": cfg.vm.memory_mb}

@@ -153,22 +153,17 @@ def test_shape_errors_never_show_values(client: FlyClient, fly_api: FakeFlyApi) 
     assert "hunter2" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "slept"), [("3", 3.0), ("3600", 8.0)], ids=["as-asked", "capped-at-max-delay"]
+)
 def test_429_waits_for_retry_after_then_succeeds(
-    client: FlyClient, fly_api: FakeFlyApi, sleeps: Sleeps
+    client: FlyClient, fly_api: FakeFlyApi, sleeps: Sleeps, retry_after: str, slept: float
 ) -> None:
-    fly_api.state.fail_next("POST", "/v1/apps", 429, **{"Retry-After": "3"})
+    fly_api.state.fail_next("POST", "/v1/apps", 429, **{"Retry-After": retry_after})
     client.create_app("busy", "org")
-    assert sleeps == [3.0]
+    assert sleeps == [slept]
     assert len(fly_api.state.calls("POST", "/v1/apps")) == 2
     assert "busy" in fly_api.state.apps
-
-
-def test_retry_after_is_capped_by_max_delay(
-    client: FlyClient, fly_api: FakeFlyApi, sleeps: Sleeps
-) -> None:
-    fly_api.state.fail_next("POST", "/v1/apps", 429, **{"Retry-After": "3600"})
-    client.create_app("slow", "org")
-    assert sleeps == [8.0]
 
 
 def test_5xx_then_success_backs_off(client: FlyClient, fly_api: FakeFlyApi, sleeps: Sleeps) -> None:
@@ -342,7 +337,7 @@ def test_a_lost_answer_to_a_read_is_retried(client: FlyClient, fly_api: FakeFlyA
 
 
 # -- no piece of a secret survives into an error -------------------------------------
-# The fake answers with an error that quotes the request back (tests/fakes/fly_api.py
+# The fake answers with an error that quotes the request back (tests/fakes/fly_api/
 # ECHOES). What counts as a piece is checked here independently of the client's
 # redact(): a run of 12 characters of the value, or of it JSON-escaped once or twice,
 # read in the message as it is, URL-decoded, or base64-decoded at any alignment.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -252,7 +253,7 @@ def deployed(fake: FakeFly, tmp_path: Path, app: str = "web") -> None:
 
 def seed_machine(fake: FakeFly, app: str, region: str, metadata: dict[str, str]) -> None:
     """A machine that is not the app group's: a release command's, a console, a one-off."""
-    state = fly_cli._load(fake.state)
+    state = fly_cli.load(fake.state)
     fake_fly_state = fly_cli.Fly(state)
     guest = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
     fake_fly_state.new_machine(state["apps"][app], region, guest, image="i", metadata=metadata)
@@ -325,3 +326,42 @@ def test_without_postgresql_the_sql_tests_say_what_to_install(
     assert "apt-get install postgresql-15" in problem
     with pytest.raises(RuntimeError, match="postgresql-15"), pg_server.running():
         pass
+
+
+def test_every_command_in_the_tree_has_its_groups_handler() -> None:
+    """The tree (root.py) and the group modules (command/<group>) are kept apart so a
+    call imports one group: a command parsed but handled nowhere would be a KeyError."""
+    from tests.fakes.fly_cli import main
+
+    for path in fly_cli.COMMANDS:
+        assert callable(main.handler_of(path)), path
+
+
+def test_the_fake_fly_imports_only_the_called_group(tmp_path: Path) -> None:
+    """Per call the fake starts a Python: it imports the group it runs, not the others
+    (and none of the heavier standard modules a group imports only when it needs them)."""
+    probe = (
+        "import sys; from tests.fakes.fly_cli import main; main.handler_of(('apps', 'list'));"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(done.stdout.split())
+    assert "tests.fakes.fly_cli.command.apps" in loaded
+    for heavy in (
+        "tests.fakes.fly_cli.command.postgres",
+        "tests.fakes.fly_cli.command.deploy",
+        "subprocess",
+        "tomllib",
+        "secrets",
+        "datetime",
+        "typing",
+        "dataclasses",
+        "pathlib",
+    ):
+        assert heavy not in loaded, heavy

@@ -9,31 +9,16 @@ nothing done). The scripts run as local.Command runs them, against the fake `fly
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import FakeFly, prod_commands, run_command
+from tests.conftest import FakeFly, lock_held, run_command
 
 APP = "webhost-prod"
 CLUSTER = "webhost-prod-db"
-HOLD = """
-import fcntl, sys
-f = open(sys.argv[1], "a")
-fcntl.flock(f, fcntl.LOCK_EX)
-f.write("pid 4242 since 2026-01-01T00:00:00Z\\n")
-f.flush()
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-
-@pytest.fixture(scope="module")
-def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    return prod_commands(tmp_path_factory.mktemp("stack"))
 
 
 def lock_dir(tmp_path: Path) -> Path:
@@ -45,15 +30,8 @@ def lock_dir(tmp_path: Path) -> Path:
 def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     """A live process holding the cluster's lock, as a script of a killed run would."""
     lock_dir(tmp_path).mkdir(parents=True)
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(lock_dir(tmp_path) / f"{CLUSTER}.lock")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdout.readline() == "held\n"
-    yield process
-    process.communicate()
+    with lock_held(lock_dir(tmp_path) / f"{CLUSTER}.lock") as process:
+        yield process
 
 
 def test_every_script_waits_for_a_live_holder_then_stops_before_any_flyctl_call(
@@ -106,19 +84,10 @@ def test_the_attach_locks_the_app_too(
     commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
 ) -> None:
     lock_dir(tmp_path).mkdir(parents=True)
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(lock_dir(tmp_path) / f"{APP}.lock")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdout.readline() == "held\n"
-    try:
+    with lock_held(lock_dir(tmp_path) / f"{APP}.lock"):
         for name in ("webhost-db-attach", "webhost-deploy"):
             done = run_command(commands[name], fake_fly, tmp_path, WEBHOST_LOCK_WAIT="0")
             assert f"flyctl work on {APP} still under way" in done.stderr, name
-    finally:
-        process.communicate()
     assert fake_fly.calls() == []
 
 

@@ -18,7 +18,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from components.fly.machines import region_counts
 from components.fly.providers.machine_counts import MachineCountsProvider
-from tests.conftest import FakeFly
+from tests.conftest import FakeFly, lock_held
 from tests.fakes import fly_cli
 from tests.test_postgres_shape import _struct, dynamic_host  # noqa: F401 - a fixture
 
@@ -154,14 +154,21 @@ def test_a_region_set_to_zero_is_the_same_as_absent(fly: FakeFly) -> None:
     assert MachineCountsProvider().diff(APP, updated, news).changes is False
 
 
+def create_failing(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
+    """MachineCounts' create with the fake's fault `name`=`value` set: it must raise; the
+    message."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError) as caught:
+        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
+    return str(caught.value)
+
+
 def test_a_listing_that_fails_raises_and_scales_nothing(
     fly: FakeFly, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_FLY_FAIL", "machine list")
-    with pytest.raises(RuntimeError) as caught:
-        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
-    assert str(caught.value).startswith(f"MachineCounts of app {APP}: cannot list machines")
-    assert "failed to machine list: simulated failure (status 503)" in str(caught.value)
+    message = create_failing(monkeypatch, "FAKE_FLY_FAIL", "machine list")
+    assert message.startswith(f"MachineCounts of app {APP}: cannot list machines")
+    assert "failed to machine list: simulated failure (status 503)" in message
     assert scales(fly) == []
     # never read as "no machines": the refresh fails too
     with pytest.raises(RuntimeError, match="cannot list machines"):
@@ -202,7 +209,7 @@ def test_before_any_deploy_flyctls_refusal_is_the_error(
 
 
 def test_one_offs_release_and_console_machines_are_not_counted_or_touched(fly: FakeFly) -> None:
-    state = fly_cli._load(fly.state)
+    state = fly_cli.load(fly.state)
     fake = fly_cli.Fly(state)
     guest = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
     others = {
@@ -308,11 +315,9 @@ def _converges_after(monkeypatch: pytest.MonkeyPatch, fly: FakeFly, *faults: str
 def test_the_listing_after_scaling_fails_names_the_app_and_a_rerun_converges(
     fly: FakeFly, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", "machine list:2")
-    with pytest.raises(RuntimeError) as caught:
-        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
-    assert str(caught.value).startswith(f"MachineCounts of app {APP}: cannot list machines")
-    assert "\n" not in str(caught.value) and TOKEN not in str(caught.value)
+    message = create_failing(monkeypatch, "FAKE_FLY_FAIL_NTH", "machine list:2")
+    assert message.startswith(f"MachineCounts of app {APP}: cannot list machines")
+    assert "\n" not in message and TOKEN not in message
     _converges_after(monkeypatch, fly, "FAKE_FLY_FAIL_NTH")
 
 
@@ -376,12 +381,8 @@ def test_without_flyctl_on_path_every_step_says_so_naming_the_app(
 def test_the_second_of_three_regions_failing_leaves_the_others_and_a_rerun_converges(
     fly: FakeFly, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_FLY_FAIL_NTH", "scale:2")
-    with pytest.raises(RuntimeError) as caught:
-        MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
-    assert str(caught.value).startswith(
-        f"MachineCounts of app {APP}: scaling region iad to 3 failed: "
-    )
+    message = create_failing(monkeypatch, "FAKE_FLY_FAIL_NTH", "scale:2")
+    assert message.startswith(f"MachineCounts of app {APP}: scaling region iad to 3 failed: ")
     # fra was scaled, iad failed, sin never asked: nothing went to 0.
     assert fly.machines(APP) == {"iad": 2, "fra": 2}
     assert ("sin", "1") not in scales(fly)
@@ -521,39 +522,17 @@ def test_an_up_killed_before_the_decreases_leaves_at_least_both_configs(
 # -- the flyctl lock (scripts/lib.sh webhost_lock, shared) ---------------------------
 
 
-HOLD = """
-import fcntl, sys
-f = open(sys.argv[1], "a")
-fcntl.flock(f, fcntl.LOCK_EX)
-f.write("pid 4242 since 2026-01-01T00:00:00Z\\n")
-f.flush()
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-
 def test_scaling_waits_for_a_script_still_acting_on_the_app_then_stops(
     fly: FakeFly, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
     (tmp_path / "locks").mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(tmp_path / "locks" / f"{APP}.lock")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with lock_held(tmp_path / "locks" / f"{APP}.lock"):
         monkeypatch.setenv("WEBHOST_LOCK_WAIT", "0")
         with pytest.raises(
             RuntimeError, match=r"flyctl work on webhost-prod still under way.*pid 4242"
         ):
             MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
         assert not fly.log.exists() or fly.calls() == []
-    finally:
-        holder.communicate()
     # the holder gone (a dead one's file is simply taken), the create goes on
     MachineCountsProvider().create({"app": APP, "counts": dict(WANTED)})
     assert fly.machines(APP) == WANTED

@@ -1,6 +1,6 @@
 """`webhost-infra preflight` against the fakes at their HTTP boundaries.
 
-Fly's GraphQL, Machines and registry APIs are tests/fakes/fly_api.py; Cloudflare's REST
+Fly's GraphQL, Machines and registry APIs are tests/fakes/fly_api/; Cloudflare's REST
 API is e2e/fake_cloudflare/fakecf/rest.py over the same state the fake provider keeps;
 Grafana and synthetic monitoring are e2e/fake_grafana/fakegrafana/rest.py. Every check
 is run passing and failing, each boundary answering 401, 403, 404, 5xx, a lost answer

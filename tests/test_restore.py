@@ -9,6 +9,7 @@ import copy
 import json
 import math
 import shlex
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,16 @@ from cli import engine, stackfile
 from cli.main import main
 from components import config, postgres
 from components.config import ConfigError
-from tests.conftest import PROJECT_FILE, ROOT, FakeFly, run, run_command, stack_doc, write_stack
+from tests.conftest import (
+    PROJECT_FILE,
+    ROOT,
+    FakeFly,
+    fake_fly_in,
+    run,
+    run_command,
+    stack_doc,
+    write_stack,
+)
 from tests.known import COMMAND, SECRETS, KnownMocks
 
 SOURCE = "webhost-prod-db"
@@ -186,17 +196,28 @@ def sql(fake: FakeFly, app: str, database: str, text: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-@pytest.fixture
-def source(
-    restored_commands: dict[str, dict[str, Any]], fake_fly: FakeFly, tmp_path: Path
+@pytest.fixture(scope="module")
+def source_template(
+    restored_commands: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> FakeFly:
-    """The first cluster as the program leaves it, backups on, with rows in its database."""
-    fake_fly.seed_app(APP)
+    """The first cluster as the program leaves it, backups on, with rows in its database:
+    made once for the module (four scripts and their flyctl calls), copied per test."""
+    directory = tmp_path_factory.mktemp("source")
+    fake = fake_fly_in(directory)
+    fake.seed_app(APP)
     for name in ("webhost-db", "webhost-db-attach", "webhost-db-setup", "webhost-db-backups"):
-        ok(run_command(restored_commands[name], fake_fly, tmp_path))
-    sql(fake_fly, SOURCE, "webhost_prod", "CREATE TABLE orders (id int);\n")
-    sql(fake_fly, SOURCE, "webhost_prod", "INSERT INTO orders VALUES ('before-backup');\n")
-    ok(fly(fake_fly, "postgres", "backup", "create", "--app", SOURCE))
+        ok(run_command(restored_commands[name], fake, directory))
+    sql(fake, SOURCE, "webhost_prod", "CREATE TABLE orders (id int);\n")
+    sql(fake, SOURCE, "webhost_prod", "INSERT INTO orders VALUES ('before-backup');\n")
+    ok(fly(fake, "postgres", "backup", "create", "--app", SOURCE))
+    return fake
+
+
+@pytest.fixture
+def source(source_template: FakeFly, fake_fly: FakeFly) -> FakeFly:
+    """The template's state and call log, this test's own to change."""
+    shutil.copyfile(source_template.state, fake_fly.state)
+    shutil.copyfile(source_template.log, fake_fly.log)
     return fake_fly
 
 

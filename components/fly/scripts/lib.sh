@@ -193,16 +193,26 @@ pg_users() {
 # keeps prompting (select.go OnChange), so a list without USER is answered with
 # Ctrl-C once flyctl has printed nothing for WEBHOST_DETACH_QUIET seconds (survey
 # renders the question and its options at once, select.go Prompt; flyctl does
-# nothing before the answer). Exit status: 0 detached one, 3 the app has no
-# attachment of USER (also flyctl's "no attachments found"), other: flyctl failed.
+# nothing before the answer). survey reads that Ctrl-C as a key (its raw mode clears
+# ISIG: survey v2.3.7 terminal/runereader_posix.go SetTermMode, select.go Prompt),
+# but only from SetTermMode on, just after its render: one that lands before is the
+# terminal's SIGINT to flyctl. flyctl is therefore started with SIGINT and SIGQUIT at
+# their defaults: a non-interactive shell starts a background command with them
+# ignored (POSIX XCU 2.11), a Go program started with SIGINT ignored keeps it ignored
+# (Go os/signal package doc, "Default behavior of signals in Go programs"), and that
+# SIGINT would be lost with flyctl left waiting for an answer. Exit status: 0 detached
+# one, 3 the app has no attachment of USER (also flyctl's "no attachments found", and
+# flyctl's 127 for the interrupt, internal/cli/cli.go), other: flyctl failed.
 detach_user() {
   WEBHOST_DETACH_USER="$3" python3 - fly postgres detach "$1" --app "$2" <<'PY' >&2 8>&- 9>&-
-import os, pty, re, select, sys
+import os, pty, re, select, signal, sys
 user = os.environ["WEBHOST_DETACH_USER"]
 quiet = float(os.environ.get("WEBHOST_DETACH_QUIET") or 10)
 option = re.compile(rb"PG Database: [^,\r\n]*, PG User: " + re.escape(user.encode()) + rb",")
 pid, fd = pty.fork()
 if pid == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     os.execvp(sys.argv[1], sys.argv[1:])
 seen, asked, answered, none = b"", -1, False, False
 while True:

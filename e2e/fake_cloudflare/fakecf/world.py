@@ -1,6 +1,6 @@
 """The fake Cloudflare's DNS as the rest of the world resolves it, for the other fakes.
 
-The e2e's fake Fly (tests/fakes/fly_api.py, its `Dns` protocol) validates certificates
+The e2e's fake Fly (tests/fakes/fly_api/, its `Dns` protocol) validates certificates
 against the records that exist here: it reads the same state file the plugin processes
 write (FAKE_CLOUDFLARE_STATE), under the same lock (fakeprovider/store.py), so it sees
 each record as soon as the provider's Create or Update has landed and never a half
