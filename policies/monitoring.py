@@ -198,16 +198,17 @@ def _probe_alerts(
     config: StackConfig,
     report: ReportViolation,
 ) -> None:
-    """An enabled check pages on failed executions: a CheckAlerts of the check (its child,
-    components/monitoring `_probes`) with PROBE_FAILED at a threshold its probes can reach
-    (components/monitoring/alerts.py: fires at failures >= threshold, a whole number from
-    1 to the executions in the period). Where it goes is `_routing`'s: Synthetic
-    Monitoring's rules take the default policy tree."""
+    """An enabled check pages on failed executions: a CheckAlerts of the check (named
+    `<check>-alerts`, components/monitoring `_probes`; a transform changes no name) with
+    PROBE_FAILED at a threshold its probes can reach (components/monitoring/alerts.py:
+    fires at failures >= threshold, a whole number from 1 to the executions in the
+    period). Where it goes is `_routing`'s: Synthetic Monitoring's rules take the
+    default policy tree."""
     app = config.app_name
     lists = [
         registered.plain(registered.get(held.props, "alerts"))
-        for held in resources
-        if held.resource_type == CHECK_ALERTS and spec.parent_urn(held) == check.urn
+        for held in spec.children_of(resources, MONITORING)
+        if held.resource_type == CHECK_ALERTS and held.name == f"{check.name}-alerts"
     ]
     if any(registered.has_unknown(given) for given in lists):
         return  # not known yet (a preview): judged when it is

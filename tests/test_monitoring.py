@@ -190,9 +190,12 @@ def test_every_check_alerts_on_its_failed_executions(
     if probes is not None:
         doc["webhost:monitoring"]["probes"] = probes
     found = run(doc, tmp_path, stack=stack, preview=False, mocks=GrafanaMocks())
-    checks = {r.urn: r for r in found.by_type(CHECK)}
     alerting = found.by_type(CHECK_ALERTS)
-    assert sorted(a.parent or "" for a in alerting) == sorted(checks)
+    component = found.one("webhost:monitoring:Monitoring")
+    assert sorted(a.name for a in alerting) == sorted(
+        f"{c.name}-alerts" for c in found.by_type(CHECK)
+    )
+    assert all(a.parent == component.urn for a in alerting)
     for alert in alerting:
         # The check's id as Synthetic Monitoring's number (the mocks answer one).
         assert alert.inputs["checkId"] == int(alert.inputs["checkId"]) > 0

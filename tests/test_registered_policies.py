@@ -401,7 +401,6 @@ def test_probe_alerts_not_known_yet_are_judged_when_they_are() -> None:
     is skipped, never read as having none; the other check is still judged."""
     from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-    from policies.spec import parent_urn
     from tests.test_policies import resource
 
     found = registered(transforms=[_probe_alert(_set("threshold", 10_000))])
@@ -409,8 +408,10 @@ def test_probe_alerts_not_known_yet_are_judged_when_they_are() -> None:
         r for r in found if r.resource_type == "grafana:syntheticMonitoring/check:Check"
     ]
     unknown = {"checkId": UNKNOWN_STRING_VALUE, "alerts": UNKNOWN_STRING_VALUE}
-    pending = resource(CHECK_ALERTS, "pending", unknown_checking_proxy(unknown), parent=first)
-    kept = [r for r in found if r.resource_type != CHECK_ALERTS or parent_urn(r) != first.urn]
+    monitoring = next(r for r in found if r.urn == first.opts.parent)
+    name = f"{first.name}-alerts"
+    pending = resource(CHECK_ALERTS, name, unknown_checking_proxy(unknown), parent=monitoring)
+    kept = [r for r in found if r.name != name]
     messages = stack_violations("monitoring", [*kept, pending])
     probes = [m for m in messages if "ProbeFailedExecutionsTooHigh" in m]
     assert len(probes) == 1 and f"probe {second.name}'s" in probes[0], messages

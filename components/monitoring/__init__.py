@@ -324,9 +324,9 @@ class Monitoring(pulumi.ComponentResource):
             # Its rules carry no notification settings, so Grafana routes them through
             # the org's default policy tree (grafana/synthetic-monitoring-app
             # src/components/CheckForm/AlertsPerCheck/AlertRoutingPreview.tsx @ b12d206),
-            # the tree `_alerting` sets to the stack's first contact point. A child of
-            # its check, so the policy pairs the two (the check's id is unknown in a
-            # preview). The API replaces the check's whole alert list (PUT
+            # the tree `_alerting` sets to the stack's first contact point. Named after
+            # its check, which is how the policy pairs the two (the check's id is
+            # unknown in a preview). The API replaces the check's whole alert list (PUT
             # /check/<id>/alerts, resource_check_alerts.go), so an `up` interrupted
             # after it acted repeats it to the same result.
             grafana.syntheticmonitoring.CheckAlerts(
@@ -340,7 +340,7 @@ class Monitoring(pulumi.ComponentResource):
                         runbook_url="",
                     )
                 ],
-                opts=pulumi.ResourceOptions(parent=check, provider=provider),
+                opts=child,
             )
 
 
