@@ -12,12 +12,12 @@ api.py); Fly's REST and GraphQL APIs are read with components/fly/api/'s clients
 from __future__ import annotations
 
 import base64
-import functools
-import ssl
 from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
+
+from components.fly.api.client import tls_context
 
 # Cloudflare's API root (developers.cloudflare.com/api). CLOUDFLARE_BASE_URL points it
 # elsewhere: cloudflare-go (v4 on, the client pulumi-cloudflare 6 uses) client.go
@@ -29,13 +29,6 @@ CLOUDFLARE_DEFAULT_BASE: Final = "https://api.cloudflare.com/client/v4"
 # provider's default is Grafana Cloud's first synthetic monitoring region.
 GRAFANA_SM_URL_ENV: Final = "GRAFANA_SM_URL"
 GRAFANA_SM_DEFAULT_URL: Final = "https://synthetic-monitoring-api.grafana.net"
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """httpx's default verification (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR), made
-    once: loading the CA file is most of a client's cost (about 0.1 s each)."""
-    return httpx.create_ssl_context()
 
 
 class NoAnswer(Exception):
@@ -77,7 +70,7 @@ class Reader:
         # stand-in (a mirror, the tests' fake); by default none, the path alone.
         self.shown = (shown or "").rstrip("/")
         self.auth = auth
-        self.http = httpx.Client(timeout=timeout, verify=_tls())
+        self.http = httpx.Client(timeout=timeout, verify=tls_context())
 
     def __enter__(self) -> Reader:
         return self
