@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
 from components.fly.api.errors import FlyResponseError
 
 T = TypeVar("T")
+# Built on first use, not at import: the plan imports this module and never validates a
+# Fly answer (pydantic's defer_build, honoured by TypeAdapter from the type's config).
+_DEFERRED = ConfigDict(defer_build=True)
 
 # -- response shapes (fly-go types; superfly/docs machines/api/*) ------------------------
 # Go marshals an empty slice as null, so lists are `list | None` and read with `or []`.
@@ -21,6 +24,7 @@ class AppOrganization(TypedDict):
     name: NotRequired[str]
 
 
+@with_config(_DEFERRED)
 class App(TypedDict):
     # fly-go flaps/flaps_apps.go App; docs machines/api/apps-resource "Get app details"
     name: str
@@ -33,14 +37,17 @@ class SecretName(TypedDict):
     name: str  # fly-go secrets_types.go AppSecret; values are never listed without asking
 
 
+@with_config(_DEFERRED)
 class SecretList(TypedDict):
     secrets: list[SecretName] | None
 
 
+@with_config(_DEFERRED)
 class SecretsWritten(TypedDict):
     version: int  # fly-go secrets_types.go UpdateAppSecretsResp (uint64)
 
 
+@with_config(_DEFERRED)
 class IpAssignment(TypedDict):
     # fly-go flaps/flaps_ip_assignments.go IPAssignment
     ip: str
@@ -50,6 +57,7 @@ class IpAssignment(TypedDict):
     created_at: NotRequired[str]
 
 
+@with_config(_DEFERRED)
 class IpList(TypedDict):
     ips: list[IpAssignment] | None
 
@@ -76,6 +84,7 @@ class DnsRequirements(TypedDict):
     ownership: Ownership
 
 
+@with_config(_DEFERRED)
 class Certificate(TypedDict):
     # fly-go types.go CertificateDetailResponse
     hostname: str
@@ -112,6 +121,7 @@ class CertificateValidation(TypedDict, total=False):
     ownership_txt_configured: bool
 
 
+@with_config(_DEFERRED)
 class CheckedCertificate(Certificate):
     """What POST .../certificates/{hostname}/check answers: the detail, freshly validated."""
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, Final, NotRequired, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from components.fly.api.answers import parse
@@ -27,6 +27,12 @@ class _GraphQLError(TypedDict):
     extensions: NotRequired[dict[str, Any] | None]
 
 
+# Built on first use, not at import: the plan imports this module and never validates a
+# Fly answer (pydantic's defer_build, honoured by TypeAdapter from the type's config).
+_DEFERRED = ConfigDict(defer_build=True)
+
+
+@with_config(_DEFERRED)
 class _GraphQLAnswer(TypedDict):
     data: NotRequired[dict[str, Any] | None]
     errors: NotRequired[list[_GraphQLError] | None]

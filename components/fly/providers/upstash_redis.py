@@ -9,7 +9,7 @@ from typing import Any, NotRequired
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from components.fly.api import FlyGraphQL, FlyNotFound, FlyOutcomeUnknown
@@ -62,6 +62,12 @@ class _PlanNodes(TypedDict):
     nodes: list[_Plan] | None
 
 
+# Built on first use, not at import: the plan imports this module and never validates a
+# Fly answer (pydantic's defer_build, honoured by TypeAdapter from the type's config).
+_DEFERRED = ConfigDict(defer_build=True)
+
+
+@with_config(_DEFERRED)
 class _Plans(TypedDict):
     addOnPlans: _PlanNodes
 
@@ -70,6 +76,7 @@ class _OrganizationId(TypedDict):
     id: str
 
 
+@with_config(_DEFERRED)
 class _Organization(TypedDict):
     organization: _OrganizationId
 
@@ -90,6 +97,7 @@ class _AddOnData(TypedDict):
     organization: NotRequired[_Slug | None]
 
 
+@with_config(_DEFERRED)
 class _AddOn(TypedDict):
     addOn: _AddOnData | None
 
