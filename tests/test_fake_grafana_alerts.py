@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.provider.experimental.provider import DeleteRequest, DiffRequest, ReadRequest
 
-from tests.fakeprovider_client import plain, run, state_paths, stored
-from tests.test_fake_grafana import MONITORING, FakeGrafana, GrafanaError, configured, urn
+from tests.fakeprovider_client import plain, state_paths, stored
+from tests.test_fake_grafana import MONITORING, FakeGrafana, GrafanaError, configured
 
 CHECK = "grafana:syntheticMonitoring/check:Check"
 ALERTS = "grafana:syntheticMonitoring/checkAlerts:CheckAlerts"
@@ -63,21 +62,20 @@ def test_alerts_are_the_checks_keyed_by_its_id_and_read_back_unchanged(
     # SetId(strconv.FormatInt(checkID)): the alerts' id is the check's.
     assert made.resource_id == check_id
     assert stored(paths)["checkAlerts"][check_id]["alerts"][0]["name"] == FAILED
-    read = run(fake.read(ReadRequest(urn(ALERTS, "a"), check_id, made.properties, {})))
+    read = MONITORING.read(fake, ALERTS, "a", check_id, made.properties)
     assert plain(read.properties) == plain(made.properties)
     # `alerts` is a set: the same alerts in another order are no change.
     other = {"name": "TLSTargetCertificateCloseToExpiring", "threshold": 14}
     both = MONITORING.create(fake, ALERTS, "b", alerts(check_id, other, inputs["alerts"][0]))
     swapped = check(fake, "b", alerts(check_id, inputs["alerts"][0], other)).inputs
-    request = DiffRequest(urn(ALERTS, "b"), check_id, both.properties, swapped, [])
-    assert not run(fake.diff(request)).changes
+    assert not MONITORING.diff(fake, ALERTS, "b", check_id, both.properties, swapped).changes
 
 
 def test_a_new_check_id_replaces_the_alerts(fake: FakeGrafana) -> None:
     check_id = a_check(fake)
     made = MONITORING.create(fake, ALERTS, "a", alerts(check_id))
     news = check(fake, "a", {**alerts(check_id), "checkId": int(check_id) + 1}).inputs
-    answer = run(fake.diff(DiffRequest(urn(ALERTS, "a"), check_id, made.properties, news, [])))
+    answer = MONITORING.diff(fake, ALERTS, "a", check_id, made.properties, news)
     assert answer.replaces == ["checkId"]
 
 
@@ -105,10 +103,10 @@ def test_alerts_of_a_check_that_is_not_there_are_refused_and_fail_a_read(
         MONITORING.create(fake, ALERTS, "a", alerts("4242"))
     check_id = a_check(fake)
     made = MONITORING.create(fake, ALERTS, "a", alerts(check_id))
-    run(fake.delete(DeleteRequest(urn(CHECK, "probe"), check_id, {}, 60)))
+    MONITORING.delete(fake, CHECK, "probe", check_id, {})
     # The provider's Read takes no answer for "gone" (resourceCheckAlertRead).
     with pytest.raises(GrafanaError, match="not found"):
-        run(fake.read(ReadRequest(urn(ALERTS, "a"), check_id, made.properties, {})))
+        MONITORING.read(fake, ALERTS, "a", check_id, made.properties)
 
 
 def test_alerts_need_the_synthetic_monitoring_token(paths: tuple[Path, Path]) -> None:
