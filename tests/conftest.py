@@ -269,9 +269,15 @@ def cluster_template(
 @pytest.fixture
 def cluster(cluster_template: FakeFly, fake_fly: FakeFly) -> FakeFly:
     """The cluster as its script leaves it (state and call log), this test's own."""
-    shutil.copyfile(cluster_template.state, fake_fly.state)
-    shutil.copyfile(cluster_template.log, fake_fly.log)
-    return fake_fly
+    return own_copy(cluster_template, fake_fly)
+
+
+def own_copy(template: FakeFly, fake: FakeFly) -> FakeFly:
+    """`fake` holding the template's state and call log: a session's set-up, copied
+    for one test to change."""
+    shutil.copyfile(template.state, fake.state)
+    shutil.copyfile(template.log, fake.log)
+    return fake
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import copy
 import json
 import math
 import shlex
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.conftest import (
     ROOT,
     FakeFly,
     fake_fly_in,
+    own_copy,
     run,
     run_command,
     stack_doc,
@@ -216,9 +216,7 @@ def source_template(
 @pytest.fixture
 def source(source_template: FakeFly, fake_fly: FakeFly) -> FakeFly:
     """The template's state and call log, this test's own to change."""
-    shutil.copyfile(source_template.state, fake_fly.state)
-    shutil.copyfile(source_template.log, fake_fly.log)
-    return fake_fly
+    return own_copy(source_template, fake_fly)
 
 
 def test_the_cluster_script_restores_by_flyctls_path_and_converges(
