@@ -121,7 +121,7 @@ def environment(
             "FAKE_GRAFANA_STATE": str(grafana_state(tmp)),
             "FAKE_GRAFANA_LOG": str(tmp / "grafana-calls.jsonl"),
             **GRAFANA_TOKENS,
-            # Where `webhost-infra preflight` reads (cli/preflight.py): the fakes' REST
+            # Where `webhost-infra preflight` reads (cli/preflight/): the fakes' REST
             # faces over the same state the plugins keep, and the fake Fly's registry.
             "CLOUDFLARE_BASE_URL": rest[0],
             "WEBHOST_GRAFANA_SM_BASE_URL": rest[1],

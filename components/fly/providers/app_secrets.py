@@ -44,7 +44,7 @@ class AppSecretsProvider(FlyProvider):
         moved = replacing(("app",), olds, news)
         if moved.changes:
             # A new app is a replacement whatever the values; and they may be unknown
-            # then (cli/diff.py hands this diff a plan's computed values).
+            # then (cli/diff/ hands this diff a plan's computed values).
             return moved
         changed = dict(olds.get("values", {})) != dict(news.get("values", {}))
         return replacing(("app",), olds, news, changed=changed)

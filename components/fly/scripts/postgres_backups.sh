@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Continuous backups (barman to Tigris) with the configured retention and full-backup
 # frequency, in force on every member. Config has already refused what postgres-flex
-# would refuse (components/config.py Backups), so the values are taken as they are.
+# would refuse (components/config/data.py Backups), so the values are taken as they are.
 #
 # Each step is read back before the next, and a re-run after any step converges:
 #   1. S3_ARCHIVE_CONFIG absent: `fly postgres backup enable` (a Tigris bucket; the
