@@ -10,7 +10,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.fly.api import FlyNotFound
-from components.fly.providers.base import DynamicResource, FlyProvider, replacing
+from components.fly.providers.base import DynamicResource, FlyProvider, replacing, unknown
 
 
 class AppSecretsProvider(FlyProvider):
@@ -46,7 +46,10 @@ class AppSecretsProvider(FlyProvider):
             # A new app is a replacement whatever the values; and they may be unknown
             # then (cli/diff/ hands this diff a plan's computed values).
             return moved
-        changed = dict(olds.get("values", {})) != dict(news.get("values", {}))
+        values = news.get("values", {})
+        # Not known yet in a preview (a DATABASE_URL from an attach that runs again):
+        # an update, whose values the apply knows.
+        changed = unknown(values) or dict(olds.get("values", {})) != dict(values)
         return replacing(("app",), olds, news, changed=changed)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -35,6 +35,8 @@ from typing import Any, ClassVar, TypeVar
 
 import pulumi
 from pulumi.dynamic import DiffResult, Resource, ResourceProvider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 from components.fly.api import FlyClient, FlyConflict, FlyNotFound
 
@@ -75,6 +77,21 @@ def made_or_found(make: Callable[[], T], found: Callable[[], T]) -> T:
         return make()
     except FlyConflict:
         return found()
+
+
+def unknown(value: Any) -> bool:
+    """Whether a value, or anything in it, is not known yet. A preview hands Diff the
+    inputs computed from outputs not known yet (a Command's stdout, say) as
+    pulumi.output.Unknown, or as rpc.UNKNOWN's string (pulumi sdk/python/lib/pulumi/
+    dynamic/__main__.py Diff deserializes `news` keeping unknowns; runtime/rpc.py
+    deserialize_property): a diff must say "changed" for it, never read into it."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return True
+    if isinstance(value, Mapping):
+        return any(unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(unknown(v) for v in value)
+    return False
 
 
 def replace_on(

@@ -22,7 +22,7 @@ from components.fly.machines import (
     region_counts,
     scale_order,
 )
-from components.fly.providers.base import DynamicResource, Provider
+from components.fly.providers.base import DynamicResource, Provider, unknown
 
 
 class MachineCountsProvider(Provider):
@@ -110,6 +110,8 @@ class MachineCountsProvider(Provider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `olds` are the old outputs: `observed` as created, updated or last refreshed.
         # Never a replacement: an update converges whatever changed, the app included.
+        if unknown(news.get("counts")) or unknown(news.get("app")):
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         moved = olds.get("app") != news.get("app")
         app = str(news.get("app"))
         drifted = _wanted(olds.get("observed"), app) != _wanted(news.get("counts"), app)

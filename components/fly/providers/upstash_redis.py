@@ -13,7 +13,13 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from components.fly.api import FlyGraphQL, FlyNotFound, FlyOutcomeUnknown
-from components.fly.providers.base import DynamicResource, FlyProvider, replace_on, replacing
+from components.fly.providers.base import (
+    DynamicResource,
+    FlyProvider,
+    replace_on,
+    replacing,
+    unknown,
+)
 
 # Add-ons share one namespace of operations; `provider` says which kind is meant.
 _PROVIDER = "upstash_redis"
@@ -228,6 +234,9 @@ class UpstashRedisProvider(FlyProvider):
         return ReadResult(id_, outs, inputs=inputs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if unknown(news.get("replica_regions")):  # a preview's: an update that apply knows
+            return replacing(("name", "org", "primary_region"), olds, news, changed=True,
+                             delete_first=True)  # fmt: skip
         olds = {**olds, "replica_regions": sorted(olds.get("replica_regions") or [])}
         news = {**news, "replica_regions": sorted(news.get("replica_regions") or [])}
         changed = bool(replace_on(_REDIS_INPUTS, olds, news))
