@@ -451,7 +451,13 @@ def fakes_match_state(s: Stack) -> list[str]:
 # The engine starts each plugin in a process group of its own (pulumi sdk/go/common/util/
 # cmdutil RegisterProcessGroup), so a kill of the CLI's group leaves them: found by the
 # stack's own PULUMI_HOME in their environment.
-PLUGIN = re.compile(r"pulumi-language-|pulumi-resource-|-m pulumi\.dynamic")
+# A plugin as the engine started it, also after its wrapper's exec: the language host,
+# a provider binary, the dynamic providers' host, the fakes (e2e/fake_*/bin exec
+# `python -m fakecf|fakegrafana`) and the stand-ins (tools/providers/*_provider.py).
+PLUGIN = re.compile(
+    r"pulumi-language-|pulumi-resource-|-m pulumi\.dynamic|-m fake(cf|grafana)\b"
+    r"|tools/providers/\w+_provider\.py"
+)
 
 
 def reap_plugins(home: str) -> int:
