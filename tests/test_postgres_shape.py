@@ -19,6 +19,7 @@ import dill
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
 from pulumi.runtime.proto import provider_pb2
 
 from cli import engine
@@ -133,9 +134,16 @@ def test_another_cluster_name_is_another_cluster() -> None:
     assert changed == {}
 
 
-def test_an_unknown_value_in_a_preview_is_no_change() -> None:
-    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
+@pytest.mark.parametrize(
+    "unknown",
+    # rpc.UNKNOWN's string, and what dynamic/__main__.py Check hands the provider in a
+    # preview (deserialize_properties keeping unknowns: pulumi.output.Unknown)
+    ["04da6b54-80e4-46f7-96ec-b56ff0331ba9", Unknown()],
+    ids=["string", "object"],
+)
+def test_an_unknown_value_in_a_preview_is_no_change(unknown: Any) -> None:
     assert check(primary_region=unknown, image=unknown) == {}
+    assert check(name=unknown, primary_region="fra") == {}
 
 
 def test_it_records_without_replacing() -> None:

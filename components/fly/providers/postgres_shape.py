@@ -29,9 +29,8 @@ from typing import Any, Final
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
-from pulumi.runtime import rpc
 
-from components.fly.providers.base import DynamicResource, Provider, replace_on, replacing
+from components.fly.providers.base import DynamicResource, Provider, replace_on, replacing, unknown
 
 INPUTS: Final = ("name", "primary_region", "image", "cluster_size", "volume_gb")
 
@@ -53,8 +52,9 @@ def _image(ref: str) -> str:
 
 def _known(value: Any) -> bool:
     # A preview may hand the provider unknowns (pulumi sdk/python/lib/pulumi/dynamic/
-    # __main__.py deserializes Check's inputs keeping them); an unknown is no change.
-    return value is not None and value != rpc.UNKNOWN
+    # __main__.py deserializes Check's inputs keeping them, as pulumi.output.Unknown):
+    # an unknown is no change (base.unknown knows both forms).
+    return value is not None and not unknown(value)
 
 
 def _number(value: Any) -> float | None:
