@@ -4,6 +4,7 @@ working tree's program; `diff` runs each side's with that side's own config modu
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,9 @@ def evaluate(
     config_module = config_module or config
     loaded = stackfile.load(stack_path, project_file=root / "Pulumi.yaml")
     parsed = config_module.parse(loaded.config, loaded.secret_keys, loaded.secure_paths)
+    # The program's own imports (__main__.py's), loaded before the run so that the
+    # heap they build is among what the evaluation freezes (engine._frozen_heap).
+    importlib.import_module("components.platform")
     evaluation = engine.evaluate(
         root / "__main__.py",
         project=loaded.project,

@@ -8,10 +8,9 @@ import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import quote
 
-import httpx
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -33,6 +32,14 @@ from components.fly.api.answers import (
 )
 from components.fly.api.token import authorization, read_token
 
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported where a request is made, not here: the program registers the
+# providers that hold this client in every evaluation (an offline plan included), and
+# only a provider's operations talk HTTP. httpx and its TLS stack are a fifth of what
+# an offline plan imports beyond the SDKs (bench/plan.py).
+
 DEFAULT_HOSTNAME: Final = "https://api.machines.dev"
 RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 # fly-go flaps/flaps_error.go: the `status` code the API sets on a taken app name, and
@@ -46,6 +53,8 @@ def tls_context() -> ssl.SSLContext:
     """httpx's default verification (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR), made
     once per process: loading the CA file is most of a client's cost (0.1-0.2 s each),
     and a client is made per request here."""
+    import httpx
+
     return httpx.create_ssl_context()
 
 
@@ -102,8 +111,12 @@ def _is_name_taken(code: str | None, message: str) -> bool:
     return NAME_TAKEN_MESSAGE in message
 
 
-# Transport failures raised before the request left the machine: nothing was applied.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+def _not_sent() -> tuple[type[Exception], ...]:
+    """Transport failures raised before the request left the machine: nothing was
+    applied."""
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class FlyClient:
@@ -152,13 +165,15 @@ class FlyClient:
         auth: str,
         allocates: bool,
     ) -> Any:
+        import httpx
+
         headers = {"Authorization": auth, "Accept": "application/json"}
         try:
             with httpx.Client(
                 base_url=self.base_url, timeout=self.timeout, verify=tls_context()
             ) as http:
                 response = http.request(method, path, json=body, headers=headers)
-        except _NOT_SENT as exc:
+        except _not_sent() as exc:
             raise errors.FlyApiError(method, path, None, f"{type(exc).__name__}: {exc}") from None
         except httpx.TransportError as exc:
             kind = errors.FlyOutcomeUnknown if allocates else errors.FlyApiError
