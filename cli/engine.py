@@ -320,7 +320,7 @@ def evaluate(
     else:
         func = program
     context = contextvars.copy_context()
-    with _environment(OFFLINE_ENV, "1" if offline else None), _frozen_heap():
+    with _environment(OFFLINE_ENV, "1" if offline else None), frozen_heap():
         return context.run(
             _run,
             func,
@@ -333,19 +333,31 @@ def evaluate(
         )
 
 
+_frozen_depth = 0
+
+
 @contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """The objects alive on entry (the SDKs' modules and classes, a heap of several
-    hundred thousand) left out of the cyclic collector's passes while inside, and
-    handed back to it after. An evaluation allocates fast enough to trigger a full
-    pass, which would walk that heap again: about 0.2 s of a prod plan, measured by
-    bench/plan.py. Nothing is lost: what becomes garbage inside is collected as
-    usual, and what was frozen is collectable again after (gc.freeze/unfreeze docs)."""
+def frozen_heap() -> Iterator[None]:
+    """The objects alive on entry left out of the cyclic collector's passes while inside,
+    and handed back to it when the outermost such block ends (nested blocks freeze what
+    was made since, and leave the thaw to the outermost).
+
+    The SDKs' modules and classes are a heap of several hundred thousand objects that
+    live as long as the process. An evaluation (and the program's own imports) allocate
+    fast enough to trigger full passes, each of which would walk that heap again: about
+    0.2 s of CPU in a prod plan (bench/plan.py). Nothing is lost: what becomes garbage
+    inside is collected as usual, and what was frozen is collectable again after, so the
+    interpreter's last pass at exit is the same as without this (gc.freeze/unfreeze
+    docs)."""
+    global _frozen_depth  # noqa: PLW0603 - one counter per process, as the gc's state is
     gc.freeze()
+    _frozen_depth += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        _frozen_depth -= 1
+        if _frozen_depth == 0:
+            gc.unfreeze()
 
 
 @contextlib.contextmanager

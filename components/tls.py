@@ -20,16 +20,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pulumi
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
 
 from components.fly.providers.base import DynamicResource, Provider, replacing
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+# `cryptography` is imported where a key is made or read, not here: every evaluation
+# (an offline plan included) registers OriginKey, and only its provider's create runs
+# cryptography (issue 22: the plan imports what it needs).
 
 # Cloudflare's Origin CA signs "origin-ecc" (ECDSA) and "origin-rsa" (RSA) requests
 # (pulumi_cloudflare origin_ca_certificate.py `request_type`); P-256 and 2048 bits are
@@ -38,10 +43,10 @@ from components.fly.providers.base import DynamicResource, Provider, replacing
 RSA_BITS = 2048
 KEY_TYPES = ("ecdsa", "rsa")
 
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-
 
 def generate(key_type: str) -> PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if key_type == "ecdsa":
         return ec.generate_private_key(ec.SECP256R1())
     if key_type == "rsa":
@@ -51,6 +56,10 @@ def generate(key_type: str) -> PrivateKey:
 
 def csr_pem(key: PrivateKey, hostnames: Sequence[str]) -> str:
     """A CSR naming every host in its SAN, the first as the subject's CN."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
     request = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
@@ -64,6 +73,8 @@ def csr_pem(key: PrivateKey, hostnames: Sequence[str]) -> str:
 
 def public_fingerprint(key: PrivateKey) -> str:
     """SHA-256 of the public key (SubjectPublicKeyInfo DER): names the key, reveals nothing."""
+    from cryptography.hazmat.primitives import serialization
+
     der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -75,6 +86,8 @@ class OriginKeyProvider(Provider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         hostnames, key_type = list(props["hostnames"]), str(props["key_type"])
+        from cryptography.hazmat.primitives import serialization
+
         key = generate(key_type)
         pem = key.private_bytes(
             serialization.Encoding.PEM,

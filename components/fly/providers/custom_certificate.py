@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.fly.api import FlyNotFound
@@ -35,7 +33,12 @@ CUSTOM = "custom"  # fly-go types.go CertificateDetail.Source of an imported cer
 
 
 def chain_fingerprint(fullchain: str) -> str:
-    """SHA-256 of the leaf certificate's DER: what changes when the certificate does."""
+    """SHA-256 of the leaf certificate's DER: what changes when the certificate does.
+    (`cryptography` is imported here, where a certificate is read, not by every
+    evaluation that registers the resource.)"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     leaf = x509.load_pem_x509_certificate(fullchain.encode())
     return hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest()
 
