@@ -7,9 +7,15 @@ import json
 
 from e2e.harness import Stack, expect
 
+# No phase sets webhost:appName: read once per stack copy (a CLI start per read saved).
+_APP_NAMES: dict[tuple[str, str], str] = {}
+
 
 def app_name(s: Stack) -> str:
-    return s.pulumi("config", "get", "webhost:appName").stdout.strip()
+    key = (str(s.work), s.name)
+    if key not in _APP_NAMES:
+        _APP_NAMES[key] = s.pulumi("config", "get", "webhost:appName").stdout.strip()
+    return _APP_NAMES[key]
 
 
 def regions(s: Stack) -> dict[str, int]:

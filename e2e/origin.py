@@ -8,7 +8,8 @@ under the real engine, then checks what the fakes hold:
 - the imported certificate is the one the fake Cloudflare issued (same DER, signed by
   its Origin CA root), for the key the program made (same public key);
 - `stack export` holds that key nowhere in plaintext;
-- a second `up --expect-no-changes` writes nothing (e2e/phases.py's no-op phase);
+- a second `up --expect-no-changes` (its preview skipped) writes nothing (e2e/phases.py's
+  no-op check);
 - rotating the key (`up --replace` of it, the README's renewal) makes a new key,
   certificate and import per host and revokes the old certificate; then `refresh
   --expect-no-changes` finds the origin resources in step;
@@ -169,7 +170,7 @@ def phase_origin(s: Stack) -> None:
         not leaked, f"the exported state holds the origin key in plaintext ({len(leaked)} lines)"
     )
 
-    phase_noop(s)
+    phase_noop(s, preview=False)
 
     # Rotation, as the README's "How to renew" says: replacing the key makes a new CSR,
     # a new Origin CA certificate and a re-import per host, and revokes the old one.
@@ -183,7 +184,7 @@ def phase_origin(s: Stack) -> None:
         f"after rotation the fake Cloudflare holds {sorted(held_ids)}, "
         f"not {rotated_id} alone in place of {cert_id}",
     )
-    phase_noop(s)
+    phase_noop(s, preview=False)
     s.pulumi("refresh", "--yes", "--expect-no-changes")
 
     # And back to acme: Let's Encrypt again per host, the import removed at Fly, the
@@ -208,4 +209,4 @@ def phase_origin(s: Stack) -> None:
             f"{host}: back in acme mode Fly holds {sources}, ACME requested: "
             f"{cert.get('acme_requested')}",
         )
-    phase_noop(s)
+    phase_noop(s, preview=False)

@@ -38,11 +38,17 @@ def phase_up(s: Stack) -> None:
     check_fakes_hold_stack(s)
 
 
-def phase_noop(s: Stack) -> None:
+def phase_noop(s: Stack, *, preview: bool = True) -> None:
+    """A second `up` changes nothing and writes nothing. The phase runs it as an operator
+    does, with its preview; a later no-op check (origin, rollback) may pass
+    preview=False: `--expect-no-changes` judges the update's own steps either way
+    (pulumi pkg/cmd/pulumi/operations/up.go: NoChangesExpectedError when the update's
+    changes are not empty), so skipping the preview drops one evaluation of the program
+    and no check."""
     before_fly, before_api = len(s.fly_calls()), len(s.api.state.requests)
     before_cf = len(s.cloudflare_calls())
     before_gf = len(s.cloudflare_calls("FAKE_GRAFANA_LOG"))
-    s.pulumi("up", "--yes", "--expect-no-changes")
+    s.pulumi("up", "--yes", "--expect-no-changes", *([] if preview else ["--skip-preview"]))
     writes = [a for a in s.fly_calls()[before_fly:] if is_fly_write(a)]
     api = [
         f"{r.method} {r.path}"

@@ -40,6 +40,12 @@ def _sql(s: Stack, cluster: str, database: str, text: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+def config_set_all(s: Stack, values: dict[str, str]) -> None:
+    """`pulumi config set-all --path --plaintext k=v ...`: several keys in one CLI run."""
+    pairs = [arg for key, value in values.items() for arg in ("--plaintext", f"{key}={value}")]
+    s.pulumi("config", "set-all", "--path", *pairs)
+
+
 def _resources(s: Stack) -> dict[str, dict[str, Any]]:
     exported = json.loads(s.pulumi("stack", "export").stdout)
     return {r["urn"].rsplit("::", 1)[-1]: r for r in exported["deployment"]["resources"]}
@@ -63,12 +69,16 @@ def phase_restore(s: Stack) -> None:
     old_url = s.api.state.secrets[app]["DATABASE_URL"]
 
     # ONE up: two clusters beside the first, the app moved to the newest point.
-    for i, (name, extra) in enumerate(((latest, {}), (pitr, {"targetTime": target}))):
-        s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].name", name)
-        s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].source", source)
-        for key, value in extra.items():
-            s.pulumi("config", "set", "--path", f"webhost:postgres.restores[{i}].{key}", value)
-    s.pulumi("config", "set", "--path", "webhost:postgres.active", latest)
+    # The stack file's edits in one `config set-all --path` (a CLI start each saved).
+    restores = {
+        f"webhost:postgres.restores[{i}].{key}": value
+        for i, fields in enumerate(
+            ({"name": latest, "source": source},
+             {"name": pitr, "source": source, "targetTime": target})
+        )
+        for key, value in fields.items()
+    }  # fmt: skip
+    config_set_all(s, {**restores, "webhost:postgres.active": latest})
     s.pulumi("up", "--yes", "--skip-preview")
     after = _resources(s)
     # nothing deleted, nothing replaced (a replacement is a new id)
@@ -93,8 +103,7 @@ def phase_restore(s: Stack) -> None:
     s.pulumi("preview", "--expect-no-changes")
 
     # Later, on purpose: retire the old cluster and the point-in-time copy ...
-    s.pulumi("config", "set", "--path", "webhost:postgres.retired[0]", source)
-    s.pulumi("config", "set", "--path", "webhost:postgres.retired[1]", pitr)
+    config_set_all(s, {"webhost:postgres.retired[0]": source, "webhost:postgres.retired[1]": pitr})
     s.pulumi("up", "--yes", "--skip-preview")
     after = _resources(s)
     retired = [n for n in after if n.startswith("webhost-db") and f"-{latest}" not in n]
@@ -103,8 +112,9 @@ def phase_restore(s: Stack) -> None:
     expect(all(after[n].get("protect") for n in after if f"-{latest}" in n),
                f"the active cluster {latest} lost its protection")  # fmt: skip
     # ... then drop the copy from the stack: Fly keeps it (retained), nothing deleted.
-    s.pulumi("config", "rm", "--path", "webhost:postgres.restores[1]")
-    s.pulumi("config", "rm", "--path", "webhost:postgres.retired[1]")
+    s.pulumi(
+        "config", "rm-all", "--path", "webhost:postgres.restores[1]", "webhost:postgres.retired[1]"
+    )
     s.pulumi("up", "--yes", "--skip-preview")
     after = _resources(s)
     expect(not [n for n in after if pitr in n], f"{pitr} is still in the stack")

@@ -195,7 +195,7 @@ def phase_rollback(s: Stack) -> None:
     s.config_set("webhost:image", GOOD)
     check = _cli(s, "rollback", "--stack", s.name, "--check")
     expect(check.returncode == 0, "--check refused the pinned image", check.stderr)
-    phase_noop(s)
+    phase_noop(s, preview=False)
     # A newer image from main: a roll-forward, an update of the deploy alone on the plan.
     s.config_set("webhost:image", NEWER)
     steps = previewed_changes(s)

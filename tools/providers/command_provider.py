@@ -39,6 +39,11 @@ from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+if __name__ == "__main__":  # a plugin process: the protocol modules alone (protos.py)
+    import protos
+
+    protos.load_without_sdk()
+
 import standin
 
 LOGGING = {"stdout", "stderr", "stdoutAndStderr", "none"}
