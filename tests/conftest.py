@@ -109,6 +109,11 @@ class FakeFly:
             "FAKE_FLY_STATE": str(self.state),
             "FAKE_FLY_LOG": str(self.log),
             "FLY_API_TOKEN": "fly-token-that-must-not-leak",
+            # lib.sh detach_user answers a prompt offering none of its user with Ctrl-C
+            # once flyctl has been quiet this long (10 s by default, for a slow real
+            # flyctl); the fake renders the prompt in one write, as survey does, so a
+            # short quiet tells the same story without a 10 s wait per such prompt.
+            "WEBHOST_DETACH_QUIET": "0.3",
             **(self.pg.env() if self.pg else {}),
             **extra,
         }
