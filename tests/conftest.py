@@ -86,6 +86,30 @@ def fly_metrics_token() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def python3_unshimmed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The flyctl scripts run `python3` for every JSON answer and lock (lib.sh json_query,
+    webhost_lock). Where PATH's python3 is a version manager's shim (pyenv's is a bash
+    script that runs a dozen processes to pick the interpreter), each call costs ~75 ms
+    more than the interpreter itself: the one the shim picks, asked once, goes first on
+    PATH, so every script runs the same python3 as before without the shim."""
+    asked = subprocess.run(
+        ["python3", "-c", "import sys; print(sys.executable)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    picked = asked.stdout.strip()
+    if asked.returncode != 0 or not picked or picked == shutil.which("python3"):
+        yield  # no python3, or no shim in the way: PATH stays as it is
+        return
+    bin_dir = tmp_path_factory.mktemp("python3")
+    (bin_dir / "python3").symlink_to(picked)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        yield
+
+
 @pytest.fixture
 def fly_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlyApi]:
     with FakeFlyApi() as api:
