@@ -286,6 +286,18 @@ def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
 
 
 @pytest.fixture(scope="session")
+def prod_monitored(tmp_path_factory: pytest.TempPathFactory) -> engine.Evaluation:
+    """prod after `up` with Grafana's answers (tests/test_monitoring.py GrafanaMocks),
+    evaluated once per session: test_monitoring and test_promql only read it."""
+    from tests.test_monitoring import TOKEN, GrafanaMocks
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
+        where = tmp_path_factory.mktemp("prod")
+        return run(stack_doc("prod"), where, stack="prod", preview=False, mocks=GrafanaMocks())
+
+
+@pytest.fixture(scope="session")
 def cluster_template(
     commands: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> FakeFly:
