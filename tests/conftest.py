@@ -86,6 +86,34 @@ def fly_metrics_token() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def python3_stdlib_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The flyctl scripts run `python3` for every JSON answer and lock (lib.sh json_query,
+    webhost_lock, detach_user), needing only its standard library (lib.sh says so). The
+    interpreter PATH's python3 is, asked once, is put first on PATH run with -S (no
+    site-packages): the scripts then prove they need nothing else, and each call skips
+    what this machine's python3 costs on top of the interpreter: a version manager's
+    shim (pyenv's is a bash script running a dozen processes, ~75 ms) and site-packages'
+    .pth files (~25 ms here). Scripts of about 7 such calls run in hundreds of tests."""
+    asked = subprocess.run(
+        ["python3", "-c", "import sys; print(sys.executable)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    picked = asked.stdout.strip()
+    if asked.returncode != 0 or not picked:
+        yield  # no python3: the scripts fail as they would on such a machine
+        return
+    bin_dir = tmp_path_factory.mktemp("python3")
+    wrapper = bin_dir / "python3"
+    wrapper.write_text(f'#!/bin/sh\nexec "{picked}" -S "$@"\n')
+    wrapper.chmod(0o755)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        yield
+
+
 @pytest.fixture
 def fly_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFlyApi]:
     with FakeFlyApi() as api:
@@ -109,6 +137,11 @@ class FakeFly:
             "FAKE_FLY_STATE": str(self.state),
             "FAKE_FLY_LOG": str(self.log),
             "FLY_API_TOKEN": "fly-token-that-must-not-leak",
+            # lib.sh detach_user answers a prompt offering none of its user with Ctrl-C
+            # once flyctl has been quiet this long (10 s by default, for a slow real
+            # flyctl); the fake renders the prompt in one write, as survey does, so a
+            # short quiet tells the same story without a 10 s wait per such prompt.
+            "WEBHOST_DETACH_QUIET": "0.3",
             **(self.pg.env() if self.pg else {}),
             **extra,
         }
@@ -250,6 +283,18 @@ def commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     """The prod stack's local.Commands (prod_commands), evaluated once per session: the
     script tests run them and never change them."""
     return prod_commands(tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="session")
+def prod_monitored(tmp_path_factory: pytest.TempPathFactory) -> engine.Evaluation:
+    """prod after `up` with Grafana's answers (tests/test_monitoring.py GrafanaMocks),
+    evaluated once per session: test_monitoring and test_promql only read it."""
+    from tests.test_monitoring import TOKEN, GrafanaMocks
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
+        where = tmp_path_factory.mktemp("prod")
+        return run(stack_doc("prod"), where, stack="prod", preview=False, mocks=GrafanaMocks())
 
 
 @pytest.fixture(scope="session")

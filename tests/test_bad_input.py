@@ -7,6 +7,7 @@ is added; each gets every kind of YAML value it does not take.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import types
@@ -131,17 +132,26 @@ def _set(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 PROD = stack_doc("prod")
 
 
-def _stack_text(path: tuple[str, ...], kind: str) -> str:
+MARKER = "__BAD_VALUE__"
+
+
+@functools.cache
+def _stack_with_marker(path: tuple[str, ...]) -> str:
+    """Prod's stack file with MARKER where `path`'s value goes: dumped once per key,
+    each kind of bad value then put in its place."""
     doc = copy.deepcopy(PROD)
-    marker = "__BAD_VALUE__"
     parts = list(path)
     if parts[-1] == "0":  # a list element: the list holds the bad value
-        parts, value = parts[:-1], [marker]
+        parts, value = parts[:-1], [MARKER]
     else:
-        value = marker  # type: ignore[assignment]
+        value = MARKER  # type: ignore[assignment]
     _set(doc, tuple(parts), value)
-    text = yaml.dump({"config": doc}, Dumper=yaml.CSafeDumper, sort_keys=False, width=10**6)
-    return text.replace(f"'{marker}'", KINDS[kind]).replace(marker, KINDS[kind])
+    return yaml.dump({"config": doc}, Dumper=yaml.CSafeDumper, sort_keys=False, width=10**6)
+
+
+def _stack_text(path: tuple[str, ...], kind: str) -> str:
+    text = _stack_with_marker(path)
+    return text.replace(f"'{MARKER}'", KINDS[kind]).replace(MARKER, KINDS[kind])
 
 
 CASES = [

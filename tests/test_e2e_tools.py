@@ -19,7 +19,6 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from tests.conftest import prod_commands
 from tests.fakeprovider_client import served
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,11 +430,6 @@ def test_certificate_check_refresh_sees_an_issued_certificate(fly_api: Any) -> N
 # -- the program's scripts fail with the real provider's error, which holds no secret ----
 
 
-@pytest.fixture(scope="module")
-def program_commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    return prod_commands(tmp_path_factory.mktemp("stack"))
-
-
 @pytest.mark.parametrize(
     ("name", "fault", "user"),
     [
@@ -446,17 +440,18 @@ def program_commands(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
     ],
 )
 def test_a_failed_scripts_error_holds_no_credential(
-    program_commands: dict[str, dict[str, Any]],
+    commands: dict[str, dict[str, Any]],
     fake_fly: Any,
     tmp_path: Path,
     name: str,
     fault: dict[str, str],
     user: str,
 ) -> None:
-    """The program's command, as it registers it, run by the stand-in under the fake
+    """The program's command, as it registers it (the session's prod evaluation,
+    tests/conftest.py `commands`, which no test changes), run by the stand-in under the fake
     `fly`: the step's error (the exit status, the Go-quoted script and both streams,
     what `pulumi up` prints) holds no password flyctl printed."""
-    inputs = program_commands[name]
+    inputs = commands[name]
     fake_fly.seed_app("webhost-prod")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -467,7 +462,7 @@ def test_a_failed_scripts_error_holds_no_credential(
         env={**os.environ, **env, "STANDIN_VERSION": "9.9.9"},
     ) as stub:
         if name != "webhost-db":
-            create(stub, COMMAND_URN, program_commands["webhost-db"])
+            create(stub, COMMAND_URN, commands["webhost-db"])
         with pytest.raises(grpc.RpcError) as raised:
             create(stub, COMMAND_URN, {**inputs, "environment": {**inputs["environment"], **fault}})
     details = str(raised.value.details())

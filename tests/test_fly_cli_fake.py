@@ -337,6 +337,18 @@ def test_every_command_in_the_tree_has_its_groups_handler() -> None:
         assert callable(main.handler_of(path)), path
 
 
+def test_the_installed_fly_starts_without_runpy(fake_fly: FakeFly) -> None:
+    """The `fly` on PATH runs the fake's __main__.py as a file: run as a directory, every
+    call also imported runpy and importlib's machinery (~5 ms of a ~23 ms call), and
+    the scripts make dozens of calls a run. The call still answers as flyctl does."""
+    done = fly(fake_fly, "apps", "list", "--json", PYTHONPROFILEIMPORTTIME="1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "tests.fakes.fly_cli.main" in imported  # the profile covers the fake's imports
+    assert "runpy" not in imported and "importlib.util" not in imported
+
+
 def test_the_fake_fly_imports_only_the_called_group(tmp_path: Path) -> None:
     """Per call the fake starts a Python: it imports the group it runs, not the others
     (and none of the heavier standard modules a group imports only when it needs them)."""

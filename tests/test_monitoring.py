@@ -59,13 +59,11 @@ def with_contact(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> engine.Evaluation:
-    """prod after `up`, evaluated once for the tests that only read it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
-        where = tmp_path_factory.mktemp("prod")
-        return run(stack_doc("prod"), where, stack="prod", preview=False, mocks=GrafanaMocks())
+@pytest.fixture
+def prod(prod_monitored: engine.Evaluation) -> engine.Evaluation:
+    """prod after `up`, evaluated once per session for the tests that only read it
+    (tests/conftest.py prod_monitored, which tests/test_promql.py reads too)."""
+    return prod_monitored
 
 
 def test_prod_declares_the_data_source_dashboard_rules_and_probes(

@@ -15,8 +15,7 @@ import pytest
 
 from cli import engine
 from components.monitoring import queries
-from tests.conftest import run, stack_doc
-from tests.test_monitoring import DASHBOARD, RULE_GROUP, TOKEN, GrafanaMocks
+from tests.test_monitoring import DASHBOARD, RULE_GROUP
 
 METRIC = re.compile(r"\b((?:fly|pg)_[a-z0-9_]+)\b")
 # Fly's built-in metrics (superfly/docs monitoring/metrics.html.md @ 5c22c8c), each as
@@ -36,15 +35,11 @@ DOCUMENTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FLY_METRICS_TOKEN", TOKEN)
-        found = run(
-            stack_doc("prod"), tmp_path_factory.mktemp("promql"), stack="prod",
-            preview=False, mocks=GrafanaMocks(),
-        )  # fmt: skip
-    return collect(found)
+@pytest.fixture
+def built(prod_monitored: engine.Evaluation) -> list[str]:
+    """The queries of prod after `up` (tests/conftest.py prod_monitored: with Grafana's
+    answers, tests/test_monitoring.py GrafanaMocks)."""
+    return collect(prod_monitored)
 
 
 def collect(found: engine.Evaluation) -> list[str]:

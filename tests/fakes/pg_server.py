@@ -95,16 +95,17 @@ class Server:
         return done.stdout.splitlines()
 
     def reset(self) -> None:
-        """Back to what initdb left: every other database and role dropped."""
-        for name in self.query(
-            "SELECT datname FROM pg_database WHERE datname NOT IN "
-            "('postgres', 'template0', 'template1')"
-        ):
-            self.query(f'DROP DATABASE "{name}" WITH (FORCE)')
-        for name in self.query(
-            "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> 'postgres'"
-        ):
-            self.query(f'DROP OWNED BY "{name}"; DROP ROLE "{name}"')
+        """Back to what initdb left: every other database and role dropped. One psql
+        (its \\gexec runs each generated statement on its own, outside a transaction, as
+        DROP DATABASE needs): it runs before and after every test that uses the server."""
+        done = self.psql(
+            "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database "
+            "WHERE datname NOT IN ('postgres', 'template0', 'template1') \\gexec\n"
+            "SELECT format('DROP OWNED BY %1$I; DROP ROLE %1$I', rolname) FROM pg_roles "
+            "WHERE rolname !~ '^pg_' AND rolname <> 'postgres' \\gexec\n"
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql failed: {done.stderr.strip()}")
 
 
 def _server_user() -> pwd.struct_passwd | None:

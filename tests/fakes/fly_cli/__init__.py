@@ -32,6 +32,9 @@ from tests.fakes.fly_cli.root import COMMANDS, Call, parse
 
 # What `python` runs as the fake `fly`: this package's directory (its __main__.py).
 EXECUTABLE = os.path.dirname(os.path.abspath(__file__))
+# What the installed wrapper runs: the __main__.py itself. A directory is run through
+# runpy, which imports importlib's machinery first: ~5 ms of a ~23 ms call.
+MAIN = os.path.join(EXECUTABLE, "__main__.py")
 
 __all__ = [
     "COMMANDS",
@@ -55,6 +58,6 @@ def install(bin_dir: str | os.PathLike[str]) -> str:
     per flyctl call). Returns its path."""
     fly = os.path.join(bin_dir, "fly")
     with open(fly, "w") as file:
-        file.write(f'#!/bin/sh\nexec "{sys.executable}" -S "{EXECUTABLE}" "$@"\n')
+        file.write(f'#!/bin/sh\nexec "{sys.executable}" -S "{MAIN}" "$@"\n')
     os.chmod(fly, 0o755)
     return fly

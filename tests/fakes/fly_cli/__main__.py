@@ -1,5 +1,6 @@
-"""The fake `fly` executable: `python tests/fakes/fly_cli ARGS...` (this directory,
-as tests/conftest.py and e2e/run.py install it) or `python -m tests.fakes.fly_cli`."""
+"""The fake `fly` executable: `python tests/fakes/fly_cli/__main__.py ARGS...` (this
+file, as fly_cli.install writes it for tests/conftest.py and e2e), `python
+tests/fakes/fly_cli ARGS...` (this directory) or `python -m tests.fakes.fly_cli`."""
 
 import os
 import sys
