@@ -40,7 +40,7 @@ from e2e.harness import (
     Stack,
     engine_bin,
 )
-from tests.fakes import fly_cli
+from tests.fakes import fly_cli, python3
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 # The fake Cloudflare's package (and the fakes' shared one), for its DNS as the fake
@@ -183,6 +183,9 @@ def stack(name: str) -> Iterator[Stack]:
         for sub in ("state", "pulumi-home", "scratch", "bin"):
             (tmp / sub).mkdir()
         fly = Path(fly_cli.install(tmp / "bin"))  # `fly`: the fake, first on PATH
+        # The scripts' `python3` beside it: PATH's interpreter run with -S, as in the
+        # unit suite (tests/fakes/python3.py: proves they need only its standard library).
+        python3.install(tmp / "bin")
         work = tmp / "project"
         copy_project(work)
         doc = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())

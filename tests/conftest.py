@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from cli import engine, stackfile
-from tests.fakes import fly_cli, pg_server
+from tests.fakes import fly_cli, pg_server, python3
 from tests.fakes.fly_api import TOKEN, FakeFlyApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,27 +88,13 @@ def fly_metrics_token() -> Iterator[None]:
 
 @pytest.fixture(autouse=True, scope="session")
 def python3_stdlib_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The flyctl scripts run `python3` for every JSON answer and lock (lib.sh json_query,
-    webhost_lock, detach_user), needing only its standard library (lib.sh says so). The
-    interpreter PATH's python3 is, asked once, is put first on PATH run with -S (no
-    site-packages): the scripts then prove they need nothing else, and each call skips
-    what this machine's python3 costs on top of the interpreter: a version manager's
-    shim (pyenv's is a bash script running a dozen processes, ~75 ms) and site-packages'
-    .pth files (~25 ms here). Scripts of about 7 such calls run in hundreds of tests."""
-    asked = subprocess.run(
-        ["python3", "-c", "import sys; print(sys.executable)"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    picked = asked.stdout.strip()
-    if asked.returncode != 0 or not picked:
+    """The flyctl scripts' `python3` first on PATH: the interpreter PATH's python3 is,
+    run with -S (tests/fakes/python3.py says why). Scripts of about 7 such calls run in
+    hundreds of tests."""
+    bin_dir = tmp_path_factory.mktemp("python3")
+    if not python3.install(bin_dir):
         yield  # no python3: the scripts fail as they would on such a machine
         return
-    bin_dir = tmp_path_factory.mktemp("python3")
-    wrapper = bin_dir / "python3"
-    wrapper.write_text(f'#!/bin/sh\nexec "{picked}" -S "$@"\n')
-    wrapper.chmod(0o755)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
         yield
