@@ -342,13 +342,14 @@ def frozen_heap() -> Iterator[None]:
     and handed back to it when the outermost such block ends (nested blocks freeze what
     was made since, and leave the thaw to the outermost).
 
-    The SDKs' modules and classes are a heap of several hundred thousand objects that
-    live as long as the process. An evaluation (and the program's own imports) allocate
-    fast enough to trigger full passes, each of which would walk that heap again: about
-    0.2 s of CPU in a prod plan (bench/plan.py). Nothing is lost: what becomes garbage
-    inside is collected as usual, and what was frozen is collectable again after, so the
-    interpreter's last pass at exit is the same as without this (gc.freeze/unfreeze
-    docs)."""
+    What is alive on entry (the CLI and its config models, or a test process's modules)
+    and the SDKs the program then imports and freezes itself (__main__.py) are a heap of
+    several hundred thousand objects. The run allocates fast enough to trigger full
+    passes, each of which would walk that heap again: about 0.2 s of CPU in a prod plan
+    (bench/plan.py). Nothing is lost: what becomes garbage inside is collected as usual,
+    and the thaw covers the program's own freeze too, so everything is collectable again
+    after, in a long process (the suite, `diff`) and in the interpreter's last pass at
+    exit (gc.freeze/unfreeze docs)."""
     global _frozen_depth  # noqa: PLW0603 - one counter per process, as the gc's state is
     gc.freeze()
     _frozen_depth += 1

@@ -4,7 +4,6 @@ working tree's program; `diff` runs each side's with that side's own config modu
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,16 +24,11 @@ def evaluate(
     config_module = config_module or config
     loaded = stackfile.load(stack_path, project_file=root / "Pulumi.yaml")
     parsed = config_module.parse(loaded.config, loaded.secret_keys, loaded.secure_paths)
-    with engine.frozen_heap():
-        # The program's own imports (__main__.py's), loaded here so that the SDKs' heap
-        # they build is frozen in its turn for the run (engine.frozen_heap), as what
-        # was loaded before them is for them.
-        importlib.import_module("components.platform")
-        evaluation = engine.evaluate(
-            root / "__main__.py",
-            project=loaded.project,
-            stack=loaded.stack,
-            config=loaded.config,
-            secret_keys=sorted(loaded.secret_keys),
-        )
+    evaluation = engine.evaluate(
+        root / "__main__.py",
+        project=loaded.project,
+        stack=loaded.stack,
+        config=loaded.config,
+        secret_keys=sorted(loaded.secret_keys),
+    )
     return loaded, parsed, evaluation
