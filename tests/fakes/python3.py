@@ -10,21 +10,19 @@ bash script running a dozen processes, ~75 ms here) and site-packages' .pth file
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 
-def install(bin_dir: Path, path: str | None = None) -> bool:
-    """Write `bin_dir/python3` running the interpreter `python3` on `path` (default:
-    this process's PATH) is, with -S. False, and nothing written, when there is no
-    such python3: the scripts then fail as they would on such a machine."""
+def install(bin_dir: Path) -> bool:
+    """Write `bin_dir/python3` running the interpreter `python3` on this process's PATH
+    is, with -S. False, and nothing written, when there is no such python3: the scripts
+    then fail as they would on such a machine."""
     asked = subprocess.run(
         ["python3", "-c", "import sys; print(sys.executable)"],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PATH": path if path is not None else os.environ.get("PATH", "")},
     )
     picked = asked.stdout.strip()
     if asked.returncode != 0 or not picked:
